@@ -1,0 +1,617 @@
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use validator::{Validate, ValidationError, ValidationErrors, ValidationErrorsKind};
+
+use crate::domain::{Leistungsschluessel, Money, Topic, TrustLevel};
+
+/// Path segments the portal uses itself, so no tenant may take them as its slug.
+const RESERVED_SLUGS: &[&str] = &[
+    "leistungen",
+    "zustaendigkeit",
+    "static",
+    "mandant",
+    "healthz",
+    "readyz",
+    "anmelden",
+    "abmelden",
+    "registrieren",
+    "konto",
+    "antraege",
+    "postfach",
+    "api",
+    "impressum",
+    "datenschutz",
+    "barrierefreiheit",
+    "favicon.ico",
+];
+
+/// Every problem found in the catalogue, each naming file, key and what is wrong.
+#[derive(Debug)]
+pub struct CatalogueError {
+    pub problems: Vec<Problem>,
+}
+
+#[derive(Debug)]
+pub struct Problem {
+    pub file: PathBuf,
+    pub key: String,
+    pub message: String,
+}
+
+impl fmt::Display for CatalogueError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "the catalogue has {} problem(s):", self.problems.len())?;
+        for p in &self.problems {
+            writeln!(f, "  {}: {}: {}", p.file.display(), p.key, p.message)?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for CatalogueError {}
+
+/// All tenants with their services, as read from a catalogue directory.
+#[derive(Debug)]
+pub struct Catalogue {
+    pub tenants: Vec<TenantDefinition>,
+}
+
+#[derive(Debug)]
+pub struct TenantDefinition {
+    pub slug: String,
+    pub name: String,
+    pub hosts: Vec<String>,
+    pub area_keys: Vec<String>,
+    pub brand_color: String,
+    pub logo_svg: Option<String>,
+    pub profile: TenantProfile,
+    pub places: Vec<Place>,
+    pub services: Vec<ServiceDefinition>,
+    /// SHA-256 over every file of the tenant: an unchanged tenant is not imported again.
+    pub content_hash: String,
+}
+
+#[derive(Debug)]
+pub struct ServiceDefinition {
+    pub slug: String,
+    pub leistungsschluessel: Leistungsschluessel,
+    pub topic: Topic,
+    pub min_trust_level: TrustLevel,
+    pub fee: Option<Money>,
+    pub keywords: Vec<String>,
+    pub details: ServiceDetails,
+}
+
+/// What the tenant's own pages show: contact, imprint, privacy and accessibility facts.
+#[derive(Debug, Clone, Serialize, Deserialize, Validate)]
+#[serde(deny_unknown_fields)]
+pub struct TenantProfile {
+    #[validate(nested)]
+    pub contact: Contact,
+    #[validate(nested)]
+    pub imprint: Imprint,
+    #[validate(nested)]
+    pub privacy: Privacy,
+    #[validate(nested)]
+    pub accessibility: Accessibility,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, Validate)]
+#[serde(deny_unknown_fields)]
+pub struct Contact {
+    #[validate(length(min = 1, max = 200))]
+    pub office: String,
+    #[validate(length(min = 1, max = 6))]
+    pub address: Vec<String>,
+    #[validate(length(min = 5, max = 40))]
+    pub phone: String,
+    #[validate(email)]
+    pub email: String,
+    #[validate(length(max = 200))]
+    pub opening_hours: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, Validate)]
+#[serde(deny_unknown_fields)]
+pub struct Imprint {
+    #[validate(length(min = 1, max = 200))]
+    pub authority: String,
+    #[validate(length(min = 1, max = 200))]
+    pub represented_by: String,
+    #[validate(length(max = 200))]
+    pub supervisory_authority: Option<String>,
+    #[validate(length(max = 40))]
+    pub vat_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, Validate)]
+#[serde(deny_unknown_fields)]
+pub struct Privacy {
+    #[validate(email)]
+    pub data_protection_officer_email: String,
+    #[validate(length(min = 1, max = 200))]
+    pub supervisory_authority: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, Validate)]
+#[serde(deny_unknown_fields)]
+pub struct Accessibility {
+    /// `vollstaendig` or `teilweise` (BITV 2.0 wording: fully or partly compliant).
+    #[validate(custom(function = validate_compliance))]
+    pub compliance: String,
+    #[serde(default)]
+    pub known_barriers: Vec<String>,
+    #[validate(email)]
+    pub feedback_email: String,
+    #[validate(length(min = 1, max = 200))]
+    pub enforcement_body: String,
+    #[validate(url)]
+    pub enforcement_url: String,
+    /// When the statement was last reviewed, `YYYY-MM-DD`.
+    #[validate(custom(function = validate_date))]
+    pub reviewed_on: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Validate)]
+#[serde(deny_unknown_fields)]
+pub struct Place {
+    /// Amtlicher Regionalschlüssel of the municipality, 12 digits.
+    #[validate(custom(function = validate_ars))]
+    pub ars: String,
+    #[validate(length(min = 1, max = 120))]
+    pub name: String,
+    #[validate(length(min = 1), custom(function = validate_postcodes))]
+    pub postcodes: Vec<String>,
+}
+
+/// Per-language texts of a service.
+#[derive(Debug, Clone, Serialize, Deserialize, Validate)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceTexts {
+    #[validate(length(min = 3, max = 120))]
+    pub name: String,
+    #[validate(length(min = 10, max = 300))]
+    pub summary: String,
+    #[validate(length(min = 10, max = 5000))]
+    pub description: String,
+    #[validate(length(min = 1, max = 120))]
+    pub processing_time: String,
+    #[validate(length(max = 200))]
+    pub fee_note: Option<String>,
+    #[serde(default)]
+    pub evidence: Vec<String>,
+}
+
+/// What the service page shows beyond the listing: both languages' texts.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ServiceDetails {
+    pub de: ServiceTexts,
+    pub en: Option<ServiceTexts>,
+}
+
+#[derive(Debug, Deserialize, Validate)]
+#[serde(deny_unknown_fields)]
+struct TenantFile {
+    #[validate(custom(function = validate_slug))]
+    slug: String,
+    #[validate(length(min = 2, max = 120))]
+    name: String,
+    #[serde(default)]
+    #[validate(custom(function = validate_hosts))]
+    hosts: Vec<String>,
+    /// Regional keys (ARS prefixes) of the area this tenant is responsible for.
+    #[validate(length(min = 1), custom(function = validate_area_keys))]
+    area_keys: Vec<String>,
+    #[validate(custom(function = validate_brand_color))]
+    brand_color: String,
+    logo: Option<String>,
+    #[serde(flatten)]
+    #[validate(nested)]
+    profile: TenantProfile,
+    #[serde(default)]
+    #[validate(nested)]
+    places: Vec<Place>,
+}
+
+#[derive(Debug, Deserialize, Validate)]
+#[serde(deny_unknown_fields)]
+struct ServiceFile {
+    #[validate(custom(function = validate_slug))]
+    slug: String,
+    leistungsschluessel: String,
+    topic: String,
+    min_trust_level: String,
+    fee: Option<String>,
+    #[serde(default)]
+    keywords: Vec<String>,
+    #[validate(nested)]
+    de: ServiceTexts,
+    #[validate(nested)]
+    en: Option<ServiceTexts>,
+}
+
+impl Catalogue {
+    /// Reads every tenant directory under `dir`. Collects all problems instead of stopping at the first.
+    pub fn load(dir: &Path) -> Result<Self, CatalogueError> {
+        let mut problems = Vec::new();
+        let mut tenants = Vec::new();
+        match sorted_entries(dir) {
+            Ok(entries) => {
+                for tenant_dir in entries.into_iter().filter(|p| p.is_dir()) {
+                    if let Some(tenant) = load_tenant(&tenant_dir, &mut problems) {
+                        tenants.push(tenant);
+                    }
+                }
+            }
+            Err(e) => problems.push(problem(dir, "-", format!("cannot read the directory: {e}"))),
+        }
+        if tenants.is_empty() && problems.is_empty() {
+            problems.push(problem(dir, "-", "no tenant directory with a tenant.toml found".into()));
+        }
+        check_unique_across_tenants(dir, &tenants, &mut problems);
+        if problems.is_empty() {
+            Ok(Self { tenants })
+        } else {
+            Err(CatalogueError { problems })
+        }
+    }
+}
+
+fn load_tenant(dir: &Path, problems: &mut Vec<Problem>) -> Option<TenantDefinition> {
+    let path = dir.join("tenant.toml");
+    let mut hasher = Sha256::new();
+    let file: TenantFile = read_toml(&path, &mut hasher, problems)?;
+    let before = problems.len();
+    collect_validation(&path, file.validate(), problems);
+
+    let logo_svg = file.logo.as_ref().and_then(|name| {
+        let logo_path = dir.join(name);
+        match std::fs::read_to_string(&logo_path) {
+            Ok(svg) if svg.contains("<svg") => {
+                hasher.update(svg.as_bytes());
+                Some(svg)
+            }
+            Ok(_) => {
+                problems.push(problem(
+                    &path,
+                    "logo",
+                    format!("{} is not an SVG file", logo_path.display()),
+                ));
+                None
+            }
+            Err(e) => {
+                problems.push(problem(
+                    &path,
+                    "logo",
+                    format!("cannot read {}: {e}", logo_path.display()),
+                ));
+                None
+            }
+        }
+    });
+
+    let services_dir = dir.join("services");
+    let mut services = Vec::new();
+    match sorted_entries(&services_dir) {
+        Ok(entries) => {
+            for service_path in entries
+                .into_iter()
+                .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+            {
+                if let Some(service) = load_service(&service_path, &mut hasher, problems) {
+                    services.push(service);
+                }
+            }
+        }
+        Err(e) => problems.push(problem(&services_dir, "-", format!("cannot read the directory: {e}"))),
+    }
+    let mut seen = HashSet::new();
+    for s in &services {
+        if !seen.insert(s.slug.as_str()) {
+            problems.push(problem(
+                &services_dir,
+                "slug",
+                format!("'{}' is used by two services", s.slug),
+            ));
+        }
+    }
+
+    if problems.len() > before {
+        return None;
+    }
+    Some(TenantDefinition {
+        slug: file.slug,
+        name: file.name,
+        hosts: file.hosts,
+        area_keys: file.area_keys,
+        brand_color: file.brand_color.to_ascii_lowercase(),
+        logo_svg,
+        profile: file.profile,
+        places: file.places,
+        services,
+        content_hash: hasher.finalize().iter().map(|b| format!("{b:02x}")).collect(),
+    })
+}
+
+fn load_service(path: &Path, hasher: &mut Sha256, problems: &mut Vec<Problem>) -> Option<ServiceDefinition> {
+    let file: ServiceFile = read_toml(path, hasher, problems)?;
+    let before = problems.len();
+    collect_validation(path, file.validate(), problems);
+    let leistungsschluessel = parsed(
+        path,
+        "leistungsschluessel",
+        Leistungsschluessel::parse(&file.leistungsschluessel),
+        problems,
+    );
+    let topic = parsed(path, "topic", Topic::parse(&file.topic), problems);
+    let min_trust_level = parsed(
+        path,
+        "min_trust_level",
+        TrustLevel::parse(&file.min_trust_level),
+        problems,
+    );
+    let fee = match &file.fee {
+        Some(raw) => Some(parsed(path, "fee", Money::parse_euros(raw), problems)?),
+        None => None,
+    };
+    if problems.len() > before {
+        return None;
+    }
+    Some(ServiceDefinition {
+        slug: file.slug,
+        leistungsschluessel: leistungsschluessel?,
+        topic: topic?,
+        min_trust_level: min_trust_level?,
+        fee,
+        keywords: file.keywords,
+        details: ServiceDetails {
+            de: file.de,
+            en: file.en,
+        },
+    })
+}
+
+/// The parsed value, or `None` with the problem recorded.
+fn parsed<T>(path: &Path, key: &str, result: Result<T, String>, problems: &mut Vec<Problem>) -> Option<T> {
+    result
+        .map_err(|message| problems.push(problem(path, key, message)))
+        .ok()
+}
+
+fn check_unique_across_tenants(dir: &Path, tenants: &[TenantDefinition], problems: &mut Vec<Problem>) {
+    let mut slugs = HashMap::new();
+    let mut hosts = HashMap::new();
+    for t in tenants {
+        if let Some(other) = slugs.insert(t.slug.as_str(), t.slug.as_str()) {
+            problems.push(problem(dir, "slug", format!("'{other}' is the slug of two tenants")));
+        }
+        for host in &t.hosts {
+            if let Some(other) = hosts.insert(host.as_str(), t.slug.as_str()) {
+                problems.push(problem(
+                    &dir.join(&t.slug).join("tenant.toml"),
+                    "hosts",
+                    format!("host '{host}' is already used by tenant '{other}'"),
+                ));
+            }
+        }
+    }
+}
+
+fn read_toml<T: for<'de> Deserialize<'de>>(path: &Path, hasher: &mut Sha256, problems: &mut Vec<Problem>) -> Option<T> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) => {
+            problems.push(problem(path, "-", format!("cannot read the file: {e}")));
+            return None;
+        }
+    };
+    hasher.update(text.as_bytes());
+    match toml::from_str(&text) {
+        Ok(value) => Some(value),
+        Err(e) => {
+            let message = e.message().to_owned();
+            let key = e
+                .span()
+                .map(|span| format!("line {}", text[..span.start].lines().count().max(1)))
+                .unwrap_or_else(|| "-".into());
+            problems.push(problem(path, &key, message));
+            None
+        }
+    }
+}
+
+fn sorted_entries(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut entries = std::fs::read_dir(dir)?
+        .map(|entry| entry.map(|e| e.path()))
+        .collect::<std::io::Result<Vec<_>>>()?;
+    entries.sort();
+    Ok(entries)
+}
+
+fn problem(file: &Path, key: &str, message: String) -> Problem {
+    Problem {
+        file: file.to_path_buf(),
+        key: key.to_owned(),
+        message,
+    }
+}
+
+fn collect_validation(path: &Path, result: Result<(), ValidationErrors>, problems: &mut Vec<Problem>) {
+    fn walk(prefix: &str, errors: &ValidationErrors, out: &mut Vec<(String, String)>) {
+        for (field, kind) in errors.errors() {
+            let key = if prefix.is_empty() {
+                field.to_string()
+            } else {
+                format!("{prefix}.{field}")
+            };
+            match kind {
+                ValidationErrorsKind::Field(errs) => {
+                    for e in errs {
+                        let message = e.message.as_ref().map(|m| m.to_string()).unwrap_or_else(|| describe(e));
+                        out.push((key.clone(), message));
+                    }
+                }
+                ValidationErrorsKind::Struct(inner) => walk(&key, inner, out),
+                ValidationErrorsKind::List(items) => {
+                    for (index, inner) in items {
+                        walk(&format!("{key}[{index}]"), inner, out);
+                    }
+                }
+            }
+        }
+    }
+    if let Err(errors) = result {
+        let mut found = Vec::new();
+        walk("", &errors, &mut found);
+        found.sort();
+        for (key, message) in found {
+            problems.push(problem(path, &key, message));
+        }
+    }
+}
+
+fn describe(error: &ValidationError) -> String {
+    let param = |name: &str| error.params.get(name).map(|v| v.to_string());
+    match error.code.as_ref() {
+        "length" => match (param("min"), param("max")) {
+            (Some(min), Some(max)) => format!("must have between {min} and {max} characters or entries"),
+            (Some(min), None) => format!("must have at least {min} characters or entries"),
+            (None, Some(max)) => format!("must have at most {max} characters or entries"),
+            _ => "has the wrong length".into(),
+        },
+        "email" => "is not an e-mail address".into(),
+        "url" => "is not a URL".into(),
+        code => format!("is invalid ({code})"),
+    }
+}
+
+fn invalid(message: String) -> ValidationError {
+    ValidationError::new("invalid").with_message(message.into())
+}
+
+fn validate_slug(slug: &str) -> Result<(), ValidationError> {
+    let well_formed = (2..=60).contains(&slug.len())
+        && slug
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !slug.starts_with('-')
+        && !slug.ends_with('-');
+    if !well_formed {
+        return Err(invalid(format!(
+            "'{slug}' must be 2 to 60 characters of a-z, 0-9 and '-'"
+        )));
+    }
+    if RESERVED_SLUGS.contains(&slug) {
+        return Err(invalid(format!("'{slug}' is a path the portal uses itself")));
+    }
+    Ok(())
+}
+
+fn validate_hosts(hosts: &[String]) -> Result<(), ValidationError> {
+    for host in hosts {
+        let ok = !host.is_empty()
+            && host.len() <= 253
+            && host
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.');
+        if !ok {
+            return Err(invalid(format!("'{host}' is not a lower-case host name without port")));
+        }
+    }
+    Ok(())
+}
+
+fn all_digits(s: &str) -> bool {
+    s.bytes().all(|b| b.is_ascii_digit())
+}
+
+fn validate_area_keys(keys: &[String]) -> Result<(), ValidationError> {
+    for key in keys {
+        if !(2..=12).contains(&key.len()) || !all_digits(key) {
+            return Err(invalid(format!("'{key}' is not a regional key (2 to 12 digits)")));
+        }
+    }
+    Ok(())
+}
+
+fn validate_ars(ars: &str) -> Result<(), ValidationError> {
+    if ars.len() == 12 && all_digits(ars) {
+        Ok(())
+    } else {
+        Err(invalid(format!(
+            "'{ars}' is not a 12-digit Amtlicher Regionalschlüssel"
+        )))
+    }
+}
+
+fn validate_postcodes(postcodes: &[String]) -> Result<(), ValidationError> {
+    match postcodes.iter().find(|p| p.len() != 5 || !all_digits(p)) {
+        Some(bad) => Err(invalid(format!("'{bad}' is not a five-digit postcode"))),
+        None => Ok(()),
+    }
+}
+
+fn validate_compliance(value: &str) -> Result<(), ValidationError> {
+    match value {
+        "vollstaendig" | "teilweise" => Ok(()),
+        other => Err(invalid(format!("'{other}' must be 'vollstaendig' or 'teilweise'"))),
+    }
+}
+
+fn validate_date(value: &str) -> Result<(), ValidationError> {
+    chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d")
+        .map(|_| ())
+        .map_err(|_| invalid(format!("'{value}' is not a date like 2026-11-23")))
+}
+
+/// The brand colour is the background of the header with white text, so it must reach the
+/// WCAG AA contrast of 4.5:1 against white.
+fn validate_brand_color(value: &str) -> Result<(), ValidationError> {
+    let hex = value
+        .strip_prefix('#')
+        .filter(|h| h.len() == 6 && h.bytes().all(|b| b.is_ascii_hexdigit()));
+    let Some(hex) = hex else {
+        return Err(invalid(format!("'{value}' is not a colour like #004b87")));
+    };
+    let channel = |i: usize| {
+        let v = f64::from(u8::from_str_radix(&hex[i..i + 2], 16).unwrap_or(0)) / 255.0;
+        if v <= 0.03928 {
+            v / 12.92
+        } else {
+            ((v + 0.055) / 1.055).powf(2.4)
+        }
+    };
+    let luminance = 0.2126 * channel(0) + 0.7152 * channel(2) + 0.0722 * channel(4);
+    let contrast = 1.05 / (luminance + 0.05);
+    if contrast >= 4.5 {
+        Ok(())
+    } else {
+        Err(invalid(format!(
+            "'{value}' has a contrast of {contrast:.2}:1 against white text, at least 4.5:1 is needed"
+        )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn brand_colour_needs_contrast_with_white() {
+        assert!(validate_brand_color("#004b87").is_ok());
+        assert!(validate_brand_color("#ffcc00").is_err());
+        assert!(validate_brand_color("blue").is_err());
+    }
+
+    #[test]
+    fn slugs_must_not_shadow_portal_paths() {
+        assert!(validate_slug("musterstadt").is_ok());
+        assert!(validate_slug("leistungen").is_err());
+        assert!(validate_slug("Muster").is_err());
+        assert!(validate_slug("-x").is_err());
+    }
+}

@@ -1,0 +1,16 @@
+//! The catalogue as configuration: tenant and service files, read and validated before anything
+//! is imported into the database.
+//!
+//! Layout of a catalogue directory (the demo one is `examples/`):
+//! ```text
+//! <dir>/<tenant>/tenant.toml
+//! <dir>/<tenant>/logo.svg            (optional, named by `logo` in tenant.toml)
+//! <dir>/<tenant>/services/<slug>.toml
+//! ```
+
+mod files;
+
+pub use files::{
+    Accessibility, Catalogue, CatalogueError, Contact, Imprint, Place, Privacy, ServiceDefinition, ServiceDetails,
+    ServiceTexts, TenantDefinition, TenantProfile,
+};

@@ -1,0 +1,104 @@
+//! Settings: defaults that run a fresh checkout, an optional TOML file, then `BUERGERPORTAL_*`
+//! environment variables (nested keys joined with `__`).
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// Address and port to listen on; port 0 picks a free one (tests).
+    pub listen: SocketAddr,
+    /// Public address of the portal, used in links and to decide on HSTS and secure cookies.
+    pub base_url: String,
+    /// Where the portal keeps its files; created if missing.
+    pub data_dir: PathBuf,
+    /// `sqlite://…` or `postgres://…`; empty means `sqlite://<data_dir>/portal.db`.
+    pub database_url: String,
+    pub database_max_connections: u32,
+    /// Directory of tenant catalogues; empty means demo mode with the tenants in `examples/`.
+    pub tenants_dir: PathBuf,
+    /// Stylesheets, fonts and scripts served under `/static`.
+    pub static_dir: PathBuf,
+    /// `text` for people, `json` for log collectors.
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+const DEMO_TENANTS_DIR: &str = "examples";
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            base_url: "http://127.0.0.1:8080".into(),
+            data_dir: PathBuf::from("./data"),
+            database_url: String::new(),
+            database_max_connections: 10,
+            tenants_dir: PathBuf::new(),
+            static_dir: PathBuf::from("static"),
+            log_format: LogFormat::Text,
+        }
+    }
+}
+
+impl Settings {
+    /// Defaults, then the file (if given), then the environment.
+    pub fn load(file: Option<&Path>) -> anyhow::Result<Self> {
+        let mut figment = Figment::from(Serialized::defaults(Settings::default()));
+        if let Some(file) = file {
+            anyhow::ensure!(file.is_file(), "configuration file {} not found", file.display());
+            figment = figment.merge(Toml::file(file));
+        }
+        figment
+            .merge(Env::prefixed("BUERGERPORTAL_").split("__").ignore(&["config"]))
+            .extract()
+            .context("invalid configuration")
+    }
+
+    pub fn database_url(&self) -> String {
+        if self.database_url.is_empty() {
+            format!("sqlite://{}", self.data_dir.join("portal.db").display())
+        } else {
+            self.database_url.clone()
+        }
+    }
+
+    /// Demo mode: no tenants configured, so the demo tenants are loaded.
+    pub fn is_demo(&self) -> bool {
+        self.tenants_dir.as_os_str().is_empty()
+    }
+
+    pub fn tenants_dir(&self) -> &Path {
+        if self.is_demo() {
+            Path::new(DEMO_TENANTS_DIR)
+        } else {
+            &self.tenants_dir
+        }
+    }
+
+    pub fn is_https(&self) -> bool {
+        self.base_url.starts_with("https://")
+    }
+
+    /// Creates the data directory if needed and proves it is writable.
+    pub fn prepare_data_dir(&self) -> anyhow::Result<()> {
+        let dir = &self.data_dir;
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create the data directory {}", dir.display()))?;
+        let probe = dir.join(".write-test");
+        std::fs::write(&probe, b"")
+            .and_then(|()| std::fs::remove_file(&probe))
+            .with_context(|| format!("the data directory {} is not writable", dir.display()))
+    }
+}

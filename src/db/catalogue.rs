@@ -1,0 +1,344 @@
+//! Tenants and services: the import from catalogue files and the queries the pages need.
+
+use chrono::{DateTime, Utc};
+use sqlx::types::Json;
+use uuid::Uuid;
+
+use super::{Db, with_pool};
+use crate::catalogue::{Catalogue, ServiceDetails, TenantProfile};
+use crate::domain::search::{SearchTerms, stemmed};
+
+/// What an import changed, for the start-up log.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct ImportSummary {
+    pub tenants_imported: usize,
+    pub tenants_unchanged: usize,
+    pub tenants_retired: u64,
+    pub services_imported: usize,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct TenantRow {
+    pub id: String,
+    pub slug: String,
+    pub name: String,
+    pub brand_color: String,
+    pub has_logo: bool,
+}
+
+#[derive(Debug, sqlx::FromRow)]
+pub struct TenantHostRow {
+    pub host: String,
+    pub tenant_id: String,
+}
+
+#[derive(Debug, sqlx::FromRow)]
+pub struct ServiceListRow {
+    pub tenant_id: String,
+    pub slug: String,
+    pub topic: String,
+    pub min_trust_level: String,
+    pub fee_cents: Option<i64>,
+    pub name_de: String,
+    pub summary_de: String,
+    pub name_en: Option<String>,
+    pub summary_en: Option<String>,
+}
+
+#[derive(Debug, sqlx::FromRow)]
+pub struct ServicePageRow {
+    pub leistungsschluessel: String,
+    pub topic: String,
+    pub min_trust_level: String,
+    pub fee_cents: Option<i64>,
+    pub details: Json<ServiceDetails>,
+}
+
+#[derive(Debug, sqlx::FromRow)]
+pub struct ResponsibilityRow {
+    pub place_name: String,
+    pub postcode: String,
+    pub tenant_id: String,
+}
+
+/// Which services to list: every filter is optional.
+#[derive(Debug, Default)]
+pub struct ServiceFilter {
+    pub terms: SearchTerms,
+    pub tenant_id: Option<String>,
+    pub topic: Option<&'static str>,
+    /// A postcode or a municipality name: only tenants responsible for that place.
+    pub place: Option<String>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+/// Imports the catalogue in one transaction: new and changed tenants are written, unchanged ones
+/// skipped, tenants and services no longer in the files retired (never deleted, cases refer to them).
+pub async fn import(db: &Db, catalogue: &Catalogue) -> anyhow::Result<ImportSummary> {
+    let now = Utc::now();
+    let sqlite = db.is_sqlite();
+    with_pool!(db, pool => {
+        let mut tx = pool.begin().await?;
+        let mut summary = ImportSummary::default();
+        let known: Vec<(String, String, String, Option<DateTime<Utc>>)> =
+            sqlx::query_as("SELECT slug, id, content_hash, retired_at FROM tenant")
+                .fetch_all(&mut *tx)
+                .await?;
+
+        for tenant in &catalogue.tenants {
+            let existing = known.iter().find(|(slug, ..)| *slug == tenant.slug);
+            if let Some((_, _, hash, None)) = existing
+                && *hash == tenant.content_hash
+            {
+                summary.tenants_unchanged += 1;
+                continue;
+            }
+            let tenant_id = existing.map_or_else(|| Uuid::now_v7().to_string(), |(_, id, ..)| id.clone());
+            sqlx::query(
+                "INSERT INTO tenant (id, slug, name, brand_color, logo_svg, profile, content_hash, imported_at, retired_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL)
+                 ON CONFLICT (id) DO UPDATE SET name = excluded.name, brand_color = excluded.brand_color,
+                   logo_svg = excluded.logo_svg, profile = excluded.profile, content_hash = excluded.content_hash,
+                   imported_at = excluded.imported_at, retired_at = NULL",
+            )
+            .bind(&tenant_id)
+            .bind(&tenant.slug)
+            .bind(&tenant.name)
+            .bind(&tenant.brand_color)
+            .bind(&tenant.logo_svg)
+            .bind(Json(&tenant.profile))
+            .bind(&tenant.content_hash)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+
+            for table in ["tenant_host", "tenant_area", "place"] {
+                sqlx::query(&format!("DELETE FROM {table} WHERE tenant_id = $1"))
+                    .bind(&tenant_id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            for host in &tenant.hosts {
+                sqlx::query("INSERT INTO tenant_host (host, tenant_id) VALUES ($1, $2)
+                             ON CONFLICT (host) DO UPDATE SET tenant_id = excluded.tenant_id")
+                    .bind(host)
+                    .bind(&tenant_id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            for key in &tenant.area_keys {
+                sqlx::query("INSERT INTO tenant_area (tenant_id, area_key) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+                    .bind(&tenant_id)
+                    .bind(key)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            for place in &tenant.places {
+                for postcode in &place.postcodes {
+                    sqlx::query("INSERT INTO place (tenant_id, ars, name, name_key, postcode) VALUES ($1, $2, $3, $4, $5)
+                                 ON CONFLICT DO NOTHING")
+                        .bind(&tenant_id)
+                        .bind(&place.ars)
+                        .bind(&place.name)
+                        .bind(place_key(&place.name))
+                        .bind(postcode)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+            }
+
+            // Retire all, then bring back those still in the files.
+            sqlx::query("UPDATE service SET retired_at = $1 WHERE tenant_id = $2 AND retired_at IS NULL")
+                .bind(now)
+                .bind(&tenant_id)
+                .execute(&mut *tx)
+                .await?;
+            for service in &tenant.services {
+                let de = &service.details.de;
+                let en = service.details.en.as_ref();
+                let keywords = service.keywords.join(" ");
+                let (service_id,): (String,) = sqlx::query_as(
+                    "INSERT INTO service (id, tenant_id, slug, leistungsschluessel, topic, min_trust_level, fee_cents,
+                       name_de, summary_de, name_en, summary_en, keywords, details, imported_at, retired_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, NULL)
+                     ON CONFLICT (tenant_id, slug) DO UPDATE SET leistungsschluessel = excluded.leistungsschluessel,
+                       topic = excluded.topic, min_trust_level = excluded.min_trust_level, fee_cents = excluded.fee_cents,
+                       name_de = excluded.name_de, summary_de = excluded.summary_de, name_en = excluded.name_en,
+                       summary_en = excluded.summary_en, keywords = excluded.keywords, details = excluded.details,
+                       imported_at = excluded.imported_at, retired_at = NULL
+                     RETURNING id",
+                )
+                .bind(Uuid::now_v7().to_string())
+                .bind(&tenant_id)
+                .bind(&service.slug)
+                .bind(service.leistungsschluessel.as_str())
+                .bind(service.topic.slug)
+                .bind(service.min_trust_level.as_str())
+                .bind(service.fee.map(|f| f.cents()))
+                .bind(&de.name)
+                .bind(&de.summary)
+                .bind(en.map(|t| &t.name))
+                .bind(en.map(|t| &t.summary))
+                .bind(&keywords)
+                .bind(Json(&service.details))
+                .bind(now)
+                .fetch_one(&mut *tx)
+                .await?;
+                if sqlite {
+                    let body = stemmed(&format!(
+                        "{} {} {} {} {}",
+                        de.name,
+                        de.summary,
+                        keywords,
+                        en.map_or("", |t| &t.name),
+                        en.map_or("", |t| &t.summary)
+                    ));
+                    sqlx::query("DELETE FROM service_fts WHERE service_id = $1")
+                        .bind(&service_id)
+                        .execute(&mut *tx)
+                        .await?;
+                    sqlx::query("INSERT INTO service_fts (service_id, body) VALUES ($1, $2)")
+                        .bind(&service_id)
+                        .bind(body)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                summary.services_imported += 1;
+            }
+            summary.tenants_imported += 1;
+        }
+
+        for (slug, id, _, retired_at) in &known {
+            if retired_at.is_none() && !catalogue.tenants.iter().any(|t| t.slug == *slug) {
+                let done = sqlx::query("UPDATE tenant SET retired_at = $1 WHERE id = $2")
+                    .bind(now)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("DELETE FROM tenant_host WHERE tenant_id = $1").bind(id).execute(&mut *tx).await?;
+                summary.tenants_retired += done.rows_affected();
+            }
+        }
+        tx.commit().await?;
+        Ok(summary)
+    })
+}
+
+/// Lower-cased, trimmed municipality name, the form in which places are looked up.
+pub fn place_key(name: &str) -> String {
+    name.trim().to_lowercase()
+}
+
+pub async fn active_tenants(db: &Db) -> sqlx::Result<Vec<TenantRow>> {
+    with_pool!(db, pool => sqlx::query_as(
+        "SELECT id, slug, name, brand_color, logo_svg IS NOT NULL AS has_logo
+         FROM tenant WHERE retired_at IS NULL ORDER BY name",
+    ).fetch_all(pool).await)
+}
+
+pub async fn active_tenant_hosts(db: &Db) -> sqlx::Result<Vec<TenantHostRow>> {
+    with_pool!(db, pool => sqlx::query_as(
+        "SELECT h.host, h.tenant_id FROM tenant_host h JOIN tenant t ON t.id = h.tenant_id WHERE t.retired_at IS NULL",
+    ).fetch_all(pool).await)
+}
+
+pub async fn active_topics(db: &Db) -> sqlx::Result<Vec<String>> {
+    let rows: Vec<(String,)> = with_pool!(db, pool => sqlx::query_as(
+        "SELECT DISTINCT s.topic FROM service s JOIN tenant t ON t.id = s.tenant_id
+         WHERE s.retired_at IS NULL AND t.retired_at IS NULL",
+    ).fetch_all(pool).await)?;
+    Ok(rows.into_iter().map(|(topic,)| topic).collect())
+}
+
+pub async fn tenant_profile(db: &Db, tenant_id: &str) -> sqlx::Result<Option<TenantProfile>> {
+    let row: Option<(Json<TenantProfile>,)> = with_pool!(db, pool => sqlx::query_as(
+        "SELECT profile FROM tenant WHERE id = $1 AND retired_at IS NULL",
+    ).bind(tenant_id).fetch_optional(pool).await)?;
+    Ok(row.map(|(profile,)| profile.0))
+}
+
+pub async fn tenant_logo(db: &Db, tenant_id: &str) -> sqlx::Result<Option<String>> {
+    let row: Option<(Option<String>,)> = with_pool!(db, pool => sqlx::query_as(
+        "SELECT logo_svg FROM tenant WHERE id = $1 AND retired_at IS NULL",
+    ).bind(tenant_id).fetch_optional(pool).await)?;
+    Ok(row.and_then(|(svg,)| svg))
+}
+
+pub async fn service_page(db: &Db, tenant_id: &str, slug: &str) -> sqlx::Result<Option<ServicePageRow>> {
+    with_pool!(db, pool => sqlx::query_as(
+        "SELECT leistungsschluessel, topic, min_trust_level, fee_cents, details
+         FROM service WHERE tenant_id = $1 AND slug = $2 AND retired_at IS NULL",
+    ).bind(tenant_id).bind(slug).fetch_optional(pool).await)
+}
+
+macro_rules! service_list_select {
+    () => {
+        "SELECT s.tenant_id, s.slug, s.topic, s.min_trust_level, s.fee_cents, s.name_de, s.summary_de, s.name_en, s.summary_en
+         FROM service s JOIN tenant t ON t.id = s.tenant_id"
+    };
+}
+
+macro_rules! service_list_filter {
+    () => {
+        " WHERE s.retired_at IS NULL AND t.retired_at IS NULL
+           AND (CAST($1 AS TEXT) IS NULL OR s.tenant_id = $1)
+           AND (CAST($2 AS TEXT) IS NULL OR s.topic = $2)
+           AND (CAST($3 AS TEXT) IS NULL OR EXISTS (
+                SELECT 1 FROM tenant_area a JOIN place p ON p.ars LIKE a.area_key || '%'
+                WHERE a.tenant_id = s.tenant_id AND (p.postcode = $3 OR p.name_key = $3)))"
+    };
+}
+
+const LIST_SQL: &str = concat!(
+    service_list_select!(),
+    service_list_filter!(),
+    " ORDER BY s.name_de, t.name LIMIT $4 OFFSET $5"
+);
+const SEARCH_SQLITE_SQL: &str = concat!(
+    service_list_select!(),
+    " JOIN service_fts f ON f.service_id = s.id",
+    service_list_filter!(),
+    " AND service_fts MATCH $6 ORDER BY f.rank, s.name_de LIMIT $4 OFFSET $5"
+);
+const SEARCH_POSTGRES_SQL: &str = concat!(
+    service_list_select!(),
+    service_list_filter!(),
+    " AND s.search @@ to_tsquery('german', $6)
+      ORDER BY ts_rank(s.search, to_tsquery('german', $6)) DESC, s.name_de LIMIT $4 OFFSET $5"
+);
+
+/// Services matching the filter, best matches first when there are search words.
+pub async fn services(db: &Db, filter: &ServiceFilter) -> sqlx::Result<Vec<ServiceListRow>> {
+    let (sql, query) = match (filter.terms.is_empty(), db) {
+        (true, _) => (LIST_SQL, String::new()),
+        (false, Db::Sqlite(_)) => (SEARCH_SQLITE_SQL, filter.terms.fts5_query()),
+        (false, Db::Postgres(_)) => (SEARCH_POSTGRES_SQL, filter.terms.tsquery()),
+    };
+    with_pool!(db, pool => {
+        let mut q = sqlx::query_as(sql)
+            .bind(&filter.tenant_id)
+            .bind(filter.topic)
+            .bind(&filter.place)
+            .bind(filter.limit)
+            .bind(filter.offset);
+        if !filter.terms.is_empty() {
+            q = q.bind(&query);
+        }
+        q.fetch_all(pool).await
+    })
+}
+
+/// Places whose postcode is `postcode` or whose name starts with `name`, each with a responsible tenant.
+pub async fn responsibilities(db: &Db, place: &str) -> sqlx::Result<Vec<ResponsibilityRow>> {
+    let key = place_key(place);
+    let name_prefix = format!("{}%", key.replace(['%', '_', '\\'], ""));
+    with_pool!(db, pool => sqlx::query_as(
+        "SELECT DISTINCT p.name AS place_name, p.postcode, a.tenant_id
+         FROM place p
+         JOIN tenant_area a ON p.ars LIKE a.area_key || '%'
+         JOIN tenant t ON t.id = a.tenant_id AND t.retired_at IS NULL
+         WHERE p.postcode = $1 OR p.name_key LIKE $2
+         ORDER BY p.name, p.postcode LIMIT 100",
+    ).bind(&key).bind(name_prefix).fetch_all(pool).await)
+}

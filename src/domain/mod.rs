@@ -1,0 +1,12 @@
+//! Pure domain types: parsed once at the edge, no I/O in here.
+
+pub mod leistungsschluessel;
+pub mod money;
+pub mod search;
+pub mod topic;
+pub mod trust;
+
+pub use leistungsschluessel::Leistungsschluessel;
+pub use money::Money;
+pub use topic::Topic;
+pub use trust::TrustLevel;

@@ -1,0 +1,76 @@
+//! Amounts of money in integer euro cents.
+
+use std::fmt;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Money {
+    cents: i64,
+}
+
+impl Money {
+    pub fn from_cents(cents: i64) -> Self {
+        Self { cents }
+    }
+
+    pub fn cents(self) -> i64 {
+        self.cents
+    }
+
+    /// Parses a euro amount as written in configuration: `"30"`, `"30.7"` or `"30.70"`.
+    pub fn parse_euros(raw: &str) -> Result<Self, String> {
+        let error = || format!("'{raw}' is not an amount in euros, write it like \"30.70\"");
+        let (euros, cents) = raw.split_once('.').unwrap_or((raw, "0"));
+        let all_digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+        if !all_digits(euros) || !all_digits(cents) || cents.len() > 2 || euros.len() > 9 {
+            return Err(error());
+        }
+        let euros: i64 = euros.parse().map_err(|_| error())?;
+        let cents: i64 = format!("{cents:0<2}").parse().map_err(|_| error())?;
+        Ok(Self {
+            cents: euros * 100 + cents,
+        })
+    }
+
+    /// German notation: `30,70 €`.
+    pub fn to_german(self) -> String {
+        format!("{},{:02} €", self.cents / 100, self.cents % 100)
+    }
+
+    /// English notation: `€30.70`.
+    pub fn to_english(self) -> String {
+        format!("€{}.{:02}", self.cents / 100, self.cents % 100)
+    }
+}
+
+impl fmt::Display for Money {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_german())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_euro_amounts_into_cents() {
+        assert_eq!(Money::parse_euros("30.70").map(Money::cents), Ok(3070));
+        assert_eq!(Money::parse_euros("30.7").map(Money::cents), Ok(3070));
+        assert_eq!(Money::parse_euros("12").map(Money::cents), Ok(1200));
+        assert_eq!(Money::parse_euros("0.05").map(Money::cents), Ok(5));
+    }
+
+    #[test]
+    fn rejects_malformed_amounts() {
+        for bad in ["", "-1", "1,50", "1.505", "abc", ".5", "5.", "1e3", "9999999999"] {
+            assert!(Money::parse_euros(bad).is_err(), "{bad} accepted");
+        }
+    }
+
+    #[test]
+    fn formats_in_both_languages() {
+        let fee = Money::from_cents(3070);
+        assert_eq!(fee.to_german(), "30,70 €");
+        assert_eq!(fee.to_english(), "€30.70");
+    }
+}

@@ -1,0 +1,86 @@
+//! German first, English second: the page language from `?lang=`, then the `lang` cookie.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+use actix_web::HttpRequest;
+use fluent_templates::fluent_bundle::FluentValue;
+use fluent_templates::{LanguageIdentifier, Loader, langid};
+
+fluent_templates::static_loader! {
+    static LOCALES = {
+        locales: "./locales",
+        fallback_language: "de",
+        // Unicode isolation marks around arguments would end up in attributes and plain text mails.
+        customise: |bundle| bundle.set_use_isolating(false),
+    };
+}
+
+static GERMAN: LanguageIdentifier = langid!("de");
+static ENGLISH: LanguageIdentifier = langid!("en");
+pub const LANG_COOKIE: &str = "lang";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Lang {
+    #[default]
+    De,
+    En,
+}
+
+impl Lang {
+    pub fn parse(code: &str) -> Option<Self> {
+        match code {
+            "de" => Some(Self::De),
+            "en" => Some(Self::En),
+            _ => None,
+        }
+    }
+
+    /// `?lang=` wins over the cookie; German when neither says otherwise.
+    pub fn of(req: &HttpRequest) -> Self {
+        Self::requested(req)
+            .or_else(|| req.cookie(LANG_COOKIE).and_then(|c| Self::parse(c.value())))
+            .unwrap_or_default()
+    }
+
+    /// The language asked for in the query string, if any.
+    pub fn requested(req: &HttpRequest) -> Option<Self> {
+        req.query_string()
+            .split('&')
+            .find_map(|pair| pair.strip_prefix("lang="))
+            .and_then(Self::parse)
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::De => "de",
+            Self::En => "en",
+        }
+    }
+
+    /// The other language, offered by the language switch.
+    pub fn other(self) -> Self {
+        match self {
+            Self::De => Self::En,
+            Self::En => Self::De,
+        }
+    }
+
+    fn id(self) -> &'static LanguageIdentifier {
+        match self {
+            Self::De => &GERMAN,
+            Self::En => &ENGLISH,
+        }
+    }
+
+    /// The text for `key`; a missing key shows as the key itself (a test keeps both languages complete).
+    pub fn t(self, key: &str) -> String {
+        LOCALES.lookup(self.id(), key)
+    }
+
+    /// The text for `key` with one argument, e.g. `count` in "{ $count } Leistungen gefunden".
+    pub fn t1(self, key: &str, name: &'static str, value: impl Into<FluentValue<'static>>) -> String {
+        let args = HashMap::from([(Cow::Borrowed(name), value.into())]);
+        LOCALES.lookup_with_args(self.id(), key, &args)
+    }
+}

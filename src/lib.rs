@@ -1,0 +1,15 @@
+//! Bürgerportal: a server-rendered citizen service portal for German public administration.
+//!
+//! `startup::Application` builds the whole app; `main.rs` only parses the command line.
+
+pub mod catalogue;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod i18n;
+mod middleware;
+mod routes;
+pub mod startup;
+pub mod telemetry;
+pub mod tenancy;

@@ -1,0 +1,386 @@
+//! Finding services: the start page, the catalogue with search and filters, a service's start page.
+
+use actix_web::web;
+use askama::Template;
+use askama_web::WebTemplate;
+use serde::Deserialize;
+
+use super::Layout;
+use crate::catalogue::{Contact, ServiceTexts};
+use crate::db::Db;
+use crate::db::catalogue::{self as queries, ServiceFilter, ServiceListRow};
+use crate::domain::search::SearchTerms;
+use crate::domain::topic::TOPICS;
+use crate::domain::{Money, Topic, TrustLevel};
+use crate::error::AppError;
+use crate::i18n::Lang;
+use crate::tenancy::TenantDirectory;
+
+const PAGE_SIZE: i64 = 20;
+const MAX_PAGE: i64 = 500;
+/// Tenant filter as a select only while the list stays short; beyond that, the place filter serves.
+const MAX_TENANTS_IN_SELECT: usize = 50;
+const MAX_ECHOED_CHARS: usize = 200;
+
+/// A service in a list.
+pub struct ServiceCard {
+    pub href: String,
+    pub name: String,
+    pub summary: String,
+    /// `Some("de")` when the English page shows German text (no translation configured).
+    pub content_lang: Option<&'static str>,
+    pub tenant_name: String,
+    pub fee: String,
+    pub trust: String,
+}
+
+pub struct Link {
+    pub href: String,
+    pub label: String,
+}
+
+pub struct SelectOption {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+fn fee_text(lang: Lang, fee_cents: Option<i64>) -> String {
+    match fee_cents.map(Money::from_cents) {
+        Some(fee) if lang == Lang::En => fee.to_english(),
+        Some(fee) => fee.to_german(),
+        None => lang.t("fee-none"),
+    }
+}
+
+fn trust_name(lang: Lang, level: &str) -> String {
+    let level = TrustLevel::parse(level).unwrap_or(TrustLevel::Hoch);
+    lang.t(&format!("trust-{}-name", level.as_str()))
+}
+
+fn card(layout: &Layout, directory: &TenantDirectory, row: ServiceListRow) -> ServiceCard {
+    let tenant = directory.by_id(&row.tenant_id);
+    let same_site = layout.site.tenant.as_ref().is_some_and(|t| t.id == row.tenant_id);
+    let base = match tenant {
+        Some(_) if same_site => layout.site.base.clone(),
+        Some(t) => format!("/{}", t.slug),
+        None => String::new(),
+    };
+    let (name, summary, content_lang) = match (layout.lang, row.name_en, row.summary_en) {
+        (Lang::En, Some(name), Some(summary)) => (name, summary, None),
+        (Lang::En, ..) => (row.name_de, row.summary_de, Some("de")),
+        (Lang::De, ..) => (row.name_de, row.summary_de, None),
+    };
+    ServiceCard {
+        href: format!("{base}/leistungen/{}", row.slug),
+        name,
+        summary,
+        content_lang,
+        tenant_name: tenant.map(|t| t.name.clone()).unwrap_or_default(),
+        fee: fee_text(layout.lang, row.fee_cents),
+        trust: trust_name(layout.lang, &row.min_trust_level),
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "home.html")]
+pub struct HomePage {
+    layout: Layout,
+    topics: Vec<Link>,
+    tenants: Vec<Link>,
+    services: Vec<ServiceCard>,
+}
+
+/// State-wide: search, "Wer ist zuständig?", topics, authorities. A tenant's: its services.
+pub async fn home(
+    layout: Layout,
+    db: web::Data<Db>,
+    directory: web::Data<TenantDirectory>,
+) -> Result<HomePage, AppError> {
+    let mut page = HomePage {
+        topics: Vec::new(),
+        tenants: Vec::new(),
+        services: Vec::new(),
+        layout,
+    };
+    let catalogue_href = page.layout.href("/leistungen");
+    if let Some(tenant) = &page.layout.site.tenant {
+        let filter = ServiceFilter {
+            tenant_id: Some(tenant.id.clone()),
+            limit: MAX_PAGE,
+            ..ServiceFilter::default()
+        };
+        let rows = queries::services(&db, &filter).await?;
+        page.services = rows
+            .into_iter()
+            .map(|row| card(&page.layout, &directory, row))
+            .collect();
+    } else {
+        page.topics = directory
+            .topics()
+            .iter()
+            .map(|t| Link {
+                href: format!("{catalogue_href}?thema={}", t.slug),
+                label: page.layout.t(&t.label_key()),
+            })
+            .collect();
+        if directory.all().len() <= MAX_TENANTS_IN_SELECT {
+            page.tenants = directory
+                .all()
+                .iter()
+                .map(|t| Link {
+                    href: format!("/{}/", t.slug),
+                    label: t.name.clone(),
+                })
+                .collect();
+        }
+    }
+    Ok(page)
+}
+
+#[derive(Deserialize)]
+pub struct ListQuery {
+    q: Option<String>,
+    thema: Option<String>,
+    mandant: Option<String>,
+    ort: Option<String>,
+    seite: Option<String>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "catalogue.html")]
+pub struct CataloguePage {
+    layout: Layout,
+    q: String,
+    ort: String,
+    topic_options: Vec<SelectOption>,
+    tenant_options: Vec<SelectOption>,
+    results: Vec<ServiceCard>,
+    result_text: String,
+    previous_href: Option<String>,
+    next_href: Option<String>,
+}
+
+fn echoed(value: Option<&String>) -> String {
+    value
+        .map(|v| v.chars().filter(|c| !c.is_control()).take(MAX_ECHOED_CHARS).collect())
+        .unwrap_or_default()
+}
+
+/// The catalogue: search words, topic, authority and place filters; GET only, so it works without JS.
+pub async fn list(
+    layout: Layout,
+    query: web::Query<ListQuery>,
+    db: web::Data<Db>,
+    directory: web::Data<TenantDirectory>,
+) -> Result<CataloguePage, AppError> {
+    let query = query.into_inner();
+    let topic = query.thema.as_deref().and_then(|t| Topic::parse(t).ok());
+    let chosen_tenant = match &layout.site.tenant {
+        Some(tenant) => Some(tenant.clone()),
+        None => query
+            .mandant
+            .as_deref()
+            .and_then(|slug| directory.by_slug(slug))
+            .cloned(),
+    };
+    let ort = echoed(query.ort.as_ref());
+    let page: i64 = query
+        .seite
+        .as_deref()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1)
+        .clamp(1, MAX_PAGE);
+    let filter = ServiceFilter {
+        terms: SearchTerms::parse(query.q.as_deref().unwrap_or_default()),
+        tenant_id: chosen_tenant.as_ref().map(|t| t.id.clone()),
+        topic: topic.map(|t| t.slug),
+        place: Some(queries::place_key(&ort)).filter(|p| !p.is_empty()),
+        limit: PAGE_SIZE + 1,
+        offset: (page - 1) * PAGE_SIZE,
+    };
+    let mut rows = queries::services(&db, &filter).await?;
+    let has_next = rows.len() as i64 > PAGE_SIZE;
+    rows.truncate(PAGE_SIZE as usize);
+
+    let lang = layout.lang;
+    let result_text = match (page, has_next) {
+        (1, false) => lang.t1("catalogue-count", "count", rows.len()),
+        _ => lang.t1("catalogue-page", "page", page),
+    };
+    let page_href = |n: i64| {
+        let mut url = url_with(
+            &layout.href("/leistungen"),
+            &[
+                ("q", query.q.as_deref()),
+                ("thema", topic.map(|t| t.slug)),
+                (
+                    "mandant",
+                    if layout.site.tenant.is_none() {
+                        chosen_tenant.as_ref().map(|t| t.slug.as_str())
+                    } else {
+                        None
+                    },
+                ),
+                ("ort", Some(ort.as_str()).filter(|o| !o.is_empty())),
+            ],
+        );
+        url.push_str(if url.contains('?') { "&" } else { "?" });
+        url.push_str(&format!("seite={n}"));
+        url
+    };
+    let previous_href = (page > 1).then(|| page_href(page - 1));
+    let next_href = has_next.then(|| page_href(page + 1));
+    let topic_options = TOPICS
+        .iter()
+        .filter(|t| directory.topics().contains(t))
+        .map(|t| SelectOption {
+            value: t.slug.into(),
+            label: lang.t(&t.label_key()),
+            selected: Some(*t) == topic,
+        })
+        .collect();
+    let tenant_options = if layout.site.tenant.is_none() && directory.all().len() <= MAX_TENANTS_IN_SELECT {
+        directory
+            .all()
+            .iter()
+            .map(|t| SelectOption {
+                value: t.slug.clone(),
+                label: t.name.clone(),
+                selected: chosen_tenant.as_ref().is_some_and(|c| c.id == t.id),
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let results = rows.into_iter().map(|row| card(&layout, &directory, row)).collect();
+    Ok(CataloguePage {
+        q: echoed(query.q.as_ref()),
+        ort,
+        topic_options,
+        tenant_options,
+        results,
+        result_text,
+        previous_href,
+        next_href,
+        layout,
+    })
+}
+
+/// `path?k=v&…` with the given parameters percent-encoded, empty ones left out.
+fn url_with(path: &str, params: &[(&str, Option<&str>)]) -> String {
+    let query: Vec<String> = params
+        .iter()
+        .filter_map(|(k, v)| v.filter(|v| !v.is_empty()).map(|v| format!("{k}={}", encode(v))))
+        .collect();
+    if query.is_empty() {
+        path.to_owned()
+    } else {
+        format!("{path}?{}", query.join("&"))
+    }
+}
+
+fn encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[derive(Deserialize)]
+pub struct ServicePath {
+    service: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "service.html")]
+pub struct ServicePage {
+    layout: Layout,
+    texts: ServiceTexts,
+    content_lang: Option<&'static str>,
+    paragraphs: Vec<String>,
+    tenant_name: String,
+    topic_label: String,
+    fee: String,
+    trust_name: String,
+    trust_text: String,
+    leistungsschluessel: String,
+    start_href: String,
+}
+
+/// A service's start page: what it is, what you need, cost, trust level, time, "Jetzt starten".
+pub async fn service(layout: Layout, path: web::Path<ServicePath>, db: web::Data<Db>) -> Result<ServicePage, AppError> {
+    let slug = path.into_inner().service;
+    let tenant = layout.site.require_tenant()?.clone();
+    let row = queries::service_page(&db, &tenant.id, &slug)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let lang = layout.lang;
+    let details = row.details.0;
+    let (texts, content_lang) = match (lang, details.en) {
+        (Lang::En, Some(en)) => (en, None),
+        (Lang::En, None) => (details.de, Some("de")),
+        (Lang::De, _) => (details.de, None),
+    };
+    let trust = TrustLevel::parse(&row.min_trust_level).unwrap_or(TrustLevel::Hoch);
+    let topic_label = Topic::parse(&row.topic)
+        .map(|t| lang.t(&t.label_key()))
+        .unwrap_or_default();
+    Ok(ServicePage {
+        paragraphs: texts
+            .description
+            .split("\n\n")
+            .map(|p| p.trim().to_owned())
+            .filter(|p| !p.is_empty())
+            .collect(),
+        texts,
+        content_lang,
+        tenant_name: tenant.name.clone(),
+        topic_label,
+        fee: fee_text(lang, row.fee_cents),
+        trust_name: lang.t(&format!("trust-{}-name", trust.as_str())),
+        trust_text: lang.t(&format!("trust-{}-text", trust.as_str())),
+        leistungsschluessel: row.leistungsschluessel,
+        start_href: layout.href(&format!("/leistungen/{slug}/antrag")),
+        layout,
+    })
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "application_soon.html")]
+pub struct ApplicationSoonPage {
+    layout: Layout,
+    service_name: String,
+    service_href: String,
+    contact: Contact,
+}
+
+/// Until the online form for a service exists, "Jetzt starten" tells the citizen how to apply instead.
+pub async fn start_application(
+    layout: Layout,
+    path: web::Path<ServicePath>,
+    db: web::Data<Db>,
+) -> Result<ApplicationSoonPage, AppError> {
+    let slug = path.into_inner().service;
+    let tenant = layout.site.require_tenant()?.clone();
+    let row = queries::service_page(&db, &tenant.id, &slug)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let profile = queries::tenant_profile(&db, &tenant.id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let details = row.details.0;
+    let service_name = match (layout.lang, details.en) {
+        (Lang::En, Some(en)) => en.name,
+        _ => details.de.name,
+    };
+    Ok(ApplicationSoonPage {
+        service_name,
+        service_href: layout.href(&format!("/leistungen/{slug}")),
+        contact: profile.contact,
+        layout,
+    })
+}

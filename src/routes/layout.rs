@@ -1,0 +1,70 @@
+//! What every page's frame needs: language, site (tenant or state-wide), links for the language switch.
+
+use std::future::{Ready, ready};
+
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpRequest};
+
+use crate::error::AppError;
+use crate::i18n::Lang;
+use crate::tenancy::Site;
+
+pub struct Layout {
+    pub lang: Lang,
+    pub site: Site,
+    /// The current page in the other language.
+    pub switch_href: String,
+}
+
+impl Layout {
+    pub fn new(req: &HttpRequest, site: Site) -> Self {
+        let lang = Lang::of(req);
+        let mut query: Vec<&str> = req
+            .query_string()
+            .split('&')
+            .filter(|pair| !pair.is_empty() && !pair.starts_with("lang="))
+            .collect();
+        let other = format!("lang={}", lang.other().code());
+        query.push(&other);
+        let switch_href = format!("{}?{}", req.path(), query.join("&"));
+        Self {
+            lang,
+            site,
+            switch_href,
+        }
+    }
+
+    pub fn t(&self, key: &str) -> String {
+        self.lang.t(key)
+    }
+
+    /// The name in the header: the tenant's, or the portal's.
+    pub fn site_name(&self) -> String {
+        match &self.site.tenant {
+            Some(tenant) => tenant.name.clone(),
+            None => self.t("portal-name"),
+        }
+    }
+
+    /// Link inside the current site, e.g. `href("/leistungen")`.
+    pub fn href(&self, path: &str) -> String {
+        format!("{}{}", self.site.base, path)
+    }
+
+    pub fn home_href(&self) -> String {
+        if self.site.base.is_empty() {
+            "/".to_owned()
+        } else {
+            format!("{}/", self.site.base)
+        }
+    }
+}
+
+impl FromRequest for Layout {
+    type Error = AppError;
+    type Future = Ready<Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(Site::resolve(req).map(|site| Self::new(req, site)))
+    }
+}

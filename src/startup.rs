@@ -1,0 +1,70 @@
+//! Builds the application: data directory, catalogue, database, tenant directory, HTTP server.
+
+use std::net::TcpListener;
+
+use actix_web::dev::Server;
+use actix_web::middleware::{ErrorHandlers, from_fn};
+use actix_web::{App, HttpServer, web};
+use tracing_actix_web::TracingLogger;
+
+use crate::catalogue::Catalogue;
+use crate::config::Settings;
+use crate::db::{Db, catalogue};
+use crate::middleware::{request_id_and_language, security_headers};
+use crate::routes;
+use crate::tenancy::TenantDirectory;
+
+pub struct Application {
+    server: Server,
+    port: u16,
+    db: Db,
+}
+
+impl Application {
+    /// Everything that can be wrong with the configuration fails here, before the port is bound.
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        settings.prepare_data_dir()?;
+        let catalogue = Catalogue::load(settings.tenants_dir())?;
+        let db = Db::connect(&settings.database_url(), settings.database_max_connections).await?;
+        db.migrate().await?;
+        let summary = catalogue::import(&db, &catalogue).await?;
+        tracing::info!(?summary, dir = %settings.tenants_dir().display(), "catalogue imported");
+        if settings.is_demo() {
+            tracing::warn!("demo mode: the demo tenants from examples/ are loaded; set tenants_dir for production");
+        }
+        let directory = web::Data::new(TenantDirectory::load(&db).await?);
+
+        let listener = TcpListener::bind(settings.listen)?;
+        let port = listener.local_addr()?.port();
+        let db_data = web::Data::new(db.clone());
+        let https = settings.is_https();
+        let static_dir = settings.static_dir.clone();
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(db_data.clone())
+                .app_data(directory.clone())
+                .wrap(ErrorHandlers::new().default_handler(routes::error_pages::render))
+                .wrap(from_fn(request_id_and_language))
+                .wrap(security_headers(https))
+                .wrap(TracingLogger::default())
+                .service(actix_files::Files::new("/static", &static_dir))
+                .configure(routes::configure)
+        })
+        .listen(listener)?
+        .run();
+        tracing::info!(port, "listening");
+        Ok(Self { server, port, db })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}

@@ -1,0 +1,169 @@
+//! Which tenant a request is for: by path prefix `/<slug>/…` or by host name.
+//!
+//! The directory of active tenants is read from the database once after the catalogue import;
+//! tenants change only with the catalogue files, so requests resolve without a query.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpRequest, web};
+use std::future::{Ready, ready};
+
+use crate::db::{Db, catalogue};
+use crate::domain::Topic;
+use crate::domain::topic::TOPICS;
+use crate::error::AppError;
+
+#[derive(Debug)]
+pub struct Tenant {
+    pub id: String,
+    pub slug: String,
+    pub name: String,
+    pub brand_color: String,
+    pub has_logo: bool,
+}
+
+#[derive(Debug, Default)]
+pub struct TenantDirectory {
+    tenants: Vec<Arc<Tenant>>,
+    by_slug: HashMap<String, Arc<Tenant>>,
+    by_id: HashMap<String, Arc<Tenant>>,
+    by_host: HashMap<String, Arc<Tenant>>,
+    topics: Vec<Topic>,
+}
+
+impl TenantDirectory {
+    pub async fn load(db: &Db) -> sqlx::Result<Self> {
+        let tenants: Vec<Arc<Tenant>> = catalogue::active_tenants(db)
+            .await?
+            .into_iter()
+            .map(|row| {
+                Arc::new(Tenant {
+                    id: row.id,
+                    slug: row.slug,
+                    name: row.name,
+                    brand_color: row.brand_color,
+                    has_logo: row.has_logo,
+                })
+            })
+            .collect();
+        let by_slug: HashMap<_, _> = tenants.iter().map(|t| (t.slug.clone(), t.clone())).collect();
+        let by_id: HashMap<_, _> = tenants.iter().map(|t| (t.id.clone(), t.clone())).collect();
+        let by_host = catalogue::active_tenant_hosts(db)
+            .await?
+            .into_iter()
+            .filter_map(|h| by_id.get(&h.tenant_id).map(|t| (h.host, t.clone())))
+            .collect();
+        let in_use = catalogue::active_topics(db).await?;
+        let topics = TOPICS
+            .iter()
+            .copied()
+            .filter(|t| in_use.iter().any(|u| u == t.slug))
+            .collect();
+        Ok(Self {
+            tenants,
+            by_slug,
+            by_id,
+            by_host,
+            topics,
+        })
+    }
+
+    /// All active tenants, ordered by name.
+    pub fn all(&self) -> &[Arc<Tenant>] {
+        &self.tenants
+    }
+
+    /// The topics that have at least one active service, in catalogue order.
+    pub fn topics(&self) -> &[Topic] {
+        &self.topics
+    }
+
+    pub fn by_slug(&self, slug: &str) -> Option<&Arc<Tenant>> {
+        self.by_slug.get(slug)
+    }
+
+    pub fn by_id(&self, id: &str) -> Option<&Arc<Tenant>> {
+        self.by_id.get(id)
+    }
+
+    /// The tenant for a `Host` header value; the port is ignored.
+    pub fn by_host(&self, host: &str) -> Option<&Arc<Tenant>> {
+        let name = host.rsplit_once(':').map_or(host, |(name, port)| {
+            if port.bytes().all(|b| b.is_ascii_digit()) {
+                name
+            } else {
+                host
+            }
+        });
+        self.by_host.get(&name.to_ascii_lowercase())
+    }
+}
+
+/// The part of the portal a request is in: one tenant's pages, or the state-wide pages.
+#[derive(Debug, Clone)]
+pub struct Site {
+    pub tenant: Option<Arc<Tenant>>,
+    /// Prefix for links inside this site: `/<slug>` under path resolution, empty otherwise.
+    pub base: String,
+}
+
+impl Site {
+    /// `Err(NotFound)` for an unknown tenant slug in the path.
+    pub fn resolve(req: &HttpRequest) -> Result<Self, AppError> {
+        let directory = req
+            .app_data::<web::Data<TenantDirectory>>()
+            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("tenant directory missing")))?;
+        if let Some(slug) = req.match_info().get("tenant") {
+            let tenant = directory.by_slug(slug).ok_or(AppError::NotFound)?;
+            return Ok(Self {
+                tenant: Some(tenant.clone()),
+                base: format!("/{}", tenant.slug),
+            });
+        }
+        let host = req.connection_info().host().to_owned();
+        Ok(Self {
+            tenant: directory.by_host(&host).cloned(),
+            base: String::new(),
+        })
+    }
+
+    /// The tenant, or `NotFound` on a state-wide page that needs one.
+    pub fn require_tenant(&self) -> Result<&Arc<Tenant>, AppError> {
+        self.tenant.as_ref().ok_or(AppError::NotFound)
+    }
+}
+
+impl FromRequest for Site {
+    type Error = AppError;
+    type Future = Ready<Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(Self::resolve(req))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn host_lookup_ignores_port_and_case() {
+        let tenant = Arc::new(Tenant {
+            id: "1".into(),
+            slug: "musterstadt".into(),
+            name: "Stadt Musterstadt".into(),
+            brand_color: "#004b87".into(),
+            has_logo: false,
+        });
+        let directory = TenantDirectory {
+            by_host: HashMap::from([("musterstadt.localhost".to_owned(), tenant)]),
+            ..TenantDirectory::default()
+        };
+        assert!(directory.by_host("musterstadt.localhost:8080").is_some());
+        assert!(directory.by_host("Musterstadt.Localhost").is_some());
+        assert!(directory.by_host("other.localhost").is_none());
+        assert!(directory.by_host("[::1]:8080").is_none());
+    }
+}
