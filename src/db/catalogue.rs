@@ -332,13 +332,14 @@ pub async fn services(db: &Db, filter: &ServiceFilter) -> sqlx::Result<Vec<Servi
 /// Places whose postcode is `postcode` or whose name starts with `name`, each with a responsible tenant.
 pub async fn responsibilities(db: &Db, place: &str) -> sqlx::Result<Vec<ResponsibilityRow>> {
     let key = place_key(place);
-    let name_prefix = format!("{}%", key.replace(['%', '_', '\\'], ""));
+    let escaped = key.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    let name_prefix = format!("{escaped}%");
     with_pool!(db, pool => sqlx::query_as(
         "SELECT DISTINCT p.name AS place_name, p.postcode, a.tenant_id
          FROM place p
          JOIN tenant_area a ON p.ars LIKE a.area_key || '%'
          JOIN tenant t ON t.id = a.tenant_id AND t.retired_at IS NULL
-         WHERE p.postcode = $1 OR p.name_key LIKE $2
+         WHERE p.postcode = $1 OR p.name_key LIKE $2 ESCAPE '\\'
          ORDER BY p.name, p.postcode LIMIT 100",
     ).bind(&key).bind(name_prefix).fetch_all(pool).await)
 }

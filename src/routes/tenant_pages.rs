@@ -55,7 +55,7 @@ pub struct ChooseAuthorityPage {
 }
 
 pub enum LegalResponse {
-    Tenant(LegalPageView),
+    Tenant(Box<LegalPageView>),
     Choose(ChooseAuthorityPage),
 }
 
@@ -81,7 +81,7 @@ async fn legal(
             let profile = queries::tenant_profile(db, &tenant.id)
                 .await?
                 .ok_or(AppError::NotFound)?;
-            Ok(LegalResponse::Tenant(LegalPageView { layout, page, profile }))
+            Ok(LegalResponse::Tenant(Box::new(LegalPageView { layout, page, profile })))
         }
         None => {
             let authorities = directory

@@ -1,0 +1,217 @@
+use crate::helpers::{spawn_app, spawn_with};
+
+#[tokio::test]
+async fn start_page_offers_search_place_finder_topics_and_authorities() {
+    let app = spawn_app().await;
+    let page = app.get("/").await;
+    assert_eq!(page.status, 200);
+    assert_eq!(page.h1(), "Verwaltung online erledigen");
+    assert!(page.body.contains(r#"<html lang="de">"#));
+    assert!(page.body.contains(r#"action="/leistungen""#));
+    assert!(page.body.contains(r#"action="/zustaendigkeit""#));
+    assert!(page.body.contains(r#"href="/leistungen?thema=umwelt""#));
+    assert!(
+        !page.body.contains("thema=gesundheit"),
+        "topics without services are not offered"
+    );
+    assert!(page.body.contains(r#"href="/musterstadt/""#));
+    assert!(page.body.contains(r#"href="/landkreis-musterland/""#));
+}
+
+#[tokio::test]
+async fn search_finds_services_by_german_word_stems() {
+    let app = spawn_app().await;
+    for (query, expected, not_expected) in [
+        ("Hund", "Hund anmelden (Hundesteuer)", "Wohngeld beantragen"),
+        ("Hunde", "Hund abmelden (Hundesteuer)", "Gewerbe anmelden"),
+        ("hundesteuer", "Hund anmelden (Hundesteuer)", "Wohngeld beantragen"),
+        ("Sperrmüll", "Sperrmüllabholung anmelden", "Hund anmelden (Hundesteuer)"),
+        ("Miete Zuschuss", "Wohngeld beantragen", "Sperrmüllabholung anmelden"),
+    ] {
+        let page = app.get(&format!("/leistungen?q={query}")).await;
+        assert_eq!(page.status, 200, "{query}");
+        assert!(page.body.contains(expected), "'{query}' did not find '{expected}'");
+        assert!(!page.body.contains(not_expected), "'{query}' found '{not_expected}'");
+    }
+}
+
+#[tokio::test]
+async fn search_in_english_finds_english_names() {
+    let app = spawn_app().await;
+    let page = app.get("/leistungen?q=housing&lang=en").await;
+    assert!(
+        page.body.contains("Apply for housing benefit (Wohngeld)"),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains("Register a dog"));
+}
+
+#[tokio::test]
+async fn no_match_says_so_and_suggests_what_to_do() {
+    let app = spawn_app().await;
+    let page = app.get("/leistungen?q=Raumfahrtbehoerde").await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("Keine Leistung gefunden"));
+    assert!(page.body.contains("Versuchen Sie andere Suchwörter"));
+}
+
+#[tokio::test]
+async fn catalogue_filters_by_topic_authority_and_place() {
+    let app = spawn_app().await;
+    let by_topic = app.get("/leistungen?thema=umwelt").await;
+    assert!(by_topic.body.contains("1 Leistung gefunden"), "{}", by_topic.body);
+    assert!(by_topic.body.contains("Sperrmüllabholung anmelden"));
+
+    let by_tenant = app.get("/leistungen?mandant=landkreis-musterland").await;
+    assert!(by_tenant.body.contains("3 Leistungen gefunden"));
+    assert!(!by_tenant.body.contains("Anwohnerparkausweis"));
+
+    // Beispielheim belongs to the district but not to the town.
+    let by_place = app.get("/leistungen?ort=71997").await;
+    assert!(by_place.body.contains("Wohngeld beantragen"));
+    assert!(!by_place.body.contains("Anwohnerparkausweis beantragen"));
+    let by_place_name = app.get("/leistungen?ort=Musterstadt&q=Hund").await;
+    assert!(by_place_name.body.contains("Hund anmelden"));
+}
+
+#[tokio::test]
+async fn a_tenant_catalogue_lists_only_its_own_services() {
+    let app = spawn_app().await;
+    let page = app.get("/musterstadt/leistungen").await;
+    assert!(page.body.contains("7 Leistungen gefunden"), "{}", page.body);
+    assert!(!page.body.contains("Wohngeld beantragen"));
+    assert!(
+        page.body
+            .contains(r#"href="/musterstadt/leistungen/anwohnerparkausweis""#)
+    );
+    assert!(
+        !page.body.contains(r#"id="mandant""#),
+        "no authority filter inside one authority"
+    );
+}
+
+#[tokio::test]
+async fn service_page_tells_cost_evidence_login_and_duration() {
+    let app = spawn_app().await;
+    let page = app.get("/musterstadt/leistungen/anwohnerparkausweis").await;
+    assert_eq!(page.status, 200);
+    assert_eq!(page.h1(), "Anwohnerparkausweis beantragen");
+    for expected in [
+        "30,70 € (für 12 Monate)",
+        "Fahrzeugschein (Zulassungsbescheinigung Teil I)",
+        "Servicekonto mit E-Mail-Adresse",
+        "etwa 1 Woche",
+        "99050012104000",
+        r#"href="/musterstadt/leistungen/anwohnerparkausweis/antrag""#,
+        "Jetzt starten",
+    ] {
+        assert!(page.body.contains(expected), "missing {expected}");
+    }
+    let free = app.get("/musterstadt/leistungen/fundsache-melden").await;
+    assert!(free.body.contains("kostenlos"));
+    let eid = app
+        .get("/landkreis-musterland/leistungen/fahrzeug-ausser-betrieb-setzen")
+        .await;
+    assert!(eid.body.contains("Online-Ausweis"));
+}
+
+#[tokio::test]
+async fn english_service_page_without_translation_marks_the_german_text() {
+    let app = spawn_app().await;
+    let page = app.get("/musterstadt/leistungen/hund-abmelden?lang=en").await;
+    assert!(page.body.contains(r#"<html lang="en">"#));
+    assert!(page.body.contains(r#"<article class="kern-stack-lg" lang="de">"#));
+    assert!(page.body.contains("What you need"));
+}
+
+#[tokio::test]
+async fn start_application_tells_how_to_apply_until_the_form_exists() {
+    let app = spawn_app().await;
+    let page = app.get("/musterstadt/leistungen/gewerbeanmeldung/antrag").await;
+    assert_eq!(page.status, 200);
+    assert_eq!(page.h1(), "Gewerbe anmelden");
+    assert!(page.body.contains("buergerbuero@musterstadt.example"));
+}
+
+#[tokio::test]
+async fn responsibility_finds_authorities_by_postcode_and_name() {
+    let app = spawn_app().await;
+    let by_postcode = app.get("/zustaendigkeit?ort=71997").await;
+    assert!(by_postcode.body.contains("71997 Beispielheim"));
+    assert!(by_postcode.body.contains(r#"href="/landkreis-musterland/leistungen""#));
+    assert!(!by_postcode.body.contains(r#"href="/musterstadt/leistungen""#));
+
+    let by_name = app.get("/zustaendigkeit?ort=muster").await;
+    assert!(
+        by_name.body.contains(r#"href="/musterstadt/leistungen""#),
+        "{}",
+        by_name.body
+    );
+    assert!(by_name.body.contains(r#"href="/landkreis-musterland/leistungen""#));
+
+    let unknown = app.get("/zustaendigkeit?ort=00000").await;
+    assert!(unknown.body.contains("keine Behörde gefunden"));
+    let wildcard = app.get("/zustaendigkeit?ort=%25").await;
+    assert!(
+        wildcard.body.contains("keine Behörde gefunden"),
+        "LIKE wildcards are not patterns"
+    );
+}
+
+#[tokio::test]
+async fn hostile_query_strings_get_a_page_never_a_500() {
+    let app = spawn_app().await;
+    let long = "Hund ".repeat(2000);
+    for path in [
+        format!("/leistungen?q={long}"),
+        "/leistungen?q=%00%01%1B%7F%C2%85".into(),
+        "/leistungen?q=%FF%FE%80".into(),
+        "/leistungen?q=%E2%80%AEtlah".into(),
+        "/leistungen?q=%22*%20OR%20NEAR(a%20b)%20%5E".into(),
+        "/leistungen?q=%27%3B%20DROP%20TABLE%20service%3B--".into(),
+        "/leistungen?q=a&q=b".into(),
+        "/leistungen?seite=-1&thema=nix&mandant=%00".into(),
+        "/leistungen?seite=99999999999999999999".into(),
+        format!("/zustaendigkeit?ort={}", "7".repeat(10_000)),
+        "/zustaendigkeit?ort=%FF".into(),
+    ] {
+        let page = app.get(&path).await;
+        assert!(matches!(page.status, 200 | 400), "{path} gave {}", page.status);
+        assert!(page.body.contains("</html>"), "{path} has no page");
+    }
+    assert_eq!(app.get("/readyz").await.status, 200, "the database survived");
+}
+
+#[tokio::test]
+async fn search_input_is_echoed_escaped() {
+    let app = spawn_app().await;
+    let page = app.get("/leistungen?q=%3Cscript%3Ealert(1)%3C%2Fscript%3E").await;
+    assert!(!page.body.contains("<script>alert(1)</script>"));
+    assert!(
+        page.body.contains("&#60;script&#62;alert(1)&#60;/script&#62;"),
+        "{}",
+        page.body
+    );
+}
+
+#[tokio::test]
+async fn many_tenants_page_the_list_and_hide_the_authority_select() {
+    let catalogue = tempfile::tempdir().unwrap();
+    for n in 0..60 {
+        crate::tenants::write_tenant(
+            catalogue.path(),
+            &format!("gemeinde-{n:03}"),
+            &format!("Gemeinde {n:03}"),
+        );
+    }
+    let dir = catalogue.path().to_path_buf();
+    let app = spawn_with(|s| s.tenants_dir = dir).await;
+    let first = app.get("/leistungen").await;
+    assert!(first.body.contains("Ergebnisse, Seite 1"), "{}", first.body);
+    assert!(first.body.contains(r#"href="/leistungen?seite=2" rel="next""#));
+    assert!(!first.body.contains(r#"id="mandant""#));
+    let last = app.get("/leistungen?seite=3").await;
+    assert!(last.body.contains(r#"rel="prev""#));
+    assert!(!last.body.contains(r#"rel="next""#));
+}

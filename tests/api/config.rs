@@ -1,0 +1,131 @@
+use std::process::Command;
+
+use buergerportal::startup::Application;
+
+use crate::helpers::{copy_of_demo_tenants, fresh_database, try_settings};
+
+#[test]
+fn migrations_have_the_same_file_names_for_both_databases() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+    let names = |db: &str| {
+        let mut names: Vec<_> = std::fs::read_dir(root.join(db))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        names.sort();
+        names
+    };
+    assert!(!names("sqlite").is_empty());
+    assert_eq!(names("sqlite"), names("postgres"));
+}
+
+#[tokio::test]
+async fn an_invalid_catalogue_stops_start_up_naming_file_key_and_problem() {
+    let catalogue = copy_of_demo_tenants();
+    let service = catalogue.path().join("musterstadt/services/anwohnerparkausweis.toml");
+    let text = std::fs::read_to_string(&service).unwrap();
+    std::fs::write(
+        &service,
+        text.replace("99050012104000", "12345")
+            .replace("\"basis\"", "\"mittel\""),
+    )
+    .unwrap();
+    let tenant = catalogue.path().join("landkreis-musterland/tenant.toml");
+    let text = std::fs::read_to_string(&tenant).unwrap();
+    std::fs::write(&tenant, text.replace("#1f5c3a", "#ffff00")).unwrap();
+
+    let data = tempfile::tempdir().unwrap();
+    let mut settings = try_settings(&fresh_database().await, data.path());
+    settings.tenants_dir = catalogue.path().to_path_buf();
+    let error = format!(
+        "{:#}",
+        Application::build(settings).await.err().expect("start-up must fail")
+    );
+    for expected in [
+        "musterstadt/services/anwohnerparkausweis.toml: leistungsschluessel: '12345' is not a Leistungsschlüssel",
+        "anwohnerparkausweis.toml: min_trust_level: 'mittel' is not a trust level",
+        "landkreis-musterland/tenant.toml: brand_color: '#ffff00' has a contrast of",
+    ] {
+        assert!(error.contains(expected), "missing '{expected}' in:\n{error}");
+    }
+}
+
+#[test]
+fn check_config_reports_problems_and_exits_non_zero() {
+    let catalogue = copy_of_demo_tenants();
+    let service = catalogue.path().join("musterstadt/services/gewerbeanmeldung.toml");
+    std::fs::write(&service, "slug = \"gewerbeanmeldung\"\nunbekannt = 1\n").unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_buergerportal"))
+        .arg("check-config")
+        .env("BUERGERPORTAL_TENANTS_DIR", catalogue.path())
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("gewerbeanmeldung.toml: line"), "{stderr}");
+    assert!(stderr.contains("unknown field `unbekannt`"), "{stderr}");
+
+    let valid = Command::new(env!("CARGO_BIN_EXE_buergerportal"))
+        .arg("check-config")
+        .env("BUERGERPORTAL_TENANTS_DIR", crate::helpers::demo_tenants())
+        .output()
+        .unwrap();
+    assert!(valid.status.success(), "{}", String::from_utf8_lossy(&valid.stderr));
+    assert!(String::from_utf8_lossy(&valid.stdout).contains("2 tenant(s), 10 service(s)"));
+}
+
+#[tokio::test]
+async fn a_missing_data_directory_is_created() {
+    let parent = tempfile::tempdir().unwrap();
+    let data_dir = parent.path().join("neu/daten");
+    let settings = try_settings(&fresh_database().await, &data_dir);
+    Application::build(settings).await.expect("start");
+    assert!(data_dir.is_dir());
+}
+
+#[tokio::test]
+async fn an_unusable_data_directory_stops_start_up_naming_the_path() {
+    let parent = tempfile::tempdir().unwrap();
+    let blocker = parent.path().join("eine-datei");
+    std::fs::write(&blocker, "").unwrap();
+    let data_dir = blocker.join("daten");
+    let settings = try_settings(&fresh_database().await, &data_dir);
+    let error = format!(
+        "{:#}",
+        Application::build(settings).await.err().expect("start-up must fail")
+    );
+    assert!(error.contains(&data_dir.display().to_string()), "{error}");
+}
+
+#[tokio::test]
+async fn an_unreachable_postgres_stops_start_up_with_a_clear_message() {
+    let data = tempfile::tempdir().unwrap();
+    let settings = try_settings("postgres://postgres@127.0.0.1:1/portal", data.path());
+    let error = format!(
+        "{:#}",
+        Application::build(settings).await.err().expect("start-up must fail")
+    );
+    assert!(
+        error.contains("PostgreSQL at 127.0.0.1:1/portal does not answer"),
+        "{error}"
+    );
+}
+
+#[test]
+fn settings_come_from_file_and_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("portal.toml");
+    std::fs::write(
+        &file,
+        "listen = \"127.0.0.1:9999\"\nbase_url = \"https://portal.example\"\n",
+    )
+    .unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_buergerportal"))
+        .args(["--config", file.to_str().unwrap(), "check-config"])
+        .env("BUERGERPORTAL_LOG_FORMAT", "yaml")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("LOG_FORMAT") && stderr.contains("`yaml`"), "{stderr}");
+}

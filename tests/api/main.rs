@@ -1,0 +1,10 @@
+//! Integration tests: HTTP against the started app, on SQLite or PostgreSQL (see helpers.rs).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod catalogue;
+mod config;
+mod health;
+mod helpers;
+mod i18n;
+mod security;
+mod tenants;

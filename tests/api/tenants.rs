@@ -1,0 +1,185 @@
+use std::path::Path;
+
+use crate::helpers::{copy_of_demo_tenants, spawn_app, spawn_on, spawn_with};
+
+/// Writes a minimal valid tenant with one service into `catalogue/<slug>/`.
+pub fn write_tenant(catalogue: &Path, slug: &str, name: &str) {
+    let dir = catalogue.join(slug);
+    std::fs::create_dir_all(dir.join("services")).unwrap();
+    std::fs::write(
+        dir.join("tenant.toml"),
+        format!(
+            r##"slug = "{slug}"
+name = "{name}"
+area_keys = ["0819900"]
+brand_color = "#333333"
+[contact]
+office = "Rathaus"
+address = ["Hauptstraße 1"]
+phone = "+49 7000 0"
+email = "rathaus@example.org"
+[imprint]
+authority = "{name}"
+represented_by = "Bürgermeisterin"
+[privacy]
+data_protection_officer_email = "dsb@example.org"
+supervisory_authority = "LfDI"
+[accessibility]
+compliance = "vollstaendig"
+feedback_email = "bf@example.org"
+enforcement_body = "Schlichtungsstelle"
+enforcement_url = "https://example.org/"
+reviewed_on = "2026-01-01"
+"##
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("services/fundsache.toml"),
+        r#"slug = "fundsache"
+leistungsschluessel = "99009001001000"
+topic = "recht-ordnung"
+min_trust_level = "basis"
+[de]
+name = "Fundsache melden"
+summary = "Melden Sie dem Fundbüro, was Sie gefunden haben."
+description = "Wer etwas findet, meldet es dem Fundbüro."
+processing_time = "2 Tage"
+"#,
+    )
+    .unwrap();
+}
+
+#[tokio::test]
+async fn tenant_is_resolved_by_host_name() {
+    let app = spawn_app().await;
+    let page = app.get_with("/", &[("Host", "musterland.localhost:8080")]).await;
+    assert_eq!(page.h1(), "Landkreis Musterland");
+    assert!(
+        page.body.contains(r#"href="/leistungen/wohngeld""#),
+        "links stay on the host"
+    );
+    let service = app
+        .get_with("/leistungen/sperrmuell", &[("Host", "MUSTERLAND.localhost")])
+        .await;
+    assert_eq!(service.h1(), "Sperrmüllabholung anmelden");
+}
+
+#[tokio::test]
+async fn tenant_is_resolved_by_path_prefix() {
+    let app = spawn_app().await;
+    for path in ["/musterstadt", "/musterstadt/"] {
+        let page = app.get(path).await;
+        assert_eq!(page.h1(), "Stadt Musterstadt", "{path}");
+        assert!(page.body.contains(r#"href="/mandant/musterstadt/theme.css""#));
+    }
+}
+
+#[tokio::test]
+async fn unknown_tenant_service_or_page_is_a_404_page_with_request_id() {
+    let app = spawn_app().await;
+    for path in [
+        "/unbekannt",
+        "/unbekannt/leistungen",
+        "/musterstadt/leistungen/wohngeld",
+        "/musterstadt/leistungen/gibt-es-nicht",
+        "/leistungen/wohngeld",
+        "/musterstadt/irgendwas/tief",
+        "/mandant/unbekannt/theme.css",
+    ] {
+        let page = app.get(path).await;
+        assert_eq!(page.status, 404, "{path}");
+        assert_eq!(page.h1(), "Seite nicht gefunden", "{path}");
+        let request_id = page.header("x-request-id").expect("request id header");
+        assert!(page.body.contains(&request_id), "{path}: the page shows the request id");
+    }
+    let unknown_host = app.get_with("/leistungen/wohngeld", &[("Host", "fremd.example")]).await;
+    assert_eq!(unknown_host.status, 404);
+}
+
+#[tokio::test]
+async fn tenant_branding_is_a_stylesheet_and_the_logo_is_sandboxed() {
+    let app = spawn_app().await;
+    let css = app.get("/mandant/musterstadt/theme.css").await;
+    assert_eq!(css.status, 200);
+    assert!(css.header("content-type").unwrap().starts_with("text/css"));
+    assert!(css.body.contains("--portal-brand: #004b87"));
+    let logo = app.get("/mandant/musterstadt/logo.svg").await;
+    assert_eq!(logo.header("content-type").as_deref(), Some("image/svg+xml"));
+    assert!(logo.header("content-security-policy").unwrap().contains("sandbox"));
+    assert_eq!(
+        app.get("/mandant/landkreis-musterland/logo.svg").await.status,
+        404,
+        "no logo configured"
+    );
+}
+
+#[tokio::test]
+async fn legal_pages_show_each_tenants_own_facts() {
+    let app = spawn_app().await;
+    let imprint = app.get("/musterstadt/impressum").await;
+    assert_eq!(imprint.h1(), "Impressum");
+    assert!(imprint.body.contains("Oberbürgermeisterin Erika Beispiel"));
+    let privacy = app.get("/landkreis-musterland/datenschutz").await;
+    assert!(privacy.body.contains("datenschutz@lra-musterland.example"));
+    let accessibility = app.get("/musterstadt/barrierefreiheit").await;
+    assert!(
+        accessibility
+            .body
+            .contains("teilweise mit der Barrierefreie-Informationstechnik-Verordnung")
+    );
+    assert!(accessibility.body.contains("Ältere PDF-Dokumente"));
+    let statewide = app.get("/impressum").await;
+    assert!(statewide.body.contains(r#"href="/musterstadt/impressum""#));
+    assert!(statewide.body.contains(r#"href="/landkreis-musterland/impressum""#));
+}
+
+#[tokio::test]
+async fn reimport_updates_changed_files_and_retires_removed_services_and_tenants() {
+    let catalogue = copy_of_demo_tenants();
+    let dir = catalogue.path().to_path_buf();
+    let first = spawn_with(|s| s.tenants_dir = dir.clone()).await;
+    assert_eq!(first.get("/musterstadt/leistungen/hund-abmelden").await.status, 200);
+
+    let services = dir.join("musterstadt/services");
+    let parking = services.join("anwohnerparkausweis.toml");
+    let changed = std::fs::read_to_string(&parking)
+        .unwrap()
+        .replace("Anwohnerparkausweis beantragen", "Bewohnerparkausweis beantragen");
+    std::fs::write(&parking, changed).unwrap();
+    std::fs::remove_file(services.join("hund-abmelden.toml")).unwrap();
+    std::fs::remove_dir_all(dir.join("landkreis-musterland")).unwrap();
+
+    let second = spawn_on(&first.database_url, |s| s.tenants_dir = dir.clone()).await;
+    assert_eq!(
+        second.get("/musterstadt/leistungen/anwohnerparkausweis").await.h1(),
+        "Bewohnerparkausweis beantragen"
+    );
+    assert_eq!(second.get("/musterstadt/leistungen/hund-abmelden").await.status, 404);
+    assert!(!second.get("/leistungen?q=Hund").await.body.contains("Hund abmelden"));
+    assert_eq!(second.get("/landkreis-musterland/").await.status, 404);
+    assert!(!second.get("/leistungen").await.body.contains("Wohngeld beantragen"));
+
+    // Putting the file back brings the service back under the same id, not a copy.
+    let restored = crate::helpers::demo_tenants().join("musterstadt/services/hund-abmelden.toml");
+    std::fs::copy(restored, services.join("hund-abmelden.toml")).unwrap();
+    let third = spawn_on(&first.database_url, |s| s.tenants_dir = dir.clone()).await;
+    assert_eq!(third.get("/musterstadt/leistungen/hund-abmelden").await.status, 200);
+    let search = third.get("/leistungen?q=Hund").await;
+    assert_eq!(search.body.matches("Hund abmelden (Hundesteuer)").count(), 1);
+}
+
+#[tokio::test]
+async fn an_unchanged_catalogue_is_not_imported_again() {
+    let app = spawn_app().await;
+    let catalogue = buergerportal::catalogue::Catalogue::load(&crate::helpers::demo_tenants()).unwrap();
+    let summary = buergerportal::db::catalogue::import(&app.db, &catalogue).await.unwrap();
+    assert_eq!(
+        (
+            summary.tenants_imported,
+            summary.tenants_unchanged,
+            summary.services_imported
+        ),
+        (0, 2, 0)
+    );
+}
