@@ -1,1 +1,74 @@
-fn main() {}
+//! The bare reference for `bench/run`: actix-web + askama serving a page of the size and shape of a
+//! service page (about 4 KB, a loop, escaping), with no database, tenant lookup, i18n or middleware.
+//! The portal's pages are measured against it.
+
+use actix_web::{App, HttpServer, web};
+use askama::Template;
+use askama_web::WebTemplate;
+
+#[derive(Template, WebTemplate)]
+#[template(
+    ext = "html",
+    source = r##"<!doctype html>
+<html lang="de"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{ name }} – {{ tenant }}</title>
+<link rel="stylesheet" href="/static/kern/fonts/fira-sans.css"><link rel="stylesheet" href="/static/kern/kern.min.css">
+<link rel="stylesheet" href="/static/portal.css"></head>
+<body><a class="portal-skip-link" href="#inhalt">Zum Inhalt springen</a>
+<div class="kern-kopfzeile"><div class="kern-kopfzeile__content"><span class="kern-kopfzeile__label">Offizielle Website – Bundesrepublik Deutschland</span></div></div>
+<header class="portal-header"><div class="kern-container portal-header__inner"><a class="portal-header__home" href="/"><span>{{ tenant }}</span></a>
+<nav aria-label="Hauptnavigation" class="portal-nav"><ul><li><a href="/leistungen">Leistungen</a></li><li><a href="/zustaendigkeit">Wer ist zuständig?</a></li><li><a href="?lang=en" lang="en">English</a></li></ul></nav></div></header>
+<main id="inhalt" class="kern-container portal-main"><article class="kern-stack-lg">
+<p class="kern-body kern-body--muted">{{ topic }} · {{ tenant }}</p><h1 class="kern-heading-x-large">{{ name }}</h1>
+<p class="kern-body kern-body--large">{{ summary }}</p>
+<div class="kern-btn-wrapper"><a class="kern-btn kern-btn--primary" href="/antrag"><span class="kern-label">Jetzt starten</span></a></div>
+<dl class="portal-facts portal-facts--large"><div><dt>Kosten</dt><dd>{{ fee }}</dd></div><div><dt>Bearbeitungszeit</dt><dd>{{ duration }}</dd></div><div><dt>Anmeldung</dt><dd>{{ trust }}</dd></div></dl>
+<section class="kern-stack"><h2 class="kern-heading-medium">Was Sie brauchen</h2><ul class="kern-body portal-list">
+{%- for item in evidence %}<li>{{ item }}</li>{% endfor -%}
+</ul></section>
+<section class="kern-stack"><h2 class="kern-heading-medium">Worum es geht</h2>
+{%- for paragraph in paragraphs %}<p class="kern-body">{{ paragraph }}</p>{% endfor -%}
+</section></article></main>
+<footer class="portal-footer"><div class="kern-container"><nav aria-label="Rechtliches"><ul><li><a href="/impressum">Impressum</a></li><li><a href="/datenschutz">Datenschutz</a></li><li><a href="/barrierefreiheit">Barrierefreiheit</a></li></ul></nav></div></footer>
+</body></html>"##
+)]
+struct BarePage {
+    tenant: &'static str,
+    topic: &'static str,
+    name: &'static str,
+    summary: &'static str,
+    fee: String,
+    duration: &'static str,
+    trust: &'static str,
+    evidence: Vec<&'static str>,
+    paragraphs: Vec<&'static str>,
+}
+
+async fn page() -> BarePage {
+    BarePage {
+        tenant: "Stadt Musterstadt",
+        topic: "Mobilität und Reisen",
+        name: "Anwohnerparkausweis beantragen",
+        summary: "Mit dem Anwohnerparkausweis parken Sie in Ihrem Wohngebiet auf den Bewohnerparkplätzen.",
+        fee: format!("{},{:02} €", 3070 / 100, 3070 % 100),
+        duration: "etwa 1 Woche",
+        trust: "Servicekonto mit E-Mail-Adresse",
+        evidence: vec![
+            "Fahrzeugschein (Zulassungsbescheinigung Teil I)",
+            "bei einem Firmenwagen: Bestätigung des Arbeitgebers",
+        ],
+        paragraphs: vec![
+            "Wenn Sie in einer Bewohnerparkzone wohnen, können Sie einen Parkausweis für ein Fahrzeug beantragen. Der Ausweis gilt ein Jahr und nur in Ihrer Zone.",
+            "Das Fahrzeug muss auf Sie zugelassen sein oder Ihnen dauerhaft zur Verfügung stehen, zum Beispiel als Firmenwagen.",
+        ],
+    }
+}
+
+#[actix_web::main]
+async fn main() -> std::io::Result<()> {
+    let listen = std::env::args().nth(1).unwrap_or_else(|| "127.0.0.1:8181".into());
+    HttpServer::new(|| App::new().route("/", web::get().to(page)))
+        .bind(listen)?
+        .run()
+        .await
+}

@@ -20,6 +20,10 @@ impl ResponseError for AppError {
     fn status_code(&self) -> StatusCode {
         match self {
             Self::NotFound => StatusCode::NOT_FOUND,
+            // The database is unreachable: a temporary outage, not a fault of this request.
+            Self::Database(sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_)) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             Self::Database(_) | Self::Template(_) | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

@@ -107,7 +107,7 @@ error-403-text = Sie dürfen diese Seite nicht aufrufen. Wenn Sie angemeldet war
 error-404-title = Seite nicht gefunden
 error-404-text = Diese Seite gibt es nicht. Prüfen Sie die Adresse oder suchen Sie die Leistung über die Startseite.
 error-500-title = Es ist ein Fehler aufgetreten
-error-500-text = Das liegt nicht an Ihnen. Ihre bisherigen Eingaben sind gespeichert. Versuchen Sie es in einigen Minuten noch einmal.
+error-500-text = Das liegt nicht an Ihnen. Versuchen Sie es in einigen Minuten noch einmal. Wenn der Fehler bleibt, nennen Sie uns bitte die Vorgangskennung unten.
 error-503-title = Der Dienst ist gerade nicht erreichbar
 error-503-text = Versuchen Sie es in einigen Minuten noch einmal.
 

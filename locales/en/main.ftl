@@ -107,7 +107,7 @@ error-403-text = You may not open this page. If you were logged in, please log i
 error-404-title = Page not found
 error-404-text = This page does not exist. Check the address or find the service from the home page.
 error-500-title = Something went wrong
-error-500-text = This is not your fault. What you have entered so far is saved. Please try again in a few minutes.
+error-500-text = This is not your fault. Please try again in a few minutes. If the error persists, please tell us the reference below.
 error-503-title = The service is not available at the moment
 error-503-text = Please try again in a few minutes.
 

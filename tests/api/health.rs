@@ -21,3 +21,16 @@ async fn readyz_answers_503_when_the_database_is_gone_and_the_process_keeps_serv
     );
     assert_eq!(app.get("/healthz").await.status, 200);
 }
+
+#[tokio::test]
+async fn pages_answer_503_with_a_plain_explanation_while_the_database_is_gone() {
+    let app = spawn_app().await;
+    app.db.close().await;
+    let page = app.get("/leistungen?q=Hund").await;
+    assert_eq!(page.status, 503);
+    assert_eq!(page.h1(), "Der Dienst ist gerade nicht erreichbar");
+    assert!(page.body.contains(&page.header("x-request-id").unwrap()));
+    for internal in ["sqlx", "pool", "Pool", "database"] {
+        assert!(!page.body.contains(internal), "the page shows '{internal}'");
+    }
+}
