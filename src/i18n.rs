@@ -2,6 +2,7 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::sync::LazyLock;
 
 use actix_web::HttpRequest;
 use fluent_templates::fluent_bundle::FluentValue;
@@ -14,6 +15,24 @@ fluent_templates::static_loader! {
         // Unicode isolation marks around arguments would end up in attributes and plain text mails.
         customise: |bundle| bundle.set_use_isolating(false),
     };
+}
+
+/// The messages without arguments, formatted once: a page shows dozens of them per request.
+static TEXTS: LazyLock<[HashMap<&'static str, String>; 2]> = LazyLock::new(|| {
+    [
+        formatted(Lang::De, include_str!("../locales/de/main.ftl")),
+        formatted(Lang::En, include_str!("../locales/en/main.ftl")),
+    ]
+});
+
+fn formatted(lang: Lang, source: &'static str) -> HashMap<&'static str, String> {
+    source
+        .lines()
+        .filter(|line| line.starts_with(|c: char| c.is_ascii_lowercase()))
+        .filter_map(|line| line.split_once(" ="))
+        .filter(|(_, value)| !value.contains('$'))
+        .map(|(id, _)| (id, LOCALES.lookup(lang.id(), id)))
+        .collect()
 }
 
 static GERMAN: LanguageIdentifier = langid!("de");
@@ -74,8 +93,8 @@ impl Lang {
     }
 
     /// The text for `key`; a missing key shows as the key itself (a test keeps both languages complete).
-    pub fn t(self, key: &str) -> String {
-        LOCALES.lookup(self.id(), key)
+    pub fn t(self, key: &str) -> &str {
+        TEXTS[self as usize].get(key).map_or(key, String::as_str)
     }
 
     /// The text for `key` with one argument, e.g. `count` in "{ $count } Leistungen gefunden".

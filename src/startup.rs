@@ -7,7 +7,7 @@ use actix_web::middleware::{ErrorHandlers, from_fn};
 use actix_web::{App, HttpServer, web};
 use tracing_actix_web::TracingLogger;
 
-use crate::catalogue::Catalogue;
+use crate::catalogue::{Catalogue, CatalogueCache};
 use crate::config::Settings;
 use crate::db::{Db, catalogue};
 use crate::middleware::{request_id_and_language, security_headers};
@@ -33,6 +33,7 @@ impl Application {
             tracing::warn!("demo mode: the demo tenants from examples/ are loaded; set tenants_dir for production");
         }
         let directory = web::Data::new(TenantDirectory::load(&db).await?);
+        let cache = web::Data::new(CatalogueCache::default());
 
         let listener = TcpListener::bind(settings.listen)?;
         let port = listener.local_addr()?.port();
@@ -43,6 +44,7 @@ impl Application {
             App::new()
                 .app_data(db_data.clone())
                 .app_data(directory.clone())
+                .app_data(cache.clone())
                 .wrap(ErrorHandlers::new().default_handler(routes::error_pages::render))
                 .wrap(from_fn(request_id_and_language))
                 .wrap(security_headers(https))

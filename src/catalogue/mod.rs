@@ -8,7 +8,10 @@
 //! <dir>/<tenant>/services/<slug>.toml
 //! ```
 
+mod cache;
 mod files;
+
+pub use cache::CatalogueCache;
 
 pub use files::{
     Accessibility, Catalogue, CatalogueError, Contact, Imprint, Place, Privacy, ServiceDefinition, ServiceDetails,

@@ -32,7 +32,7 @@ pub struct TenantHostRow {
     pub tenant_id: String,
 }
 
-#[derive(Debug, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ServiceListRow {
     pub tenant_id: String,
     pub slug: String,
@@ -71,6 +71,21 @@ pub struct ServiceFilter {
     pub place: Option<String>,
     pub limit: i64,
     pub offset: i64,
+}
+
+impl ServiceFilter {
+    /// Equal for filters that select the same rows.
+    pub fn cache_key(&self) -> String {
+        format!(
+            "{}|{}|{}|{}|{}|{}",
+            self.tenant_id.as_deref().unwrap_or_default(),
+            self.topic.unwrap_or_default(),
+            self.place.as_deref().unwrap_or_default(),
+            self.limit,
+            self.offset,
+            self.terms.tsquery()
+        )
+    }
 }
 
 /// Imports the catalogue in one transaction: new and changed tenants are written, unchanged ones

@@ -20,6 +20,15 @@ impl TrustLevel {
         }
     }
 
+    /// Translation keys of the level's name and of what a citizen needs to reach it.
+    pub fn label_keys(self) -> (&'static str, &'static str) {
+        match self {
+            Self::Basis => ("trust-basis-name", "trust-basis-text"),
+            Self::Substanziell => ("trust-substanziell-name", "trust-substanziell-text"),
+            Self::Hoch => ("trust-hoch-name", "trust-hoch-text"),
+        }
+    }
+
     pub fn parse(raw: &str) -> Result<Self, String> {
         match raw {
             "basis" => Ok(Self::Basis),

@@ -6,7 +6,7 @@ use askama_web::WebTemplate;
 use serde::Deserialize;
 
 use super::Layout;
-use crate::catalogue::{Contact, ServiceTexts};
+use crate::catalogue::{CatalogueCache, Contact, ServiceTexts};
 use crate::db::Db;
 use crate::db::catalogue::{self as queries, ServiceFilter, ServiceListRow};
 use crate::domain::search::SearchTerms;
@@ -49,16 +49,16 @@ fn fee_text(lang: Lang, fee_cents: Option<i64>) -> String {
     match fee_cents.map(Money::from_cents) {
         Some(fee) if lang == Lang::En => fee.to_english(),
         Some(fee) => fee.to_german(),
-        None => lang.t("fee-none"),
+        None => lang.t("fee-none").to_owned(),
     }
 }
 
-fn trust_name(lang: Lang, level: &str) -> String {
-    let level = TrustLevel::parse(level).unwrap_or(TrustLevel::Hoch);
-    lang.t(&format!("trust-{}-name", level.as_str()))
+/// A level the database holds but the code does not know is shown as the strictest.
+fn trust_level(stored: &str) -> TrustLevel {
+    TrustLevel::parse(stored).unwrap_or(TrustLevel::Hoch)
 }
 
-fn card(layout: &Layout, directory: &TenantDirectory, row: ServiceListRow) -> ServiceCard {
+fn card(layout: &Layout, directory: &TenantDirectory, row: &ServiceListRow) -> ServiceCard {
     let tenant = directory.by_id(&row.tenant_id);
     let same_site = layout.site.tenant.as_ref().is_some_and(|t| t.id == row.tenant_id);
     let base = match tenant {
@@ -66,19 +66,19 @@ fn card(layout: &Layout, directory: &TenantDirectory, row: ServiceListRow) -> Se
         Some(t) => format!("/{}", t.slug),
         None => String::new(),
     };
-    let (name, summary, content_lang) = match (layout.lang, row.name_en, row.summary_en) {
+    let (name, summary, content_lang) = match (layout.lang, &row.name_en, &row.summary_en) {
         (Lang::En, Some(name), Some(summary)) => (name, summary, None),
-        (Lang::En, ..) => (row.name_de, row.summary_de, Some("de")),
-        (Lang::De, ..) => (row.name_de, row.summary_de, None),
+        (Lang::En, ..) => (&row.name_de, &row.summary_de, Some("de")),
+        (Lang::De, ..) => (&row.name_de, &row.summary_de, None),
     };
     ServiceCard {
         href: format!("{base}/leistungen/{}", row.slug),
-        name,
-        summary,
+        name: name.clone(),
+        summary: summary.clone(),
         content_lang,
         tenant_name: tenant.map(|t| t.name.clone()).unwrap_or_default(),
         fee: fee_text(layout.lang, row.fee_cents),
-        trust: trust_name(layout.lang, &row.min_trust_level),
+        trust: layout.t(trust_level(&row.min_trust_level).label_keys().0).to_owned(),
     }
 }
 
@@ -95,6 +95,7 @@ pub struct HomePage {
 pub async fn home(
     layout: Layout,
     db: web::Data<Db>,
+    cache: web::Data<CatalogueCache>,
     directory: web::Data<TenantDirectory>,
 ) -> Result<HomePage, AppError> {
     let mut page = HomePage {
@@ -110,18 +111,15 @@ pub async fn home(
             limit: MAX_PAGE,
             ..ServiceFilter::default()
         };
-        let rows = queries::services(&db, &filter).await?;
-        page.services = rows
-            .into_iter()
-            .map(|row| card(&page.layout, &directory, row))
-            .collect();
+        let rows = cache.services(&db, &filter).await?;
+        page.services = rows.iter().map(|row| card(&page.layout, &directory, row)).collect();
     } else {
         page.topics = directory
             .topics()
             .iter()
             .map(|t| Link {
                 href: format!("{catalogue_href}?thema={}", t.slug),
-                label: page.layout.t(&t.label_key()),
+                label: page.layout.t(t.label_key).to_owned(),
             })
             .collect();
         if directory.all().len() <= MAX_TENANTS_IN_SELECT {
@@ -172,6 +170,7 @@ pub async fn list(
     layout: Layout,
     query: web::Query<ListQuery>,
     db: web::Data<Db>,
+    cache: web::Data<CatalogueCache>,
     directory: web::Data<TenantDirectory>,
 ) -> Result<CataloguePage, AppError> {
     let query = query.into_inner();
@@ -199,9 +198,9 @@ pub async fn list(
         limit: PAGE_SIZE + 1,
         offset: (page - 1) * PAGE_SIZE,
     };
-    let mut rows = queries::services(&db, &filter).await?;
+    let rows = cache.services(&db, &filter).await?;
     let has_next = rows.len() as i64 > PAGE_SIZE;
-    rows.truncate(PAGE_SIZE as usize);
+    let rows = &rows[..rows.len().min(PAGE_SIZE as usize)];
 
     let lang = layout.lang;
     let result_text = match (page, has_next) {
@@ -236,7 +235,7 @@ pub async fn list(
         .filter(|t| directory.topics().contains(t))
         .map(|t| SelectOption {
             value: t.slug.into(),
-            label: lang.t(&t.label_key()),
+            label: lang.t(t.label_key).to_owned(),
             selected: Some(*t) == topic,
         })
         .collect();
@@ -253,7 +252,7 @@ pub async fn list(
     } else {
         Vec::new()
     };
-    let results = rows.into_iter().map(|row| card(&layout, &directory, row)).collect();
+    let results = rows.iter().map(|row| card(&layout, &directory, row)).collect();
     Ok(CataloguePage {
         q: echoed(query.q.as_ref()),
         ort,
@@ -312,22 +311,28 @@ pub struct ServicePage {
 }
 
 /// A service's start page: what it is, what you need, cost, trust level, time, "Jetzt starten".
-pub async fn service(layout: Layout, path: web::Path<ServicePath>, db: web::Data<Db>) -> Result<ServicePage, AppError> {
+pub async fn service(
+    layout: Layout,
+    path: web::Path<ServicePath>,
+    db: web::Data<Db>,
+    cache: web::Data<CatalogueCache>,
+) -> Result<ServicePage, AppError> {
     let slug = path.into_inner().service;
     let tenant = layout.site.require_tenant()?.clone();
-    let row = queries::service_page(&db, &tenant.id, &slug)
+    let row = cache
+        .service_page(&db, &tenant.id, &slug)
         .await?
         .ok_or(AppError::NotFound)?;
     let lang = layout.lang;
-    let details = row.details.0;
-    let (texts, content_lang) = match (lang, details.en) {
-        (Lang::En, Some(en)) => (en, None),
-        (Lang::En, None) => (details.de, Some("de")),
-        (Lang::De, _) => (details.de, None),
+    let details = &row.details.0;
+    let (texts, content_lang) = match (lang, &details.en) {
+        (Lang::En, Some(en)) => (en.clone(), None),
+        (Lang::En, None) => (details.de.clone(), Some("de")),
+        (Lang::De, _) => (details.de.clone(), None),
     };
-    let trust = TrustLevel::parse(&row.min_trust_level).unwrap_or(TrustLevel::Hoch);
+    let (trust_name, trust_text) = trust_level(&row.min_trust_level).label_keys();
     let topic_label = Topic::parse(&row.topic)
-        .map(|t| lang.t(&t.label_key()))
+        .map(|t| lang.t(t.label_key).to_owned())
         .unwrap_or_default();
     Ok(ServicePage {
         paragraphs: texts
@@ -341,9 +346,9 @@ pub async fn service(layout: Layout, path: web::Path<ServicePath>, db: web::Data
         tenant_name: tenant.name.clone(),
         topic_label,
         fee: fee_text(lang, row.fee_cents),
-        trust_name: lang.t(&format!("trust-{}-name", trust.as_str())),
-        trust_text: lang.t(&format!("trust-{}-text", trust.as_str())),
-        leistungsschluessel: row.leistungsschluessel,
+        trust_name: lang.t(trust_name).to_owned(),
+        trust_text: lang.t(trust_text).to_owned(),
+        leistungsschluessel: row.leistungsschluessel.clone(),
         start_href: layout.href(&format!("/leistungen/{slug}/antrag")),
         layout,
     })
@@ -363,19 +368,20 @@ pub async fn start_application(
     layout: Layout,
     path: web::Path<ServicePath>,
     db: web::Data<Db>,
+    cache: web::Data<CatalogueCache>,
 ) -> Result<ApplicationSoonPage, AppError> {
     let slug = path.into_inner().service;
     let tenant = layout.site.require_tenant()?.clone();
-    let row = queries::service_page(&db, &tenant.id, &slug)
+    let row = cache
+        .service_page(&db, &tenant.id, &slug)
         .await?
         .ok_or(AppError::NotFound)?;
     let profile = queries::tenant_profile(&db, &tenant.id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let details = row.details.0;
-    let service_name = match (layout.lang, details.en) {
-        (Lang::En, Some(en)) => en.name,
-        _ => details.de.name,
+    let service_name = match (layout.lang, &row.details.0.en) {
+        (Lang::En, Some(en)) => en.name.clone(),
+        _ => row.details.0.de.name.clone(),
     };
     Ok(ApplicationSoonPage {
         service_name,

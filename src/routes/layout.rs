@@ -34,14 +34,14 @@ impl Layout {
         }
     }
 
-    pub fn t(&self, key: &str) -> String {
+    pub fn t<'a>(&self, key: &'a str) -> &'a str {
         self.lang.t(key)
     }
 
     /// The name in the header: the tenant's, or the portal's.
-    pub fn site_name(&self) -> String {
+    pub fn site_name(&self) -> &str {
         match &self.site.tenant {
-            Some(tenant) => tenant.name.clone(),
+            Some(tenant) => &tenant.name,
             None => self.t("portal-name"),
         }
     }
