@@ -16,6 +16,9 @@ pub struct Settings {
     pub listen: SocketAddr,
     /// Public address of the portal, used in links and to decide on HSTS and secure cookies.
     pub base_url: String,
+    /// Host names that show the state-wide pages (the host of `base_url` always does); requests for a
+    /// host that is neither one of these nor a tenant's get 404.
+    pub portal_hosts: Vec<String>,
     /// Where the portal keeps its files; created if missing.
     pub data_dir: PathBuf,
     /// `sqlite://…` or `postgres://…`; empty means `sqlite://<data_dir>/portal.db`.
@@ -43,6 +46,7 @@ impl Default for Settings {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             base_url: "http://127.0.0.1:8080".into(),
+            portal_hosts: vec!["127.0.0.1".into(), "localhost".into()],
             data_dir: PathBuf::from("./data"),
             database_url: String::new(),
             database_max_connections: 10,
@@ -86,6 +90,18 @@ impl Settings {
         } else {
             &self.tenants_dir
         }
+    }
+
+    /// The configured portal hosts and the host of `base_url`.
+    pub fn portal_hosts(&self) -> Vec<String> {
+        let authority = self
+            .base_url
+            .split_once("://")
+            .map_or(self.base_url.as_str(), |(_, rest)| rest);
+        let host = authority.split('/').next().unwrap_or_default();
+        let mut hosts = self.portal_hosts.clone();
+        hosts.push(host.to_owned());
+        hosts
     }
 
     pub fn is_https(&self) -> bool {

@@ -32,7 +32,7 @@ impl Application {
         if settings.is_demo() {
             tracing::warn!("demo mode: the demo tenants from examples/ are loaded; set tenants_dir for production");
         }
-        let directory = web::Data::new(TenantDirectory::load(&db).await?);
+        let directory = web::Data::new(TenantDirectory::load(&db, &settings.portal_hosts()).await?);
         let cache = web::Data::new(CatalogueCache::default());
 
         let listener = TcpListener::bind(settings.listen)?;

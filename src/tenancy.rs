@@ -3,7 +3,7 @@
 //! The directory of active tenants is read from the database once after the catalogue import;
 //! tenants change only with the catalogue files, so requests resolve without a query.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use actix_web::dev::Payload;
@@ -30,11 +30,13 @@ pub struct TenantDirectory {
     by_slug: HashMap<String, Arc<Tenant>>,
     by_id: HashMap<String, Arc<Tenant>>,
     by_host: HashMap<String, Arc<Tenant>>,
+    /// Host names of the state-wide portal; any other host that is no tenant's gets 404.
+    portal_hosts: HashSet<String>,
     topics: Vec<Topic>,
 }
 
 impl TenantDirectory {
-    pub async fn load(db: &Db) -> sqlx::Result<Self> {
+    pub async fn load(db: &Db, portal_hosts: &[String]) -> sqlx::Result<Self> {
         let tenants: Vec<Arc<Tenant>> = catalogue::active_tenants(db)
             .await?
             .into_iter()
@@ -61,11 +63,13 @@ impl TenantDirectory {
             .copied()
             .filter(|t| in_use.iter().any(|u| u == t.slug))
             .collect();
+        let portal_hosts = portal_hosts.iter().map(|h| host_name(h)).collect();
         Ok(Self {
             tenants,
             by_slug,
             by_id,
             by_host,
+            portal_hosts,
             topics,
         })
     }
@@ -90,15 +94,21 @@ impl TenantDirectory {
 
     /// The tenant for a `Host` header value; the port is ignored.
     pub fn by_host(&self, host: &str) -> Option<&Arc<Tenant>> {
-        let name = host.rsplit_once(':').map_or(host, |(name, port)| {
-            if port.bytes().all(|b| b.is_ascii_digit()) {
-                name
-            } else {
-                host
-            }
-        });
-        self.by_host.get(&name.to_ascii_lowercase())
+        self.by_host.get(&host_name(host))
     }
+
+    pub fn is_portal_host(&self, host: &str) -> bool {
+        self.portal_hosts.contains(&host_name(host))
+    }
+}
+
+/// `Host` header value without port, lower-cased.
+fn host_name(host: &str) -> String {
+    let name = match host.rsplit_once(':') {
+        Some((name, port)) if port.bytes().all(|b| b.is_ascii_digit()) => name,
+        _ => host,
+    };
+    name.to_ascii_lowercase()
 }
 
 /// The part of the portal a request is in: one tenant's pages, or the state-wide pages.
@@ -110,11 +120,17 @@ pub struct Site {
 }
 
 impl Site {
-    /// `Err(NotFound)` for an unknown tenant slug in the path.
+    /// `Err(NotFound)` for an unknown tenant slug in the path, or a host that is neither a tenant's
+    /// nor the portal's.
     pub fn resolve(req: &HttpRequest) -> Result<Self, AppError> {
         let directory = req
             .app_data::<web::Data<TenantDirectory>>()
             .ok_or_else(|| AppError::Internal(anyhow::anyhow!("tenant directory missing")))?;
+        let connection = req.connection_info();
+        let host_tenant = directory.by_host(connection.host());
+        if host_tenant.is_none() && !directory.is_portal_host(connection.host()) {
+            return Err(AppError::NotFound);
+        }
         if let Some(slug) = req.match_info().get("tenant") {
             let tenant = directory.by_slug(slug).ok_or(AppError::NotFound)?;
             return Ok(Self {
@@ -122,11 +138,18 @@ impl Site {
                 base: format!("/{}", tenant.slug),
             });
         }
-        let host = req.connection_info().host().to_owned();
         Ok(Self {
-            tenant: directory.by_host(&host).cloned(),
+            tenant: host_tenant.cloned(),
             base: String::new(),
         })
+    }
+
+    /// The state-wide site, for pages that must render even when resolving failed (error pages).
+    pub fn statewide() -> Self {
+        Self {
+            tenant: None,
+            base: String::new(),
+        }
     }
 
     /// The tenant, or `NotFound` on a state-wide page that needs one.
@@ -165,5 +188,6 @@ mod tests {
         assert!(directory.by_host("Musterstadt.Localhost").is_some());
         assert!(directory.by_host("other.localhost").is_none());
         assert!(directory.by_host("[::1]:8080").is_none());
+        assert_eq!(host_name("[::1]:8080"), "[::1]");
     }
 }

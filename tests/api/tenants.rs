@@ -66,6 +66,18 @@ async fn tenant_is_resolved_by_host_name() {
 }
 
 #[tokio::test]
+async fn the_portal_answers_on_its_configured_hosts() {
+    let app = spawn_with(|s| s.base_url = "https://portal.example".into()).await;
+    for host in ["portal.example", "localhost:8080", "LOCALHOST"] {
+        assert_eq!(
+            app.get_with("/", &[("Host", host)]).await.h1(),
+            "Verwaltung online erledigen",
+            "{host}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn tenant_is_resolved_by_path_prefix() {
     let app = spawn_app().await;
     for path in ["/musterstadt", "/musterstadt/"] {
@@ -93,8 +105,16 @@ async fn unknown_tenant_service_or_page_is_a_404_page_with_request_id() {
         let request_id = page.header("x-request-id").expect("request id header");
         assert!(page.body.contains(&request_id), "{path}: the page shows the request id");
     }
-    let unknown_host = app.get_with("/leistungen/wohngeld", &[("Host", "fremd.example")]).await;
-    assert_eq!(unknown_host.status, 404);
+    for path in ["/", "/leistungen", "/musterstadt/"] {
+        let unknown_host = app.get_with(path, &[("Host", "fremd.example")]).await;
+        assert_eq!(unknown_host.status, 404, "{path} on an unknown host");
+        assert_eq!(unknown_host.h1(), "Seite nicht gefunden");
+    }
+    assert_eq!(
+        app.get_with("/healthz", &[("Host", "10.0.0.7:8080")]).await.status,
+        200,
+        "probes use any host"
+    );
 }
 
 #[tokio::test]
