@@ -28,6 +28,16 @@ pub struct Settings {
     pub tenants_dir: PathBuf,
     /// Stylesheets, fonts and scripts served under `/static`.
     pub static_dir: PathBuf,
+    /// Empty: mails are written as `.eml` files to `<data_dir>/mail`; `smtp://host:port` sends them.
+    pub mail: String,
+    /// Sender of the portal's mails.
+    pub mail_from: String,
+    /// Password hashes computed at once; 0 means all cores but one (at least one).
+    pub password_hash_threads: usize,
+    /// A session ends after this many minutes without a request…
+    pub session_idle_minutes: i64,
+    /// …and after this many hours in any case.
+    pub session_absolute_hours: i64,
     /// `text` for people, `json` for log collectors.
     pub log_format: LogFormat,
 }
@@ -52,6 +62,11 @@ impl Default for Settings {
             database_max_connections: 10,
             tenants_dir: PathBuf::new(),
             static_dir: PathBuf::from("static"),
+            mail: String::new(),
+            mail_from: "Bürgerportal <noreply@buergerportal.localhost>".into(),
+            password_hash_threads: 0,
+            session_idle_minutes: 30,
+            session_absolute_hours: 12,
             log_format: LogFormat::Text,
         }
     }
@@ -102,6 +117,13 @@ impl Settings {
         let mut hosts = self.portal_hosts.clone();
         hosts.push(host.to_owned());
         hosts
+    }
+
+    pub fn password_hash_threads(&self) -> usize {
+        match self.password_hash_threads {
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get().saturating_sub(1).max(1)),
+            n => n,
+        }
     }
 
     pub fn is_https(&self) -> bool {

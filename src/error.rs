@@ -8,6 +8,12 @@ use actix_web::{HttpResponse, ResponseError};
 pub enum AppError {
     #[error("not found")]
     NotFound,
+    /// A forged or expired form, or a cross-site request.
+    #[error("forbidden")]
+    Forbidden,
+    /// The page needs a logged-in citizen; carries where to return after login.
+    #[error("login required")]
+    LoginRequired(String),
     #[error("database error")]
     Database(#[from] sqlx::Error),
     #[error("template error")]
@@ -20,6 +26,8 @@ impl ResponseError for AppError {
     fn status_code(&self) -> StatusCode {
         match self {
             Self::NotFound => StatusCode::NOT_FOUND,
+            Self::Forbidden => StatusCode::FORBIDDEN,
+            Self::LoginRequired(_) => StatusCode::SEE_OTHER,
             // The database is unreachable: a temporary outage, not a fault of this request.
             Self::Database(sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_)) => {
                 StatusCode::SERVICE_UNAVAILABLE
@@ -29,6 +37,12 @@ impl ResponseError for AppError {
     }
 
     fn error_response(&self) -> HttpResponse {
+        if let Self::LoginRequired(return_to) = self {
+            let location = format!("/anmelden?weiter={}", crate::routes::encode_query_value(return_to));
+            return HttpResponse::SeeOther()
+                .insert_header((actix_web::http::header::LOCATION, location))
+                .finish();
+        }
         if self.status_code().is_server_error() {
             tracing::error!(error = %LoggedCause(self), "request failed");
         }

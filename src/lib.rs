@@ -2,12 +2,15 @@
 //!
 //! `startup::Application` builds the whole app; `main.rs` only parses the command line.
 
+pub mod auth;
 pub mod catalogue;
 pub mod config;
 pub mod db;
 pub mod domain;
 pub mod error;
+mod housekeeping;
 pub mod i18n;
+pub mod mail;
 mod middleware;
 mod routes;
 pub mod startup;

@@ -1,13 +1,16 @@
-//! Response headers every page gets: security headers, the request id and the remembered language.
+//! Response headers every page gets: security headers, the request id, the remembered language, and the
+//! session cookie when a handler started or ended a session.
 
-use actix_web::HttpMessage;
 use actix_web::body::MessageBody;
 use actix_web::cookie::{Cookie, SameSite, time::Duration};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::CACHE_CONTROL;
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::{DefaultHeaders, Next};
+use actix_web::{HttpMessage, web};
 use tracing_actix_web::RequestId;
 
+use crate::auth::session::{CookieChange, Personal, Sessions};
 use crate::i18n::{LANG_COOKIE, Lang};
 
 /// Strict CSP without inline script or style, no framing, no sniffing; HSTS when served over https.
@@ -33,8 +36,9 @@ pub fn security_headers(https: bool) -> DefaultHeaders {
     }
 }
 
-/// Adds `X-Request-Id` and, when the page was asked for with `?lang=`, remembers that language.
-pub async fn request_id_and_language(
+/// Adds `X-Request-Id`; remembers a language asked for with `?lang=`; sets or clears the session cookie.
+/// Responses that read a session are personal: `Cache-Control: no-store`.
+pub async fn response_headers(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
@@ -42,6 +46,17 @@ pub async fn request_id_and_language(
     let secure = req.connection_info().scheme() == "https";
     let request_id = req.extensions().get::<RequestId>().map(|id| id.to_string());
     let mut res = next.call(req).await?;
+    let cookie_change = res.request().extensions().get::<CookieChange>().cloned();
+    if let Some(change) = cookie_change
+        && let Some(sessions) = res.request().app_data::<web::Data<Sessions>>()
+    {
+        let cookie = sessions.cookie(&change);
+        res.response_mut().add_cookie(&cookie)?;
+    }
+    if res.request().extensions().get::<Personal>().is_some() {
+        res.headers_mut()
+            .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
     if let Some(value) = request_id.and_then(|id| HeaderValue::from_str(&id).ok()) {
         res.headers_mut().insert(HeaderName::from_static("x-request-id"), value);
     }

@@ -7,10 +7,15 @@ use actix_web::middleware::{ErrorHandlers, from_fn};
 use actix_web::{App, HttpServer, web};
 use tracing_actix_web::TracingLogger;
 
+use crate::auth::csrf::refuse_cross_site;
+use crate::auth::password::PasswordHasher;
+use crate::auth::session::Sessions;
 use crate::catalogue::{Catalogue, CatalogueCache};
 use crate::config::Settings;
 use crate::db::{Db, catalogue};
-use crate::middleware::{request_id_and_language, security_headers};
+use crate::housekeeping;
+use crate::mail::Mailer;
+use crate::middleware::{response_headers, security_headers};
 use crate::routes;
 use crate::tenancy::TenantDirectory;
 
@@ -34,19 +39,34 @@ impl Application {
         }
         let directory = web::Data::new(TenantDirectory::load(&db, &settings.portal_hosts()).await?);
         let cache = web::Data::new(CatalogueCache::default());
+        let sessions = web::Data::new(Sessions::new(
+            db.clone(),
+            settings.is_https(),
+            settings.session_idle_minutes,
+            settings.session_absolute_hours,
+        ));
+        let hasher = web::Data::new(PasswordHasher::new(settings.password_hash_threads()));
+        let mailer = web::Data::new(Mailer::new(&settings.mail, &settings.mail_from, &settings.data_dir)?);
+        housekeeping::spawn(db.clone());
 
         let listener = TcpListener::bind(settings.listen)?;
         let port = listener.local_addr()?.port();
         let db_data = web::Data::new(db.clone());
         let https = settings.is_https();
         let static_dir = settings.static_dir.clone();
+        let settings_data = web::Data::new(settings);
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(db_data.clone())
                 .app_data(directory.clone())
                 .app_data(cache.clone())
+                .app_data(sessions.clone())
+                .app_data(hasher.clone())
+                .app_data(mailer.clone())
+                .app_data(settings_data.clone())
                 .wrap(ErrorHandlers::new().default_handler(routes::error_pages::render))
-                .wrap(from_fn(request_id_and_language))
+                .wrap(from_fn(refuse_cross_site))
+                .wrap(from_fn(response_headers))
                 .wrap(security_headers(https))
                 .wrap(TracingLogger::default())
                 .service(actix_files::Files::new("/static", &static_dir))

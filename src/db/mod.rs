@@ -3,6 +3,7 @@
 //! Queries are written once in portable SQL (`$1` placeholders work on both) and run on either pool
 //! through [`with_pool!`]; only full-text search differs per database.
 
+pub mod accounts;
 pub mod catalogue;
 
 use std::str::FromStr;

@@ -1,5 +1,6 @@
 //! Pure domain types: parsed once at the edge, no I/O in here.
 
+pub mod account;
 pub mod leistungsschluessel;
 pub mod money;
 pub mod search;

@@ -270,23 +270,16 @@ pub async fn list(
 fn url_with(path: &str, params: &[(&str, Option<&str>)]) -> String {
     let query: Vec<String> = params
         .iter()
-        .filter_map(|(k, v)| v.filter(|v| !v.is_empty()).map(|v| format!("{k}={}", encode(v))))
+        .filter_map(|(k, v)| {
+            v.filter(|v| !v.is_empty())
+                .map(|v| format!("{k}={}", super::encode_query_value(v)))
+        })
         .collect();
     if query.is_empty() {
         path.to_owned()
     } else {
         format!("{path}?{}", query.join("&"))
     }
-}
-
-fn encode(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 #[derive(Deserialize)]

@@ -2,8 +2,10 @@
 //!
 //! Tenant pages are mounted twice: at the root (tenant from the host name) and under `/<slug>`.
 
+mod account;
 mod catalogue;
 pub mod error_pages;
+mod forms;
 mod health;
 mod layout;
 mod responsibility;
@@ -21,9 +23,32 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/zustaendigkeit", web::get().to(responsibility::show))
         .route("/mandant/{slug}/theme.css", web::get().to(tenant_pages::theme_css))
         .route("/mandant/{slug}/logo.svg", web::get().to(tenant_pages::logo))
+        .configure(account_routes)
         .configure(site_routes)
         .service(web::scope("/{tenant}").configure(site_routes))
         .default_service(web::to(not_found));
+}
+
+/// The Servicekonto is one account across all tenants, so its pages are not tenant-scoped.
+fn account_routes(cfg: &mut web::ServiceConfig) {
+    use account::{konto, login, password, register};
+    cfg.route("/registrieren", web::get().to(register::show))
+        .route("/registrieren", web::post().to(register::submit))
+        .route("/registrieren/gesendet", web::get().to(register::sent))
+        .route("/registrieren/nicht-gesendet", web::get().to(register::not_sent))
+        .route("/registrieren/bestaetigen", web::get().to(register::verify))
+        .route("/registrieren/erneut", web::get().to(register::show_resend))
+        .route("/registrieren/erneut", web::post().to(register::resend))
+        .route("/anmelden", web::get().to(login::show))
+        .route("/anmelden", web::post().to(login::submit))
+        .route("/abmelden", web::post().to(login::logout))
+        .route("/passwort-vergessen", web::get().to(password::show_forgot))
+        .route("/passwort-vergessen", web::post().to(password::forgot))
+        .route("/passwort-vergessen/gesendet", web::get().to(password::forgot_sent))
+        .route("/passwort-neu", web::get().to(password::show_reset))
+        .route("/passwort-neu", web::post().to(password::reset))
+        .route("/konto", web::get().to(konto::show))
+        .route("/konto/sitzungen/beenden", web::post().to(konto::end_session));
 }
 
 /// The pages of a site: one tenant's, or the state-wide ones where no tenant is resolved.
@@ -43,4 +68,15 @@ fn site_routes(cfg: &mut web::ServiceConfig) {
 
 async fn not_found() -> Result<actix_web::HttpResponse, AppError> {
     Err(AppError::NotFound)
+}
+
+/// Percent-encodes a value for a query string (RFC 3986 unreserved characters stay).
+pub fn encode_query_value(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }

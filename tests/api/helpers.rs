@@ -13,6 +13,8 @@ use tempfile::TempDir;
 
 pub struct TestApp {
     pub address: String,
+    /// Where this app writes mails when no SMTP sink is configured.
+    pub mail_dir: PathBuf,
     pub db: Db,
     pub database_url: String,
     pub client: reqwest::Client,
@@ -45,7 +47,176 @@ impl TestApp {
     }
 }
 
+/// A browser: its own cookie jar, no automatic redirects.
+pub struct Browser<'a> {
+    pub app: &'a TestApp,
+    pub client: reqwest::Client,
+}
+
+impl TestApp {
+    pub fn browser(&self) -> Browser<'_> {
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .cookie_store(true)
+            .build()
+            .unwrap();
+        Browser { app: self, client }
+    }
+
+    /// Every mail to `to`, oldest first, decoded enough to read text and links.
+    pub fn mails_to(&self, to: &str) -> Vec<String> {
+        let dir = match std::env::var("TEST_MAILDIR") {
+            Ok(maildir) => PathBuf::from(maildir).join("new"),
+            Err(_) => self.mail_dir.clone(),
+        };
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            return Vec::new();
+        };
+        let mut mails: Vec<(std::time::SystemTime, String)> = entries
+            .map(|e| e.unwrap().path())
+            .map(|p| {
+                (
+                    std::fs::metadata(&p).unwrap().modified().unwrap(),
+                    std::fs::read_to_string(&p).unwrap(),
+                )
+            })
+            .filter(|(_, raw)| {
+                raw.lines()
+                    .any(|l| l.to_ascii_lowercase().starts_with("to:") && l.contains(to))
+            })
+            .map(|(t, raw)| (t, decode_quoted_printable(&raw)))
+            .collect();
+        mails.sort();
+        mails.into_iter().map(|(_, m)| m).collect()
+    }
+
+    /// The path of the link in the newest mail to `to` whose path starts with `prefix`
+    /// (e.g. "/registrieren/bestaetigen").
+    pub fn link_in_mail(&self, to: &str, prefix: &str) -> String {
+        let mails = self.mails_to(to);
+        let mail = mails.last().unwrap_or_else(|| panic!("no mail to {to}"));
+        // Links carry the configured base URL; the path is what the test follows on its own app.
+        let start = mail
+            .find(&format!("{prefix}?"))
+            .unwrap_or_else(|| panic!("no {prefix} link in:\n{mail}"));
+        mail[start..]
+            .chars()
+            .take_while(|c| !c.is_whitespace() && *c != '"' && *c != '<')
+            .collect()
+    }
+}
+
+fn decode_quoted_printable(raw: &str) -> String {
+    let joined = raw.replace("=\r\n", "").replace("=\n", "");
+    let bytes = joined.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'='
+            && i + 2 < bytes.len()
+            && bytes[i + 1].is_ascii_hexdigit()
+            && bytes[i + 2].is_ascii_hexdigit()
+        {
+            out.push(u8::from_str_radix(&joined[i + 1..i + 3], 16).unwrap());
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+impl Browser<'_> {
+    pub async fn get(&self, path: &str) -> Page {
+        let response = self
+            .client
+            .get(format!("{}{path}", self.app.address))
+            .send()
+            .await
+            .unwrap();
+        Page::from(response).await
+    }
+
+    /// Posts a form as a browser of this site would (same-origin `Origin` header).
+    pub async fn post(&self, path: &str, fields: &[(&str, &str)]) -> Page {
+        let response = self
+            .client
+            .post(format!("{}{path}", self.app.address))
+            .header("Origin", &self.app.address)
+            .form(fields)
+            .send()
+            .await
+            .unwrap();
+        Page::from(response).await
+    }
+
+    /// Opens the form page and posts it with its CSRF token and the given fields.
+    pub async fn submit(&self, form_page: &str, action: &str, fields: &[(&str, &str)]) -> Page {
+        let token = self.get(form_page).await.csrf_token();
+        let mut all = vec![("csrf_token", token.as_str())];
+        all.extend_from_slice(fields);
+        self.post(action, &all).await
+    }
+
+    /// Registers, verifies by the mailed link, and logs in.
+    pub async fn register_and_log_in(&self, email: &str, password: &str) {
+        let registered = self
+            .submit(
+                "/registrieren",
+                "/registrieren",
+                &[("email", email), ("password", password), ("consent", "ja")],
+            )
+            .await;
+        assert_eq!(
+            registered.location().as_deref(),
+            Some("/registrieren/gesendet"),
+            "{}",
+            registered.body
+        );
+        let verified = self
+            .get(&self.app.link_in_mail(email, "/registrieren/bestaetigen"))
+            .await;
+        assert_eq!(verified.status, 200, "{}", verified.body);
+        let login = self
+            .submit("/anmelden", "/anmelden", &[("email", email), ("password", password)])
+            .await;
+        assert_eq!(login.location().as_deref(), Some("/konto"), "{}", login.body);
+    }
+}
+
 impl Page {
+    pub async fn from(response: reqwest::Response) -> Self {
+        Page {
+            status: response.status().as_u16(),
+            headers: response.headers().clone(),
+            body: response.text().await.expect("body"),
+        }
+    }
+
+    pub fn location(&self) -> Option<String> {
+        self.header("location")
+    }
+
+    pub fn csrf_token(&self) -> String {
+        let marker = r#"name="csrf_token" value=""#;
+        let start = self
+            .body
+            .find(marker)
+            .unwrap_or_else(|| panic!("no CSRF token in:\n{}", self.body))
+            + marker.len();
+        self.body[start..].split('"').next().unwrap().to_owned()
+    }
+
+    /// Every `Set-Cookie` header.
+    pub fn cookies(&self) -> Vec<String> {
+        self.headers
+            .get_all("set-cookie")
+            .iter()
+            .map(|v| v.to_str().unwrap().to_owned())
+            .collect()
+    }
+
     /// The text of the single `<h1>`; fails when there is none or more than one.
     pub fn h1(&self) -> String {
         assert_eq!(
@@ -83,7 +254,13 @@ pub async fn spawn_with(customise: impl FnOnce(&mut Settings)) -> TestApp {
 pub async fn spawn_on(database_url: &str, customise: impl FnOnce(&mut Settings)) -> TestApp {
     let data_dir = tempfile::tempdir().expect("temp dir");
     let mut settings = try_settings(database_url, data_dir.path());
+    if let Ok(smtp) = std::env::var("TEST_SMTP_URL") {
+        settings.mail = smtp;
+    }
+    // Hashing as in production, but on one thread: tests run many apps at once.
+    settings.password_hash_threads = 1;
     customise(&mut settings);
+    let mail_dir = data_dir.path().join("mail");
     let app = Application::build(settings)
         .await
         .expect("the application did not start");
@@ -96,6 +273,7 @@ pub async fn spawn_on(database_url: &str, customise: impl FnOnce(&mut Settings))
         .unwrap();
     TestApp {
         address,
+        mail_dir,
         db,
         database_url: database_url.to_owned(),
         client,

@@ -53,11 +53,13 @@ fn every_key_the_portal_uses_exists() {
             let text = std::fs::read_to_string(&path).unwrap();
             // (what precedes a key, the part of the key the pattern already holds)
             for (pattern, key_start) in [
-                ("t(\"", ""),
-                ("t1(\"", ""),
+                (".t(\"", ""),
+                (".t1(\"", ""),
                 ("_key: \"", ""),
                 ("=> (\"", ""),
+                ("Some((\"", ""),
                 ("\"trust-", "trust-"),
+                ("\"access-", "access-"),
             ] {
                 for part in text.split(pattern).skip(1) {
                     let key = format!("{key_start}{}", part.split('"').next().unwrap());

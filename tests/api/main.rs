@@ -1,6 +1,7 @@
 //! Integration tests: HTTP against the started app, on SQLite or PostgreSQL (see helpers.rs).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod accounts;
 mod catalogue;
 mod config;
 mod health;

@@ -1,0 +1,245 @@
+//! Server-side sessions: a random id in an HttpOnly cookie, its hash in the database, idle and absolute
+//! timeouts, a new id at login and at every trust-level change, deletion at logout.
+//!
+//! A session also exists before login, so the login and registration forms carry a CSRF token.
+
+use actix_web::cookie::{Cookie, SameSite};
+use actix_web::{HttpMessage, HttpRequest};
+use chrono::{DateTime, Duration, Utc};
+
+use super::token;
+use crate::db::Db;
+use crate::db::accounts::{self, SessionRow};
+use crate::domain::TrustLevel;
+use crate::error::AppError;
+
+/// A session in use. Only the hash of its id is known here; the id itself lives in the cookie.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub id_hash: String,
+    pub account_id: Option<String>,
+    pub trust_level: Option<TrustLevel>,
+    pub csrf_token: String,
+    pub expires_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+}
+
+/// A logged-in citizen's session.
+#[derive(Debug, Clone)]
+pub struct Citizen {
+    pub account_id: String,
+    pub trust_level: TrustLevel,
+    pub session: Session,
+}
+
+/// Marks a request that read a session: its response must not be cached.
+#[derive(Debug, Clone, Copy)]
+pub struct Personal;
+
+/// What the response must do with the session cookie; the middleware applies it.
+#[derive(Debug, Clone)]
+pub enum CookieChange {
+    Set(String),
+    Clear,
+}
+
+#[derive(Clone)]
+pub struct Sessions {
+    db: Db,
+    secure: bool,
+    idle: Duration,
+    absolute: Duration,
+}
+
+/// Sessions that never logged in live shorter: they only carry a form's CSRF token.
+const ANONYMOUS_LIFETIME: Duration = Duration::hours(2);
+/// `last_seen_at` is written at most this often, not on every request.
+const TOUCH_INTERVAL: Duration = Duration::seconds(60);
+
+impl Sessions {
+    pub fn new(db: Db, secure: bool, idle_minutes: i64, absolute_hours: i64) -> Self {
+        Self {
+            db,
+            secure,
+            idle: Duration::minutes(idle_minutes),
+            absolute: Duration::hours(absolute_hours),
+        }
+    }
+
+    /// `__Host-` binds the cookie to this host and path `/`, but browsers accept it only over https.
+    pub fn cookie_name(&self) -> &'static str {
+        if self.secure { "__Host-bp_session" } else { "bp_session" }
+    }
+
+    pub fn idle_timeout(&self) -> Duration {
+        self.idle
+    }
+
+    pub fn cookie(&self, value: &CookieChange) -> Cookie<'static> {
+        let mut cookie = Cookie::build(self.cookie_name(), "")
+            .path("/")
+            .http_only(true)
+            .same_site(SameSite::Lax)
+            .secure(self.secure)
+            .finish();
+        match value {
+            CookieChange::Set(id) => cookie.set_value(id.clone()),
+            CookieChange::Clear => cookie.make_removal(),
+        }
+        cookie
+    }
+
+    /// The valid session named by the cookie, if any. Expired sessions are deleted on sight.
+    pub async fn current(&self, req: &HttpRequest) -> Result<Option<Session>, AppError> {
+        req.extensions_mut().insert(Personal);
+        // A session started earlier in this request is not in the request's cookie yet.
+        let started = match req.extensions().get::<CookieChange>() {
+            Some(CookieChange::Set(id)) => Some(id.clone()),
+            _ => None,
+        };
+        match started.or_else(|| req.cookie(self.cookie_name()).map(|c| c.value().to_owned())) {
+            Some(id) => self.load(&token::hash(&id)).await,
+            None => Ok(None),
+        }
+    }
+
+    async fn load(&self, id_hash: &str) -> Result<Option<Session>, AppError> {
+        let Some(row) = accounts::session(&self.db, id_hash).await? else {
+            return Ok(None);
+        };
+        let now = Utc::now();
+        if row.expires_at <= now || row.last_seen_at + self.idle <= now {
+            accounts::delete_session(&self.db, id_hash).await?;
+            return Ok(None);
+        }
+        if now - row.last_seen_at >= TOUCH_INTERVAL {
+            accounts::touch_session(&self.db, id_hash, now).await?;
+        }
+        Ok(Some(Session {
+            trust_level: row.trust_level.as_deref().and_then(|t| TrustLevel::parse(t).ok()),
+            id_hash: row.id_hash,
+            account_id: row.account_id,
+            csrf_token: row.csrf_token,
+            expires_at: row.expires_at,
+            last_seen_at: now,
+        }))
+    }
+
+    /// The current session, or a new anonymous one (for a form's CSRF token).
+    pub async fn current_or_start(&self, req: &HttpRequest) -> Result<Session, AppError> {
+        match self.current(req).await? {
+            Some(session) => Ok(session),
+            None => self.start(req, None, None, Utc::now() + ANONYMOUS_LIFETIME).await,
+        }
+    }
+
+    /// The logged-in citizen, or `LoginRequired` that sends them to the login page and back here.
+    pub async fn citizen(&self, req: &HttpRequest) -> Result<Citizen, AppError> {
+        if let Some(session) = self.current(req).await?
+            && let (Some(account_id), Some(trust_level)) = (session.account_id.clone(), session.trust_level)
+        {
+            return Ok(Citizen {
+                account_id,
+                trust_level,
+                session,
+            });
+        }
+        Err(AppError::LoginRequired(
+            req.uri().path_and_query().map_or("/", |p| p.as_str()).to_owned(),
+        ))
+    }
+
+    /// Logs in with a new session id: the session before login (which an attacker could have planted)
+    /// is deleted.
+    pub async fn log_in(
+        &self,
+        req: &HttpRequest,
+        previous: Option<&Session>,
+        account_id: &str,
+        trust_level: TrustLevel,
+    ) -> Result<Session, AppError> {
+        if let Some(previous) = previous {
+            accounts::delete_session(&self.db, &previous.id_hash).await?;
+        }
+        let expires_at = Utc::now() + self.absolute;
+        self.start(req, Some(account_id), Some(trust_level), expires_at).await
+    }
+
+    pub async fn log_out(&self, req: &HttpRequest, session: &Session) -> Result<(), AppError> {
+        accounts::delete_session(&self.db, &session.id_hash).await?;
+        req.extensions_mut().insert(CookieChange::Clear);
+        Ok(())
+    }
+
+    async fn start(
+        &self,
+        req: &HttpRequest,
+        account_id: Option<&str>,
+        trust_level: Option<TrustLevel>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<Session, AppError> {
+        let id = token::random_token();
+        let now = Utc::now();
+        let row = SessionRow {
+            id_hash: token::hash(&id),
+            account_id: account_id.map(str::to_owned),
+            trust_level: trust_level.map(|t| t.as_str().to_owned()),
+            csrf_token: token::random_token(),
+            device: coarse_device(req),
+            created_at: now,
+            last_seen_at: now,
+            expires_at,
+        };
+        accounts::create_session(&self.db, &row).await?;
+        req.extensions_mut().insert(CookieChange::Set(id));
+        Ok(Session {
+            id_hash: row.id_hash,
+            account_id: row.account_id,
+            trust_level,
+            csrf_token: row.csrf_token,
+            expires_at,
+            last_seen_at: now,
+        })
+    }
+}
+
+impl Session {
+    /// A form's CSRF token must be this session's (synchronizer token pattern).
+    pub fn check_csrf(&self, submitted: &str) -> Result<(), AppError> {
+        if token::equal_in_constant_time(&self.csrf_token, submitted) {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden)
+        }
+    }
+}
+
+/// Browser and system, coarse enough not to fingerprint anyone: "Firefox · Windows".
+pub fn coarse_device(req: &HttpRequest) -> String {
+    let agent = req
+        .headers()
+        .get("user-agent")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let browser = [
+        ("Edg/", "Edge"),
+        ("Firefox/", "Firefox"),
+        ("Chrome/", "Chrome"),
+        ("Safari/", "Safari"),
+    ]
+    .iter()
+    .find(|(marker, _)| agent.contains(marker))
+    .map_or("Browser", |(_, name)| name);
+    let system = [
+        ("Android", "Android"),
+        ("iPhone", "iOS"),
+        ("iPad", "iOS"),
+        ("Windows", "Windows"),
+        ("Mac OS", "macOS"),
+        ("Linux", "Linux"),
+    ]
+    .iter()
+    .find(|(marker, _)| agent.contains(marker))
+    .map_or("unbekanntes System", |(_, name)| name);
+    format!("{browser} · {system}")
+}

@@ -1,0 +1,234 @@
+//! Accounts, sessions, single-use tokens, rate-limit attempts and the access log.
+//! Every query on citizen data names the account it belongs to.
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::{Db, with_pool};
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AccountRow {
+    pub id: String,
+    pub email: Option<String>,
+    pub password_hash: Option<String>,
+    pub email_verified_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SessionRow {
+    pub id_hash: String,
+    pub account_id: Option<String>,
+    pub trust_level: Option<String>,
+    pub csrf_token: String,
+    pub device: String,
+    pub created_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+#[derive(Debug, sqlx::FromRow)]
+pub struct AccessLogRow {
+    pub event: String,
+    pub device: String,
+    pub at: DateTime<Utc>,
+}
+
+/// Why a single-use link was sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenPurpose {
+    VerifyEmail,
+    ResetPassword,
+}
+
+impl TokenPurpose {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::VerifyEmail => "verify_email",
+            Self::ResetPassword => "reset_password",
+        }
+    }
+}
+
+fn new_id() -> String {
+    Uuid::now_v7().to_string()
+}
+
+pub async fn account_by_email(db: &Db, email: &str) -> sqlx::Result<Option<AccountRow>> {
+    with_pool!(db, pool => sqlx::query_as(
+        "SELECT id, email, password_hash, email_verified_at FROM account WHERE email = $1",
+    ).bind(email).fetch_optional(pool).await)
+}
+
+pub async fn account_by_id(db: &Db, id: &str) -> sqlx::Result<Option<AccountRow>> {
+    with_pool!(db, pool => sqlx::query_as(
+        "SELECT id, email, password_hash, email_verified_at FROM account WHERE id = $1",
+    ).bind(id).fetch_optional(pool).await)
+}
+
+/// A new local account, not yet verified. `None` when the address is already taken.
+pub async fn create_account(
+    db: &Db,
+    email: &str,
+    password_hash: &str,
+    now: DateTime<Utc>,
+) -> sqlx::Result<Option<String>> {
+    let id = new_id();
+    let inserted = with_pool!(db, pool => sqlx::query(
+        "INSERT INTO account (id, email, password_hash, email_verified_at, created_at) VALUES ($1, $2, $3, NULL, $4)
+         ON CONFLICT (email) DO NOTHING",
+    ).bind(&id).bind(email).bind(password_hash).bind(now).execute(pool).await.map(|r| r.rows_affected()))?;
+    Ok((inserted == 1).then_some(id))
+}
+
+pub async fn mark_email_verified(db: &Db, account_id: &str, now: DateTime<Utc>) -> sqlx::Result<()> {
+    with_pool!(db, pool => sqlx::query(
+        "UPDATE account SET email_verified_at = $1 WHERE id = $2 AND email_verified_at IS NULL",
+    ).bind(now).bind(account_id).execute(pool).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+pub async fn set_password(db: &Db, account_id: &str, password_hash: &str) -> sqlx::Result<()> {
+    with_pool!(db, pool => sqlx::query("UPDATE account SET password_hash = $1 WHERE id = $2")
+        .bind(password_hash).bind(account_id).execute(pool).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+pub async fn create_token(
+    db: &Db,
+    token_hash: &str,
+    account_id: &str,
+    purpose: TokenPurpose,
+    expires_at: DateTime<Utc>,
+) -> sqlx::Result<()> {
+    with_pool!(db, pool => sqlx::query(
+        "INSERT INTO account_token (token_hash, account_id, purpose, expires_at, used_at) VALUES ($1, $2, $3, $4, NULL)",
+    ).bind(token_hash).bind(account_id).bind(purpose.as_str()).bind(expires_at).execute(pool).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// The account a valid, unused token of that purpose belongs to, without using it up.
+pub async fn token_account(
+    db: &Db,
+    token_hash: &str,
+    purpose: TokenPurpose,
+    now: DateTime<Utc>,
+) -> sqlx::Result<Option<String>> {
+    let row: Option<(String,)> = with_pool!(db, pool => sqlx::query_as(
+        "SELECT account_id FROM account_token
+         WHERE token_hash = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > $3",
+    ).bind(token_hash).bind(purpose.as_str()).bind(now).fetch_optional(pool).await)?;
+    Ok(row.map(|(id,)| id))
+}
+
+/// Uses the token up; the account it belonged to, or `None` when it was unknown, used or expired.
+/// One conditional UPDATE, so two requests racing with the same link cannot both succeed.
+pub async fn use_token(
+    db: &Db,
+    token_hash: &str,
+    purpose: TokenPurpose,
+    now: DateTime<Utc>,
+) -> sqlx::Result<Option<String>> {
+    let row: Option<(String,)> = with_pool!(db, pool => sqlx::query_as(
+        "UPDATE account_token SET used_at = $1
+         WHERE token_hash = $2 AND purpose = $3 AND used_at IS NULL AND expires_at > $1
+         RETURNING account_id",
+    ).bind(now).bind(token_hash).bind(purpose.as_str()).fetch_optional(pool).await)?;
+    Ok(row.map(|(id,)| id))
+}
+
+pub async fn create_session(db: &Db, row: &SessionRow) -> sqlx::Result<()> {
+    with_pool!(db, pool => sqlx::query(
+        "INSERT INTO session (id_hash, account_id, trust_level, csrf_token, device, created_at, last_seen_at, expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(&row.id_hash).bind(&row.account_id).bind(&row.trust_level).bind(&row.csrf_token)
+    .bind(&row.device).bind(row.created_at).bind(row.last_seen_at).bind(row.expires_at)
+    .execute(pool).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+pub async fn session(db: &Db, id_hash: &str) -> sqlx::Result<Option<SessionRow>> {
+    with_pool!(db, pool => sqlx::query_as(
+        "SELECT id_hash, account_id, trust_level, csrf_token, device, created_at, last_seen_at, expires_at
+         FROM session WHERE id_hash = $1",
+    ).bind(id_hash).fetch_optional(pool).await)
+}
+
+pub async fn touch_session(db: &Db, id_hash: &str, now: DateTime<Utc>) -> sqlx::Result<()> {
+    with_pool!(db, pool => sqlx::query("UPDATE session SET last_seen_at = $1 WHERE id_hash = $2")
+        .bind(now).bind(id_hash).execute(pool).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+pub async fn delete_session(db: &Db, id_hash: &str) -> sqlx::Result<()> {
+    with_pool!(db, pool => sqlx::query("DELETE FROM session WHERE id_hash = $1").bind(id_hash).execute(pool).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Ends one of the citizen's own sessions; another account's session id does nothing.
+pub async fn delete_session_of(db: &Db, account_id: &str, id_hash: &str) -> sqlx::Result<bool> {
+    let done = with_pool!(db, pool => sqlx::query("DELETE FROM session WHERE id_hash = $1 AND account_id = $2")
+        .bind(id_hash).bind(account_id).execute(pool).await.map(|r| r.rows_affected()))?;
+    Ok(done == 1)
+}
+
+pub async fn delete_sessions_of(db: &Db, account_id: &str) -> sqlx::Result<()> {
+    with_pool!(db, pool => sqlx::query("DELETE FROM session WHERE account_id = $1").bind(account_id).execute(pool).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+pub async fn sessions_of(db: &Db, account_id: &str, now: DateTime<Utc>) -> sqlx::Result<Vec<SessionRow>> {
+    with_pool!(db, pool => sqlx::query_as(
+        "SELECT id_hash, account_id, trust_level, csrf_token, device, created_at, last_seen_at, expires_at
+         FROM session WHERE account_id = $1 AND expires_at > $2 ORDER BY last_seen_at DESC",
+    ).bind(account_id).bind(now).fetch_all(pool).await)
+}
+
+/// Records an attempt and returns how many of that kind and key happened since `since`, this one included.
+pub async fn count_attempt(
+    db: &Db,
+    kind: &str,
+    key_hash: &str,
+    now: DateTime<Utc>,
+    since: DateTime<Utc>,
+) -> sqlx::Result<i64> {
+    with_pool!(db, pool => {
+        sqlx::query("INSERT INTO auth_attempt (id, kind, key_hash, at) VALUES ($1, $2, $3, $4)")
+            .bind(new_id()).bind(kind).bind(key_hash).bind(now).execute(pool).await?;
+        let (count,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM auth_attempt WHERE kind = $1 AND key_hash = $2 AND at > $3",
+        ).bind(kind).bind(key_hash).bind(since).fetch_one(pool).await?;
+        Ok(count)
+    })
+}
+
+/// How many attempts of that kind and key happened since `since`, without recording one.
+pub async fn attempts_since(db: &Db, kind: &str, key_hash: &str, since: DateTime<Utc>) -> sqlx::Result<i64> {
+    let (count,): (i64,) = with_pool!(db, pool => sqlx::query_as(
+        "SELECT COUNT(*) FROM auth_attempt WHERE kind = $1 AND key_hash = $2 AND at > $3",
+    ).bind(kind).bind(key_hash).bind(since).fetch_one(pool).await)?;
+    Ok(count)
+}
+
+pub async fn log_access(db: &Db, account_id: &str, event: &str, device: &str, now: DateTime<Utc>) -> sqlx::Result<()> {
+    with_pool!(db, pool => sqlx::query(
+        "INSERT INTO access_log (id, account_id, event, device, at) VALUES ($1, $2, $3, $4, $5)",
+    ).bind(new_id()).bind(account_id).bind(event).bind(device).bind(now).execute(pool).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+pub async fn access_log(db: &Db, account_id: &str, limit: i64) -> sqlx::Result<Vec<AccessLogRow>> {
+    with_pool!(db, pool => sqlx::query_as(
+        "SELECT event, device, at FROM access_log WHERE account_id = $1 ORDER BY at DESC, id DESC LIMIT $2",
+    ).bind(account_id).bind(limit).fetch_all(pool).await)
+}
+
+/// Removes expired sessions, used or expired tokens and old attempts.
+pub async fn remove_expired(db: &Db, now: DateTime<Utc>, attempts_before: DateTime<Utc>) -> sqlx::Result<()> {
+    with_pool!(db, pool => {
+        sqlx::query("DELETE FROM session WHERE expires_at <= $1").bind(now).execute(pool).await?;
+        sqlx::query("DELETE FROM account_token WHERE expires_at <= $1 OR used_at IS NOT NULL").bind(now).execute(pool).await?;
+        sqlx::query("DELETE FROM auth_attempt WHERE at <= $1").bind(attempts_before).execute(pool).await?;
+        Ok(())
+    })
+}

@@ -1,0 +1,178 @@
+//! `/anmelden` and `/abmelden`: e-mail and password; the same answer, in similar time, whether the
+//! address is unknown or the password wrong.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::{AccessEvent, client_ip, log_access};
+use crate::auth::password::PasswordHasher;
+use crate::auth::rate_limit::{FAILED_LOGIN_PER_ACCOUNT, FAILED_LOGIN_PER_IP};
+use crate::auth::session::Sessions;
+use crate::db::Db;
+use crate::db::accounts;
+use crate::domain::TrustLevel;
+use crate::domain::account::Email;
+use crate::error::AppError;
+use crate::routes::Layout;
+use crate::routes::forms::{Field, respond, safe_return_path, see_other, summary};
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct LoginForm {
+    email: String,
+    password: String,
+    weiter: String,
+    csrf_token: String,
+}
+
+#[derive(Deserialize)]
+pub struct LoginQuery {
+    weiter: Option<String>,
+    abgemeldet: Option<String>,
+    passwort: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "account/login.html")]
+struct LoginPage {
+    layout: Layout,
+    csrf_token: String,
+    weiter: String,
+    notice: Option<&'static str>,
+    problem: Option<&'static str>,
+    email: Field,
+    password: Field,
+    errors: Vec<(&'static str, &'static str)>,
+}
+
+impl LoginPage {
+    fn new(layout: Layout, csrf_token: String, weiter: String, email_value: &str) -> Self {
+        let lang = layout.lang;
+        Self {
+            email: Field::new(lang, "email", "field-email", "email", "username").value(email_value),
+            password: Field::new(lang, "password", "field-password", "password", "current-password"),
+            layout,
+            csrf_token,
+            weiter,
+            notice: None,
+            problem: None,
+            errors: Vec::new(),
+        }
+    }
+
+    /// A problem with the whole form (wrong credentials, too many attempts), shown in the summary.
+    fn with_problem(mut self, key: &'static str) -> Self {
+        let message = self.layout.t(key);
+        self.problem = Some(message);
+        self.errors = vec![("email", message)];
+        self
+    }
+}
+
+pub async fn show(
+    req: HttpRequest,
+    layout: Layout,
+    query: web::Query<LoginQuery>,
+    sessions: web::Data<Sessions>,
+) -> Result<HttpResponse, AppError> {
+    let session = sessions.current_or_start(&req).await?;
+    let weiter = safe_return_path(query.weiter.as_deref());
+    if session.account_id.is_some() {
+        return Ok(see_other(&weiter));
+    }
+    let mut page = LoginPage::new(layout, session.csrf_token, weiter, "");
+    page.notice = match (&query.abgemeldet, &query.passwort) {
+        (Some(_), _) => Some(page.layout.t("logged-out-notice")),
+        (_, Some(_)) => Some(page.layout.t("password-changed-notice")),
+        _ if query.weiter.is_some() => Some(page.layout.t("login-required-notice")),
+        _ => None,
+    };
+    respond(StatusCode::OK, &page)
+}
+
+pub async fn submit(
+    req: HttpRequest,
+    layout: Layout,
+    form: web::Form<LoginForm>,
+    sessions: web::Data<Sessions>,
+    db: web::Data<Db>,
+    hasher: web::Data<PasswordHasher>,
+) -> Result<HttpResponse, AppError> {
+    let session = sessions.current(&req).await?.ok_or(AppError::Forbidden)?;
+    session.check_csrf(&form.csrf_token)?;
+    let weiter = safe_return_path(Some(&form.weiter));
+    let page = |layout| LoginPage::new(layout, session.csrf_token.clone(), weiter.clone(), &form.email);
+
+    let lang = layout.lang;
+    let email = match Email::parse(&form.email) {
+        Ok(email) if !form.password.is_empty() => email,
+        result => {
+            let mut page = page(layout);
+            page.email = page.email.error(lang, result.err().map(|e| e.message_key()));
+            page.password = page
+                .password
+                .error(lang, form.password.is_empty().then_some("error-password-missing"));
+            page.errors = summary(&[&page.email, &page.password]);
+            return respond(StatusCode::UNPROCESSABLE_ENTITY, &page);
+        }
+    };
+    let ip = client_ip(&req);
+    if FAILED_LOGIN_PER_IP.is_reached(&db, &ip).await?
+        || FAILED_LOGIN_PER_ACCOUNT.is_reached(&db, email.as_str()).await?
+    {
+        return respond(
+            StatusCode::TOO_MANY_REQUESTS,
+            &page(layout).with_problem("too-many-logins"),
+        );
+    }
+
+    let account = accounts::account_by_email(&db, email.as_str()).await?;
+    let stored_hash = account.as_ref().and_then(|a| a.password_hash.as_deref());
+    if !hasher.verify(&form.password, stored_hash).await? {
+        FAILED_LOGIN_PER_IP.allow(&db, &ip).await?;
+        FAILED_LOGIN_PER_ACCOUNT.allow(&db, email.as_str()).await?;
+        if let Some(account) = &account {
+            log_access(&db, &req, &account.id, AccessEvent::LoginFailed).await?;
+        }
+        return respond(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &page(layout).with_problem("error-login-failed"),
+        );
+    }
+    let Some(account) = account else {
+        return Err(AppError::Forbidden);
+    };
+    if account.email_verified_at.is_none() {
+        return respond(
+            StatusCode::FORBIDDEN,
+            &page(layout).with_problem("error-login-unverified"),
+        );
+    }
+    sessions
+        .log_in(&req, Some(&session), &account.id, TrustLevel::Basis)
+        .await?;
+    log_access(&db, &req, &account.id, AccessEvent::Login).await?;
+    Ok(see_other(&weiter))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct LogoutForm {
+    csrf_token: String,
+}
+
+/// Deletes the session on the server: a copy of the old cookie is worth nothing afterwards.
+pub async fn logout(
+    req: HttpRequest,
+    form: web::Form<LogoutForm>,
+    sessions: web::Data<Sessions>,
+    db: web::Data<Db>,
+) -> Result<HttpResponse, AppError> {
+    let citizen = sessions.citizen(&req).await?;
+    citizen.session.check_csrf(&form.csrf_token)?;
+    sessions.log_out(&req, &citizen.session).await?;
+    log_access(&db, &req, &citizen.account_id, AccessEvent::Logout).await?;
+    Ok(see_other("/anmelden?abgemeldet=1"))
+}

@@ -1,0 +1,72 @@
+//! The Servicekonto pages: registration, e-mail verification, login, logout, password reset, account.
+
+pub mod konto;
+pub mod login;
+pub mod password;
+pub mod register;
+
+use actix_web::HttpRequest;
+use askama::Template;
+use askama_web::WebTemplate;
+use chrono::Utc;
+
+use super::Layout;
+use crate::auth::session::coarse_device;
+use crate::db::Db;
+use crate::db::accounts;
+
+/// What the access log records; citizens see these under "Zugriffe auf Ihr Konto".
+#[derive(Debug, Clone, Copy)]
+pub enum AccessEvent {
+    Login,
+    LoginFailed,
+    Logout,
+    EmailVerified,
+    PasswordReset,
+    SessionEnded,
+}
+
+impl AccessEvent {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Login => "login",
+            Self::LoginFailed => "login-failed",
+            Self::Logout => "logout",
+            Self::EmailVerified => "email-verified",
+            Self::PasswordReset => "password-reset",
+            Self::SessionEnded => "session-ended",
+        }
+    }
+
+    /// The translation key for a stored event name.
+    pub fn label_key(stored: &str) -> &'static str {
+        match stored {
+            "login" => "access-login",
+            "login-failed" => "access-login-failed",
+            "logout" => "access-logout",
+            "email-verified" => "access-email-verified",
+            "password-reset" => "access-password-reset",
+            "session-ended" => "access-session-ended",
+            _ => "access-other",
+        }
+    }
+}
+
+pub async fn log_access(db: &Db, req: &HttpRequest, account_id: &str, event: AccessEvent) -> sqlx::Result<()> {
+    accounts::log_access(db, account_id, event.as_str(), &coarse_device(req), Utc::now()).await
+}
+
+/// The client's IP address, the key of per-IP rate limits. Forwarded headers are not trusted.
+pub fn client_ip(req: &HttpRequest) -> String {
+    req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default()
+}
+
+/// A page with a heading, a text and an optional link: confirmations and dead ends.
+#[derive(Template, WebTemplate)]
+#[template(path = "account/message.html")]
+pub struct MessagePage {
+    pub layout: Layout,
+    pub title_key: &'static str,
+    pub text_key: &'static str,
+    pub link: Option<(&'static str, &'static str)>,
+}

@@ -1,0 +1,238 @@
+//! Password reset by e-mail: a single-use link valid for one hour; setting the new password ends every
+//! session of the account.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use chrono::{Duration, Utc};
+use serde::Deserialize;
+
+use super::{AccessEvent, MessagePage, client_ip, log_access};
+use crate::auth::password::PasswordHasher;
+use crate::auth::rate_limit::{MAIL_PER_ADDRESS, MAIL_PER_IP};
+use crate::auth::session::Sessions;
+use crate::auth::token;
+use crate::config::Settings;
+use crate::db::Db;
+use crate::db::accounts::{self, TokenPurpose};
+use crate::domain::account::{Email, NewPassword};
+use crate::error::AppError;
+use crate::mail::{Mail, Mailer};
+use crate::routes::Layout;
+use crate::routes::forms::{Field, respond, see_other, summary};
+
+const RESET_LINK_LIFETIME: Duration = Duration::hours(1);
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ForgotForm {
+    email: String,
+    csrf_token: String,
+}
+
+#[derive(Template)]
+#[template(path = "account/forgot.html")]
+struct ForgotPage {
+    layout: Layout,
+    csrf_token: String,
+    email: Field,
+    errors: Vec<(&'static str, &'static str)>,
+}
+
+fn forgot_page(layout: Layout, csrf_token: String, value: &str, error: Option<&'static str>) -> ForgotPage {
+    let email = Field::new(layout.lang, "email", "field-email", "email", "email")
+        .value(value)
+        .error(layout.lang, error);
+    let errors = summary(&[&email]);
+    ForgotPage {
+        layout,
+        csrf_token,
+        email,
+        errors,
+    }
+}
+
+pub async fn show_forgot(
+    req: HttpRequest,
+    layout: Layout,
+    sessions: web::Data<Sessions>,
+) -> Result<HttpResponse, AppError> {
+    let session = sessions.current_or_start(&req).await?;
+    respond(StatusCode::OK, &forgot_page(layout, session.csrf_token, "", None))
+}
+
+/// The same answer whether or not the address has an account.
+#[allow(clippy::too_many_arguments)]
+pub async fn forgot(
+    req: HttpRequest,
+    layout: Layout,
+    form: web::Form<ForgotForm>,
+    sessions: web::Data<Sessions>,
+    db: web::Data<Db>,
+    mailer: web::Data<Mailer>,
+    settings: web::Data<Settings>,
+) -> Result<HttpResponse, AppError> {
+    let session = sessions.current(&req).await?.ok_or(AppError::Forbidden)?;
+    session.check_csrf(&form.csrf_token)?;
+    let email = match Email::parse(&form.email) {
+        Ok(email) => email,
+        Err(e) => {
+            let page = forgot_page(layout, session.csrf_token, &form.email, Some(e.message_key()));
+            return respond(StatusCode::UNPROCESSABLE_ENTITY, &page);
+        }
+    };
+    if !MAIL_PER_IP.allow(&db, &client_ip(&req)).await? || !MAIL_PER_ADDRESS.allow(&db, email.as_str()).await? {
+        let page = MessagePage {
+            layout,
+            title_key: "too-many-title",
+            text_key: "too-many-mails",
+            link: None,
+        };
+        return respond(StatusCode::TOO_MANY_REQUESTS, &page);
+    }
+    if let Some(account) = accounts::account_by_email(&db, email.as_str()).await? {
+        let secret = token::random_token();
+        let expires = Utc::now() + RESET_LINK_LIFETIME;
+        accounts::create_token(
+            &db,
+            &token::hash(&secret),
+            &account.id,
+            TokenPurpose::ResetPassword,
+            expires,
+        )
+        .await?;
+        let link = format!("{}/passwort-neu?token={secret}", settings.base_url);
+        let mail = Mail {
+            lang: layout.lang,
+            subject_key: "mail-reset-subject",
+            text_key: "mail-reset-text",
+            link: Some(("mail-reset-link", &link)),
+        };
+        if let Err(e) = mailer.send(email.as_str(), &mail).await {
+            tracing::warn!(error = %format!("{e:#}"), "sending the reset mail failed");
+        }
+    }
+    Ok(see_other("/passwort-vergessen/gesendet"))
+}
+
+pub async fn forgot_sent(layout: Layout) -> MessagePage {
+    MessagePage {
+        layout,
+        title_key: "forgot-sent-title",
+        text_key: "forgot-sent-text",
+        link: None,
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ResetForm {
+    token: String,
+    password: String,
+    csrf_token: String,
+}
+
+#[derive(Template)]
+#[template(path = "account/reset.html")]
+struct ResetPage {
+    layout: Layout,
+    csrf_token: String,
+    token: String,
+    password: Field,
+    errors: Vec<(&'static str, &'static str)>,
+}
+
+fn reset_page(layout: Layout, csrf_token: String, token: String, error: Option<&'static str>) -> ResetPage {
+    let password = Field::new(
+        layout.lang,
+        "password",
+        "field-new-password",
+        "password",
+        "new-password",
+    )
+    .hint(layout.lang, "field-new-password-hint")
+    .error(layout.lang, error);
+    let errors = summary(&[&password]);
+    ResetPage {
+        layout,
+        csrf_token,
+        token,
+        password,
+        errors,
+    }
+}
+
+fn invalid_link(layout: Layout) -> Result<HttpResponse, AppError> {
+    let page = MessagePage {
+        layout,
+        title_key: "link-invalid-title",
+        text_key: "reset-link-invalid-text",
+        link: Some(("forgot-link", "/passwort-vergessen")),
+    };
+    respond(StatusCode::BAD_REQUEST, &page)
+}
+
+#[derive(Deserialize)]
+pub struct TokenQuery {
+    token: Option<String>,
+}
+
+/// Opening the link only shows the form; the token is used up when the new password is set.
+pub async fn show_reset(
+    req: HttpRequest,
+    layout: Layout,
+    query: web::Query<TokenQuery>,
+    sessions: web::Data<Sessions>,
+    db: web::Data<Db>,
+) -> Result<HttpResponse, AppError> {
+    let secret = query.token.clone().unwrap_or_default();
+    if accounts::token_account(&db, &token::hash(&secret), TokenPurpose::ResetPassword, Utc::now())
+        .await?
+        .is_none()
+    {
+        return invalid_link(layout);
+    }
+    let session = sessions.current_or_start(&req).await?;
+    respond(StatusCode::OK, &reset_page(layout, session.csrf_token, secret, None))
+}
+
+pub async fn reset(
+    req: HttpRequest,
+    layout: Layout,
+    form: web::Form<ResetForm>,
+    sessions: web::Data<Sessions>,
+    db: web::Data<Db>,
+    hasher: web::Data<PasswordHasher>,
+) -> Result<HttpResponse, AppError> {
+    let session = sessions.current(&req).await?.ok_or(AppError::Forbidden)?;
+    session.check_csrf(&form.csrf_token)?;
+    let token_hash = token::hash(&form.token);
+    let Some(account_id) = accounts::token_account(&db, &token_hash, TokenPurpose::ResetPassword, Utc::now()).await?
+    else {
+        return invalid_link(layout);
+    };
+    let account = accounts::account_by_id(&db, &account_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let email = account.email.as_deref().and_then(|e| Email::parse(e).ok());
+    let password = match NewPassword::parse(&form.password, email.as_ref()) {
+        Ok(password) => password,
+        Err(e) => {
+            let page = reset_page(layout, session.csrf_token, form.token.clone(), Some(e.message_key()));
+            return respond(StatusCode::UNPROCESSABLE_ENTITY, &page);
+        }
+    };
+    let hash = hasher.hash(password.expose()).await?;
+    if accounts::use_token(&db, &token_hash, TokenPurpose::ResetPassword, Utc::now())
+        .await?
+        .is_none()
+    {
+        return invalid_link(layout);
+    }
+    accounts::set_password(&db, &account_id, &hash).await?;
+    // Whoever got the link controls the mailbox: that verifies the address too.
+    accounts::mark_email_verified(&db, &account_id, Utc::now()).await?;
+    accounts::delete_sessions_of(&db, &account_id).await?;
+    log_access(&db, &req, &account_id, AccessEvent::PasswordReset).await?;
+    Ok(see_other("/anmelden?passwort=neu"))
+}

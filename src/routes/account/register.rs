@@ -1,0 +1,317 @@
+//! `/registrieren`: a local account with e-mail and password, then a verification link by mail.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use chrono::{Duration, Utc};
+use serde::Deserialize;
+
+use super::{AccessEvent, MessagePage, client_ip, log_access};
+use crate::auth::password::PasswordHasher;
+use crate::auth::rate_limit::{MAIL_PER_ADDRESS, MAIL_PER_IP, REGISTRATION_PER_IP};
+use crate::auth::session::Sessions;
+use crate::auth::token;
+use crate::config::Settings;
+use crate::db::Db;
+use crate::db::accounts::{self, TokenPurpose};
+use crate::domain::account::{Email, NewPassword};
+use crate::error::AppError;
+use crate::mail::{Mail, Mailer};
+use crate::routes::Layout;
+use crate::routes::forms::{Field, respond, see_other, summary};
+
+const VERIFY_LINK_LIFETIME: Duration = Duration::hours(24);
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct RegisterForm {
+    email: String,
+    password: String,
+    consent: Option<String>,
+    csrf_token: String,
+}
+
+#[derive(Template)]
+#[template(path = "account/register.html")]
+struct RegisterPage {
+    layout: Layout,
+    csrf_token: String,
+    email: Field,
+    password: Field,
+    consent_error: Option<&'static str>,
+    errors: Vec<(&'static str, &'static str)>,
+}
+
+impl RegisterPage {
+    fn new(layout: Layout, csrf_token: String, form: &RegisterForm, errors: &RegisterErrors) -> Self {
+        let lang = layout.lang;
+        let email = Field::new(lang, "email", "field-email", "email", "email")
+            .hint(lang, "field-email-hint")
+            .value(&form.email)
+            .error(lang, errors.email);
+        let password = Field::new(lang, "password", "field-new-password", "password", "new-password")
+            .hint(lang, "field-new-password-hint")
+            .error(lang, errors.password);
+        let consent_error = errors.consent.map(|k| lang.t(k));
+        let mut errors = summary(&[&email, &password]);
+        if let Some(message) = consent_error {
+            errors.push(("consent", message));
+        }
+        Self {
+            layout,
+            csrf_token,
+            email,
+            password,
+            consent_error,
+            errors,
+        }
+    }
+}
+
+#[derive(Default)]
+struct RegisterErrors {
+    email: Option<&'static str>,
+    password: Option<&'static str>,
+    consent: Option<&'static str>,
+}
+
+pub async fn show(req: HttpRequest, layout: Layout, sessions: web::Data<Sessions>) -> Result<HttpResponse, AppError> {
+    let session = sessions.current_or_start(&req).await?;
+    if session.account_id.is_some() {
+        return Ok(see_other("/konto"));
+    }
+    let page = RegisterPage::new(
+        layout,
+        session.csrf_token,
+        &RegisterForm::default(),
+        &RegisterErrors::default(),
+    );
+    respond(StatusCode::OK, &page)
+}
+
+#[allow(clippy::too_many_arguments)]
+pub async fn submit(
+    req: HttpRequest,
+    layout: Layout,
+    form: web::Form<RegisterForm>,
+    sessions: web::Data<Sessions>,
+    db: web::Data<Db>,
+    hasher: web::Data<PasswordHasher>,
+    mailer: web::Data<Mailer>,
+    settings: web::Data<Settings>,
+) -> Result<HttpResponse, AppError> {
+    let session = sessions.current(&req).await?.ok_or(AppError::Forbidden)?;
+    session.check_csrf(&form.csrf_token)?;
+
+    let email = Email::parse(&form.email);
+    let password = NewPassword::parse(&form.password, email.as_ref().ok());
+    let errors = RegisterErrors {
+        email: email.as_ref().err().map(|e| e.message_key()),
+        password: password.as_ref().err().map(|e| e.message_key()),
+        consent: form.consent.is_none().then_some("error-consent-missing"),
+    };
+    let (Ok(email), Ok(password), None) = (email, password, errors.consent) else {
+        let page = RegisterPage::new(layout, session.csrf_token, &form, &errors);
+        return respond(StatusCode::UNPROCESSABLE_ENTITY, &page);
+    };
+    if !REGISTRATION_PER_IP.allow(&db, &client_ip(&req)).await? {
+        let page = MessagePage {
+            layout,
+            title_key: "too-many-title",
+            text_key: "too-many-registrations",
+            link: None,
+        };
+        return respond(StatusCode::TOO_MANY_REQUESTS, &page);
+    }
+
+    let hash = hasher.hash(password.expose()).await?;
+    let sent = match accounts::create_account(&db, email.as_str(), &hash, Utc::now()).await? {
+        Some(account_id) => send_verification(&db, &mailer, &settings, &layout, &account_id, email.as_str()).await,
+        // Someone registers an address that has an account: its owner is told, the page says the same
+        // as for a new account, so nobody learns which addresses have one.
+        None => {
+            let mail = Mail {
+                lang: layout.lang,
+                subject_key: "mail-exists-subject",
+                text_key: "mail-exists-text",
+                link: None,
+            };
+            MAIL_PER_ADDRESS.allow(&db, email.as_str()).await? && mailer.send(email.as_str(), &mail).await.is_ok()
+        }
+    };
+    Ok(see_other(if sent {
+        "/registrieren/gesendet"
+    } else {
+        "/registrieren/nicht-gesendet"
+    }))
+}
+
+/// A new verification link by mail; false when the mail could not be sent.
+async fn send_verification(
+    db: &Db,
+    mailer: &Mailer,
+    settings: &Settings,
+    layout: &Layout,
+    account_id: &str,
+    email: &str,
+) -> bool {
+    let secret = token::random_token();
+    let stored = accounts::create_token(
+        db,
+        &token::hash(&secret),
+        account_id,
+        TokenPurpose::VerifyEmail,
+        Utc::now() + VERIFY_LINK_LIFETIME,
+    )
+    .await;
+    if let Err(e) = stored {
+        tracing::error!(error = %e, "storing the verification token failed");
+        return false;
+    }
+    let link = format!("{}/registrieren/bestaetigen?token={secret}", settings.base_url);
+    let mail = Mail {
+        lang: layout.lang,
+        subject_key: "mail-verify-subject",
+        text_key: "mail-verify-text",
+        link: Some(("mail-verify-link", &link)),
+    };
+    match mailer.send(email, &mail).await {
+        Ok(()) => true,
+        Err(e) => {
+            tracing::warn!(error = %format!("{e:#}"), "sending the verification mail failed");
+            false
+        }
+    }
+}
+
+pub async fn sent(layout: Layout) -> MessagePage {
+    MessagePage {
+        layout,
+        title_key: "register-sent-title",
+        text_key: "register-sent-text",
+        link: None,
+    }
+}
+
+pub async fn not_sent(layout: Layout) -> MessagePage {
+    MessagePage {
+        layout,
+        title_key: "register-not-sent-title",
+        text_key: "register-not-sent-text",
+        link: Some(("resend-link", "/registrieren/erneut")),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct TokenQuery {
+    token: Option<String>,
+}
+
+/// The link from the mail. Single use; a used or expired link says what to do instead.
+pub async fn verify(
+    req: HttpRequest,
+    layout: Layout,
+    query: web::Query<TokenQuery>,
+    db: web::Data<Db>,
+) -> Result<HttpResponse, AppError> {
+    let secret = query.token.as_deref().unwrap_or_default();
+    match accounts::use_token(&db, &token::hash(secret), TokenPurpose::VerifyEmail, Utc::now()).await? {
+        Some(account_id) => {
+            accounts::mark_email_verified(&db, &account_id, Utc::now()).await?;
+            log_access(&db, &req, &account_id, AccessEvent::EmailVerified).await?;
+            let page = MessagePage {
+                layout,
+                title_key: "verified-title",
+                text_key: "verified-text",
+                link: Some(("login-link", "/anmelden")),
+            };
+            respond(StatusCode::OK, &page)
+        }
+        None => {
+            let page = MessagePage {
+                layout,
+                title_key: "link-invalid-title",
+                text_key: "verify-link-invalid-text",
+                link: Some(("resend-link", "/registrieren/erneut")),
+            };
+            respond(StatusCode::BAD_REQUEST, &page)
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ResendForm {
+    email: String,
+    csrf_token: String,
+}
+
+#[derive(Template)]
+#[template(path = "account/resend.html")]
+struct ResendPage {
+    layout: Layout,
+    csrf_token: String,
+    email: Field,
+    errors: Vec<(&'static str, &'static str)>,
+}
+
+fn resend_page(layout: Layout, csrf_token: String, value: &str, error: Option<&'static str>) -> ResendPage {
+    let email = Field::new(layout.lang, "email", "field-email", "email", "email")
+        .value(value)
+        .error(layout.lang, error);
+    let errors = summary(&[&email]);
+    ResendPage {
+        layout,
+        csrf_token,
+        email,
+        errors,
+    }
+}
+
+pub async fn show_resend(
+    req: HttpRequest,
+    layout: Layout,
+    sessions: web::Data<Sessions>,
+) -> Result<HttpResponse, AppError> {
+    let session = sessions.current_or_start(&req).await?;
+    respond(StatusCode::OK, &resend_page(layout, session.csrf_token, "", None))
+}
+
+/// Always the same answer, whether or not an unverified account has that address.
+pub async fn resend(
+    req: HttpRequest,
+    layout: Layout,
+    form: web::Form<ResendForm>,
+    sessions: web::Data<Sessions>,
+    db: web::Data<Db>,
+    mailer: web::Data<Mailer>,
+    settings: web::Data<Settings>,
+) -> Result<HttpResponse, AppError> {
+    let session = sessions.current(&req).await?.ok_or(AppError::Forbidden)?;
+    session.check_csrf(&form.csrf_token)?;
+    let email = match Email::parse(&form.email) {
+        Ok(email) => email,
+        Err(e) => {
+            return respond(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &resend_page(layout, session.csrf_token, &form.email, Some(e.message_key())),
+            );
+        }
+    };
+    if !MAIL_PER_IP.allow(&db, &client_ip(&req)).await? || !MAIL_PER_ADDRESS.allow(&db, email.as_str()).await? {
+        let page = MessagePage {
+            layout,
+            title_key: "too-many-title",
+            text_key: "too-many-mails",
+            link: None,
+        };
+        return respond(StatusCode::TOO_MANY_REQUESTS, &page);
+    }
+    let account = accounts::account_by_email(&db, email.as_str()).await?;
+    if let Some(account) = account.filter(|a| a.email_verified_at.is_none())
+        && !send_verification(&db, &mailer, &settings, &layout, &account.id, email.as_str()).await
+    {
+        return Ok(see_other("/registrieren/nicht-gesendet"));
+    }
+    Ok(see_other("/registrieren/gesendet"))
+}

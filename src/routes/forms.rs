@@ -1,0 +1,121 @@
+//! What every form page shares: fields with their error, the error summary, and answering with a status.
+
+use actix_web::HttpResponse;
+use actix_web::http::StatusCode;
+use askama::Template;
+
+use crate::error::AppError;
+use crate::i18n::Lang;
+
+/// One input, as the `fields::input` macro renders it.
+pub struct Field {
+    pub name: &'static str,
+    pub label: &'static str,
+    pub hint: Option<&'static str>,
+    pub value: String,
+    pub error: Option<&'static str>,
+    /// The `type` attribute: text, email, password.
+    pub kind: &'static str,
+    pub autocomplete: &'static str,
+}
+
+impl Field {
+    pub fn new(
+        lang: Lang,
+        name: &'static str,
+        label_key: &'static str,
+        kind: &'static str,
+        autocomplete: &'static str,
+    ) -> Self {
+        Self {
+            name,
+            label: lang.t(label_key),
+            hint: None,
+            value: String::new(),
+            error: None,
+            kind,
+            autocomplete,
+        }
+    }
+
+    pub fn hint(mut self, lang: Lang, key: &'static str) -> Self {
+        self.hint = Some(lang.t(key));
+        self
+    }
+
+    pub fn value(mut self, value: &str) -> Self {
+        self.value = value
+            .chars()
+            .filter(|c| !c.is_control())
+            .take(MAX_ECHOED_CHARS)
+            .collect();
+        self
+    }
+
+    pub fn error(mut self, lang: Lang, key: Option<&'static str>) -> Self {
+        self.error = key.map(|k| lang.t(k));
+        self
+    }
+
+    /// Ids of the hint and error that describe the input.
+    pub fn described_by(&self) -> String {
+        let hint = self.hint.map(|_| format!("{}-hinweis", self.name));
+        let error = self.error.map(|_| format!("{}-fehler", self.name));
+        [hint, error].into_iter().flatten().collect::<Vec<_>>().join(" ")
+    }
+}
+
+const MAX_ECHOED_CHARS: usize = 300;
+
+/// The error summary at the top of a form: each entry links to its field.
+pub fn summary(fields: &[&Field]) -> Vec<(&'static str, &'static str)> {
+    fields.iter().filter_map(|f| f.error.map(|e| (f.name, e))).collect()
+}
+
+/// Renders a page with a status other than 200, e.g. 422 for a form with errors.
+pub fn respond(status: StatusCode, page: &impl Template) -> Result<HttpResponse, AppError> {
+    Ok(HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .body(page.render()?))
+}
+
+/// A local path to return to after login; anything else (other hosts, `//`, `\`) goes to the account.
+pub fn safe_return_path(requested: Option<&str>) -> String {
+    match requested {
+        Some(path)
+            if path.starts_with('/')
+                && !path.starts_with("//")
+                && !path.contains('\\')
+                && !path.chars().any(char::is_control) =>
+        {
+            path.to_owned()
+        }
+        _ => "/konto".to_owned(),
+    }
+}
+
+pub fn see_other(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((actix_web::http::header::LOCATION, location))
+        .finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_local_paths_are_returned_to() {
+        assert_eq!(safe_return_path(Some("/leistungen/x?a=1")), "/leistungen/x?a=1");
+        for bad in [
+            "https://evil.example",
+            "//evil.example",
+            "/\\evil.example",
+            "evil",
+            "/a\nb",
+        ] {
+            assert_eq!(safe_return_path(Some(bad)), "/konto", "{bad}");
+        }
+        assert_eq!(safe_return_path(None), "/konto");
+    }
+}

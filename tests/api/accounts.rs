@@ -1,0 +1,608 @@
+//! Servicekonto: registration, verification, login, sessions, CSRF, rate limits, password reset.
+
+use crate::helpers::{Browser, spawn_app, spawn_on, spawn_with};
+
+const PASSWORD: &str = "Kaffeetasse Fahrrad Birke";
+
+fn unique_email(who: &str) -> String {
+    format!("{who}.{}@example.de", uuid::Uuid::now_v7().simple())
+}
+
+async fn register(browser: &Browser<'_>, email: &str, password: &str) -> crate::helpers::Page {
+    browser
+        .submit(
+            "/registrieren",
+            "/registrieren",
+            &[("email", email), ("password", password), ("consent", "ja")],
+        )
+        .await
+}
+
+#[tokio::test]
+async fn a_citizen_registers_verifies_by_mail_and_logs_in() {
+    let app = spawn_app().await;
+    let browser = app.browser();
+    let email = unique_email("erika");
+    let registered = register(&browser, &email, PASSWORD).await;
+    assert_eq!(registered.status, 303);
+    assert_eq!(
+        browser.get("/registrieren/gesendet").await.h1(),
+        "Prüfen Sie Ihr E-Mail-Postfach"
+    );
+
+    let mails = app.mails_to(&email);
+    assert_eq!(mails.len(), 1);
+    assert!(mails[0].contains("Bitte bestätigen Sie Ihre E-Mail-Adresse"));
+    assert!(!mails[0].contains(PASSWORD), "the mail holds no secrets but the link");
+
+    let refused = browser
+        .submit("/anmelden", "/anmelden", &[("email", &email), ("password", PASSWORD)])
+        .await;
+    assert_eq!(refused.status, 403, "login waits for the verification");
+    assert!(refused.body.contains("Bitte bestätigen Sie zuerst Ihre E-Mail-Adresse"));
+
+    let verified = browser
+        .get(&app.link_in_mail(&email, "/registrieren/bestaetigen"))
+        .await;
+    assert_eq!(verified.h1(), "Ihre E-Mail-Adresse ist bestätigt");
+
+    let wrong = browser
+        .submit(
+            "/anmelden",
+            "/anmelden",
+            &[("email", &email), ("password", "nicht mein Passwort")],
+        )
+        .await;
+    assert_eq!(wrong.status, 422);
+    let login = browser
+        .submit(
+            "/anmelden",
+            "/anmelden",
+            &[("email", &email.to_uppercase()), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(login.location().as_deref(), Some("/konto"));
+    let konto = browser.get("/konto").await;
+    assert_eq!(konto.h1(), "Ihr Servicekonto");
+    assert!(konto.body.contains(&email));
+    assert!(
+        konto.body.contains("Servicekonto mit E-Mail-Adresse"),
+        "trust level basis"
+    );
+    for event in ["E-Mail-Adresse bestätigt", "Anmeldung", "Fehlgeschlagene Anmeldung"] {
+        assert!(konto.body.contains(event), "access log lacks {event}");
+    }
+    assert_eq!(konto.header("cache-control").as_deref(), Some("no-store"));
+}
+
+#[tokio::test]
+async fn a_verification_link_works_once_and_a_tampered_one_never() {
+    let app = spawn_app().await;
+    let browser = app.browser();
+    let email = unique_email("max");
+    register(&browser, &email, PASSWORD).await;
+    let link = app.link_in_mail(&email, "/registrieren/bestaetigen");
+    let tampered = format!("{}x", link);
+    assert_eq!(browser.get(&tampered).await.status, 400);
+    assert_eq!(browser.get(&link).await.status, 200);
+    let again = browser.get(&link).await;
+    assert_eq!(again.status, 400);
+    assert_eq!(again.h1(), "Dieser Link gilt nicht mehr");
+    assert_eq!(browser.get("/registrieren/bestaetigen").await.status, 400);
+}
+
+#[tokio::test]
+async fn registering_a_taken_address_looks_the_same_and_tells_the_owner() {
+    let app = spawn_app().await;
+    let email = unique_email("doppelt");
+    let first = register(&app.browser(), &email, PASSWORD).await;
+    let second = register(&app.browser(), &email, "ganz anderes Passwort hier").await;
+    assert_eq!(first.location(), second.location());
+    let mails = app.mails_to(&email);
+    assert_eq!(mails.len(), 2);
+    assert!(mails[1].contains("Sie haben bereits ein Konto"));
+    assert!(!mails[1].contains("token="), "no second account, no second link");
+}
+
+#[tokio::test]
+async fn registration_explains_each_problem_and_keeps_the_address() {
+    let app = spawn_app().await;
+    let browser = app.browser();
+    let cases = [
+        (
+            "erika@example",
+            "Kaffeetasse Fahrrad Birke",
+            Some("ja"),
+            "Geben Sie eine E-Mail-Adresse in der richtigen Form an",
+        ),
+        (
+            "",
+            "Kaffeetasse Fahrrad Birke",
+            Some("ja"),
+            "Geben Sie Ihre E-Mail-Adresse an",
+        ),
+        ("erika@example.de", "kurz", Some("ja"), "mindestens 12 Zeichen"),
+        (
+            "erika@example.de",
+            "passwordpassword",
+            Some("ja"),
+            "zu leicht zu erraten",
+        ),
+        ("erika@example.de", "123456789012", Some("ja"), "zu leicht zu erraten"),
+        (
+            "erika@example.de",
+            "Kaffeetasse Fahrrad Birke",
+            None,
+            "Bestätigen Sie, dass Sie die Datenschutzhinweise gelesen haben",
+        ),
+    ];
+    for (email, password, consent, message) in cases {
+        let mut fields = vec![("email", email), ("password", password)];
+        if let Some(consent) = consent {
+            fields.push(("consent", consent));
+        }
+        let page = browser.submit("/registrieren", "/registrieren", &fields).await;
+        assert_eq!(page.status, 422, "{email} / {password}");
+        assert!(page.body.contains(message), "missing '{message}'");
+        assert!(
+            page.body.contains("<title>Fehler: Servicekonto anlegen"),
+            "title says Fehler"
+        );
+        assert!(
+            page.body.contains(r##"class="kern-link" href="#"##),
+            "the summary links to the field"
+        );
+        assert!(
+            page.body.contains(&format!(r#"value="{email}""#)),
+            "the address is kept"
+        );
+        assert!(
+            !page.body.contains(&format!(r#"value="{password}""#)),
+            "the password is never echoed"
+        );
+    }
+}
+
+#[tokio::test]
+async fn hostile_input_in_account_forms_gets_a_page_never_a_500_nor_markup() {
+    let app = spawn_app().await;
+    let browser = app.browser();
+    let hostile = [
+        "<script>alert(1)</script>@example.de".to_owned(),
+        "x'; DROP TABLE account; --@example.de".to_owned(),
+        "\u{202e}moc.elpmaxe@akire".to_owned(),
+        "😀😀😀@example.de".to_owned(),
+        "erika\u{0}\u{1b}@example.de".to_owned(),
+        "a".repeat(100_000),
+    ];
+    for value in &hostile {
+        for (form, action) in [
+            ("/registrieren", "/registrieren"),
+            ("/anmelden", "/anmelden"),
+            ("/passwort-vergessen", "/passwort-vergessen"),
+        ] {
+            let page = browser
+                .submit(
+                    form,
+                    action,
+                    &[("email", value), ("password", value), ("consent", "ja")],
+                )
+                .await;
+            assert!(
+                (400..500).contains(&page.status),
+                "{action} gave {} for {:.40}",
+                page.status,
+                value
+            );
+            assert!(!page.body.contains("<script>alert"), "{action} reflected markup");
+        }
+    }
+    assert_eq!(app.get("/readyz").await.status, 200);
+}
+
+#[tokio::test]
+async fn forms_without_a_valid_csrf_token_or_from_another_site_are_refused() {
+    let app = spawn_app().await;
+    let browser = app.browser();
+    let token = browser.get("/anmelden").await.csrf_token();
+    let fields = |csrf: &'static str| {
+        vec![
+            ("csrf_token", csrf),
+            ("email", "erika@example.de"),
+            ("password", PASSWORD),
+        ]
+    };
+    assert_eq!(
+        browser.post("/anmelden", &fields("")[1..]).await.status,
+        403,
+        "no token"
+    );
+    assert_eq!(
+        browser.post("/anmelden", &fields("falsch")).await.status,
+        403,
+        "wrong token"
+    );
+
+    let foreign = browser
+        .client
+        .post(format!("{}/anmelden", app.address))
+        .header("Origin", "https://evil.example")
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("email", "erika@example.de"),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(foreign.status(), 403, "foreign Origin");
+    let cross_site = browser
+        .client
+        .post(format!("{}/anmelden", app.address))
+        .header("Sec-Fetch-Site", "cross-site")
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("email", "erika@example.de"),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cross_site.status(), 403, "Sec-Fetch-Site: cross-site");
+
+    let stranger = app.browser();
+    let page = stranger
+        .post(
+            "/anmelden",
+            &[
+                ("csrf_token", token.as_str()),
+                ("email", "e@example.de"),
+                ("password", "x"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, 403, "another browser's token");
+    assert_eq!(page.h1(), "Das hat nicht geklappt");
+
+    let same = browser
+        .post(
+            "/anmelden",
+            &[
+                ("csrf_token", token.as_str()),
+                ("email", "e@example.de"),
+                ("password", "x"),
+            ],
+        )
+        .await;
+    assert_eq!(same.status, 422, "the right token passes");
+}
+
+#[tokio::test]
+async fn unknown_address_and_wrong_password_get_the_same_answer() {
+    let app = spawn_app().await;
+    let browser = app.browser();
+    let email = unique_email("gleich");
+    browser.register_and_log_in(&email, PASSWORD).await;
+    let other = app.browser();
+    let wrong = other
+        .submit(
+            "/anmelden",
+            "/anmelden",
+            &[("email", &email), ("password", "falsches Passwort 123")],
+        )
+        .await;
+    let unknown = other
+        .submit(
+            "/anmelden",
+            "/anmelden",
+            &[("email", "niemand@example.de"), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!((wrong.status, unknown.status), (422, 422));
+    let message = "E-Mail-Adresse oder Passwort stimmen nicht";
+    assert!(wrong.body.contains(message) && unknown.body.contains(message));
+}
+
+#[tokio::test]
+async fn repeated_failed_logins_ask_to_wait_instead_of_locking_forever() {
+    let app = spawn_app().await;
+    let browser = app.browser();
+    let email = unique_email("geduld");
+    for attempt in 1..=5 {
+        let page = browser
+            .submit(
+                "/anmelden",
+                "/anmelden",
+                &[("email", &email), ("password", "falsch falsch falsch")],
+            )
+            .await;
+        assert_eq!(page.status, 422, "attempt {attempt}");
+    }
+    let blocked = browser
+        .submit("/anmelden", "/anmelden", &[("email", &email), ("password", PASSWORD)])
+        .await;
+    assert_eq!(blocked.status, 429);
+    assert!(blocked.body.contains("Warten Sie 15 Minuten"));
+    let other = unique_email("andere");
+    let unaffected = browser
+        .submit(
+            "/anmelden",
+            "/anmelden",
+            &[("email", &other), ("password", "falsch falsch falsch")],
+        )
+        .await;
+    assert_eq!(unaffected.status, 422, "another account is not blocked");
+}
+
+#[tokio::test]
+async fn login_renews_the_session_id_and_logout_kills_the_old_cookie() {
+    let app = spawn_app().await;
+    let browser = app.browser();
+    let email = unique_email("sitzung");
+    let anonymous = browser.get("/anmelden").await;
+    let before = anonymous
+        .cookies()
+        .into_iter()
+        .find(|c| c.starts_with("bp_session="))
+        .unwrap();
+    assert!(
+        before.contains("HttpOnly") && before.contains("SameSite=Lax") && before.contains("Path=/"),
+        "{before}"
+    );
+    browser.register_and_log_in(&email, PASSWORD).await;
+
+    let konto = browser.get("/konto").await;
+    let logout_token = konto.csrf_token();
+    let login_cookie = {
+        // The cookie jar holds the logged-in session; replay it from a second client after logout.
+        let login = app.browser();
+        let page = login
+            .submit("/anmelden", "/anmelden", &[("email", &email), ("password", PASSWORD)])
+            .await;
+        let cookie = page
+            .cookies()
+            .into_iter()
+            .find(|c| c.starts_with("bp_session="))
+            .unwrap();
+        assert_ne!(cookie.split(';').next(), before.split(';').next(), "a new id at login");
+        let value = cookie.split(';').next().unwrap().to_owned();
+        let konto = login.get("/konto").await;
+        let out = login.post("/abmelden", &[("csrf_token", &konto.csrf_token())]).await;
+        assert_eq!(out.location().as_deref(), Some("/anmelden?abgemeldet=1"));
+        value
+    };
+    let replay = app.get_with("/konto", &[("Cookie", &login_cookie)]).await;
+    assert_eq!(replay.status, 303, "a replayed cookie after logout is refused");
+    assert_eq!(replay.location().as_deref(), Some("/anmelden?weiter=%2Fkonto"));
+    assert_eq!(browser.get("/konto").await.status, 200, "the other session stays");
+    assert!(!logout_token.is_empty());
+}
+
+#[tokio::test]
+async fn an_idle_session_expires() {
+    let app = spawn_with(|s| s.session_idle_minutes = 0).await;
+    let browser = app.browser();
+    let email = unique_email("muede");
+    let registered = register(&browser, &email, PASSWORD).await;
+    assert_eq!(registered.status, 403, "the form's own session expired at once");
+    assert!(registered.body.contains("Das Formular ist abgelaufen"));
+    assert!(app.mails_to(&email).is_empty());
+}
+
+#[tokio::test]
+async fn over_https_the_cookie_is_secure_and_host_bound() {
+    let app = spawn_with(|s| s.base_url = "https://portal.example".into()).await;
+    let page = app.get("/anmelden").await;
+    let cookie = page
+        .cookies()
+        .into_iter()
+        .find(|c| c.starts_with("__Host-bp_session="))
+        .expect("__Host- cookie");
+    assert!(
+        cookie.contains("Secure") && cookie.contains("Path=/") && !cookie.contains("Domain"),
+        "{cookie}"
+    );
+}
+
+#[tokio::test]
+async fn after_login_the_citizen_returns_where_they_were_but_never_to_another_site() {
+    let app = spawn_app().await;
+    let browser = app.browser();
+    let email = unique_email("weiter");
+    browser.register_and_log_in(&email, PASSWORD).await;
+    let other = app.browser();
+    let to_konto = other.get("/konto").await;
+    assert_eq!(to_konto.location().as_deref(), Some("/anmelden?weiter=%2Fkonto"));
+    for (weiter, expected) in [
+        ("/leistungen?q=Hund", "/leistungen?q=Hund"),
+        ("https://evil.example/", "/konto"),
+        ("//evil.example", "/konto"),
+    ] {
+        let login = other.get(&format!("/anmelden?weiter={}", urlencode(weiter))).await;
+        assert!(login.body.contains("Bitte melden Sie sich an"));
+        let page = other
+            .post(
+                "/anmelden",
+                &[
+                    ("csrf_token", &login.csrf_token()),
+                    ("email", &email),
+                    ("password", PASSWORD),
+                    ("weiter", weiter),
+                ],
+            )
+            .await;
+        assert_eq!(page.location().as_deref(), Some(expected), "{weiter}");
+        let konto = other.get("/konto").await;
+        other.post("/abmelden", &[("csrf_token", &konto.csrf_token())]).await;
+    }
+}
+
+fn urlencode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_password_reset_sets_a_new_password_once_and_ends_every_session() {
+    let app = spawn_app().await;
+    let email = unique_email("vergessen");
+    let phone = app.browser();
+    phone.register_and_log_in(&email, PASSWORD).await;
+
+    let laptop = app.browser();
+    let asked = laptop
+        .submit("/passwort-vergessen", "/passwort-vergessen", &[("email", &email)])
+        .await;
+    assert_eq!(asked.location().as_deref(), Some("/passwort-vergessen/gesendet"));
+    let link = app.link_in_mail(&email, "/passwort-neu");
+    let form = laptop.get(&link).await;
+    assert_eq!(form.h1(), "Neues Passwort festlegen");
+    let token = link.split("token=").nth(1).unwrap().to_owned();
+
+    let weak = laptop
+        .post(
+            "/passwort-neu",
+            &[
+                ("csrf_token", &form.csrf_token()),
+                ("token", &token),
+                ("password", "kurz"),
+            ],
+        )
+        .await;
+    assert_eq!(weak.status, 422);
+    let new_password = "Leuchtturm Wolke Apfelbaum";
+    let done = laptop
+        .post(
+            "/passwort-neu",
+            &[
+                ("csrf_token", &form.csrf_token()),
+                ("token", &token),
+                ("password", new_password),
+            ],
+        )
+        .await;
+    assert_eq!(done.location().as_deref(), Some("/anmelden?passwort=neu"));
+    assert_eq!(phone.get("/konto").await.status, 303, "the phone's session ended");
+
+    let again = laptop
+        .post(
+            "/passwort-neu",
+            &[
+                ("csrf_token", &form.csrf_token()),
+                ("token", &token),
+                ("password", "noch ein anderes Passwort"),
+            ],
+        )
+        .await;
+    assert_eq!(again.status, 400, "the link works once");
+    let old = laptop
+        .submit("/anmelden", "/anmelden", &[("email", &email), ("password", PASSWORD)])
+        .await;
+    assert_eq!(old.status, 422);
+    let new = laptop
+        .submit(
+            "/anmelden",
+            "/anmelden",
+            &[("email", &email), ("password", new_password)],
+        )
+        .await;
+    assert_eq!(new.location().as_deref(), Some("/konto"));
+    assert!(laptop.get("/konto").await.body.contains("Passwort zurückgesetzt"));
+}
+
+#[tokio::test]
+async fn a_reset_for_an_unknown_address_answers_the_same_and_sends_nothing() {
+    let app = spawn_app().await;
+    let email = unique_email("unbekannt");
+    let page = app
+        .browser()
+        .submit("/passwort-vergessen", "/passwort-vergessen", &[("email", &email)])
+        .await;
+    assert_eq!(page.location().as_deref(), Some("/passwort-vergessen/gesendet"));
+    assert!(app.mails_to(&email).is_empty());
+}
+
+#[tokio::test]
+async fn a_citizen_ends_another_session_but_not_someone_elses() {
+    let app = spawn_app().await;
+    let email = unique_email("zwei");
+    let phone = app.browser();
+    phone.register_and_log_in(&email, PASSWORD).await;
+    let laptop = app.browser();
+    laptop
+        .submit("/anmelden", "/anmelden", &[("email", &email), ("password", PASSWORD)])
+        .await;
+
+    let konto = laptop.get("/konto").await;
+    let marker = r#"name="session" value=""#;
+    let other_session = konto
+        .body
+        .split(marker)
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+
+    let stranger = app.browser();
+    stranger.register_and_log_in(&unique_email("fremd"), PASSWORD).await;
+    let stranger_konto = stranger.get("/konto").await;
+    let foreign = stranger
+        .post(
+            "/konto/sitzungen/beenden",
+            &[
+                ("csrf_token", &stranger_konto.csrf_token()),
+                ("session", &other_session),
+            ],
+        )
+        .await;
+    assert_eq!(foreign.status, 404, "another account's session");
+    assert_eq!(phone.get("/konto").await.status, 200);
+
+    let ended = laptop
+        .post(
+            "/konto/sitzungen/beenden",
+            &[("csrf_token", &konto.csrf_token()), ("session", &other_session)],
+        )
+        .await;
+    assert_eq!(ended.location().as_deref(), Some("/konto"));
+    assert_eq!(phone.get("/konto").await.status, 303);
+    assert_eq!(laptop.get("/konto").await.status, 200);
+}
+
+#[tokio::test]
+async fn when_the_mail_server_is_down_the_account_is_kept_and_the_link_can_be_sent_later() {
+    let app = spawn_with(|s| s.mail = "smtp://127.0.0.1:1".into()).await;
+    let email = unique_email("spaeter");
+    let page = register(&app.browser(), &email, PASSWORD).await;
+    assert_eq!(page.location().as_deref(), Some("/registrieren/nicht-gesendet"));
+    let explained = app.get("/registrieren/nicht-gesendet").await;
+    assert!(explained.body.contains("Ihre Angaben sind gespeichert"));
+
+    let later = spawn_on(&app.database_url, |_| {}).await;
+    let browser = later.browser();
+    let resent = browser
+        .submit("/registrieren/erneut", "/registrieren/erneut", &[("email", &email)])
+        .await;
+    assert_eq!(resent.location().as_deref(), Some("/registrieren/gesendet"));
+    assert_eq!(
+        browser
+            .get(&later.link_in_mail(&email, "/registrieren/bestaetigen"))
+            .await
+            .status,
+        200
+    );
+    let login = browser
+        .submit("/anmelden", "/anmelden", &[("email", &email), ("password", PASSWORD)])
+        .await;
+    assert_eq!(login.location().as_deref(), Some("/konto"));
+}
