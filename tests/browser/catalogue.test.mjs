@@ -13,7 +13,7 @@ const pages = [
   ['service-en', '/landkreis-musterland/leistungen/wohngeld?lang=en'],
 ];
 
-describe('catalogue pages in a browser', () => {
+describe('catalogue pages in a browser', { timeout: 180_000 }, () => {
   let portal;
   let browser;
   before(async () => {

@@ -1,7 +1,7 @@
 // Test harness: starts the portal binary on a free port with a fresh data directory, and Debian's
 // chromium through playwright-core. Never downloads a browser.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -45,6 +45,18 @@ export async function startPortal() {
   }
   return {
     baseUrl,
+    /** The newest link to `path` in the mails the portal wrote to its data directory. */
+    linkInMail(to, path) {
+      const dir = join(dataDir, 'mail');
+      const mails = readdirSync(dir)
+        .map((name) => join(dir, name))
+        .sort((a, b) => statSync(a).mtimeMs - statSync(b).mtimeMs)
+        .map((file) => readFileSync(file, 'utf8').replace(/=\r?\n/g, '').replace(/=3D/g, '='))
+        .filter((mail) => mail.includes(`To: ${to}`));
+      const match = mails.at(-1)?.match(new RegExp(`${path}\\?token=[A-Za-z0-9_-]+`));
+      if (!match) throw new Error(`no ${path} link in the mails to ${to}`);
+      return match[0];
+    },
     stop() {
       child.kill();
       rmSync(dataDir, { recursive: true, force: true });

@@ -1,0 +1,61 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { axeViolations, launchBrowser, screenshot, scrollsHorizontally, startPortal } from './portal.mjs';
+
+// The portal ships no script at all (the Rust tests assert it); JavaScript stays on here because axe needs it.
+describe('Servicekonto in a browser, phone-sized', { timeout: 120_000 }, () => {
+  let portal;
+  let browser;
+  before(async () => {
+    portal = await startPortal();
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    await browser?.close();
+    portal?.stop();
+  });
+
+  async function check(page, name) {
+    await screenshot(page, name);
+    assert.deepEqual(await axeViolations(page), [], name);
+    assert.equal(await scrollsHorizontally(page), false, `${name} scrolls sideways`);
+  }
+
+  test('register with mistakes, correct them, verify by mail, log in, see the account, log out', async () => {
+    const context = await browser.newContext({ viewport: { width: 320, height: 740 } });
+    const page = await context.newPage();
+    const email = `erika.${Date.now()}@example.de`;
+
+    await page.goto(portal.baseUrl + '/registrieren');
+    await check(page, 'register');
+    await page.getByLabel('E-Mail-Adresse').fill('erika@example');
+    await page.getByLabel('Passwort').fill('kurz');
+    await page.getByRole('button', { name: 'Konto anlegen' }).click();
+    assert.match(await page.title(), /^Fehler: /);
+    await check(page, 'register-errors');
+    const summary = page.getByRole('alert');
+    assert.equal(await summary.getByRole('link').count(), 3, 'one link per problem');
+    await summary.getByRole('link').first().click();
+    assert.equal(await page.evaluate(() => document.activeElement.id), 'email', 'the summary link focuses the field');
+
+    await page.getByLabel('E-Mail-Adresse').fill(email);
+    await page.getByLabel('Passwort').fill('Kaffeetasse Fahrrad Birke');
+    await page.getByLabel('Ich habe die Datenschutzhinweise gelesen.').check();
+    await page.getByRole('button', { name: 'Konto anlegen' }).click();
+    assert.equal(await page.locator('h1').textContent(), 'Prüfen Sie Ihr E-Mail-Postfach');
+
+    await page.goto(portal.baseUrl + portal.linkInMail(email, '/registrieren/bestaetigen'));
+    assert.equal(await page.locator('h1').textContent(), 'Ihre E-Mail-Adresse ist bestätigt');
+    await page.getByRole('link', { name: 'Anmelden' }).last().click();
+    await check(page, 'login');
+    await page.getByLabel('E-Mail-Adresse').fill(email);
+    await page.getByLabel('Passwort').fill('Kaffeetasse Fahrrad Birke');
+    await page.getByRole('button', { name: 'Anmelden' }).click();
+    assert.equal(await page.locator('h1').textContent(), 'Ihr Servicekonto');
+    await check(page, 'konto');
+
+    await page.getByRole('button', { name: 'Abmelden' }).first().click();
+    assert.equal(await page.getByRole('status').textContent().then((t) => t.trim()), 'Sie sind abgemeldet.');
+    await context.close();
+  });
+});
