@@ -40,6 +40,35 @@ pub struct Settings {
     pub session_absolute_hours: i64,
     /// `text` for people, `json` for log collectors.
     pub log_format: LogFormat,
+    /// Servicekonto providers over OpenID Connect (BundID, eID services); see the README.
+    pub identity_providers: Vec<IdentityProviderSettings>,
+}
+
+/// One `[[identity_providers]]` entry. The callback to register is `{base_url}/anmelden/{id}/callback`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IdentityProviderSettings {
+    /// URL-safe, appears in `/anmelden/{id}`.
+    pub id: String,
+    /// Shown as "Anmelden mit {name}".
+    pub name: String,
+    /// Discovery at `{issuer}/.well-known/openid-configuration`.
+    pub issuer: String,
+    pub client_id: String,
+    #[serde(default)]
+    pub client_secret: String,
+    /// Name of an environment variable holding the secret, so it stays out of the file.
+    #[serde(default)]
+    pub client_secret_env: String,
+    #[serde(default = "default_scopes")]
+    pub scopes: Vec<String>,
+    /// `acr` value → trust level; an `acr` not listed counts as `basis`.
+    #[serde(default)]
+    pub trust_levels: std::collections::BTreeMap<String, crate::domain::TrustLevel>,
+}
+
+fn default_scopes() -> Vec<String> {
+    vec!["openid".into(), "profile".into(), "address".into()]
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
@@ -68,6 +97,7 @@ impl Default for Settings {
             session_idle_minutes: 30,
             session_absolute_hours: 12,
             log_format: LogFormat::Text,
+            identity_providers: Vec::new(),
         }
     }
 }

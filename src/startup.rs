@@ -8,6 +8,7 @@ use actix_web::{App, HttpServer, web};
 use tracing_actix_web::TracingLogger;
 
 use crate::auth::csrf::refuse_cross_site;
+use crate::auth::oidc::IdentityProviders;
 use crate::auth::password::PasswordHasher;
 use crate::auth::session::Sessions;
 use crate::catalogue::{Catalogue, CatalogueCache};
@@ -47,6 +48,10 @@ impl Application {
         ));
         let hasher = web::Data::new(PasswordHasher::new(settings.password_hash_threads()));
         let mailer = web::Data::new(Mailer::new(&settings.mail, &settings.mail_from, &settings.data_dir)?);
+        let providers = web::Data::new(IdentityProviders::new(
+            &settings.identity_providers,
+            &settings.base_url,
+        )?);
         housekeeping::spawn(db.clone());
 
         let listener = TcpListener::bind(settings.listen)?;
@@ -63,6 +68,7 @@ impl Application {
                 .app_data(sessions.clone())
                 .app_data(hasher.clone())
                 .app_data(mailer.clone())
+                .app_data(providers.clone())
                 .app_data(settings_data.clone())
                 .wrap(ErrorHandlers::new().default_handler(routes::error_pages::render))
                 .wrap(from_fn(refuse_cross_site))

@@ -229,6 +229,128 @@ pub async fn remove_expired(db: &Db, now: DateTime<Utc>, attempts_before: DateTi
         sqlx::query("DELETE FROM session WHERE expires_at <= $1").bind(now).execute(pool).await?;
         sqlx::query("DELETE FROM account_token WHERE expires_at <= $1 OR used_at IS NOT NULL").bind(now).execute(pool).await?;
         sqlx::query("DELETE FROM auth_attempt WHERE at <= $1").bind(attempts_before).execute(pool).await?;
+        sqlx::query("DELETE FROM login_flow WHERE expires_at <= $1").bind(now).execute(pool).await?;
         Ok(())
     })
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct LoginFlowRow {
+    pub provider_id: String,
+    pub nonce: String,
+    pub pkce_verifier: String,
+    pub return_to: String,
+}
+
+#[derive(Debug, Clone, Default, sqlx::FromRow)]
+pub struct ProfileRow {
+    pub given_name: Option<String>,
+    pub family_name: Option<String>,
+    pub birthdate: Option<String>,
+    pub street_address: Option<String>,
+    pub postal_code: Option<String>,
+    pub locality: Option<String>,
+    pub country: Option<String>,
+    pub confirmed_by: Option<String>,
+}
+
+#[allow(clippy::too_many_arguments)]
+pub async fn create_login_flow(
+    db: &Db,
+    state_hash: &str,
+    session_hash: &str,
+    provider_id: &str,
+    nonce: &str,
+    pkce_verifier: &str,
+    return_to: &str,
+    expires_at: DateTime<Utc>,
+) -> sqlx::Result<()> {
+    with_pool!(db, pool => sqlx::query(
+        "INSERT INTO login_flow (state_hash, session_hash, provider_id, nonce, pkce_verifier, return_to, expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(state_hash).bind(session_hash).bind(provider_id).bind(nonce).bind(pkce_verifier).bind(return_to).bind(expires_at)
+    .execute(pool).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Takes the flow out: a second callback with the same state finds nothing. Only the browser session
+/// that started the login can finish it.
+pub async fn take_login_flow(
+    db: &Db,
+    state_hash: &str,
+    session_hash: &str,
+    now: DateTime<Utc>,
+) -> sqlx::Result<Option<LoginFlowRow>> {
+    with_pool!(db, pool => sqlx::query_as(
+        "DELETE FROM login_flow WHERE state_hash = $1 AND session_hash = $2 AND expires_at > $3
+         RETURNING provider_id, nonce, pkce_verifier, return_to",
+    ).bind(state_hash).bind(session_hash).bind(now).fetch_optional(pool).await)
+}
+
+/// The account linked to a provider's subject.
+pub async fn identity_account(db: &Db, issuer: &str, subject: &str) -> sqlx::Result<Option<String>> {
+    let row: Option<(String,)> = with_pool!(db, pool => sqlx::query_as(
+        "SELECT account_id FROM identity WHERE issuer = $1 AND subject = $2",
+    ).bind(issuer).bind(subject).fetch_optional(pool).await)?;
+    Ok(row.map(|(id,)| id))
+}
+
+/// A new account that only a provider can log in to.
+pub async fn create_account_without_password(db: &Db, now: DateTime<Utc>) -> sqlx::Result<String> {
+    let id = new_id();
+    with_pool!(db, pool => sqlx::query(
+        "INSERT INTO account (id, email, password_hash, email_verified_at, created_at) VALUES ($1, NULL, NULL, NULL, $2)",
+    ).bind(&id).bind(now).execute(pool).await.map(|r| r.rows_affected()))?;
+    Ok(id)
+}
+
+#[allow(clippy::too_many_arguments)]
+pub async fn link_identity(
+    db: &Db,
+    issuer: &str,
+    subject: &str,
+    provider_id: &str,
+    account_id: &str,
+    trust_level: &str,
+    now: DateTime<Utc>,
+) -> sqlx::Result<()> {
+    with_pool!(db, pool => sqlx::query(
+        "INSERT INTO identity (issuer, subject, provider_id, account_id, trust_level, linked_at, last_login_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $6)
+         ON CONFLICT (issuer, subject) DO UPDATE SET trust_level = excluded.trust_level, last_login_at = excluded.last_login_at",
+    ).bind(issuer).bind(subject).bind(provider_id).bind(account_id).bind(trust_level).bind(now)
+    .execute(pool).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Provider names linked to the account, for the account page.
+pub async fn linked_providers(db: &Db, account_id: &str) -> sqlx::Result<Vec<String>> {
+    let rows: Vec<(String,)> = with_pool!(db, pool => sqlx::query_as(
+        "SELECT provider_id FROM identity WHERE account_id = $1 ORDER BY linked_at",
+    ).bind(account_id).fetch_all(pool).await)?;
+    Ok(rows.into_iter().map(|(p,)| p).collect())
+}
+
+pub async fn profile(db: &Db, account_id: &str) -> sqlx::Result<Option<ProfileRow>> {
+    with_pool!(db, pool => sqlx::query_as(
+        "SELECT given_name, family_name, birthdate, street_address, postal_code, locality, country, confirmed_by
+         FROM profile WHERE account_id = $1",
+    ).bind(account_id).fetch_optional(pool).await)
+}
+
+pub async fn save_profile(db: &Db, account_id: &str, profile: &ProfileRow, now: DateTime<Utc>) -> sqlx::Result<()> {
+    with_pool!(db, pool => sqlx::query(
+        "INSERT INTO profile (account_id, given_name, family_name, birthdate, street_address, postal_code, locality, country, confirmed_by, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+         ON CONFLICT (account_id) DO UPDATE SET given_name = excluded.given_name, family_name = excluded.family_name,
+           birthdate = excluded.birthdate, street_address = excluded.street_address, postal_code = excluded.postal_code,
+           locality = excluded.locality, country = excluded.country, confirmed_by = excluded.confirmed_by,
+           updated_at = excluded.updated_at",
+    )
+    .bind(account_id).bind(&profile.given_name).bind(&profile.family_name).bind(&profile.birthdate)
+    .bind(&profile.street_address).bind(&profile.postal_code).bind(&profile.locality).bind(&profile.country)
+    .bind(&profile.confirmed_by).bind(now)
+    .execute(pool).await.map(|r| r.rows_affected()))?;
+    Ok(())
 }

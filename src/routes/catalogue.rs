@@ -1,11 +1,15 @@
 //! Finding services: the start page, the catalogue with search and filters, a service's start page.
 
-use actix_web::web;
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use askama_web::WebTemplate;
 use serde::Deserialize;
 
 use super::Layout;
+use super::forms::respond;
+use crate::auth::oidc::IdentityProviders;
+use crate::auth::session::Sessions;
 use crate::catalogue::{CatalogueCache, Contact, ServiceTexts};
 use crate::db::Db;
 use crate::db::catalogue::{self as queries, ServiceFilter, ServiceListRow};
@@ -347,7 +351,7 @@ pub async fn service(
     })
 }
 
-#[derive(Template, WebTemplate)]
+#[derive(Template)]
 #[template(path = "application_soon.html")]
 pub struct ApplicationSoonPage {
     layout: Layout,
@@ -357,29 +361,71 @@ pub struct ApplicationSoonPage {
 }
 
 /// Until the online form for a service exists, "Jetzt starten" tells the citizen how to apply instead.
+#[allow(clippy::too_many_arguments)]
 pub async fn start_application(
+    req: HttpRequest,
     layout: Layout,
     path: web::Path<ServicePath>,
     db: web::Data<Db>,
     cache: web::Data<CatalogueCache>,
-) -> Result<ApplicationSoonPage, AppError> {
+    sessions: web::Data<Sessions>,
+    providers: web::Data<IdentityProviders>,
+) -> Result<HttpResponse, AppError> {
     let slug = path.into_inner().service;
     let tenant = layout.site.require_tenant()?.clone();
     let row = cache
         .service_page(&db, &tenant.id, &slug)
         .await?
         .ok_or(AppError::NotFound)?;
-    let profile = queries::tenant_profile(&db, &tenant.id)
-        .await?
-        .ok_or(AppError::NotFound)?;
     let service_name = match (layout.lang, &row.details.0.en) {
         (Lang::En, Some(en)) => en.name.clone(),
         _ => row.details.0.de.name.clone(),
     };
-    Ok(ApplicationSoonPage {
+    let citizen = sessions.citizen(&req).await?;
+    let required = trust_level(&row.min_trust_level);
+    if citizen.trust_level < required {
+        let here = req.uri().path();
+        let (required_name, required_text) = required.label_keys();
+        let page = StepUpPage {
+            providers: providers
+                .able_to_prove(required)
+                .into_iter()
+                .map(|p| Link {
+                    href: format!(
+                        "/anmelden/{}?weiter={}&niveau={}",
+                        p.id,
+                        super::encode_query_value(here),
+                        required.as_str()
+                    ),
+                    label: layout.lang.t1("login-with", "name", p.name.clone()),
+                })
+                .collect(),
+            service_name,
+            required_name: layout.t(required_name),
+            required_text: layout.t(required_text),
+            layout,
+        };
+        return respond(StatusCode::FORBIDDEN, &page);
+    }
+    let profile = queries::tenant_profile(&db, &tenant.id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let page = ApplicationSoonPage {
         service_name,
         service_href: layout.href(&format!("/leistungen/{slug}")),
         contact: profile.contact,
         layout,
-    })
+    };
+    respond(StatusCode::OK, &page)
+}
+
+/// The service needs a higher trust level than this login has: why, and how to log in with more.
+#[derive(Template)]
+#[template(path = "step_up.html")]
+pub struct StepUpPage {
+    layout: Layout,
+    service_name: String,
+    required_name: &'static str,
+    required_text: &'static str,
+    providers: Vec<Link>,
 }

@@ -3,7 +3,7 @@
 //! Tenant pages are mounted twice: at the root (tenant from the host name) and under `/<slug>`.
 
 mod account;
-mod catalogue;
+pub(crate) mod catalogue;
 pub mod error_pages;
 mod forms;
 mod health;
@@ -31,7 +31,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 /// The Servicekonto is one account across all tenants, so its pages are not tenant-scoped.
 fn account_routes(cfg: &mut web::ServiceConfig) {
-    use account::{konto, login, password, register};
+    use account::{konto, login, password, provider, register};
     cfg.route("/registrieren", web::get().to(register::show))
         .route("/registrieren", web::post().to(register::submit))
         .route("/registrieren/gesendet", web::get().to(register::sent))
@@ -42,6 +42,8 @@ fn account_routes(cfg: &mut web::ServiceConfig) {
         .route("/anmelden", web::get().to(login::show))
         .route("/anmelden", web::post().to(login::submit))
         .route("/abmelden", web::post().to(login::logout))
+        .route("/anmelden/{provider}", web::get().to(provider::start))
+        .route("/anmelden/{provider}/callback", web::get().to(provider::callback))
         .route("/passwort-vergessen", web::get().to(password::show_forgot))
         .route("/passwort-vergessen", web::post().to(password::forgot))
         .route("/passwort-vergessen/gesendet", web::get().to(password::forgot_sent))

@@ -126,9 +126,15 @@ async fn english_service_page_without_translation_marks_the_german_text() {
 }
 
 #[tokio::test]
-async fn start_application_tells_how_to_apply_until_the_form_exists() {
+async fn start_application_needs_a_login_then_tells_how_to_apply_until_the_form_exists() {
     let app = spawn_app().await;
-    let page = app.get("/musterstadt/leistungen/gewerbeanmeldung/antrag").await;
+    let start = "/musterstadt/leistungen/gewerbeanmeldung/antrag";
+    let anonymous = app.get(start).await;
+    assert_eq!(anonymous.location().as_deref(), Some("/anmelden?weiter=%2Fmusterstadt%2Fleistungen%2Fgewerbeanmeldung%2Fantrag"));
+    let browser = app.browser();
+    let email = format!("gewerbe.{}@example.de", uuid::Uuid::now_v7().simple());
+    browser.register_and_log_in(&email, "Kaffeetasse Fahrrad Birke").await;
+    let page = browser.get(start).await;
     assert_eq!(page.status, 200);
     assert_eq!(page.h1(), "Gewerbe anmelden");
     assert!(page.body.contains("buergerbuero@musterstadt.example"));

@@ -335,3 +335,145 @@ fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+/// The test OpenID provider (tests/support/oidc/test-op.mjs), a real `oidc-provider` process per test.
+pub struct TestOp {
+    pub issuer: String,
+    child: std::process::Child,
+}
+
+impl Drop for TestOp {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+impl TestOp {
+    pub async fn start(port: u16, redirect_uri: &str) -> Self {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/oidc");
+        assert!(
+            dir.join("node_modules").is_dir(),
+            "run `npm ci` in {} (scripts/test does)",
+            dir.display()
+        );
+        let child = std::process::Command::new("node")
+            .arg("test-op.mjs")
+            .current_dir(&dir)
+            .env("OIDC_PORT", port.to_string())
+            .env("OIDC_CLIENT_ID", "portal")
+            .env("OIDC_CLIENT_SECRET", "portal-secret")
+            .env("OIDC_REDIRECT_URIS", redirect_uri)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("node is needed for the OpenID provider");
+        let op = TestOp {
+            issuer: format!("http://127.0.0.1:{port}"),
+            child,
+        };
+        let discovery = format!("{}/.well-known/openid-configuration", op.issuer);
+        for _ in 0..100 {
+            if reqwest::get(&discovery).await.is_ok_and(|r| r.status().is_success()) {
+                return op;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!("the test OpenID provider did not start");
+    }
+
+    /// Who logs in next, with which `acr`, and how the next ID token is broken, if at all.
+    pub async fn next_login(&self, login: serde_json::Value) {
+        let response = reqwest::Client::new()
+            .post(format!("{}/__test/next-login", self.issuer))
+            .body(login.to_string())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 204);
+    }
+}
+
+/// `[[identity_providers]]` for the test provider, with the eIDAS and STORK-QAA levels.
+pub fn bundid(issuer: &str) -> buergerportal::config::IdentityProviderSettings {
+    use buergerportal::domain::TrustLevel::{Basis, Hoch, Substanziell};
+    buergerportal::config::IdentityProviderSettings {
+        id: "bundid".into(),
+        name: "BundID".into(),
+        issuer: issuer.into(),
+        client_id: "portal".into(),
+        client_secret: "portal-secret".into(),
+        client_secret_env: String::new(),
+        scopes: vec!["openid".into(), "profile".into(), "address".into()],
+        trust_levels: [
+            ("http://eidas.europa.eu/LoA/low", Basis),
+            ("http://eidas.europa.eu/LoA/substantial", Substanziell),
+            ("http://eidas.europa.eu/LoA/high", Hoch),
+            ("STORK-QAA-Level-1", Basis),
+            ("STORK-QAA-Level-2", Basis),
+            ("STORK-QAA-Level-3", Substanziell),
+            ("STORK-QAA-Level-4", Hoch),
+        ]
+        .into_iter()
+        .map(|(acr, level)| (acr.to_owned(), level))
+        .collect(),
+    }
+}
+
+/// The portal with the test provider as "BundID"; the portal listens where its base URL says.
+pub async fn spawn_with_provider() -> (TestApp, TestOp) {
+    let (app_port, op_port) = (free_port(), free_port());
+    let issuer = format!("http://127.0.0.1:{op_port}");
+    let app = spawn_with(|s| {
+        s.listen = format!("127.0.0.1:{app_port}").parse().unwrap();
+        s.base_url = format!("http://127.0.0.1:{app_port}");
+        s.identity_providers = vec![bundid(&issuer)];
+    })
+    .await;
+    let op = TestOp::start(op_port, &format!("{}/anmelden/bundid/callback", app.address)).await;
+    (app, op)
+}
+
+impl Browser<'_> {
+    /// Follows a login from `start` (a portal path) through the provider until the provider sends the
+    /// browser back; returns the callback path without opening it.
+    pub async fn to_provider_and_back(&self, start: &str) -> String {
+        let mut url = format!("{}{start}", self.app.address);
+        for _ in 0..10 {
+            let response = self.client.get(&url).send().await.unwrap();
+            let location = response
+                .headers()
+                .get("location")
+                .map(|l| l.to_str().unwrap().to_owned());
+            let Some(location) = location else {
+                panic!(
+                    "no redirect from {url}: {} {}",
+                    response.status(),
+                    response.text().await.unwrap()
+                );
+            };
+            let next = reqwest::Url::parse(&url).unwrap().join(&location).unwrap().to_string();
+            if let Some(path) = next.strip_prefix(&self.app.address)
+                && path.contains("/callback")
+            {
+                return path.to_owned();
+            }
+            url = next;
+        }
+        panic!("the login did not come back");
+    }
+
+    /// A whole provider login; the callback's answer.
+    pub async fn log_in_with_provider(&self, start: &str) -> Page {
+        let callback = self.to_provider_and_back(start).await;
+        self.get(&callback).await
+    }
+}

@@ -7,5 +7,6 @@ mod config;
 mod health;
 mod helpers;
 mod i18n;
+mod provider;
 mod security;
 mod tenants;

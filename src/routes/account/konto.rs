@@ -7,9 +7,10 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use super::{AccessEvent, log_access};
+use crate::auth::oidc::IdentityProviders;
 use crate::auth::session::Sessions;
 use crate::db::Db;
-use crate::db::accounts;
+use crate::db::accounts::{self, ProfileRow};
 use crate::error::AppError;
 use crate::i18n::Lang;
 use crate::routes::Layout;
@@ -39,6 +40,9 @@ pub struct KontoPage {
     trust_name: &'static str,
     sessions: Vec<SessionView>,
     access: Vec<AccessView>,
+    /// Names of the providers the citizen can log in with.
+    linked: Vec<String>,
+    profile: Option<ProfileRow>,
 }
 
 /// German wall-clock time; UTC until the citizen's time zone is known.
@@ -54,6 +58,7 @@ pub async fn show(
     layout: Layout,
     sessions: web::Data<Sessions>,
     db: web::Data<Db>,
+    providers: web::Data<IdentityProviders>,
 ) -> Result<KontoPage, AppError> {
     let citizen = sessions.citizen(&req).await?;
     let account = accounts::account_by_id(&db, &citizen.account_id)
@@ -79,7 +84,15 @@ pub async fn show(
             at: when(lang, a.at),
         })
         .collect();
+    let linked = accounts::linked_providers(&db, &citizen.account_id)
+        .await?
+        .into_iter()
+        .map(|id| providers.get(&id).map_or(id, |p| p.name.clone()))
+        .collect();
+    let profile = accounts::profile(&db, &citizen.account_id).await?;
     Ok(KontoPage {
+        linked,
+        profile,
         csrf_token: citizen.session.csrf_token.clone(),
         email: account.email.unwrap_or_default(),
         trust_name: lang.t(citizen.trust_level.label_keys().0),

@@ -7,6 +7,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::{AccessEvent, client_ip, log_access};
+use crate::auth::oidc::IdentityProviders;
 use crate::auth::password::PasswordHasher;
 use crate::auth::rate_limit::{FAILED_LOGIN_PER_ACCOUNT, FAILED_LOGIN_PER_IP};
 use crate::auth::session::Sessions;
@@ -15,8 +16,9 @@ use crate::db::accounts;
 use crate::domain::TrustLevel;
 use crate::domain::account::Email;
 use crate::error::AppError;
-use crate::routes::Layout;
+use crate::routes::catalogue::Link;
 use crate::routes::forms::{Field, respond, safe_return_path, see_other, summary};
+use crate::routes::{Layout, encode_query_value};
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
@@ -45,12 +47,29 @@ struct LoginPage {
     email: Field,
     password: Field,
     errors: Vec<(&'static str, &'static str)>,
+    /// "Anmelden mit …" links, one per provider.
+    providers: Vec<Link>,
 }
 
 impl LoginPage {
-    fn new(layout: Layout, csrf_token: String, weiter: String, email_value: &str) -> Self {
+    fn new(
+        layout: Layout,
+        csrf_token: String,
+        weiter: String,
+        email_value: &str,
+        providers: &IdentityProviders,
+    ) -> Self {
         let lang = layout.lang;
+        let providers = providers
+            .all()
+            .iter()
+            .map(|p| Link {
+                href: format!("/anmelden/{}?weiter={}", p.id, encode_query_value(&weiter)),
+                label: lang.t1("login-with", "name", p.name.clone()),
+            })
+            .collect();
         Self {
+            providers,
             email: Field::new(lang, "email", "field-email", "email", "username").value(email_value),
             password: Field::new(lang, "password", "field-password", "password", "current-password"),
             layout,
@@ -76,13 +95,14 @@ pub async fn show(
     layout: Layout,
     query: web::Query<LoginQuery>,
     sessions: web::Data<Sessions>,
+    providers: web::Data<IdentityProviders>,
 ) -> Result<HttpResponse, AppError> {
     let session = sessions.current_or_start(&req).await?;
     let weiter = safe_return_path(query.weiter.as_deref());
     if session.account_id.is_some() {
         return Ok(see_other(&weiter));
     }
-    let mut page = LoginPage::new(layout, session.csrf_token, weiter, "");
+    let mut page = LoginPage::new(layout, session.csrf_token, weiter, "", &providers);
     page.notice = match (&query.abgemeldet, &query.passwort) {
         (Some(_), _) => Some(page.layout.t("logged-out-notice")),
         (_, Some(_)) => Some(page.layout.t("password-changed-notice")),
@@ -99,11 +119,20 @@ pub async fn submit(
     sessions: web::Data<Sessions>,
     db: web::Data<Db>,
     hasher: web::Data<PasswordHasher>,
+    providers: web::Data<IdentityProviders>,
 ) -> Result<HttpResponse, AppError> {
     let session = sessions.current(&req).await?.ok_or(AppError::Forbidden)?;
     session.check_csrf(&form.csrf_token)?;
     let weiter = safe_return_path(Some(&form.weiter));
-    let page = |layout| LoginPage::new(layout, session.csrf_token.clone(), weiter.clone(), &form.email);
+    let page = |layout| {
+        LoginPage::new(
+            layout,
+            session.csrf_token.clone(),
+            weiter.clone(),
+            &form.email,
+            &providers,
+        )
+    };
 
     let lang = layout.lang;
     let email = match Email::parse(&form.email) {

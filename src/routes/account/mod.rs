@@ -3,6 +3,7 @@
 pub mod konto;
 pub mod login;
 pub mod password;
+pub mod provider;
 pub mod register;
 
 use actix_web::HttpRequest;
@@ -24,6 +25,7 @@ pub enum AccessEvent {
     EmailVerified,
     PasswordReset,
     SessionEnded,
+    ProviderLinked,
 }
 
 impl AccessEvent {
@@ -35,6 +37,7 @@ impl AccessEvent {
             Self::EmailVerified => "email-verified",
             Self::PasswordReset => "password-reset",
             Self::SessionEnded => "session-ended",
+            Self::ProviderLinked => "provider-linked",
         }
     }
 
@@ -47,6 +50,7 @@ impl AccessEvent {
             "email-verified" => "access-email-verified",
             "password-reset" => "access-password-reset",
             "session-ended" => "access-session-ended",
+            "provider-linked" => "access-provider-linked",
             _ => "access-other",
         }
     }

@@ -1,0 +1,203 @@
+//! Login with a Servicekonto provider over OpenID Connect, against a real provider.
+
+use serde_json::json;
+
+use crate::helpers::{spawn_with, spawn_with_provider};
+
+const SUBSTANTIAL: &str = "http://eidas.europa.eu/LoA/substantial";
+
+#[tokio::test]
+async fn a_first_login_with_the_provider_creates_an_account_with_confirmed_stammdaten() {
+    let (app, op) = spawn_with_provider().await;
+    op.next_login(json!({"sub": "erika-1", "acr": SUBSTANTIAL})).await;
+    let browser = app.browser();
+    let login_page = browser.get("/anmelden").await;
+    assert!(login_page.body.contains("Anmelden mit BundID"));
+    let done = browser.log_in_with_provider("/anmelden/bundid").await;
+    assert_eq!(done.location().as_deref(), Some("/konto"), "{}", done.body);
+
+    let konto = browser.get("/konto").await;
+    for expected in [
+        "Servicekonto mit geprüfter Identität",
+        "Erika",
+        "Mustermann",
+        "1964-08-12",
+        "Heidestraße 17, 51147 Köln",
+        "Bestätigt durch BundID",
+    ] {
+        assert!(konto.body.contains(expected), "missing {expected}");
+    }
+
+    // The same person again, from another browser: the same account.
+    op.next_login(json!({"sub": "erika-1", "acr": SUBSTANTIAL, "claims": {"given_name": "Erika Maria"}}))
+        .await;
+    let other = app.browser();
+    other.log_in_with_provider("/anmelden/bundid").await;
+    let again = other.get("/konto").await;
+    assert!(again.body.contains("Erika Maria"), "claims refresh the Stammdaten");
+    assert_eq!(
+        again.body.matches("<tr>").count(),
+        konto.body.matches("<tr>").count() + 1,
+        "one more login, same access log"
+    );
+}
+
+#[tokio::test]
+async fn the_state_must_belong_to_this_browser_and_is_used_once() {
+    let (app, op) = spawn_with_provider().await;
+    op.next_login(json!({"sub": "max"})).await;
+    let browser = app.browser();
+    let callback = browser.to_provider_and_back("/anmelden/bundid").await;
+
+    let tampered = callback.replace("state=", "state=x");
+    assert_eq!(browser.get(&tampered).await.h1(), "Diese Anmeldung ist abgelaufen");
+    let stranger = app.browser();
+    stranger.get("/anmelden").await;
+    assert_eq!(
+        stranger.get(&callback).await.status,
+        400,
+        "another browser cannot finish it"
+    );
+
+    let done = browser.get(&callback).await;
+    assert_eq!(done.location().as_deref(), Some("/konto"));
+    let replayed = browser.get(&callback).await;
+    assert_eq!(replayed.status, 400, "a second use of the same callback");
+}
+
+#[tokio::test]
+async fn a_replayed_code_is_refused_by_the_provider_and_explained() {
+    let (app, op) = spawn_with_provider().await;
+    let browser = app.browser();
+    op.next_login(json!({"sub": "max"})).await;
+    let first = browser.to_provider_and_back("/anmelden/bundid").await;
+    browser.get(&first).await;
+    let used_code = first
+        .split("code=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap()
+        .to_owned();
+
+    op.next_login(json!({"sub": "max"})).await;
+    let second = browser.to_provider_and_back("/anmelden/bundid").await;
+    let fresh_code = second
+        .split("code=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap()
+        .to_owned();
+    let replay = browser.get(&second.replace(&fresh_code, &used_code)).await;
+    assert_eq!(replay.status, 400);
+    assert_eq!(replay.h1(), "Die Anmeldung hat nicht geklappt");
+}
+
+#[tokio::test]
+async fn forged_id_tokens_are_refused() {
+    let (app, op) = spawn_with_provider().await;
+    for forge in ["foreign-key", "expired", "nonce"] {
+        op.next_login(json!({"sub": "mallory", "forge": forge})).await;
+        let browser = app.browser();
+        let page = browser.log_in_with_provider("/anmelden/bundid").await;
+        assert_eq!(page.status, 400, "{forge}");
+        assert_eq!(page.h1(), "Die Anmeldung hat nicht geklappt", "{forge}");
+        assert_eq!(browser.get("/konto").await.status, 303, "{forge}: not logged in");
+    }
+}
+
+#[tokio::test]
+async fn an_unreachable_provider_gets_a_clear_page_not_a_500() {
+    let app = spawn_with(|s| s.identity_providers = vec![crate::helpers::bundid("http://127.0.0.1:1")]).await;
+    let page = app.browser().get("/anmelden/bundid").await;
+    assert_eq!(page.status, 503);
+    assert_eq!(page.h1(), "Die Anmeldung ist gerade nicht möglich");
+    assert!(page.body.contains("mit E-Mail-Adresse und Passwort"));
+    assert_eq!(app.get("/anmelden/unbekannt").await.status, 404);
+}
+
+#[tokio::test]
+async fn a_service_needing_more_than_the_login_offers_a_step_up_that_works() {
+    let (app, op) = spawn_with_provider().await;
+    let browser = app.browser();
+    op.next_login(json!({"sub": "lena", "acr": "http://eidas.europa.eu/LoA/low"}))
+        .await;
+    browser.log_in_with_provider("/anmelden/bundid").await;
+    assert!(
+        browser
+            .get("/konto")
+            .await
+            .body
+            .contains("Servicekonto mit E-Mail-Adresse"),
+        "low maps to basis"
+    );
+
+    let start = "/landkreis-musterland/leistungen/wohngeld/antrag";
+    let refused = browser.get(start).await;
+    assert_eq!(refused.status, 403);
+    assert!(
+        refused
+            .body
+            .contains("Für diese Leistung brauchen Sie: Servicekonto mit geprüfter Identität")
+    );
+    let step_up =
+        "/anmelden/bundid?weiter=%2Flandkreis-musterland%2Fleistungen%2Fwohngeld%2Fantrag&#38;niveau=substanziell";
+    assert!(refused.body.contains(step_up), "{}", refused.body);
+
+    // The provider is asked for a level that suffices; it answers with the first one asked for.
+    op.next_login(json!({"sub": "lena"})).await;
+    let back = browser.log_in_with_provider(&step_up.replace("&#38;", "&")).await;
+    assert_eq!(back.location().as_deref(), Some(start));
+    let allowed = browser.get(start).await;
+    assert_eq!(allowed.status, 200);
+    assert_eq!(allowed.h1(), "Wohngeld beantragen");
+    assert_eq!(
+        browser
+            .get("/landkreis-musterland/leistungen/fahrzeug-ausser-betrieb-setzen/antrag")
+            .await
+            .status,
+        403,
+        "hoch is still more"
+    );
+}
+
+#[tokio::test]
+async fn a_local_account_links_the_provider_and_both_logins_reach_it() {
+    let (app, op) = spawn_with_provider().await;
+    let email = format!("verbinden.{}@example.de", uuid::Uuid::now_v7().simple());
+    let browser = app.browser();
+    browser.register_and_log_in(&email, "Kaffeetasse Fahrrad Birke").await;
+    op.next_login(json!({"sub": "linked-1", "acr": SUBSTANTIAL})).await;
+    browser.log_in_with_provider("/anmelden/bundid").await;
+    let konto = browser.get("/konto").await;
+    assert!(konto.body.contains(&email));
+    assert!(konto.body.contains("Anmelden können Sie auch mit: BundID"));
+    assert!(konto.body.contains("Anmeldedienst verbunden"));
+    assert!(
+        konto.body.contains("Servicekonto mit geprüfter Identität"),
+        "the session now has the higher level"
+    );
+
+    op.next_login(json!({"sub": "linked-1", "acr": SUBSTANTIAL})).await;
+    let phone = app.browser();
+    phone.log_in_with_provider("/anmelden/bundid").await;
+    assert!(
+        phone.get("/konto").await.body.contains(&email),
+        "the provider login reaches the same account"
+    );
+
+    // The same provider identity cannot be linked to a second account.
+    let other = app.browser();
+    other
+        .register_and_log_in(
+            &format!("zweites.{}@example.de", uuid::Uuid::now_v7().simple()),
+            "Leuchtturm Wolke Apfelbaum",
+        )
+        .await;
+    op.next_login(json!({"sub": "linked-1", "acr": SUBSTANTIAL})).await;
+    let conflict = other.log_in_with_provider("/anmelden/bundid").await;
+    assert_eq!(conflict.status, 409);
+}
