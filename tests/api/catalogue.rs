@@ -130,7 +130,10 @@ async fn start_application_needs_a_login_then_tells_how_to_apply_until_the_form_
     let app = spawn_app().await;
     let start = "/musterstadt/leistungen/gewerbeanmeldung/antrag";
     let anonymous = app.get(start).await;
-    assert_eq!(anonymous.location().as_deref(), Some("/anmelden?weiter=%2Fmusterstadt%2Fleistungen%2Fgewerbeanmeldung%2Fantrag"));
+    assert_eq!(
+        anonymous.location().as_deref(),
+        Some("/anmelden?weiter=%2Fmusterstadt%2Fleistungen%2Fgewerbeanmeldung%2Fantrag")
+    );
     let browser = app.browser();
     let email = format!("gewerbe.{}@example.de", uuid::Uuid::now_v7().simple());
     browser.register_and_log_in(&email, "Kaffeetasse Fahrrad Birke").await;
