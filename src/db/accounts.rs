@@ -354,3 +354,17 @@ pub async fn save_profile(db: &Db, account_id: &str, profile: &ProfileRow, now: 
     .execute(pool).await.map(|r| r.rows_affected()))?;
     Ok(())
 }
+
+/// Ends every session of the account but the given one (after a password change).
+pub async fn delete_other_sessions(db: &Db, account_id: &str, keep_id_hash: &str) -> sqlx::Result<()> {
+    with_pool!(db, pool => sqlx::query("DELETE FROM session WHERE account_id = $1 AND id_hash <> $2")
+        .bind(account_id).bind(keep_id_hash).execute(pool).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Deletes the account; sessions, tokens, logins, Stammdaten and access log go with it (ON DELETE CASCADE).
+pub async fn delete_account(db: &Db, account_id: &str) -> sqlx::Result<()> {
+    with_pool!(db, pool => sqlx::query("DELETE FROM account WHERE id = $1")
+        .bind(account_id).execute(pool).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}

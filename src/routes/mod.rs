@@ -31,7 +31,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 /// The Servicekonto is one account across all tenants, so its pages are not tenant-scoped.
 fn account_routes(cfg: &mut web::ServiceConfig) {
-    use account::{konto, login, password, provider, register};
+    use account::{konto, login, manage, password, provider, register};
     cfg.route("/registrieren", web::get().to(register::show))
         .route("/registrieren", web::post().to(register::submit))
         .route("/registrieren/gesendet", web::get().to(register::sent))
@@ -50,7 +50,13 @@ fn account_routes(cfg: &mut web::ServiceConfig) {
         .route("/passwort-neu", web::get().to(password::show_reset))
         .route("/passwort-neu", web::post().to(password::reset))
         .route("/konto", web::get().to(konto::show))
-        .route("/konto/sitzungen/beenden", web::post().to(konto::end_session));
+        .route("/konto/sitzungen/beenden", web::post().to(konto::end_session))
+        .route("/konto/passwort", web::get().to(manage::show_change_password))
+        .route("/konto/passwort", web::post().to(manage::change_password))
+        .route("/konto/daten", web::get().to(manage::export))
+        .route("/konto/loeschen", web::get().to(manage::show_delete))
+        .route("/konto/loeschen", web::post().to(manage::delete))
+        .route("/konto/geloescht", web::get().to(manage::deleted));
 }
 
 /// The pages of a site: one tenant's, or the state-wide ones where no tenant is resolved.

@@ -606,3 +606,144 @@ async fn when_the_mail_server_is_down_the_account_is_kept_and_the_link_can_be_se
         .await;
     assert_eq!(login.location().as_deref(), Some("/konto"));
 }
+
+#[tokio::test]
+async fn changing_the_password_needs_the_current_one_and_ends_the_other_sessions() {
+    let app = spawn_app().await;
+    let email = unique_email("wechsel");
+    let laptop = app.browser();
+    laptop.register_and_log_in(&email, PASSWORD).await;
+    let phone = app.browser();
+    phone
+        .submit("/anmelden", "/anmelden", &[("email", &email), ("password", PASSWORD)])
+        .await;
+
+    let wrong = laptop
+        .submit(
+            "/konto/passwort",
+            "/konto/passwort",
+            &[
+                ("current", "geraten geraten"),
+                ("password", "Leuchtturm Wolke Apfelbaum"),
+            ],
+        )
+        .await;
+    assert_eq!(wrong.status, 422);
+    assert!(wrong.body.contains("Das jetzige Passwort stimmt nicht"));
+    let weak = laptop
+        .submit(
+            "/konto/passwort",
+            "/konto/passwort",
+            &[("current", PASSWORD), ("password", "123456789012")],
+        )
+        .await;
+    assert_eq!(weak.status, 422);
+
+    let done = laptop
+        .submit(
+            "/konto/passwort",
+            "/konto/passwort",
+            &[("current", PASSWORD), ("password", "Leuchtturm Wolke Apfelbaum")],
+        )
+        .await;
+    assert_eq!(done.location().as_deref(), Some("/konto?geaendert=passwort"));
+    let konto = laptop.get("/konto?geaendert=passwort").await;
+    assert!(konto.body.contains("Ihr Passwort ist geändert"));
+    assert!(konto.body.contains("Passwort geändert"), "access log");
+    assert_eq!(phone.get("/konto").await.status, 303, "the other session ended");
+    assert!(
+        app.mails_to(&email)
+            .last()
+            .unwrap()
+            .contains("Das Passwort Ihres Servicekontos wurde gerade ge")
+    );
+}
+
+#[tokio::test]
+async fn the_data_export_is_a_zip_with_everything_about_the_citizen_and_only_theirs() {
+    let app = spawn_app().await;
+    let email = unique_email("auskunft");
+    let browser = app.browser();
+    browser.register_and_log_in(&email, PASSWORD).await;
+    let other = app.browser();
+    let other_email = unique_email("andere");
+    other.register_and_log_in(&other_email, PASSWORD).await;
+
+    let response = browser
+        .client
+        .get(format!("{}/konto/daten", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "application/zip");
+    assert!(
+        response.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment")
+    );
+    let bytes = response.bytes().await.unwrap();
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    let mut json = String::new();
+    std::io::Read::read_to_string(&mut archive.by_name("konto.json").unwrap(), &mut json).unwrap();
+    let export: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(export["email"], email.as_str());
+    let events: Vec<&str> = export["access_log"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["event"].as_str().unwrap())
+        .collect();
+    assert!(
+        events.contains(&"login") && events.contains(&"email-verified"),
+        "{events:?}"
+    );
+    assert!(!json.contains(&other_email));
+    assert!(
+        !json.contains("password_hash") && !json.contains("$argon2"),
+        "no secrets"
+    );
+    assert_eq!(
+        app.get("/konto/daten").await.status,
+        303,
+        "only for the logged-in citizen"
+    );
+}
+
+#[tokio::test]
+async fn deleting_the_account_needs_a_confirmation_and_removes_the_login() {
+    let app = spawn_app().await;
+    let email = unique_email("loeschen");
+    let browser = app.browser();
+    browser.register_and_log_in(&email, PASSWORD).await;
+    let page = browser.get("/konto/loeschen").await;
+    assert!(
+        page.body
+            .contains("Bereits eingereichte Anträge liegen bei der zuständigen Behörde")
+    );
+    let unconfirmed = browser
+        .post("/konto/loeschen", &[("csrf_token", &page.csrf_token())])
+        .await;
+    assert_eq!(unconfirmed.status, 422);
+
+    let deleted = browser
+        .post(
+            "/konto/loeschen",
+            &[("csrf_token", &page.csrf_token()), ("confirm", "ja")],
+        )
+        .await;
+    assert_eq!(deleted.location().as_deref(), Some("/konto/geloescht"));
+    assert_eq!(browser.get("/konto").await.status, 303, "logged out");
+    let login = app
+        .browser()
+        .submit("/anmelden", "/anmelden", &[("email", &email), ("password", PASSWORD)])
+        .await;
+    assert_eq!(login.status, 422, "the account is gone");
+    let again = register(&app.browser(), &email, PASSWORD).await;
+    assert_eq!(again.location().as_deref(), Some("/registrieren/gesendet"));
+    assert!(
+        app.mails_to(&email).last().unwrap().contains("token="),
+        "the address is free again"
+    );
+}

@@ -43,6 +43,13 @@ pub struct KontoPage {
     /// Names of the providers the citizen can log in with.
     linked: Vec<String>,
     profile: Option<ProfileRow>,
+    has_password: bool,
+    notice: Option<&'static str>,
+}
+
+#[derive(Deserialize)]
+pub struct KontoQuery {
+    geaendert: Option<String>,
 }
 
 /// German wall-clock time; UTC until the citizen's time zone is known.
@@ -56,6 +63,7 @@ fn when(lang: Lang, at: DateTime<Utc>) -> String {
 pub async fn show(
     req: HttpRequest,
     layout: Layout,
+    query: web::Query<KontoQuery>,
     sessions: web::Data<Sessions>,
     db: web::Data<Db>,
     providers: web::Data<IdentityProviders>,
@@ -91,6 +99,8 @@ pub async fn show(
         .collect();
     let profile = accounts::profile(&db, &citizen.account_id).await?;
     Ok(KontoPage {
+        notice: query.geaendert.as_ref().map(|_| lang.t("password-changed-done")),
+        has_password: account.password_hash.is_some(),
         linked,
         profile,
         csrf_token: citizen.session.csrf_token.clone(),

@@ -2,6 +2,7 @@
 
 pub mod konto;
 pub mod login;
+pub mod manage;
 pub mod password;
 pub mod provider;
 pub mod register;
@@ -26,6 +27,7 @@ pub enum AccessEvent {
     PasswordReset,
     SessionEnded,
     ProviderLinked,
+    PasswordChanged,
 }
 
 impl AccessEvent {
@@ -38,6 +40,7 @@ impl AccessEvent {
             Self::PasswordReset => "password-reset",
             Self::SessionEnded => "session-ended",
             Self::ProviderLinked => "provider-linked",
+            Self::PasswordChanged => "password-changed",
         }
     }
 
@@ -51,6 +54,7 @@ impl AccessEvent {
             "password-reset" => "access-password-reset",
             "session-ended" => "access-session-ended",
             "provider-linked" => "access-provider-linked",
+            "password-changed" => "access-password-changed",
             _ => "access-other",
         }
     }

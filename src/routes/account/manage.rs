@@ -1,0 +1,287 @@
+//! Managing the account: change the password (with the current one), download all data, delete the account.
+
+use std::io::Write;
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use chrono::Utc;
+use serde::{Deserialize, Serialize};
+
+use super::{AccessEvent, log_access};
+use crate::auth::password::PasswordHasher;
+use crate::auth::session::Sessions;
+use crate::db::Db;
+use crate::db::accounts::{self, ProfileRow};
+use crate::domain::account::{Email, NewPassword};
+use crate::error::AppError;
+use crate::mail::{Mail, Mailer};
+use crate::routes::Layout;
+use crate::routes::forms::{Field, respond, see_other, summary};
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ChangePasswordForm {
+    current: String,
+    password: String,
+    csrf_token: String,
+}
+
+#[derive(Template)]
+#[template(path = "account/change_password.html")]
+struct ChangePasswordPage {
+    layout: Layout,
+    csrf_token: String,
+    current: Field,
+    password: Field,
+    errors: Vec<(&'static str, &'static str)>,
+}
+
+fn change_password_page(
+    layout: Layout,
+    csrf_token: String,
+    current_error: Option<&'static str>,
+    password_error: Option<&'static str>,
+) -> ChangePasswordPage {
+    let lang = layout.lang;
+    let current = Field::new(
+        lang,
+        "current",
+        "field-current-password",
+        "password",
+        "current-password",
+    )
+    .error(lang, current_error);
+    let password = Field::new(lang, "password", "field-new-password", "password", "new-password")
+        .hint(lang, "field-new-password-hint")
+        .error(lang, password_error);
+    let errors = summary(&[&current, &password]);
+    ChangePasswordPage {
+        layout,
+        csrf_token,
+        current,
+        password,
+        errors,
+    }
+}
+
+pub async fn show_change_password(
+    req: HttpRequest,
+    layout: Layout,
+    sessions: web::Data<Sessions>,
+) -> Result<HttpResponse, AppError> {
+    let citizen = sessions.citizen(&req).await?;
+    respond(
+        StatusCode::OK,
+        &change_password_page(layout, citizen.session.csrf_token, None, None),
+    )
+}
+
+/// Needs the current password; afterwards every other session of the account ends and the address is told.
+#[allow(clippy::too_many_arguments)]
+pub async fn change_password(
+    req: HttpRequest,
+    layout: Layout,
+    form: web::Form<ChangePasswordForm>,
+    sessions: web::Data<Sessions>,
+    db: web::Data<Db>,
+    hasher: web::Data<PasswordHasher>,
+    mailer: web::Data<Mailer>,
+) -> Result<HttpResponse, AppError> {
+    let citizen = sessions.citizen(&req).await?;
+    citizen.session.check_csrf(&form.csrf_token)?;
+    let account = accounts::account_by_id(&db, &citizen.account_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let csrf = citizen.session.csrf_token.clone();
+    if !hasher.verify(&form.current, account.password_hash.as_deref()).await? {
+        let page = change_password_page(layout, csrf, Some("error-current-password"), None);
+        return respond(StatusCode::UNPROCESSABLE_ENTITY, &page);
+    }
+    let email = account.email.as_deref().and_then(|e| Email::parse(e).ok());
+    let password = match NewPassword::parse(&form.password, email.as_ref()) {
+        Ok(password) => password,
+        Err(e) => {
+            return respond(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &change_password_page(layout, csrf, None, Some(e.message_key())),
+            );
+        }
+    };
+    let hash = hasher.hash(password.expose()).await?;
+    accounts::set_password(&db, &citizen.account_id, &hash).await?;
+    accounts::delete_other_sessions(&db, &citizen.account_id, &citizen.session.id_hash).await?;
+    log_access(&db, &req, &citizen.account_id, AccessEvent::PasswordChanged).await?;
+    if let Some(email) = &account.email {
+        let mail = Mail {
+            lang: layout.lang,
+            subject_key: "mail-password-changed-subject",
+            text_key: "mail-password-changed-text",
+            link: None,
+        };
+        if let Err(e) = mailer.send(email, &mail).await {
+            tracing::warn!(error = %format!("{e:#}"), "the password-changed notice could not be sent");
+        }
+    }
+    Ok(see_other("/konto?geaendert=passwort"))
+}
+
+/// Everything the portal holds about the citizen, as `konto.json` in a ZIP.
+#[derive(Serialize)]
+struct Export {
+    exported_at: String,
+    email: Option<String>,
+    email_verified_at: Option<String>,
+    profile: Option<ProfileExport>,
+    logins_with: Vec<String>,
+    sessions: Vec<SessionExport>,
+    access_log: Vec<AccessExport>,
+}
+
+#[derive(Serialize)]
+struct ProfileExport {
+    given_name: Option<String>,
+    family_name: Option<String>,
+    birthdate: Option<String>,
+    street_address: Option<String>,
+    postal_code: Option<String>,
+    locality: Option<String>,
+    country: Option<String>,
+    confirmed_by: Option<String>,
+}
+
+#[derive(Serialize)]
+struct SessionExport {
+    device: String,
+    created_at: String,
+    last_seen_at: String,
+    trust_level: Option<String>,
+}
+
+#[derive(Serialize)]
+struct AccessExport {
+    at: String,
+    event: String,
+    device: String,
+}
+
+pub async fn export(
+    req: HttpRequest,
+    sessions: web::Data<Sessions>,
+    db: web::Data<Db>,
+) -> Result<HttpResponse, AppError> {
+    let citizen = sessions.citizen(&req).await?;
+    let id = &citizen.account_id;
+    let account = accounts::account_by_id(&db, id).await?.ok_or(AppError::NotFound)?;
+    let now = Utc::now();
+    let export = Export {
+        exported_at: now.to_rfc3339(),
+        email: account.email,
+        email_verified_at: account.email_verified_at.map(|t| t.to_rfc3339()),
+        profile: accounts::profile(&db, id).await?.map(|p: ProfileRow| ProfileExport {
+            given_name: p.given_name,
+            family_name: p.family_name,
+            birthdate: p.birthdate,
+            street_address: p.street_address,
+            postal_code: p.postal_code,
+            locality: p.locality,
+            country: p.country,
+            confirmed_by: p.confirmed_by,
+        }),
+        logins_with: accounts::linked_providers(&db, id).await?,
+        sessions: accounts::sessions_of(&db, id, now)
+            .await?
+            .into_iter()
+            .map(|s| SessionExport {
+                device: s.device,
+                created_at: s.created_at.to_rfc3339(),
+                last_seen_at: s.last_seen_at.to_rfc3339(),
+                trust_level: s.trust_level,
+            })
+            .collect(),
+        access_log: accounts::access_log(&db, id, i64::MAX)
+            .await?
+            .into_iter()
+            .map(|a| AccessExport {
+                at: a.at.to_rfc3339(),
+                event: a.event,
+                device: a.device,
+            })
+            .collect(),
+    };
+    let json = serde_json::to_vec_pretty(&export).map_err(anyhow::Error::from)?;
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    zip.start_file("konto.json", options).map_err(anyhow::Error::from)?;
+    zip.write_all(&json).map_err(anyhow::Error::from)?;
+    let bytes = zip.finish().map_err(anyhow::Error::from)?.into_inner();
+    Ok(HttpResponse::Ok()
+        .insert_header((CONTENT_TYPE, "application/zip"))
+        .insert_header((CONTENT_DISPOSITION, "attachment; filename=\"servicekonto.zip\""))
+        .body(bytes))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct DeleteForm {
+    confirm: Option<String>,
+    csrf_token: String,
+}
+
+#[derive(Template)]
+#[template(path = "account/delete.html")]
+struct DeletePage {
+    layout: Layout,
+    csrf_token: String,
+    error: Option<&'static str>,
+    errors: Vec<(&'static str, &'static str)>,
+}
+
+fn delete_page(layout: Layout, csrf_token: String, error: Option<&'static str>) -> DeletePage {
+    let error = error.map(|k| layout.t(k));
+    let errors = error.map(|e| vec![("confirm", e)]).unwrap_or_default();
+    DeletePage {
+        layout,
+        csrf_token,
+        error,
+        errors,
+    }
+}
+
+pub async fn show_delete(
+    req: HttpRequest,
+    layout: Layout,
+    sessions: web::Data<Sessions>,
+) -> Result<HttpResponse, AppError> {
+    let citizen = sessions.citizen(&req).await?;
+    respond(StatusCode::OK, &delete_page(layout, citizen.session.csrf_token, None))
+}
+
+/// Deletes the account with its sessions, logins, Stammdaten and access log.
+pub async fn delete(
+    req: HttpRequest,
+    layout: Layout,
+    form: web::Form<DeleteForm>,
+    sessions: web::Data<Sessions>,
+    db: web::Data<Db>,
+) -> Result<HttpResponse, AppError> {
+    let citizen = sessions.citizen(&req).await?;
+    citizen.session.check_csrf(&form.csrf_token)?;
+    if form.confirm.is_none() {
+        let page = delete_page(layout, citizen.session.csrf_token, Some("error-delete-confirm"));
+        return respond(StatusCode::UNPROCESSABLE_ENTITY, &page);
+    }
+    sessions.log_out(&req, &citizen.session).await?;
+    accounts::delete_account(&db, &citizen.account_id).await?;
+    Ok(see_other("/konto/geloescht"))
+}
+
+pub async fn deleted(layout: Layout) -> super::MessagePage {
+    super::MessagePage {
+        layout,
+        title_key: "deleted-title",
+        text_key: "deleted-text",
+        link: None,
+    }
+}
