@@ -119,8 +119,9 @@ async fn main() -> Fallible<()> {
     for _ in 0..threads * 8 {
         let (base, email, logins) = (base.clone(), email.clone(), logins.clone());
         tasks.push(tokio::spawn(async move {
-            let Ok(client) = client() else { return };
             while Instant::now() < end {
+                // A new browser each time: a logged-in one would be sent on from the login page.
+                let Ok(client) = client() else { return };
                 let fields = [("email", email.as_str()), ("password", PASSWORD)];
                 if matches!(post_form(&client, &base, "/anmelden", &fields).await, Ok(303)) {
                     logins.fetch_add(1, Ordering::Relaxed);

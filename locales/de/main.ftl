@@ -256,3 +256,16 @@ deleted-title = Ihr Servicekonto ist gelöscht
 deleted-text = Wir haben Ihre Daten gelöscht. Sie können jederzeit ein neues Servicekonto anlegen.
 mail-password-changed-subject = Ihr Passwort wurde geändert
 mail-password-changed-text = Das Passwort Ihres Servicekontos wurde gerade geändert. Wenn Sie das nicht waren, setzen Sie Ihr Passwort sofort über "Passwort vergessen?" zurück und prüfen Sie die Zugriffe auf Ihr Konto.
+
+access-email-changed = E-Mail-Adresse geändert
+field-new-email = Neue E-Mail-Adresse
+change-email-title = E-Mail-Adresse ändern
+change-email-intro = Wir schicken einen Link an die neue Adresse. Erst wenn Sie ihn öffnen, gilt die neue Adresse. Ihre bisherige Adresse informieren wir darüber.
+change-email-sent-text = Wir haben einen Link an die neue Adresse geschickt. Öffnen Sie ihn innerhalb von 24 Stunden, damit die neue Adresse gilt.
+change-email-link-invalid-text = Der Link ist abgelaufen, wurde schon benutzt oder die Adresse gehört inzwischen zu einem anderen Konto. Ändern Sie die Adresse bitte noch einmal.
+email-changed-title = Ihre neue E-Mail-Adresse gilt
+email-changed-text = Ab jetzt melden Sie sich mit der neuen Adresse an, und wir schreiben Ihnen dorthin.
+mail-change-email-subject = Bitte bestätigen Sie Ihre neue E-Mail-Adresse
+mail-change-email-text = Sie möchten die E-Mail-Adresse Ihres Servicekontos ändern. Bestätigen Sie die neue Adresse mit dem folgenden Link. Er gilt 24 Stunden. Wenn Sie das nicht waren, ignorieren Sie diese E-Mail.
+mail-email-changed-subject = Die E-Mail-Adresse Ihres Servicekontos wurde geändert
+mail-email-changed-text = Die E-Mail-Adresse Ihres Servicekontos wurde gerade geändert. Diese Adresse gilt nicht mehr. Wenn Sie das nicht waren, wenden Sie sich bitte sofort an die Behörde.

@@ -256,3 +256,16 @@ deleted-title = Your service account is deleted
 deleted-text = We have deleted your data. You can create a new service account at any time.
 mail-password-changed-subject = Your password was changed
 mail-password-changed-text = The password of your service account has just been changed. If that was not you, reset your password at once with "Forgotten your password?" and check the access to your account.
+
+access-email-changed = E-mail address changed
+field-new-email = New e-mail address
+change-email-title = Change e-mail address
+change-email-intro = We send a link to the new address. The new address counts only once you open it. We tell your previous address about the change.
+change-email-sent-text = We have sent a link to the new address. Open it within 24 hours so that the new address counts.
+change-email-link-invalid-text = The link has expired, has already been used or the address now belongs to another account. Please change the address again.
+email-changed-title = Your new e-mail address is in use
+email-changed-text = From now on you log in with the new address, and we write to you there.
+mail-change-email-subject = Please confirm your new e-mail address
+mail-change-email-text = You want to change the e-mail address of your service account. Confirm the new address with the following link. It is valid for 24 hours. If that was not you, ignore this e-mail.
+mail-email-changed-subject = The e-mail address of your service account was changed
+mail-email-changed-text = The e-mail address of your service account has just been changed. This address no longer counts. If that was not you, please contact the authority at once.

@@ -38,6 +38,7 @@ pub struct AccessLogRow {
 pub enum TokenPurpose {
     VerifyEmail,
     ResetPassword,
+    ChangeEmail,
 }
 
 impl TokenPurpose {
@@ -45,6 +46,7 @@ impl TokenPurpose {
         match self {
             Self::VerifyEmail => "verify_email",
             Self::ResetPassword => "reset_password",
+            Self::ChangeEmail => "change_email",
         }
     }
 }
@@ -367,4 +369,44 @@ pub async fn delete_account(db: &Db, account_id: &str) -> sqlx::Result<()> {
     with_pool!(db, pool => sqlx::query("DELETE FROM account WHERE id = $1")
         .bind(account_id).execute(pool).await.map(|r| r.rows_affected()))?;
     Ok(())
+}
+
+/// A link that confirms `new_email` as the account's address.
+pub async fn create_email_change_token(
+    db: &Db,
+    token_hash: &str,
+    account_id: &str,
+    new_email: &str,
+    expires_at: DateTime<Utc>,
+) -> sqlx::Result<()> {
+    with_pool!(db, pool => sqlx::query(
+        "INSERT INTO account_token (token_hash, account_id, purpose, expires_at, used_at, new_email) VALUES ($1, $2, $3, $4, NULL, $5)",
+    ).bind(token_hash).bind(account_id).bind(TokenPurpose::ChangeEmail.as_str()).bind(expires_at).bind(new_email)
+    .execute(pool).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Uses up an e-mail change link: the account and its new address.
+pub async fn use_email_change_token(
+    db: &Db,
+    token_hash: &str,
+    now: DateTime<Utc>,
+) -> sqlx::Result<Option<(String, String)>> {
+    with_pool!(db, pool => sqlx::query_as(
+        "UPDATE account_token SET used_at = $1
+         WHERE token_hash = $2 AND purpose = $3 AND used_at IS NULL AND expires_at > $1 AND new_email IS NOT NULL
+         RETURNING account_id, new_email",
+    ).bind(now).bind(token_hash).bind(TokenPurpose::ChangeEmail.as_str()).fetch_optional(pool).await)
+}
+
+/// Sets a new, verified address; false when another account has taken it meanwhile.
+pub async fn change_email(db: &Db, account_id: &str, email: &str, now: DateTime<Utc>) -> sqlx::Result<bool> {
+    let taken: Option<(String,)> = with_pool!(db, pool => sqlx::query_as("SELECT id FROM account WHERE email = $1")
+        .bind(email).fetch_optional(pool).await)?;
+    if taken.is_some_and(|(id,)| id != account_id) {
+        return Ok(false);
+    }
+    with_pool!(db, pool => sqlx::query("UPDATE account SET email = $1, email_verified_at = $2 WHERE id = $3")
+        .bind(email).bind(now).bind(account_id).execute(pool).await.map(|r| r.rows_affected()))?;
+    Ok(true)
 }

@@ -747,3 +747,68 @@ async fn deleting_the_account_needs_a_confirmation_and_removes_the_login() {
         "the address is free again"
     );
 }
+
+#[tokio::test]
+async fn a_new_address_counts_once_its_link_is_opened_and_the_old_one_is_told() {
+    let app = spawn_app().await;
+    let old = unique_email("alt");
+    let new = unique_email("neu");
+    let browser = app.browser();
+    browser.register_and_log_in(&old, PASSWORD).await;
+
+    let wrong = browser
+        .submit(
+            "/konto/email",
+            "/konto/email",
+            &[("email", &new), ("current", "geraten geraten")],
+        )
+        .await;
+    assert_eq!(wrong.status, 422);
+    let asked = browser
+        .submit(
+            "/konto/email",
+            "/konto/email",
+            &[("email", &new), ("current", PASSWORD)],
+        )
+        .await;
+    assert_eq!(asked.location().as_deref(), Some("/konto/email/gesendet"));
+    assert!(
+        browser.get("/konto").await.body.contains(&old),
+        "nothing changes before the link is opened"
+    );
+
+    let link = app.link_in_mail(&new, "/konto/email/bestaetigen");
+    assert_eq!(app.get(&link).await.status, 200);
+    assert_eq!(app.get(&link).await.status, 400, "the link works once");
+    assert!(
+        app.mails_to(&old)
+            .last()
+            .unwrap()
+            .contains("Diese Adresse gilt nicht mehr")
+    );
+    let konto = browser.get("/konto").await;
+    assert!(konto.body.contains(&new) && konto.body.contains("E-Mail-Adresse geändert"));
+    let login = app
+        .browser()
+        .submit("/anmelden", "/anmelden", &[("email", &new), ("password", PASSWORD)])
+        .await;
+    assert_eq!(login.location().as_deref(), Some("/konto"));
+
+    // An address that belongs to someone else: the same answer, and its owner is told, not linked.
+    let taken = unique_email("vergeben");
+    app.browser().register_and_log_in(&taken, PASSWORD).await;
+    let attempt = browser
+        .submit(
+            "/konto/email",
+            "/konto/email",
+            &[("email", &taken), ("current", PASSWORD)],
+        )
+        .await;
+    assert_eq!(attempt.location().as_deref(), Some("/konto/email/gesendet"));
+    assert!(
+        app.mails_to(&taken)
+            .last()
+            .unwrap()
+            .contains("Sie haben bereits ein Konto")
+    );
+}

@@ -1,5 +1,6 @@
 //! The Servicekonto pages: registration, e-mail verification, login, logout, password reset, account.
 
+pub mod email;
 pub mod konto;
 pub mod login;
 pub mod manage;
@@ -28,6 +29,7 @@ pub enum AccessEvent {
     SessionEnded,
     ProviderLinked,
     PasswordChanged,
+    EmailChanged,
 }
 
 impl AccessEvent {
@@ -41,6 +43,7 @@ impl AccessEvent {
             Self::SessionEnded => "session-ended",
             Self::ProviderLinked => "provider-linked",
             Self::PasswordChanged => "password-changed",
+            Self::EmailChanged => "email-changed",
         }
     }
 
@@ -55,6 +58,7 @@ impl AccessEvent {
             "session-ended" => "access-session-ended",
             "provider-linked" => "access-provider-linked",
             "password-changed" => "access-password-changed",
+            "email-changed" => "access-email-changed",
             _ => "access-other",
         }
     }

@@ -1,0 +1,237 @@
+//! Changing the e-mail address: confirmed by a link to the new address; the old address is told.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use chrono::{Duration, Utc};
+use serde::Deserialize;
+
+use super::{AccessEvent, MessagePage, log_access};
+use crate::auth::password::PasswordHasher;
+use crate::auth::rate_limit::MAIL_PER_ADDRESS;
+use crate::auth::session::Sessions;
+use crate::auth::token;
+use crate::config::Settings;
+use crate::db::Db;
+use crate::db::accounts;
+use crate::domain::account::Email;
+use crate::error::AppError;
+use crate::mail::{Mail, Mailer};
+use crate::routes::Layout;
+use crate::routes::forms::{Field, respond, see_other, summary};
+
+const CHANGE_LINK_LIFETIME: Duration = Duration::hours(24);
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ChangeEmailForm {
+    email: String,
+    current: String,
+    csrf_token: String,
+}
+
+#[derive(Template)]
+#[template(path = "account/change_email.html")]
+struct ChangeEmailPage {
+    layout: Layout,
+    csrf_token: String,
+    email: Field,
+    current: Option<Field>,
+    errors: Vec<(&'static str, &'static str)>,
+}
+
+fn page(
+    layout: Layout,
+    csrf_token: String,
+    has_password: bool,
+    value: &str,
+    email_error: Option<&'static str>,
+    current_error: Option<&'static str>,
+) -> ChangeEmailPage {
+    let lang = layout.lang;
+    let email = Field::new(lang, "email", "field-new-email", "email", "email")
+        .value(value)
+        .error(lang, email_error);
+    let current = has_password.then(|| {
+        Field::new(
+            lang,
+            "current",
+            "field-current-password",
+            "password",
+            "current-password",
+        )
+        .error(lang, current_error)
+    });
+    let errors = summary(
+        &[Some(&email), current.as_ref()]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>(),
+    );
+    ChangeEmailPage {
+        layout,
+        csrf_token,
+        email,
+        current,
+        errors,
+    }
+}
+
+pub async fn show(
+    req: HttpRequest,
+    layout: Layout,
+    sessions: web::Data<Sessions>,
+    db: web::Data<Db>,
+) -> Result<HttpResponse, AppError> {
+    let citizen = sessions.citizen(&req).await?;
+    let account = accounts::account_by_id(&db, &citizen.account_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let has_password = account.password_hash.is_some();
+    respond(
+        StatusCode::OK,
+        &page(layout, citizen.session.csrf_token, has_password, "", None, None),
+    )
+}
+
+/// Sends the link to the new address. The answer is the same whether or not the address is taken.
+#[allow(clippy::too_many_arguments)]
+pub async fn submit(
+    req: HttpRequest,
+    layout: Layout,
+    form: web::Form<ChangeEmailForm>,
+    sessions: web::Data<Sessions>,
+    db: web::Data<Db>,
+    hasher: web::Data<PasswordHasher>,
+    mailer: web::Data<Mailer>,
+    settings: web::Data<Settings>,
+) -> Result<HttpResponse, AppError> {
+    let citizen = sessions.citizen(&req).await?;
+    citizen.session.check_csrf(&form.csrf_token)?;
+    let account = accounts::account_by_id(&db, &citizen.account_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let has_password = account.password_hash.is_some();
+    let csrf = citizen.session.csrf_token.clone();
+    let email = match Email::parse(&form.email) {
+        Ok(email) => email,
+        Err(e) => {
+            let page = page(layout, csrf, has_password, &form.email, Some(e.message_key()), None);
+            return respond(StatusCode::UNPROCESSABLE_ENTITY, &page);
+        }
+    };
+    if has_password && !hasher.verify(&form.current, account.password_hash.as_deref()).await? {
+        let page = page(
+            layout,
+            csrf,
+            has_password,
+            &form.email,
+            None,
+            Some("error-current-password"),
+        );
+        return respond(StatusCode::UNPROCESSABLE_ENTITY, &page);
+    }
+    if !MAIL_PER_ADDRESS.allow(&db, email.as_str()).await? {
+        let page = MessagePage {
+            layout,
+            title_key: "too-many-title",
+            text_key: "too-many-mails",
+            link: None,
+        };
+        return respond(StatusCode::TOO_MANY_REQUESTS, &page);
+    }
+    let mail = if accounts::account_by_email(&db, email.as_str()).await?.is_some() {
+        Mail {
+            lang: layout.lang,
+            subject_key: "mail-exists-subject",
+            text_key: "mail-exists-text",
+            link: None,
+        }
+    } else {
+        let secret = token::random_token();
+        let expires = Utc::now() + CHANGE_LINK_LIFETIME;
+        accounts::create_email_change_token(&db, &token::hash(&secret), &citizen.account_id, email.as_str(), expires)
+            .await?;
+        let link = format!("{}/konto/email/bestaetigen?token={secret}", settings.base_url);
+        return send(
+            &mailer,
+            email.as_str(),
+            &Mail {
+                lang: layout.lang,
+                subject_key: "mail-change-email-subject",
+                text_key: "mail-change-email-text",
+                link: Some(("mail-verify-link", &link)),
+            },
+        )
+        .await;
+    };
+    send(&mailer, email.as_str(), &mail).await
+}
+
+async fn send(mailer: &Mailer, to: &str, mail: &Mail<'_>) -> Result<HttpResponse, AppError> {
+    match mailer.send(to, mail).await {
+        Ok(()) => Ok(see_other("/konto/email/gesendet")),
+        Err(e) => {
+            tracing::warn!(error = %format!("{e:#}"), "sending the e-mail change link failed");
+            Ok(see_other("/registrieren/nicht-gesendet"))
+        }
+    }
+}
+
+pub async fn sent(layout: Layout) -> MessagePage {
+    MessagePage {
+        layout,
+        title_key: "register-sent-title",
+        text_key: "change-email-sent-text",
+        link: None,
+    }
+}
+
+#[derive(Deserialize)]
+pub struct TokenQuery {
+    token: Option<String>,
+}
+
+/// The link from the mail to the new address: the address changes, the old one is told.
+pub async fn confirm(
+    req: HttpRequest,
+    layout: Layout,
+    query: web::Query<TokenQuery>,
+    db: web::Data<Db>,
+    mailer: web::Data<Mailer>,
+) -> Result<HttpResponse, AppError> {
+    let secret = query.token.as_deref().unwrap_or_default();
+    let invalid = |layout| MessagePage {
+        layout,
+        title_key: "link-invalid-title",
+        text_key: "change-email-link-invalid-text",
+        link: Some(("back-to-account", "/konto")),
+    };
+    let Some((account_id, new_email)) = accounts::use_email_change_token(&db, &token::hash(secret), Utc::now()).await?
+    else {
+        return respond(StatusCode::BAD_REQUEST, &invalid(layout));
+    };
+    let old_email = accounts::account_by_id(&db, &account_id).await?.and_then(|a| a.email);
+    if !accounts::change_email(&db, &account_id, &new_email, Utc::now()).await? {
+        return respond(StatusCode::CONFLICT, &invalid(layout));
+    }
+    log_access(&db, &req, &account_id, AccessEvent::EmailChanged).await?;
+    if let Some(old) = old_email {
+        let mail = Mail {
+            lang: layout.lang,
+            subject_key: "mail-email-changed-subject",
+            text_key: "mail-email-changed-text",
+            link: None,
+        };
+        if let Err(e) = mailer.send(&old, &mail).await {
+            tracing::warn!(error = %format!("{e:#}"), "the notice to the old address could not be sent");
+        }
+    }
+    let page = MessagePage {
+        layout,
+        title_key: "email-changed-title",
+        text_key: "email-changed-text",
+        link: Some(("back-to-account", "/konto")),
+    };
+    respond(StatusCode::OK, &page)
+}
