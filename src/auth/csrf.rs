@@ -1,22 +1,24 @@
 //! Cross-site request forgery: besides the synchronizer token in every form (see `session`), state-changing
 //! requests from another site are refused by their `Origin` or `Sec-Fetch-Site` header.
 
-use actix_web::body::MessageBody;
+use actix_web::HttpResponse;
+use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::Method;
 use actix_web::middleware::Next;
 
-use crate::error::AppError;
-
-pub async fn refuse_cross_site(
+/// Answers 403 (as a response, so the error page is rendered around it) to a cross-site write.
+pub async fn refuse_cross_site<B: MessageBody>(
     req: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    next: Next<B>,
+) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error> {
     if !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) && is_cross_site(&req) {
         tracing::info!(path = req.path(), "cross-site request refused");
-        return Err(AppError::Forbidden.into());
+        return Ok(req
+            .into_response(HttpResponse::Forbidden().finish())
+            .map_into_right_body());
     }
-    next.call(req).await
+    next.call(req).await.map(ServiceResponse::map_into_left_body)
 }
 
 fn is_cross_site(req: &ServiceRequest) -> bool {

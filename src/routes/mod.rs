@@ -31,7 +31,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 /// The Servicekonto is one account across all tenants, so its pages are not tenant-scoped.
 fn account_routes(cfg: &mut web::ServiceConfig) {
-    use account::{email, konto, login, manage, password, provider, register};
+    use account::{email, konto, login, manage, password, profile, provider, register};
     cfg.route("/registrieren", web::get().to(register::show))
         .route("/registrieren", web::post().to(register::submit))
         .route("/registrieren/gesendet", web::get().to(register::sent))
@@ -54,6 +54,8 @@ fn account_routes(cfg: &mut web::ServiceConfig) {
         .route("/konto/passwort", web::get().to(manage::show_change_password))
         .route("/konto/passwort", web::post().to(manage::change_password))
         .route("/konto/daten", web::get().to(manage::export))
+        .route("/konto/stammdaten", web::get().to(profile::show))
+        .route("/konto/stammdaten", web::post().to(profile::save))
         .route("/konto/email", web::get().to(email::show))
         .route("/konto/email", web::post().to(email::submit))
         .route("/konto/email/gesendet", web::get().to(email::sent))

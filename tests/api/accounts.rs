@@ -235,7 +235,13 @@ async fn forms_without_a_valid_csrf_token_or_from_another_site_are_refused() {
         .send()
         .await
         .unwrap();
-    assert_eq!(foreign.status(), 403, "foreign Origin");
+    let foreign = crate::helpers::Page::from(foreign).await;
+    assert_eq!(foreign.status, 403, "foreign Origin");
+    assert_eq!(
+        foreign.h1(),
+        "Das hat nicht geklappt",
+        "the refusal is a page in the layout"
+    );
     let cross_site = browser
         .client
         .post(format!("{}/anmelden", app.address))
@@ -811,4 +817,50 @@ async fn a_new_address_counts_once_its_link_is_opened_and_the_old_one_is_told() 
             .unwrap()
             .contains("Sie haben bereits ein Konto")
     );
+}
+
+#[tokio::test]
+async fn a_citizen_keeps_their_own_stammdaten_with_clear_errors() {
+    let app = spawn_app().await;
+    let browser = app.browser();
+    browser.register_and_log_in(&unique_email("stamm"), PASSWORD).await;
+    let bad = browser
+        .submit(
+            "/konto/stammdaten",
+            "/konto/stammdaten",
+            &[
+                ("given_name", "Erika"),
+                ("birth_day", "31"),
+                ("birth_month", "2"),
+                ("birth_year", "1990"),
+                ("postal_code", "7199"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, 422);
+    assert!(
+        bad.body
+            .contains("Geben Sie Ihr Geburtsdatum als Tag, Monat und Jahr an")
+    );
+    assert!(bad.body.contains("Postleitzahl mit 5 Ziffern"));
+    assert!(bad.body.contains(r#"value="Erika""#), "entries are kept");
+
+    let saved = browser
+        .submit(
+            "/konto/stammdaten",
+            "/konto/stammdaten",
+            &[
+                ("given_name", "Erika"),
+                ("family_name", "<b>Muster</b>"),
+                ("birth_day", "27"),
+                ("birth_month", "3"),
+                ("birth_year", "1990"),
+                ("postal_code", "71999"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.location().as_deref(), Some("/konto"));
+    let konto = browser.get("/konto").await;
+    assert!(konto.body.contains("1990-03-27") && konto.body.contains("&#60;b&#62;Muster&#60;/b&#62;"));
+    assert!(!konto.body.contains("Bestätigt durch"));
 }

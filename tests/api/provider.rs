@@ -201,3 +201,24 @@ async fn a_local_account_links_the_provider_and_both_logins_reach_it() {
     let conflict = other.log_in_with_provider("/anmelden/bundid").await;
     assert_eq!(conflict.status, 409);
 }
+
+#[tokio::test]
+async fn stammdaten_confirmed_by_the_provider_cannot_be_changed_by_hand() {
+    let (app, op) = spawn_with_provider().await;
+    op.next_login(json!({"sub": "fest", "acr": SUBSTANTIAL})).await;
+    let browser = app.browser();
+    browser.log_in_with_provider("/anmelden/bundid").await;
+    let page = browser.get("/konto/stammdaten").await;
+    assert!(
+        page.body.contains("Mustermann") && !page.body.contains("<form method=\"post\" action=\"/konto/stammdaten\"")
+    );
+    let token = browser.get("/konto").await.csrf_token();
+    let attempt = browser
+        .post(
+            "/konto/stammdaten",
+            &[("csrf_token", &token), ("family_name", "Anders")],
+        )
+        .await;
+    assert_eq!(attempt.status, 403);
+    assert!(browser.get("/konto").await.body.contains("Mustermann"));
+}

@@ -5,6 +5,7 @@ pub mod konto;
 pub mod login;
 pub mod manage;
 pub mod password;
+pub mod profile;
 pub mod provider;
 pub mod register;
 
