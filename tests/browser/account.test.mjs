@@ -53,6 +53,20 @@ describe('Servicekonto in a browser, phone-sized', { timeout: 120_000 }, () => {
     await page.getByRole('button', { name: 'Anmelden' }).click();
     assert.equal(await page.locator('h1').textContent(), 'Ihr Servicekonto');
     await check(page, 'konto');
+    for (const [path, name] of [
+      ['/konto/stammdaten', 'stammdaten'], ['/konto/passwort', 'change-password'],
+      ['/konto/email', 'change-email'], ['/konto/loeschen', 'delete-account'],
+    ]) {
+      await page.goto(portal.baseUrl + path);
+      await check(page, name);
+    }
+    await page.goto(portal.baseUrl + '/konto/stammdaten');
+    await page.getByLabel('Tag').fill('31');
+    await page.getByLabel('Monat').fill('2');
+    await page.getByLabel('Jahr').fill('1990');
+    await page.getByRole('button', { name: 'Speichern' }).click();
+    await check(page, 'stammdaten-errors');
+    await page.goto(portal.baseUrl + '/konto');
 
     await page.getByRole('button', { name: 'Abmelden' }).first().click();
     assert.equal(await page.getByRole('status').textContent().then((t) => t.trim()), 'Sie sind abgemeldet.');
