@@ -15,6 +15,7 @@ use askama_web::WebTemplate;
 use chrono::Utc;
 
 use super::Layout;
+use super::forms::{Field, summary};
 use crate::auth::session::coarse_device;
 use crate::db::Db;
 use crate::db::accounts;
@@ -82,4 +83,50 @@ pub struct MessagePage {
     pub title_key: &'static str,
     pub text_key: &'static str,
     pub link: Option<(&'static str, &'static str)>,
+}
+
+/// The two forms that ask only for an e-mail address.
+#[derive(Clone, Copy)]
+pub enum EmailForm {
+    /// Send the verification link again.
+    Resend,
+    /// Send a password reset link.
+    Forgot,
+}
+
+/// A form with one e-mail field, for either [`EmailForm`].
+#[derive(Template)]
+#[template(path = "account/email_form.html")]
+pub struct EmailFormPage {
+    layout: Layout,
+    csrf_token: String,
+    email: Field,
+    errors: Vec<(&'static str, &'static str)>,
+    title_key: &'static str,
+    intro_key: &'static str,
+    button_key: &'static str,
+    action: &'static str,
+}
+
+impl EmailFormPage {
+    pub fn new(layout: Layout, form: EmailForm, csrf_token: String, value: &str, error: Option<&'static str>) -> Self {
+        let email = Field::new(layout.lang, "email", "field-email", "email", "email")
+            .value(value)
+            .error(layout.lang, error);
+        let errors = summary(&[&email]);
+        let (title_key, intro_key, button_key, action) = match form {
+            EmailForm::Resend => ("resend-title", "resend-intro", "resend-button", "/registrieren/erneut"),
+            EmailForm::Forgot => ("forgot-title", "forgot-intro", "forgot-button", "/passwort-vergessen"),
+        };
+        Self {
+            layout,
+            csrf_token,
+            email,
+            errors,
+            title_key,
+            intro_key,
+            button_key,
+            action,
+        }
+    }
 }

@@ -7,7 +7,7 @@ use askama::Template;
 use chrono::{Duration, Utc};
 use serde::Deserialize;
 
-use super::{AccessEvent, MessagePage, client_ip, log_access};
+use super::{AccessEvent, EmailForm, EmailFormPage, MessagePage, client_ip, log_access};
 use crate::auth::password::PasswordHasher;
 use crate::auth::rate_limit::{MAIL_PER_ADDRESS, MAIL_PER_IP};
 use crate::auth::session::Sessions;
@@ -30,35 +30,16 @@ pub struct ForgotForm {
     csrf_token: String,
 }
 
-#[derive(Template)]
-#[template(path = "account/forgot.html")]
-struct ForgotPage {
-    layout: Layout,
-    csrf_token: String,
-    email: Field,
-    errors: Vec<(&'static str, &'static str)>,
-}
-
-fn forgot_page(layout: Layout, csrf_token: String, value: &str, error: Option<&'static str>) -> ForgotPage {
-    let email = Field::new(layout.lang, "email", "field-email", "email", "email")
-        .value(value)
-        .error(layout.lang, error);
-    let errors = summary(&[&email]);
-    ForgotPage {
-        layout,
-        csrf_token,
-        email,
-        errors,
-    }
-}
-
 pub async fn show_forgot(
     req: HttpRequest,
     layout: Layout,
     sessions: web::Data<Sessions>,
 ) -> Result<HttpResponse, AppError> {
     let session = sessions.current_or_start(&req).await?;
-    respond(StatusCode::OK, &forgot_page(layout, session.csrf_token, "", None))
+    respond(
+        StatusCode::OK,
+        &EmailFormPage::new(layout, EmailForm::Forgot, session.csrf_token, "", None),
+    )
 }
 
 /// The same answer whether or not the address has an account.
@@ -77,7 +58,13 @@ pub async fn forgot(
     let email = match Email::parse(&form.email) {
         Ok(email) => email,
         Err(e) => {
-            let page = forgot_page(layout, session.csrf_token, &form.email, Some(e.message_key()));
+            let page = EmailFormPage::new(
+                layout,
+                EmailForm::Forgot,
+                session.csrf_token,
+                &form.email,
+                Some(e.message_key()),
+            );
             return respond(StatusCode::UNPROCESSABLE_ENTITY, &page);
         }
     };

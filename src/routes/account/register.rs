@@ -6,7 +6,7 @@ use askama::Template;
 use chrono::{Duration, Utc};
 use serde::Deserialize;
 
-use super::{AccessEvent, MessagePage, client_ip, log_access};
+use super::{AccessEvent, EmailForm, EmailFormPage, MessagePage, client_ip, log_access};
 use crate::auth::password::PasswordHasher;
 use crate::auth::rate_limit::{MAIL_PER_ADDRESS, MAIL_PER_IP, REGISTRATION_PER_IP};
 use crate::auth::session::Sessions;
@@ -246,35 +246,16 @@ pub struct ResendForm {
     csrf_token: String,
 }
 
-#[derive(Template)]
-#[template(path = "account/resend.html")]
-struct ResendPage {
-    layout: Layout,
-    csrf_token: String,
-    email: Field,
-    errors: Vec<(&'static str, &'static str)>,
-}
-
-fn resend_page(layout: Layout, csrf_token: String, value: &str, error: Option<&'static str>) -> ResendPage {
-    let email = Field::new(layout.lang, "email", "field-email", "email", "email")
-        .value(value)
-        .error(layout.lang, error);
-    let errors = summary(&[&email]);
-    ResendPage {
-        layout,
-        csrf_token,
-        email,
-        errors,
-    }
-}
-
 pub async fn show_resend(
     req: HttpRequest,
     layout: Layout,
     sessions: web::Data<Sessions>,
 ) -> Result<HttpResponse, AppError> {
     let session = sessions.current_or_start(&req).await?;
-    respond(StatusCode::OK, &resend_page(layout, session.csrf_token, "", None))
+    respond(
+        StatusCode::OK,
+        &EmailFormPage::new(layout, EmailForm::Resend, session.csrf_token, "", None),
+    )
 }
 
 /// Always the same answer, whether or not an unverified account has that address.
@@ -294,7 +275,13 @@ pub async fn resend(
         Err(e) => {
             return respond(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                &resend_page(layout, session.csrf_token, &form.email, Some(e.message_key())),
+                &EmailFormPage::new(
+                    layout,
+                    EmailForm::Resend,
+                    session.csrf_token,
+                    &form.email,
+                    Some(e.message_key()),
+                ),
             );
         }
     };
