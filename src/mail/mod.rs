@@ -63,7 +63,19 @@ impl Mailer {
         Ok(Self { transport, from })
     }
 
-    pub async fn send(&self, to: &str, mail: &Mail<'_>) -> anyhow::Result<()> {
+    /// Sends and says whether it worked; a failure is logged (with the mail's subject key, never its
+    /// recipient or link), because the caller answers the citizen the same way either way.
+    pub async fn deliver(&self, to: &str, mail: &Mail<'_>) -> bool {
+        match self.send(to, mail).await {
+            Ok(()) => true,
+            Err(e) => {
+                tracing::warn!(error = %format!("{e:#}"), mail = mail.subject_key, "a mail could not be sent");
+                false
+            }
+        }
+    }
+
+    async fn send(&self, to: &str, mail: &Mail<'_>) -> anyhow::Result<()> {
         let text = TextBody { lang: mail.lang, mail }.render()?;
         let html = HtmlBody { lang: mail.lang, mail }.render()?;
         let message = Message::builder()

@@ -169,13 +169,11 @@ pub async fn submit(
 }
 
 async fn send(mailer: &Mailer, to: &str, mail: &Mail<'_>) -> Result<HttpResponse, AppError> {
-    match mailer.send(to, mail).await {
-        Ok(()) => Ok(see_other("/konto/email/gesendet")),
-        Err(e) => {
-            tracing::warn!(error = %format!("{e:#}"), "sending the e-mail change link failed");
-            Ok(see_other("/registrieren/nicht-gesendet"))
-        }
-    }
+    Ok(see_other(if mailer.deliver(to, mail).await {
+        "/konto/email/gesendet"
+    } else {
+        "/registrieren/nicht-gesendet"
+    }))
 }
 
 pub async fn sent(layout: Layout) -> MessagePage {
@@ -223,9 +221,7 @@ pub async fn confirm(
             text_key: "mail-email-changed-text",
             link: None,
         };
-        if let Err(e) = mailer.send(&old, &mail).await {
-            tracing::warn!(error = %format!("{e:#}"), "the notice to the old address could not be sent");
-        }
+        mailer.deliver(&old, &mail).await;
     }
     let page = MessagePage {
         layout,

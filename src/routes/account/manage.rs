@@ -120,9 +120,7 @@ pub async fn change_password(
             text_key: "mail-password-changed-text",
             link: None,
         };
-        if let Err(e) = mailer.send(email, &mail).await {
-            tracing::warn!(error = %format!("{e:#}"), "the password-changed notice could not be sent");
-        }
+        mailer.deliver(email, &mail).await;
     }
     Ok(see_other("/konto?geaendert=passwort"))
 }

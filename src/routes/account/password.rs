@@ -95,9 +95,7 @@ pub async fn forgot(
             text_key: "mail-reset-text",
             link: Some(("mail-reset-link", &link)),
         };
-        if let Err(e) = mailer.send(email.as_str(), &mail).await {
-            tracing::warn!(error = %format!("{e:#}"), "sending the reset mail failed");
-        }
+        mailer.deliver(email.as_str(), &mail).await;
     }
     Ok(see_other("/passwort-vergessen/gesendet"))
 }

@@ -136,7 +136,7 @@ pub async fn submit(
                 text_key: "mail-exists-text",
                 link: None,
             };
-            MAIL_PER_ADDRESS.allow(&db, email.as_str()).await? && mailer.send(email.as_str(), &mail).await.is_ok()
+            MAIL_PER_ADDRESS.allow(&db, email.as_str()).await? && mailer.deliver(email.as_str(), &mail).await
         }
     };
     Ok(see_other(if sent {
@@ -175,13 +175,7 @@ async fn send_verification(
         text_key: "mail-verify-text",
         link: Some(("mail-verify-link", &link)),
     };
-    match mailer.send(email, &mail).await {
-        Ok(()) => true,
-        Err(e) => {
-            tracing::warn!(error = %format!("{e:#}"), "sending the verification mail failed");
-            false
-        }
-    }
+    mailer.deliver(email, &mail).await
 }
 
 pub async fn sent(layout: Layout) -> MessagePage {
