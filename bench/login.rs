@@ -19,7 +19,6 @@ type Fallible<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
 fn client() -> Fallible<reqwest::Client> {
     Ok(reqwest::Client::builder()
-        .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
         .build()?)
 }
@@ -30,17 +29,28 @@ fn csrf_token(page: &str) -> Fallible<String> {
     Ok(page[start..].split('"').next().unwrap_or_default().to_owned())
 }
 
+/// Opens the form as a new visitor (its own session cookie), posts it; the answer's status.
+/// Cookies are carried by hand so one client serves many visitors.
 async fn post_form(client: &reqwest::Client, base: &str, form_path: &str, fields: &[(&str, &str)]) -> Fallible<u16> {
-    let token = csrf_token(&client.get(format!("{base}{form_path}")).send().await?.text().await?)?;
+    let form = client.get(format!("{base}{form_path}")).send().await?;
+    let status = form.status();
+    let cookie = form
+        .headers()
+        .get("set-cookie")
+        .and_then(|c| c.to_str().ok())
+        .and_then(|c| c.split(';').next())
+        .map(str::to_owned);
+    let body = form.text().await?;
+    let token = csrf_token(&body).map_err(|e| format!("{e}: {status} {}", &body[..body.len().min(60)]))?;
     let mut all = vec![("csrf_token", token.as_str())];
     all.extend_from_slice(fields);
-    Ok(client
+    let answer = client
         .post(format!("{base}{form_path}"))
+        .header("cookie", cookie.ok_or("no session cookie")?)
         .form(&all)
         .send()
-        .await?
-        .status()
-        .as_u16())
+        .await?;
+    Ok(answer.status().as_u16())
 }
 
 /// The verification link in the newest mail, with quoted-printable soft line breaks removed.
@@ -114,15 +124,22 @@ async fn main() -> Fallible<()> {
         .await?;
 
     let logins = Arc::new(AtomicU64::new(0));
+    let failures = Arc::new(AtomicU64::new(0));
     let end = Instant::now() + Duration::from_secs(seconds);
     let mut tasks = Vec::new();
     for _ in 0..threads * 8 {
-        let (client, base, email, logins) = (client.clone(), base.clone(), email.clone(), logins.clone());
+        let (client, base, email) = (client.clone(), base.clone(), email.clone());
+        let (logins, failures) = (logins.clone(), failures.clone());
         tasks.push(tokio::spawn(async move {
             while Instant::now() < end {
                 let fields = [("email", email.as_str()), ("password", PASSWORD)];
-                if matches!(post_form(&client, &base, "/anmelden", &fields).await, Ok(303)) {
-                    logins.fetch_add(1, Ordering::Relaxed);
+                match post_form(&client, &base, "/anmelden", &fields).await {
+                    Ok(303) => {
+                        logins.fetch_add(1, Ordering::Relaxed);
+                    }
+                    _ => {
+                        failures.fetch_add(1, Ordering::Relaxed);
+                    }
                 }
             }
         }));
@@ -134,6 +151,10 @@ async fn main() -> Fallible<()> {
     let raw_rate = raw_verifications_per_second(threads, seconds.min(5))?;
     println!("raw argon2id verifications/s on {threads} thread(s): {raw_rate:.1}");
     println!("login POSTs/s through the portal:                {login_rate:.1}");
-    println!("ratio: {:.2}", login_rate / raw_rate);
+    println!(
+        "ratio: {:.2} (logins that did not succeed: {})",
+        login_rate / raw_rate,
+        failures.load(Ordering::Relaxed)
+    );
     Ok(())
 }
