@@ -1,5 +1,7 @@
 //! Finding services: the start page, the catalogue with search and filters, a service's start page.
 
+use std::sync::Arc;
+
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
@@ -12,7 +14,7 @@ use crate::auth::oidc::IdentityProviders;
 use crate::auth::session::Sessions;
 use crate::catalogue::{CatalogueCache, Contact, ServiceTexts};
 use crate::db::Db;
-use crate::db::catalogue::{self as queries, ServiceFilter, ServiceListRow};
+use crate::db::catalogue::{self as queries, ServiceFilter, ServiceListRow, ServicePageRow};
 use crate::domain::search::SearchTerms;
 use crate::domain::topic::TOPICS;
 use crate::domain::{Money, Topic, TrustLevel};
@@ -295,16 +297,34 @@ pub struct ServicePath {
 #[template(path = "service.html")]
 pub struct ServicePage {
     layout: Layout,
-    texts: ServiceTexts,
+    /// Borrowed from the cache, not copied: this is the hottest page of the portal.
+    row: Arc<ServicePageRow>,
+    /// English texts exist and English is asked for.
+    english: bool,
     content_lang: Option<&'static str>,
-    paragraphs: Vec<String>,
-    tenant_name: String,
-    topic_label: String,
+    topic_label: &'static str,
     fee: String,
-    trust_name: String,
-    trust_text: String,
-    leistungsschluessel: String,
+    trust_name: &'static str,
+    trust_text: &'static str,
     start_href: String,
+}
+
+impl ServicePage {
+    fn texts(&self) -> &ServiceTexts {
+        match (&self.row.details.0.en, self.english) {
+            (Some(en), true) => en,
+            _ => &self.row.details.0.de,
+        }
+    }
+
+    /// The description's paragraphs, separated by blank lines in the catalogue file.
+    fn paragraphs(&self) -> impl Iterator<Item = &str> {
+        self.texts()
+            .description
+            .split("\n\n")
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+    }
 }
 
 /// A service's start page: what it is, what you need, cost, trust level, time, "Jetzt starten".
@@ -321,32 +341,20 @@ pub async fn service(
         .await?
         .ok_or(AppError::NotFound)?;
     let lang = layout.lang;
-    let details = &row.details.0;
-    let (texts, content_lang) = match (lang, &details.en) {
-        (Lang::En, Some(en)) => (en.clone(), None),
-        (Lang::En, None) => (details.de.clone(), Some("de")),
-        (Lang::De, _) => (details.de.clone(), None),
-    };
+    let has_english = row.details.0.en.is_some();
+    let content_lang = (lang == Lang::En && !has_english).then_some("de");
     let (trust_name, trust_text) = trust_level(&row.min_trust_level).label_keys();
-    let topic_label = Topic::parse(&row.topic)
-        .map(|t| lang.t(t.label_key).to_owned())
-        .unwrap_or_default();
     Ok(ServicePage {
-        paragraphs: texts
-            .description
-            .split("\n\n")
-            .map(|p| p.trim().to_owned())
-            .filter(|p| !p.is_empty())
-            .collect(),
-        texts,
+        english: lang == Lang::En && has_english,
         content_lang,
-        tenant_name: tenant.name.clone(),
-        topic_label,
+        topic_label: Topic::parse(&row.topic)
+            .map(|t| lang.t(t.label_key))
+            .unwrap_or_default(),
         fee: fee_text(lang, row.fee_cents),
-        trust_name: lang.t(trust_name).to_owned(),
-        trust_text: lang.t(trust_text).to_owned(),
-        leistungsschluessel: row.leistungsschluessel.clone(),
+        trust_name: lang.t(trust_name),
+        trust_text: lang.t(trust_text),
         start_href: layout.href(&format!("/leistungen/{slug}/antrag")),
+        row,
         layout,
     })
 }
