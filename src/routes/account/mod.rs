@@ -94,6 +94,14 @@ pub enum EmailForm {
     Forgot,
 }
 
+/// What either [`EmailForm`] sends.
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub struct EmailFormInput {
+    pub email: String,
+    pub csrf_token: String,
+}
+
 /// A form with one e-mail field, for either [`EmailForm`].
 #[derive(Template)]
 #[template(path = "account/email_form.html")]

@@ -7,7 +7,7 @@ use askama::Template;
 use chrono::{Duration, Utc};
 use serde::Deserialize;
 
-use super::{AccessEvent, EmailForm, EmailFormPage, MessagePage, client_ip, log_access};
+use super::{AccessEvent, EmailForm, EmailFormInput, EmailFormPage, MessagePage, client_ip, log_access};
 use crate::auth::password::PasswordHasher;
 use crate::auth::rate_limit::{MAIL_PER_ADDRESS, MAIL_PER_IP};
 use crate::auth::session::Sessions;
@@ -22,13 +22,6 @@ use crate::routes::Layout;
 use crate::routes::forms::{Field, respond, see_other, summary};
 
 const RESET_LINK_LIFETIME: Duration = Duration::hours(1);
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub struct ForgotForm {
-    email: String,
-    csrf_token: String,
-}
 
 pub async fn show_forgot(
     req: HttpRequest,
@@ -47,7 +40,7 @@ pub async fn show_forgot(
 pub async fn forgot(
     req: HttpRequest,
     layout: Layout,
-    form: web::Form<ForgotForm>,
+    form: web::Form<EmailFormInput>,
     sessions: web::Data<Sessions>,
     db: web::Data<Db>,
     mailer: web::Data<Mailer>,

@@ -6,7 +6,7 @@ use askama::Template;
 use chrono::{Duration, Utc};
 use serde::Deserialize;
 
-use super::{AccessEvent, EmailForm, EmailFormPage, MessagePage, client_ip, log_access};
+use super::{AccessEvent, EmailForm, EmailFormInput, EmailFormPage, MessagePage, client_ip, log_access};
 use crate::auth::password::PasswordHasher;
 use crate::auth::rate_limit::{MAIL_PER_ADDRESS, MAIL_PER_IP, REGISTRATION_PER_IP};
 use crate::auth::session::Sessions;
@@ -233,13 +233,6 @@ pub async fn verify(
     }
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub struct ResendForm {
-    email: String,
-    csrf_token: String,
-}
-
 pub async fn show_resend(
     req: HttpRequest,
     layout: Layout,
@@ -256,7 +249,7 @@ pub async fn show_resend(
 pub async fn resend(
     req: HttpRequest,
     layout: Layout,
-    form: web::Form<ResendForm>,
+    form: web::Form<EmailFormInput>,
     sessions: web::Data<Sessions>,
     db: web::Data<Db>,
     mailer: web::Data<Mailer>,
