@@ -53,9 +53,4 @@ impl Limit {
         let now = Utc::now();
         Ok(accounts::count_attempt(db, self.kind, &token::hash(key), now, now - self.window).await? <= self.max)
     }
-
-    /// Minutes to wait, for the message to the citizen.
-    pub fn wait_minutes(self) -> i64 {
-        self.window.num_minutes()
-    }
 }

@@ -71,10 +71,6 @@ impl Sessions {
         if self.secure { "__Host-bp_session" } else { "bp_session" }
     }
 
-    pub fn idle_timeout(&self) -> Duration {
-        self.idle
-    }
-
     pub fn cookie(&self, value: &CookieChange) -> Cookie<'static> {
         let mut cookie = Cookie::build(self.cookie_name(), "")
             .path("/")

@@ -1,7 +1,5 @@
 //! Amounts of money in integer euro cents.
 
-use std::fmt;
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Money {
     cents: i64,
@@ -39,12 +37,6 @@ impl Money {
     /// English notation: `€30.70`.
     pub fn to_english(self) -> String {
         format!("€{}.{:02}", self.cents / 100, self.cents % 100)
-    }
-}
-
-impl fmt::Display for Money {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.to_german())
     }
 }
 
