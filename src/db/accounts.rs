@@ -194,14 +194,9 @@ pub async fn count_attempt(
     now: DateTime<Utc>,
     since: DateTime<Utc>,
 ) -> sqlx::Result<i64> {
-    with_pool!(db, pool => {
-        sqlx::query("INSERT INTO auth_attempt (id, kind, key_hash, at) VALUES ($1, $2, $3, $4)")
-            .bind(new_id()).bind(kind).bind(key_hash).bind(now).execute(pool).await?;
-        let (count,): (i64,) = sqlx::query_as(
-            "SELECT COUNT(*) FROM auth_attempt WHERE kind = $1 AND key_hash = $2 AND at > $3",
-        ).bind(kind).bind(key_hash).bind(since).fetch_one(pool).await?;
-        Ok(count)
-    })
+    with_pool!(db, pool => sqlx::query("INSERT INTO auth_attempt (id, kind, key_hash, at) VALUES ($1, $2, $3, $4)")
+        .bind(new_id()).bind(kind).bind(key_hash).bind(now).execute(pool).await.map(|r| r.rows_affected()))?;
+    attempts_since(db, kind, key_hash, since).await
 }
 
 /// How many attempts of that kind and key happened since `since`, without recording one.

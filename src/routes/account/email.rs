@@ -6,7 +6,7 @@ use askama::Template;
 use chrono::{Duration, Utc};
 use serde::Deserialize;
 
-use super::{AccessEvent, MessagePage, log_access};
+use super::{AccessEvent, MessagePage, TokenQuery, log_access};
 use crate::auth::password::PasswordHasher;
 use crate::auth::rate_limit::MAIL_PER_ADDRESS;
 use crate::auth::session::Sessions;
@@ -132,13 +132,7 @@ pub async fn submit(
         return respond(StatusCode::UNPROCESSABLE_ENTITY, &page);
     }
     if !MAIL_PER_ADDRESS.allow(&db, email.as_str()).await? {
-        let page = MessagePage {
-            layout,
-            title_key: "too-many-title",
-            text_key: "too-many-mails",
-            link: None,
-        };
-        return respond(StatusCode::TOO_MANY_REQUESTS, &page);
+        return respond(StatusCode::TOO_MANY_REQUESTS, &MessagePage::too_many_mails(layout));
     }
     let mail = if accounts::account_by_email(&db, email.as_str()).await?.is_some() {
         Mail {
@@ -183,11 +177,6 @@ pub async fn sent(layout: Layout) -> MessagePage {
         text_key: "change-email-sent-text",
         link: None,
     }
-}
-
-#[derive(Deserialize)]
-pub struct TokenQuery {
-    token: Option<String>,
 }
 
 /// The link from the mail to the new address: the address changes, the old one is told.

@@ -14,11 +14,20 @@ use askama::Template;
 use askama_web::WebTemplate;
 use chrono::Utc;
 
+use actix_web::HttpResponse;
+use actix_web::http::StatusCode;
+use serde::Deserialize;
+
 use super::Layout;
-use super::forms::{Field, summary};
+use super::forms::{Field, respond, summary};
+use crate::auth::rate_limit::{MAIL_PER_ADDRESS, MAIL_PER_IP};
+use crate::auth::session::Sessions;
 use crate::auth::session::coarse_device;
 use crate::db::Db;
 use crate::db::accounts;
+use crate::domain::account::Email;
+use crate::error::AppError;
+use crate::i18n::Lang;
 
 /// What the access log records; citizens see these under "Zugriffe auf Ihr Konto".
 #[derive(Debug, Clone, Copy)]
@@ -92,6 +101,49 @@ pub enum EmailForm {
     Resend,
     /// Send a password reset link.
     Forgot,
+}
+
+/// `?token=` of the links the portal mails.
+#[derive(Deserialize)]
+pub struct TokenQuery {
+    pub token: Option<String>,
+}
+
+impl MessagePage {
+    /// The mail limits per IP or per address are reached.
+    pub fn too_many_mails(layout: Layout) -> Self {
+        Self {
+            layout,
+            title_key: "too-many-title",
+            text_key: "too-many-mails",
+            link: None,
+        }
+    }
+}
+
+/// What both e-mail-only forms check before they may send a mail: the form's CSRF token, a valid
+/// address, and the mail limits per IP and per address. `Ok(Err(page))` is the answer instead.
+pub async fn checked_email_form(
+    req: &HttpRequest,
+    layout: Layout,
+    which: EmailForm,
+    form: &EmailFormInput,
+    sessions: &Sessions,
+    db: &Db,
+) -> Result<Result<(Email, Lang), HttpResponse>, AppError> {
+    let session = sessions.current(req).await?.ok_or(AppError::Forbidden)?;
+    session.check_csrf(&form.csrf_token)?;
+    let email = match Email::parse(&form.email) {
+        Ok(email) => email,
+        Err(e) => {
+            let page = EmailFormPage::new(layout, which, session.csrf_token, &form.email, Some(e.message_key()));
+            return respond(StatusCode::UNPROCESSABLE_ENTITY, &page).map(Err);
+        }
+    };
+    if !MAIL_PER_IP.allow(db, &client_ip(req)).await? || !MAIL_PER_ADDRESS.allow(db, email.as_str()).await? {
+        return respond(StatusCode::TOO_MANY_REQUESTS, &MessagePage::too_many_mails(layout)).map(Err);
+    }
+    Ok(Ok((email, layout.lang)))
 }
 
 /// What either [`EmailForm`] sends.

@@ -7,9 +7,10 @@ use askama::Template;
 use chrono::{Duration, Utc};
 use serde::Deserialize;
 
-use super::{AccessEvent, EmailForm, EmailFormInput, EmailFormPage, MessagePage, client_ip, log_access};
+use super::{
+    AccessEvent, EmailForm, EmailFormInput, EmailFormPage, MessagePage, TokenQuery, checked_email_form, log_access,
+};
 use crate::auth::password::PasswordHasher;
-use crate::auth::rate_limit::{MAIL_PER_ADDRESS, MAIL_PER_IP};
 use crate::auth::session::Sessions;
 use crate::auth::token;
 use crate::config::Settings;
@@ -46,30 +47,10 @@ pub async fn forgot(
     mailer: web::Data<Mailer>,
     settings: web::Data<Settings>,
 ) -> Result<HttpResponse, AppError> {
-    let session = sessions.current(&req).await?.ok_or(AppError::Forbidden)?;
-    session.check_csrf(&form.csrf_token)?;
-    let email = match Email::parse(&form.email) {
-        Ok(email) => email,
-        Err(e) => {
-            let page = EmailFormPage::new(
-                layout,
-                EmailForm::Forgot,
-                session.csrf_token,
-                &form.email,
-                Some(e.message_key()),
-            );
-            return respond(StatusCode::UNPROCESSABLE_ENTITY, &page);
-        }
+    let (email, lang) = match checked_email_form(&req, layout, EmailForm::Forgot, &form, &sessions, &db).await? {
+        Ok(checked) => checked,
+        Err(page) => return Ok(page),
     };
-    if !MAIL_PER_IP.allow(&db, &client_ip(&req)).await? || !MAIL_PER_ADDRESS.allow(&db, email.as_str()).await? {
-        let page = MessagePage {
-            layout,
-            title_key: "too-many-title",
-            text_key: "too-many-mails",
-            link: None,
-        };
-        return respond(StatusCode::TOO_MANY_REQUESTS, &page);
-    }
     if let Some(account) = accounts::account_by_email(&db, email.as_str()).await? {
         let secret = token::random_token();
         let expires = Utc::now() + RESET_LINK_LIFETIME;
@@ -83,7 +64,7 @@ pub async fn forgot(
         .await?;
         let link = format!("{}/passwort-neu?token={secret}", settings.base_url);
         let mail = Mail {
-            lang: layout.lang,
+            lang,
             subject_key: "mail-reset-subject",
             text_key: "mail-reset-text",
             link: Some(("mail-reset-link", &link)),
@@ -148,11 +129,6 @@ fn invalid_link(layout: Layout) -> Result<HttpResponse, AppError> {
         link: Some(("forgot-link", "/passwort-vergessen")),
     };
     respond(StatusCode::BAD_REQUEST, &page)
-}
-
-#[derive(Deserialize)]
-pub struct TokenQuery {
-    token: Option<String>,
 }
 
 /// Opening the link only shows the form; the token is used up when the new password is set.

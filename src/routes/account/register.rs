@@ -6,9 +6,12 @@ use askama::Template;
 use chrono::{Duration, Utc};
 use serde::Deserialize;
 
-use super::{AccessEvent, EmailForm, EmailFormInput, EmailFormPage, MessagePage, client_ip, log_access};
+use super::{
+    AccessEvent, EmailForm, EmailFormInput, EmailFormPage, MessagePage, TokenQuery, checked_email_form, client_ip,
+    log_access,
+};
 use crate::auth::password::PasswordHasher;
-use crate::auth::rate_limit::{MAIL_PER_ADDRESS, MAIL_PER_IP, REGISTRATION_PER_IP};
+use crate::auth::rate_limit::{MAIL_PER_ADDRESS, REGISTRATION_PER_IP};
 use crate::auth::session::Sessions;
 use crate::auth::token;
 use crate::config::Settings;
@@ -16,6 +19,7 @@ use crate::db::Db;
 use crate::db::accounts::{self, TokenPurpose};
 use crate::domain::account::{Email, NewPassword};
 use crate::error::AppError;
+use crate::i18n::Lang;
 use crate::mail::{Mail, Mailer};
 use crate::routes::Layout;
 use crate::routes::forms::{Field, respond, see_other, summary};
@@ -126,7 +130,7 @@ pub async fn submit(
 
     let hash = hasher.hash(password.expose()).await?;
     let sent = match accounts::create_account(&db, email.as_str(), &hash, Utc::now()).await? {
-        Some(account_id) => send_verification(&db, &mailer, &settings, &layout, &account_id, email.as_str()).await,
+        Some(account_id) => send_verification(&db, &mailer, &settings, layout.lang, &account_id, email.as_str()).await,
         // Someone registers an address that has an account: its owner is told, the page says the same
         // as for a new account, so nobody learns which addresses have one.
         None => {
@@ -151,7 +155,7 @@ async fn send_verification(
     db: &Db,
     mailer: &Mailer,
     settings: &Settings,
-    layout: &Layout,
+    lang: Lang,
     account_id: &str,
     email: &str,
 ) -> bool {
@@ -170,7 +174,7 @@ async fn send_verification(
     }
     let link = format!("{}/registrieren/bestaetigen?token={secret}", settings.base_url);
     let mail = Mail {
-        lang: layout.lang,
+        lang,
         subject_key: "mail-verify-subject",
         text_key: "mail-verify-text",
         link: Some(("mail-verify-link", &link)),
@@ -194,11 +198,6 @@ pub async fn not_sent(layout: Layout) -> MessagePage {
         text_key: "register-not-sent-text",
         link: Some(("resend-link", "/registrieren/erneut")),
     }
-}
-
-#[derive(Deserialize)]
-pub struct TokenQuery {
-    token: Option<String>,
 }
 
 /// The link from the mail. Single use; a used or expired link says what to do instead.
@@ -255,35 +254,13 @@ pub async fn resend(
     mailer: web::Data<Mailer>,
     settings: web::Data<Settings>,
 ) -> Result<HttpResponse, AppError> {
-    let session = sessions.current(&req).await?.ok_or(AppError::Forbidden)?;
-    session.check_csrf(&form.csrf_token)?;
-    let email = match Email::parse(&form.email) {
-        Ok(email) => email,
-        Err(e) => {
-            return respond(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &EmailFormPage::new(
-                    layout,
-                    EmailForm::Resend,
-                    session.csrf_token,
-                    &form.email,
-                    Some(e.message_key()),
-                ),
-            );
-        }
+    let (email, lang) = match checked_email_form(&req, layout, EmailForm::Resend, &form, &sessions, &db).await? {
+        Ok(checked) => checked,
+        Err(page) => return Ok(page),
     };
-    if !MAIL_PER_IP.allow(&db, &client_ip(&req)).await? || !MAIL_PER_ADDRESS.allow(&db, email.as_str()).await? {
-        let page = MessagePage {
-            layout,
-            title_key: "too-many-title",
-            text_key: "too-many-mails",
-            link: None,
-        };
-        return respond(StatusCode::TOO_MANY_REQUESTS, &page);
-    }
     let account = accounts::account_by_email(&db, email.as_str()).await?;
     if let Some(account) = account.filter(|a| a.email_verified_at.is_none())
-        && !send_verification(&db, &mailer, &settings, &layout, &account.id, email.as_str()).await
+        && !send_verification(&db, &mailer, &settings, lang, &account.id, email.as_str()).await
     {
         return Ok(see_other("/registrieren/nicht-gesendet"));
     }
