@@ -38,6 +38,9 @@ pub struct Settings {
     pub session_idle_minutes: i64,
     /// …and after this many hours in any case.
     pub session_absolute_hours: i64,
+    /// An application draft is deleted after this many days without a save (a reminder goes out a
+    /// week before).
+    pub draft_retention_days: i64,
     /// `text` for people, `json` for log collectors.
     pub log_format: LogFormat,
     /// Servicekonto providers over OpenID Connect (BundID, eID services); see the README.
@@ -96,6 +99,7 @@ impl Default for Settings {
             password_hash_threads: 0,
             session_idle_minutes: 30,
             session_absolute_hours: 12,
+            draft_retention_days: 30,
             log_format: LogFormat::Text,
             identity_providers: Vec::new(),
         }

@@ -99,7 +99,15 @@ impl Lang {
 
     /// The text for `key` with one argument, e.g. `count` in "{ $count } Leistungen gefunden".
     pub fn t1(self, key: &str, name: &'static str, value: impl Into<FluentValue<'static>>) -> String {
-        let args = HashMap::from([(Cow::Borrowed(name), value.into())]);
+        self.tn(key, [(name, value.into())])
+    }
+
+    /// The text for `key` with several arguments.
+    pub fn tn<const N: usize>(self, key: &str, args: [(&'static str, FluentValue<'static>); N]) -> String {
+        let args: HashMap<Cow<'static, str>, FluentValue<'static>> = args
+            .into_iter()
+            .map(|(name, value)| (Cow::Borrowed(name), value))
+            .collect();
         LOCALES.lookup_with_args(self.id(), key, &args)
     }
 }

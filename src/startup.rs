@@ -11,7 +11,7 @@ use crate::auth::csrf::refuse_cross_site;
 use crate::auth::oidc::IdentityProviders;
 use crate::auth::password::PasswordHasher;
 use crate::auth::session::Sessions;
-use crate::catalogue::{Catalogue, CatalogueCache};
+use crate::catalogue::{Catalogue, CatalogueCache, Forms};
 use crate::config::Settings;
 use crate::db::{Db, catalogue};
 use crate::housekeeping;
@@ -40,6 +40,7 @@ impl Application {
         }
         let directory = web::Data::new(TenantDirectory::load(&db, &settings.portal_hosts()).await?);
         let cache = web::Data::new(CatalogueCache::default());
+        let forms = web::Data::new(Forms::of(&catalogue));
         let sessions = web::Data::new(Sessions::new(
             db.clone(),
             settings.is_https(),
@@ -65,6 +66,9 @@ impl Application {
                 .app_data(db_data.clone())
                 .app_data(directory.clone())
                 .app_data(cache.clone())
+                .app_data(forms.clone())
+                // Long answers in many fields (a 2,000-character emoji text is 24 KB posted).
+                .app_data(web::FormConfig::default().limit(1024 * 1024))
                 .app_data(sessions.clone())
                 .app_data(hasher.clone())
                 .app_data(mailer.clone())

@@ -1,11 +1,13 @@
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use validator::{Validate, ValidationError, ValidationErrors, ValidationErrorsKind};
 
+use crate::domain::form::FormDefinition;
 use crate::domain::{Leistungsschluessel, Money, Topic, TrustLevel};
 
 /// Path segments the portal uses itself, so no tenant may take them as its slug.
@@ -84,6 +86,9 @@ pub struct ServiceDefinition {
     pub fee: Option<Money>,
     pub keywords: Vec<String>,
     pub details: ServiceDetails,
+    /// The application form, from `forms/<slug>.toml` or `.json`; without one the service cannot be
+    /// applied for online yet.
+    pub form: Option<Arc<FormDefinition>>,
 }
 
 /// What the tenant's own pages show: contact, imprint, privacy and accessibility facts.
@@ -309,6 +314,7 @@ fn load_tenant(dir: &Path, problems: &mut Vec<Problem>) -> Option<TenantDefiniti
         }
         Err(e) => problems.push(problem(&services_dir, "-", format!("cannot read the directory: {e}"))),
     }
+    load_forms(&dir.join("forms"), &mut services, &mut hasher, problems);
     let mut seen = HashSet::new();
     for s in &services {
         if !seen.insert(s.slug.as_str()) {
@@ -372,7 +378,60 @@ fn load_service(path: &Path, hasher: &mut Sha256, problems: &mut Vec<Problem>) -
             de: file.de,
             en: file.en,
         },
+        form: None,
     })
+}
+
+/// Reads `forms/<service slug>.toml` or `.json` for the tenant's services. A tenant without a forms
+/// directory has no online forms.
+fn load_forms(dir: &Path, services: &mut [ServiceDefinition], hasher: &mut Sha256, problems: &mut Vec<Problem>) {
+    let Ok(entries) = sorted_entries(dir) else {
+        return;
+    };
+    for path in entries {
+        let (Some(stem), Some(extension)) = (
+            path.file_stem().and_then(|s| s.to_str()),
+            path.extension().and_then(|e| e.to_str()),
+        ) else {
+            continue;
+        };
+        if extension != "toml" && extension != "json" {
+            continue;
+        }
+        let Some(service) = services.iter_mut().find(|s| s.slug == stem) else {
+            problems.push(problem(
+                &path,
+                "-",
+                format!("there is no service '{stem}' for this form"),
+            ));
+            continue;
+        };
+        if service.form.is_some() {
+            problems.push(problem(
+                &path,
+                "-",
+                format!("service '{stem}' has a TOML and a JSON form"),
+            ));
+            continue;
+        }
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(e) => {
+                problems.push(problem(&path, "-", format!("cannot read the file: {e}")));
+                continue;
+            }
+        };
+        hasher.update(text.as_bytes());
+        let parsed = if extension == "toml" {
+            FormDefinition::from_toml(&text)
+        } else {
+            FormDefinition::from_json(&text)
+        };
+        match parsed {
+            Ok(form) => service.form = Some(Arc::new(form)),
+            Err(found) => problems.extend(found.into_iter().map(|p| problem(&path, &p.location, p.message))),
+        }
+    }
 }
 
 /// The parsed value, or `None` with the problem recorded.

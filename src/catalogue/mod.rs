@@ -6,12 +6,15 @@
 //! <dir>/<tenant>/tenant.toml
 //! <dir>/<tenant>/logo.svg            (optional, named by `logo` in tenant.toml)
 //! <dir>/<tenant>/services/<slug>.toml
+//! <dir>/<tenant>/forms/<slug>.toml      (or .json: the service's application form, see docs/forms.md)
 //! ```
 
 mod cache;
 mod files;
+mod forms;
 
 pub use cache::CatalogueCache;
+pub use forms::Forms;
 
 pub use files::{
     Accessibility, Catalogue, CatalogueError, Contact, Imprint, Place, Privacy, ServiceDefinition, ServiceDetails,

@@ -5,6 +5,7 @@
 
 pub mod accounts;
 pub mod catalogue;
+pub mod forms;
 
 use std::str::FromStr;
 use std::time::Duration;

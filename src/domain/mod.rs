@@ -4,6 +4,7 @@ pub mod account;
 pub mod form;
 pub mod leistungsschluessel;
 pub mod money;
+pub mod reference;
 pub mod search;
 pub mod topic;
 pub mod trust;

@@ -12,7 +12,8 @@ use super::Layout;
 use super::forms::respond;
 use crate::auth::oidc::IdentityProviders;
 use crate::auth::session::Sessions;
-use crate::catalogue::{CatalogueCache, Contact, ServiceTexts};
+use crate::catalogue::{CatalogueCache, Contact, Forms, ServiceTexts};
+use crate::config::Settings;
 use crate::db::Db;
 use crate::db::catalogue::{self as queries, ServiceFilter, ServiceListRow, ServicePageRow};
 use crate::domain::search::SearchTerms;
@@ -367,7 +368,7 @@ pub struct ApplicationSoonPage {
     service_href: String,
     contact: Contact,
 }
-
+/// "Jetzt starten": login and trust level first, then the form, or how to apply while there is none.
 /// Until the online form for a service exists, "Jetzt starten" tells the citizen how to apply instead.
 #[allow(clippy::too_many_arguments)]
 pub async fn start_application(
@@ -378,6 +379,8 @@ pub async fn start_application(
     cache: web::Data<CatalogueCache>,
     sessions: web::Data<Sessions>,
     providers: web::Data<IdentityProviders>,
+    forms: web::Data<Forms>,
+    settings: web::Data<Settings>,
 ) -> Result<HttpResponse, AppError> {
     let slug = path.into_inner().service;
     let tenant = layout.site.require_tenant()?.clone();
@@ -414,6 +417,9 @@ pub async fn start_application(
             layout,
         };
         return respond(StatusCode::FORBIDDEN, &page);
+    }
+    if let Some(form) = forms.get(&tenant.slug, &slug) {
+        return super::application::start(&layout, &db, &citizen, &tenant, &slug, form, &settings).await;
     }
     let profile = queries::tenant_profile(&db, &tenant.id)
         .await?

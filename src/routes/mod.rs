@@ -3,6 +3,7 @@
 //! Tenant pages are mounted twice: at the root (tenant from the host name) and under `/<slug>`.
 
 mod account;
+mod application;
 pub(crate) mod catalogue;
 pub mod error_pages;
 mod forms;
@@ -51,6 +52,7 @@ fn account_routes(cfg: &mut web::ServiceConfig) {
         .route("/passwort-neu", web::post().to(password::reset))
         .route("/konto", web::get().to(konto::show))
         .route("/konto/sitzungen/beenden", web::post().to(konto::end_session))
+        .route("/konto/sitzung", web::post().to(konto::stay_logged_in))
         .route("/konto/passwort", web::get().to(manage::show_change_password))
         .route("/konto/passwort", web::post().to(manage::change_password))
         .route("/konto/daten", web::get().to(manage::export))
@@ -62,7 +64,8 @@ fn account_routes(cfg: &mut web::ServiceConfig) {
         .route("/konto/email/bestaetigen", web::get().to(email::confirm))
         .route("/konto/loeschen", web::get().to(manage::show_delete))
         .route("/konto/loeschen", web::post().to(manage::delete))
-        .route("/konto/geloescht", web::get().to(manage::deleted));
+        .route("/konto/geloescht", web::get().to(manage::deleted))
+        .route("/antraege", web::get().to(application::list));
 }
 
 /// The pages of a site: one tenant's, or the state-wide ones where no tenant is resolved.
@@ -75,6 +78,14 @@ fn site_routes(cfg: &mut web::ServiceConfig) {
             "/leistungen/{service}/antrag",
             web::get().to(catalogue::start_application),
         )
+        .route("/antrag/{draft}", web::get().to(application::resume))
+        .route("/antrag/{draft}/schritt/{step}", web::get().to(application::show_step))
+        .route("/antrag/{draft}/schritt/{step}", web::post().to(application::save_step))
+        .route("/antrag/{draft}/pruefen", web::get().to(application::check))
+        .route("/antrag/{draft}/absenden", web::post().to(application::submit))
+        .route("/antrag/{draft}/loeschen", web::get().to(application::confirm_delete))
+        .route("/antrag/{draft}/loeschen", web::post().to(application::delete))
+        .route("/vorgang/{reference}", web::get().to(application::done))
         .route("/impressum", web::get().to(tenant_pages::imprint))
         .route("/datenschutz", web::get().to(tenant_pages::privacy))
         .route("/barrierefreiheit", web::get().to(tenant_pages::accessibility));

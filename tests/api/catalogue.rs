@@ -79,7 +79,7 @@ async fn catalogue_filters_by_topic_authority_and_place() {
 async fn a_tenant_catalogue_lists_only_its_own_services() {
     let app = spawn_app().await;
     let page = app.get("/musterstadt/leistungen").await;
-    assert!(page.body.contains("7 Leistungen gefunden"), "{}", page.body);
+    assert!(page.body.contains("8 Leistungen gefunden"), "{}", page.body);
     assert!(!page.body.contains("Wohngeld beantragen"));
     assert!(
         page.body
@@ -126,7 +126,7 @@ async fn english_service_page_without_translation_marks_the_german_text() {
 }
 
 #[tokio::test]
-async fn start_application_needs_a_login_then_tells_how_to_apply_until_the_form_exists() {
+async fn start_application_needs_a_login_then_opens_the_form() {
     let app = spawn_app().await;
     let start = "/musterstadt/leistungen/gewerbeanmeldung/antrag";
     let anonymous = app.get(start).await;
@@ -138,6 +138,21 @@ async fn start_application_needs_a_login_then_tells_how_to_apply_until_the_form_
     let email = format!("gewerbe.{}@example.de", uuid::Uuid::now_v7().simple());
     browser.register_and_log_in(&email, "Kaffeetasse Fahrrad Birke").await;
     let page = browser.get(start).await;
+    assert_eq!(page.status, 303);
+    assert!(page.location().unwrap().starts_with("/musterstadt/antrag/"));
+}
+
+#[tokio::test]
+async fn a_service_without_a_form_tells_how_to_apply_instead() {
+    let catalogue = crate::helpers::copy_of_demo_tenants();
+    std::fs::remove_file(catalogue.path().join("musterstadt/forms/gewerbeanmeldung.toml")).unwrap();
+    let dir = catalogue.path().to_path_buf();
+    let app = crate::helpers::spawn_with(|s| s.tenants_dir = dir).await;
+    let browser = app.browser();
+    browser
+        .register_and_log_in("gewerbe@example.de", "Kaffeetasse Fahrrad Birke")
+        .await;
+    let page = browser.get("/musterstadt/leistungen/gewerbeanmeldung/antrag").await;
     assert_eq!(page.status, 200);
     assert_eq!(page.h1(), "Gewerbe anmelden");
     assert!(page.body.contains("buergerbuero@musterstadt.example"));

@@ -71,7 +71,7 @@ fn check_config_reports_problems_and_exits_non_zero() {
         .output()
         .unwrap();
     assert!(valid.status.success(), "{}", String::from_utf8_lossy(&valid.stderr));
-    assert!(String::from_utf8_lossy(&valid.stdout).contains("2 tenant(s), 10 service(s)"));
+    assert!(String::from_utf8_lossy(&valid.stdout).contains("2 tenant(s), 11 service(s)"));
 }
 
 #[tokio::test]

@@ -55,6 +55,8 @@ fn every_key_the_portal_uses_exists() {
             for (pattern, key_start) in [
                 (".t(\"", ""),
                 (".t1(\"", ""),
+                (".tn(\"", ""),
+                ("\"form-error-", "form-error-"),
                 ("_key: \"", ""),
                 ("=> (\"", ""),
                 ("Some((\"", ""),

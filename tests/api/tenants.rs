@@ -168,6 +168,7 @@ async fn reimport_updates_changed_files_and_retires_removed_services_and_tenants
         .replace("Anwohnerparkausweis beantragen", "Bewohnerparkausweis beantragen");
     std::fs::write(&parking, changed).unwrap();
     std::fs::remove_file(services.join("hund-abmelden.toml")).unwrap();
+    std::fs::remove_file(dir.join("musterstadt/forms/hund-abmelden.toml")).unwrap();
     std::fs::remove_dir_all(dir.join("landkreis-musterland")).unwrap();
 
     let second = spawn_on(&first.database_url, |s| s.tenants_dir = dir.clone()).await;

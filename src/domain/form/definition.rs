@@ -227,7 +227,6 @@ pub enum Prefill {
     FamilyName,
     BirthDate,
     Email,
-    Phone,
     Address,
 }
 
@@ -238,10 +237,9 @@ impl Prefill {
             "family_name" => Ok(Self::FamilyName),
             "birth_date" => Ok(Self::BirthDate),
             "email" => Ok(Self::Email),
-            "phone" => Ok(Self::Phone),
             "address" => Ok(Self::Address),
             other => Err(format!(
-                "prefill '{other}' is unknown, use given_name, family_name, birth_date, email, phone or address"
+                "prefill '{other}' is unknown, use given_name, family_name, birth_date, email or address"
             )),
         }
     }
@@ -652,8 +650,7 @@ fn check_field(
         })
     };
     let date = |raw: &Option<String>, fail: &mut dyn FnMut(String)| -> Option<DateBound> {
-        raw.as_deref()
-            .and_then(|r| DateBound::parse(r).map_err(fail).ok())
+        raw.as_deref().and_then(|r| DateBound::parse(r).map_err(fail).ok())
     };
     let max_length = |default: usize| raw.max_length.unwrap_or(default);
     let mut child_failed = false;

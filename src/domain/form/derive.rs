@@ -516,6 +516,8 @@ pub fn read_step(step: &Step, posted: &[(String, String)]) -> Answers {
         .collect()
 }
 
+/// The posted pairs; every value is cleaned of control characters (PostgreSQL cannot even store
+/// NUL) and cut to the longest answer kept, before anything is saved.
 struct Posted<'a>(&'a [(String, String)]);
 
 impl Posted<'_> {
@@ -523,22 +525,25 @@ impl Posted<'_> {
         self.0
             .iter()
             .filter(|(k, _)| k == name)
-            .map(|(_, v)| Json::String(v.clone()))
+            .map(|(_, v)| Json::String(input::clean_line(v)))
             .collect()
     }
 
-    fn first(&self, name: &str) -> Option<Json> {
+    fn first(&self, name: &str, clean: fn(&str) -> String) -> Option<Json> {
         self.0
             .iter()
             .find(|(k, _)| k == name)
-            .map(|(_, v)| Json::String(v.clone()))
+            .map(|(_, v)| Json::String(clean(v)))
     }
 
     /// A date's or an address's parts, posted as `<name>.<part>`.
     fn parts(&self, name: &str, parts: &[&str]) -> Option<Json> {
         let object: Map<String, Json> = parts
             .iter()
-            .filter_map(|part| self.first(&format!("{name}.{part}")).map(|v| ((*part).to_owned(), v)))
+            .filter_map(|part| {
+                self.first(&format!("{name}.{part}"), input::clean_line)
+                    .map(|v| ((*part).to_owned(), v))
+            })
             .collect();
         (!object.is_empty()).then_some(Json::Object(object))
     }
@@ -554,7 +559,7 @@ fn read_field(field: &Field, name: &str, posted: &Posted<'_>) -> Option<Json> {
             // Each item posts `<group>.<n>.present`, so an item left empty still counts.
             let items = (0..*max_items)
                 .map(|index| format!("{name}.{index}"))
-                .take_while(|prefix| posted.first(&format!("{prefix}.present")).is_some())
+                .take_while(|prefix| posted.first(&format!("{prefix}.present"), input::clean_line).is_some())
                 .map(|prefix| {
                     Json::Object(
                         fields
@@ -569,6 +574,7 @@ fn read_field(field: &Field, name: &str, posted: &Posted<'_>) -> Option<Json> {
                 .collect();
             Some(Json::Array(items))
         }
-        _ => posted.first(name),
+        Kind::Textarea { .. } => posted.first(name, input::clean_lines),
+        _ => posted.first(name, input::clean_line),
     }
 }

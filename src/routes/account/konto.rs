@@ -134,3 +134,19 @@ pub async fn end_session(
     log_access(&db, &req, &citizen.account_id, AccessEvent::SessionEnded).await?;
     Ok(see_other("/konto"))
 }
+
+#[derive(Deserialize)]
+pub struct StayForm {
+    csrf_token: String,
+}
+
+/// "Angemeldet bleiben" in the session-timeout warning: reading the session extends it.
+pub async fn stay_logged_in(
+    req: HttpRequest,
+    form: web::Form<StayForm>,
+    sessions: web::Data<Sessions>,
+) -> Result<HttpResponse, AppError> {
+    let citizen = sessions.citizen(&req).await?;
+    citizen.session.check_csrf(&form.csrf_token)?;
+    Ok(HttpResponse::NoContent().finish())
+}

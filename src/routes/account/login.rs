@@ -34,6 +34,8 @@ pub struct LoginQuery {
     weiter: Option<String>,
     abgemeldet: Option<String>,
     passwort: Option<String>,
+    /// The session ended while a form step was sent; the step is kept.
+    abgelaufen: Option<String>,
 }
 
 #[derive(Template)]
@@ -104,6 +106,7 @@ pub async fn show(
     }
     let mut page = LoginPage::new(layout, session.csrf_token, weiter, "", &providers);
     page.notice = match (&query.abgemeldet, &query.passwort) {
+        _ if query.abgelaufen.is_some() => Some(page.layout.t("session-expired-kept-notice")),
         (Some(_), _) => Some(page.layout.t("logged-out-notice")),
         (_, Some(_)) => Some(page.layout.t("password-changed-notice")),
         _ if query.weiter.is_some() => Some(page.layout.t("login-required-notice")),

@@ -1,0 +1,35 @@
+//! The application forms of all tenants' services, held in memory after start.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use super::Catalogue;
+use crate::domain::form::FormDefinition;
+
+/// Tenant slug → service slug → form.
+#[derive(Default)]
+pub struct Forms {
+    by_tenant: HashMap<String, HashMap<String, Arc<FormDefinition>>>,
+}
+
+impl Forms {
+    pub fn of(catalogue: &Catalogue) -> Self {
+        let by_tenant = catalogue
+            .tenants
+            .iter()
+            .map(|t| {
+                let forms = t
+                    .services
+                    .iter()
+                    .filter_map(|s| s.form.as_ref().map(|f| (s.slug.clone(), f.clone())))
+                    .collect();
+                (t.slug.clone(), forms)
+            })
+            .collect();
+        Self { by_tenant }
+    }
+
+    pub fn get(&self, tenant: &str, service: &str) -> Option<&Arc<FormDefinition>> {
+        self.by_tenant.get(tenant)?.get(service)
+    }
+}

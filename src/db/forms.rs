@@ -1,0 +1,244 @@
+//! Drafts, cases and the delivery outbox. Every query names the account the data belongs to.
+
+use chrono::{DateTime, Utc};
+use serde_json::Value as Json;
+use sqlx::types::Json as AsJson;
+use uuid::Uuid;
+
+use super::{Db, with_pool};
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct DraftRow {
+    pub id: String,
+    pub tenant_id: String,
+    pub service_slug: String,
+    pub form_version: i32,
+    pub answers: AsJson<serde_json::Map<String, Json>>,
+    pub visited: AsJson<Vec<String>>,
+    pub updated_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// One line of the answers as the citizen saw them on check-answers.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct SummaryLine {
+    pub section: String,
+    pub label: String,
+    pub value: String,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CaseRow {
+    pub id: String,
+    pub reference: String,
+    pub tenant_id: String,
+    pub service_slug: String,
+    pub summary: AsJson<Vec<SummaryLine>>,
+    pub fee_cents: Option<i64>,
+    pub status: String,
+    pub submitted_at: DateTime<Utc>,
+}
+
+/// A case as written by the submit transaction.
+pub struct NewCase<'a> {
+    pub account_id: &'a str,
+    pub tenant_id: &'a str,
+    pub draft_id: &'a str,
+    pub reference: &'a str,
+    pub service_slug: &'a str,
+    pub form_version: i32,
+    pub answers: &'a serde_json::Map<String, Json>,
+    pub summary: &'a [SummaryLine],
+    pub trust_level: &'a str,
+    pub fee_cents: Option<i64>,
+    pub destination: &'a str,
+    pub now: DateTime<Utc>,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum Submitted {
+    Created,
+    /// The draft was submitted before (a double click, a reload): nothing new was written.
+    Already,
+    /// The reference is taken in this tenant; try another.
+    ReferenceTaken,
+}
+
+const DRAFT_COLUMNS: &str = "id, tenant_id, service_slug, form_version, answers, visited, updated_at, expires_at";
+const CASE_COLUMNS: &str = "id, reference, tenant_id, service_slug, summary, fee_cents, status, submitted_at";
+
+#[allow(clippy::too_many_arguments)]
+pub async fn create_draft(
+    db: &Db,
+    account_id: &str,
+    tenant_id: &str,
+    service_slug: &str,
+    form_version: i32,
+    answers: &serde_json::Map<String, Json>,
+    now: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+) -> sqlx::Result<String> {
+    let id = Uuid::now_v7().to_string();
+    with_pool!(db, pool => sqlx::query(
+        "INSERT INTO draft (id, account_id, tenant_id, service_slug, form_version, answers, visited, created_at, updated_at, expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9)",
+    )
+    .bind(&id).bind(account_id).bind(tenant_id).bind(service_slug).bind(form_version)
+    .bind(AsJson(answers)).bind(AsJson(Vec::<String>::new())).bind(now).bind(expires_at)
+    .execute(pool).await.map(|r| r.rows_affected()))?;
+    Ok(id)
+}
+
+/// The account's draft in this tenant, or `None` (also for another account's draft).
+pub async fn draft(db: &Db, id: &str, account_id: &str, tenant_id: &str) -> sqlx::Result<Option<DraftRow>> {
+    let sql = format!("SELECT {DRAFT_COLUMNS} FROM draft WHERE id = $1 AND account_id = $2 AND tenant_id = $3");
+    with_pool!(db, pool => sqlx::query_as(&sql).bind(id).bind(account_id).bind(tenant_id).fetch_optional(pool).await)
+}
+
+/// The account's most recent draft for a service, to continue instead of starting again.
+pub async fn draft_for_service(
+    db: &Db,
+    account_id: &str,
+    tenant_id: &str,
+    service_slug: &str,
+) -> sqlx::Result<Option<DraftRow>> {
+    let sql = format!(
+        "SELECT {DRAFT_COLUMNS} FROM draft WHERE account_id = $1 AND tenant_id = $2 AND service_slug = $3
+         ORDER BY updated_at DESC LIMIT 1"
+    );
+    with_pool!(db, pool => sqlx::query_as(&sql).bind(account_id).bind(tenant_id).bind(service_slug).fetch_optional(pool).await)
+}
+
+/// All drafts of an account, newest first.
+pub async fn drafts_of(db: &Db, account_id: &str) -> sqlx::Result<Vec<DraftRow>> {
+    let sql = format!("SELECT {DRAFT_COLUMNS} FROM draft WHERE account_id = $1 ORDER BY updated_at DESC");
+    with_pool!(db, pool => sqlx::query_as(&sql).bind(account_id).fetch_all(pool).await)
+}
+
+/// Saves answers; every save moves the expiry out again. `false` when the draft is gone.
+#[allow(clippy::too_many_arguments)]
+pub async fn save_draft(
+    db: &Db,
+    id: &str,
+    account_id: &str,
+    answers: &serde_json::Map<String, Json>,
+    visited: &[String],
+    form_version: i32,
+    now: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+) -> sqlx::Result<bool> {
+    let updated = with_pool!(db, pool => sqlx::query(
+        "UPDATE draft SET answers = $1, visited = $2, form_version = $3, updated_at = $4, expires_at = $5, reminded_at = NULL
+         WHERE id = $6 AND account_id = $7",
+    )
+    .bind(AsJson(answers)).bind(AsJson(visited)).bind(form_version).bind(now).bind(expires_at).bind(id).bind(account_id)
+    .execute(pool).await.map(|r| r.rows_affected()))?;
+    Ok(updated == 1)
+}
+
+pub async fn delete_draft(db: &Db, id: &str, account_id: &str) -> sqlx::Result<bool> {
+    let deleted = with_pool!(db, pool => sqlx::query("DELETE FROM draft WHERE id = $1 AND account_id = $2")
+        .bind(id).bind(account_id).execute(pool).await.map(|r| r.rows_affected()))?;
+    Ok(deleted == 1)
+}
+
+/// Writes the case and its outbox row and removes the draft, all or nothing. Submitting the same
+/// draft again writes nothing and says so.
+pub async fn submit(db: &Db, case: &NewCase<'_>) -> sqlx::Result<Submitted> {
+    let case_id = Uuid::now_v7().to_string();
+    let outbox_id = Uuid::now_v7().to_string();
+    let result = with_pool!(db, pool => async {
+        let mut tx = pool.begin().await?;
+        let inserted = sqlx::query(
+            "INSERT INTO cases (id, reference, tenant_id, account_id, draft_id, service_slug, form_version, answers, summary,
+                                trust_level, fee_cents, status, submitted_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'SUBMITTED', $12)
+             ON CONFLICT (draft_id) DO NOTHING",
+        )
+        .bind(&case_id).bind(case.reference).bind(case.tenant_id).bind(case.account_id).bind(case.draft_id)
+        .bind(case.service_slug).bind(case.form_version).bind(AsJson(case.answers)).bind(AsJson(case.summary))
+        .bind(case.trust_level).bind(case.fee_cents).bind(case.now)
+        .execute(&mut *tx).await?.rows_affected();
+        if inserted == 0 {
+            return Ok(Submitted::Already);
+        }
+        sqlx::query(
+            "INSERT INTO outbox (id, case_id, destination, attempt, next_attempt_at, created_at) VALUES ($1, $2, $3, 0, $4, $4)",
+        )
+        .bind(&outbox_id).bind(&case_id).bind(case.destination).bind(case.now)
+        .execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM draft WHERE id = $1 AND account_id = $2")
+            .bind(case.draft_id).bind(case.account_id)
+            .execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(Submitted::Created)
+    }.await);
+    match result {
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Ok(Submitted::ReferenceTaken),
+        other => other,
+    }
+}
+
+/// The case made from a draft, if it was submitted.
+pub async fn case_of_draft(
+    db: &Db,
+    draft_id: &str,
+    account_id: &str,
+    tenant_id: &str,
+) -> sqlx::Result<Option<CaseRow>> {
+    let sql = format!("SELECT {CASE_COLUMNS} FROM cases WHERE draft_id = $1 AND account_id = $2 AND tenant_id = $3");
+    with_pool!(db, pool => sqlx::query_as(&sql).bind(draft_id).bind(account_id).bind(tenant_id).fetch_optional(pool).await)
+}
+
+pub async fn case_by_reference(
+    db: &Db,
+    reference: &str,
+    account_id: &str,
+    tenant_id: &str,
+) -> sqlx::Result<Option<CaseRow>> {
+    let sql = format!("SELECT {CASE_COLUMNS} FROM cases WHERE reference = $1 AND account_id = $2 AND tenant_id = $3");
+    with_pool!(db, pool => sqlx::query_as(&sql).bind(reference).bind(account_id).bind(tenant_id).fetch_optional(pool).await)
+}
+
+/// All cases of an account, newest first.
+pub async fn cases_of(db: &Db, account_id: &str) -> sqlx::Result<Vec<CaseRow>> {
+    let sql = format!("SELECT {CASE_COLUMNS} FROM cases WHERE account_id = $1 ORDER BY submitted_at DESC");
+    with_pool!(db, pool => sqlx::query_as(&sql).bind(account_id).fetch_all(pool).await)
+}
+
+/// Keeps a step as posted while the session had expired (name-value pairs), under the hash of a
+/// token only the citizen's browser holds.
+pub async fn park_step(
+    db: &Db,
+    token_hash: &str,
+    draft_id: &str,
+    step_id: &str,
+    posted: &[(String, String)],
+    now: DateTime<Utc>,
+) -> sqlx::Result<()> {
+    with_pool!(db, pool => sqlx::query(
+        "INSERT INTO parked_step (token_hash, draft_id, step_id, posted, created_at)
+         SELECT $1, $2, $3, $4, $5 WHERE EXISTS (SELECT 1 FROM draft WHERE id = $2)",
+    )
+    .bind(token_hash).bind(draft_id).bind(step_id).bind(AsJson(posted)).bind(now)
+    .execute(pool).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Takes a parked step back out, only for the draft's owner; it is removed either way it matches.
+pub async fn take_parked_step(
+    db: &Db,
+    token_hash: &str,
+    draft_id: &str,
+    account_id: &str,
+    not_before: DateTime<Utc>,
+) -> sqlx::Result<Option<(String, AsJson<Vec<(String, String)>>)>> {
+    with_pool!(db, pool => sqlx::query_as(
+        "DELETE FROM parked_step
+         WHERE token_hash = $1 AND draft_id = $2 AND created_at > $3
+           AND draft_id IN (SELECT id FROM draft WHERE account_id = $4)
+         RETURNING step_id, posted",
+    )
+    .bind(token_hash).bind(draft_id).bind(not_before).bind(account_id)
+    .fetch_optional(pool).await)
+}

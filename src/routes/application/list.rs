@@ -1,0 +1,112 @@
+//! `/antraege`: the citizen's drafts and sent applications across all tenants.
+
+use actix_web::{HttpRequest, web};
+use askama::Template;
+use askama_web::WebTemplate;
+use serde::Deserialize;
+
+use super::view;
+use crate::auth::session::Sessions;
+use crate::catalogue::CatalogueCache;
+use crate::db::Db;
+use crate::db::forms as queries;
+use crate::error::AppError;
+use crate::i18n::Lang;
+use crate::routes::Layout;
+use crate::tenancy::TenantDirectory;
+
+pub struct DraftItem {
+    service_name: String,
+    authority: String,
+    saved: String,
+    expires: String,
+    continue_href: String,
+    delete_href: String,
+}
+
+pub struct CaseItem {
+    service_name: String,
+    authority: String,
+    reference: String,
+    submitted: String,
+    href: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "application/list.html")]
+pub struct ApplicationsPage {
+    layout: Layout,
+    notice: Option<String>,
+    drafts: Vec<DraftItem>,
+    cases: Vec<CaseItem>,
+}
+
+#[derive(Deserialize)]
+pub struct ListQuery {
+    /// A draft just saved for later.
+    gespeichert: Option<String>,
+    geloescht: Option<String>,
+}
+
+pub async fn list(
+    req: HttpRequest,
+    layout: Layout,
+    query: web::Query<ListQuery>,
+    db: web::Data<Db>,
+    sessions: web::Data<Sessions>,
+    directory: web::Data<TenantDirectory>,
+    cache: web::Data<CatalogueCache>,
+) -> Result<ApplicationsPage, AppError> {
+    let citizen = sessions.citizen(&req).await?;
+    let lang = layout.lang;
+    let service_name = async |tenant_id: &str, slug: &str| -> Result<String, AppError> {
+        Ok(cache.service_page(&db, tenant_id, slug).await?.map_or_else(
+            || slug.to_owned(),
+            |s| match (lang, &s.details.0.en) {
+                (Lang::En, Some(en)) => en.name.clone(),
+                _ => s.details.0.de.name.clone(),
+            },
+        ))
+    };
+    let mut drafts = Vec::new();
+    let mut notice = query
+        .geloescht
+        .as_ref()
+        .map(|_| lang.t("applications-deleted").to_owned());
+    for draft in queries::drafts_of(&db, &citizen.account_id).await? {
+        let Some(tenant) = directory.by_id(&draft.tenant_id) else {
+            continue;
+        };
+        let expires = view::date_text(draft.expires_at.date_naive(), lang);
+        if query.gespeichert.as_deref() == Some(draft.id.as_str()) {
+            notice = Some(lang.t1("applications-saved", "date", expires.clone()));
+        }
+        drafts.push(DraftItem {
+            service_name: service_name(&tenant.id, &draft.service_slug).await?,
+            authority: tenant.name.clone(),
+            saved: view::date_text(draft.updated_at.date_naive(), lang),
+            expires,
+            continue_href: format!("/{}/antrag/{}", tenant.slug, draft.id),
+            delete_href: format!("/{}/antrag/{}/loeschen", tenant.slug, draft.id),
+        });
+    }
+    let mut cases = Vec::new();
+    for case in queries::cases_of(&db, &citizen.account_id).await? {
+        let Some(tenant) = directory.by_id(&case.tenant_id) else {
+            continue;
+        };
+        cases.push(CaseItem {
+            service_name: service_name(&tenant.id, &case.service_slug).await?,
+            authority: tenant.name.clone(),
+            submitted: view::date_text(case.submitted_at.date_naive(), lang),
+            href: format!("/{}/vorgang/{}", tenant.slug, case.reference),
+            reference: case.reference,
+        });
+    }
+    Ok(ApplicationsPage {
+        layout,
+        notice,
+        drafts,
+        cases,
+    })
+}

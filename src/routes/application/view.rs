@@ -1,0 +1,488 @@
+//! What the templates render of a derived form: inputs with their values and messages, the
+//! check-answers rows, and answers shown the way the citizen gave them.
+
+use chrono::NaiveDate;
+use fluent_templates::fluent_bundle::FluentValue;
+
+use crate::db::forms::SummaryLine;
+use crate::domain::Money;
+use crate::domain::form::derive::{ADDRESS_PARTS, DATE_PARTS};
+use crate::domain::form::{Field, FieldError, FieldState, FormState, Kind, StepState, Value};
+use crate::i18n::Lang;
+
+/// One question as the `question` macro renders it.
+pub struct FieldView {
+    /// `text`, `textarea`, `date`, `address`, `radios`, `checkboxes`, `select`, `group`, `info`, `file`.
+    pub kind: &'static str,
+    /// The input's name and id; parts and items append `.<part>` or `.<n>.<child>`.
+    pub name: String,
+    pub label: String,
+    pub hint: Option<String>,
+    pub error: Option<String>,
+    /// The element the error summary links to.
+    pub anchor: String,
+    pub optional: bool,
+    pub value: String,
+    pub input_type: &'static str,
+    pub input_mode: &'static str,
+    pub autocomplete: String,
+    pub max_length: Option<usize>,
+    /// "Sie können noch 1.200 Zeichen eingeben" under a textarea.
+    pub character_count: Option<String>,
+    /// A prefilled answer the service does not let the citizen change.
+    pub readonly: bool,
+    pub parts: Vec<PartView>,
+    pub choices: Vec<ChoiceView>,
+    pub items: Vec<ItemView>,
+    pub can_add: bool,
+    pub add_label: String,
+    /// Info blocks: the text, and a computed value with its label.
+    pub text: String,
+    pub shown: Option<(String, String)>,
+}
+
+const WIDTH_2: &str = "kern-form-input__input--width-2";
+const WIDTH_4: &str = "kern-form-input__input--width-4";
+
+pub struct PartView {
+    pub name: String,
+    pub label: &'static str,
+    pub value: String,
+    pub autocomplete: &'static str,
+    pub input_mode: &'static str,
+    /// Width class, so a year field looks like it wants four digits.
+    pub width: &'static str,
+}
+
+pub struct ChoiceView {
+    pub id: String,
+    pub value: String,
+    pub label: String,
+    pub checked: bool,
+}
+
+pub struct ItemView {
+    pub title: String,
+    pub fields: Vec<FieldView>,
+    /// `entfernen:<group>:<n>`, the value of the item's remove button.
+    pub remove_action: String,
+}
+
+impl FieldView {
+    /// Ids of the hint and error that describe the input or fieldset.
+    pub fn described_by(&self) -> String {
+        let hint = self.hint.as_ref().map(|_| format!("{}-hinweis", self.name));
+        let error = self.error.as_ref().map(|_| format!("{}-fehler", self.name));
+        [hint, error].into_iter().flatten().collect::<Vec<_>>().join(" ")
+    }
+}
+
+/// The inputs of one step. Errors are shown only once the citizen has tried to go on.
+pub fn fields(
+    step: &StepState<'_>,
+    state: &FormState<'_>,
+    show_errors: bool,
+    lang: Lang,
+    locked: &[&str],
+) -> Vec<FieldView> {
+    step.fields
+        .iter()
+        .map(|f| {
+            field_view(
+                f,
+                &f.field.id,
+                state,
+                show_errors,
+                lang,
+                locked.contains(&f.field.id.as_str()),
+            )
+        })
+        .collect()
+}
+
+fn field_view(
+    state: &FieldState<'_>,
+    name: &str,
+    form: &FormState<'_>,
+    show_errors: bool,
+    lang: Lang,
+    readonly: bool,
+) -> FieldView {
+    let field = state.field;
+    let mut view = FieldView {
+        kind: "text",
+        name: name.to_owned(),
+        label: field.label.get(lang).to_owned(),
+        hint: field.hint.as_ref().map(|h| h.get(lang).to_owned()),
+        error: state
+            .error
+            .as_ref()
+            .filter(|_| show_errors)
+            .map(|e| message(e, field, lang)),
+        anchor: name.to_owned(),
+        optional: !field.required && field.kind.is_question(),
+        value: state.text().to_owned(),
+        input_type: "text",
+        input_mode: "",
+        autocomplete: String::new(),
+        max_length: None,
+        character_count: None,
+        readonly,
+        parts: Vec::new(),
+        choices: Vec::new(),
+        items: Vec::new(),
+        can_add: false,
+        add_label: String::new(),
+        text: String::new(),
+        shown: None,
+    };
+    let choices = |choices: &[crate::domain::form::definition::Choice]| {
+        choices
+            .iter()
+            .enumerate()
+            .map(|(i, c)| ChoiceView {
+                id: if i == 0 { name.to_owned() } else { format!("{name}-{i}") },
+                value: c.value.clone(),
+                label: c.label.get(lang).to_owned(),
+                checked: state.is_chosen(&c.value),
+            })
+            .collect()
+    };
+    match &field.kind {
+        Kind::Text { autocomplete, .. } => view.autocomplete = autocomplete.clone().unwrap_or_default(),
+        Kind::Textarea { max_length, .. } => {
+            view.kind = "textarea";
+            view.max_length = Some(*max_length);
+            let left = *max_length as i64 - view.value.chars().count() as i64;
+            view.character_count = Some(if left >= 0 {
+                lang.t1("form-characters-left", "count", left)
+            } else {
+                lang.t1("form-characters-over", "count", -left)
+            });
+        }
+        Kind::Number { whole, .. } => {
+            view.input_mode = if *whole { "numeric" } else { "decimal" };
+        }
+        Kind::Money { .. } => view.input_mode = "decimal",
+        Kind::Email => {
+            view.input_type = "email";
+            view.autocomplete = "email".into();
+        }
+        Kind::Phone => {
+            view.input_type = "tel";
+            view.autocomplete = "tel".into();
+        }
+        Kind::Iban => view.autocomplete = "off".into(),
+        Kind::Postcode => {
+            view.input_mode = "numeric";
+            view.autocomplete = "postal-code".into();
+        }
+        Kind::Date { .. } => {
+            view.kind = "date";
+            view.anchor = format!("{name}.tag");
+            let labels = [lang.t("date-day"), lang.t("date-month"), lang.t("date-year")];
+            let widths = [WIDTH_2, WIDTH_2, WIDTH_4];
+            let birth = matches!(field.prefill, Some(crate::domain::form::Prefill::BirthDate));
+            let autocomplete = if birth {
+                ["bday-day", "bday-month", "bday-year"]
+            } else {
+                ["off"; 3]
+            };
+            view.parts = DATE_PARTS
+                .iter()
+                .enumerate()
+                .map(|(i, part)| PartView {
+                    name: format!("{name}.{part}"),
+                    label: labels[i],
+                    value: state.part(part).to_owned(),
+                    autocomplete: autocomplete[i],
+                    input_mode: "numeric",
+                    width: widths[i],
+                })
+                .collect();
+        }
+        Kind::Address => {
+            view.kind = "address";
+            view.anchor = format!("{name}.strasse");
+            let labels = [
+                lang.t("form-address-street"),
+                lang.t("form-address-number"),
+                lang.t("form-address-postcode"),
+                lang.t("form-address-city"),
+            ];
+            let autocomplete = ["address-line1", "off", "postal-code", "address-level2"];
+            let widths = ["", WIDTH_4, "portal-input--postcode", ""];
+            view.parts = ADDRESS_PARTS
+                .iter()
+                .enumerate()
+                .map(|(i, part)| PartView {
+                    name: format!("{name}.{part}"),
+                    label: labels[i],
+                    value: state.part(part).to_owned(),
+                    autocomplete: autocomplete[i],
+                    input_mode: if *part == "plz" { "numeric" } else { "" },
+                    width: widths[i],
+                })
+                .collect();
+        }
+        Kind::Select(list) => {
+            view.kind = "select";
+            view.choices = choices(list);
+        }
+        Kind::Radios(list) => {
+            view.kind = "radios";
+            view.choices = choices(list);
+        }
+        Kind::Checkboxes { choices: list, .. } => {
+            view.kind = "checkboxes";
+            view.choices = choices(list);
+        }
+        Kind::YesNo => {
+            view.kind = "radios";
+            view.choices = ["ja", "nein"]
+                .iter()
+                .enumerate()
+                .map(|(i, v)| ChoiceView {
+                    id: if i == 0 { name.to_owned() } else { format!("{name}-{i}") },
+                    value: (*v).to_owned(),
+                    label: lang.t(if i == 0 { "form-yes" } else { "form-no" }).to_owned(),
+                    checked: state.is_chosen(v),
+                })
+                .collect();
+        }
+        Kind::File { .. } => {
+            view.kind = "file";
+            view.text = lang.t("form-file-later").to_owned();
+        }
+        Kind::Info { text, show } => {
+            view.kind = "info";
+            view.text = text.get(lang).to_owned();
+            view.shown = show.as_ref().and_then(|id| {
+                form.computed
+                    .iter()
+                    .find(|(c, _)| &c.id == id)
+                    .map(|(c, v)| (c.label.get(lang).to_owned(), shown_value(v, c.money, lang)))
+            });
+        }
+        Kind::Group {
+            max_items, item_label, ..
+        } => {
+            view.kind = "group";
+            let label = item_label.get(lang);
+            view.items = state
+                .items
+                .iter()
+                .enumerate()
+                .map(|(index, children)| ItemView {
+                    title: format!("{label} {}", index + 1),
+                    fields: children
+                        .iter()
+                        .map(|c| {
+                            field_view(
+                                c,
+                                &format!("{name}.{index}.{}", c.field.id),
+                                form,
+                                show_errors,
+                                lang,
+                                false,
+                            )
+                        })
+                        .collect(),
+                    remove_action: format!("entfernen:{name}:{index}"),
+                })
+                .collect();
+            view.anchor = match &state.error {
+                Some(FieldError::InItems) => view
+                    .items
+                    .iter()
+                    .flat_map(|i| &i.fields)
+                    .find(|f| f.error.is_some())
+                    .map_or_else(|| name.to_owned(), |f| f.anchor.clone()),
+                _ => format!("{name}-hinzufuegen"),
+            };
+            view.can_add = state.items.len() < *max_items;
+            view.add_label = lang.t1("form-group-add", "item", label.to_owned());
+        }
+    }
+    view
+}
+
+fn shown_value(value: &Value, money: bool, lang: Lang) -> String {
+    match value {
+        Value::Number(cents) if money => money_text(Money::from_cents(cents.round() as i64), lang),
+        Value::Number(n) => n.to_string(),
+        Value::Text(t) => t.clone(),
+        _ => String::new(),
+    }
+}
+
+pub fn money_text(amount: Money, lang: Lang) -> String {
+    match lang {
+        Lang::De => amount.to_german(),
+        Lang::En => amount.to_english(),
+    }
+}
+
+pub fn date_text(date: NaiveDate, lang: Lang) -> String {
+    match lang {
+        Lang::De => date.format("%d.%m.%Y").to_string(),
+        Lang::En => date.format("%-d %B %Y").to_string(),
+    }
+}
+
+/// What is wrong, in words that say how to fix it.
+pub fn message(error: &FieldError<'_>, field: &Field, lang: Lang) -> String {
+    let label = || FluentValue::from(field.label.get(lang).to_owned());
+    let with = |key: &str, n: FluentValue<'static>| lang.tn(key, [("label", label()), ("n", n)]);
+    let is_choice = matches!(
+        field.kind,
+        Kind::Select(_) | Kind::Radios(_) | Kind::Checkboxes { .. } | Kind::YesNo
+    );
+    match error {
+        FieldError::Required => match &field.required_message {
+            Some(custom) => custom.get(lang).to_owned(),
+            None if is_choice => lang.t1("form-error-choose", "label", label()),
+            None => lang.t1("form-error-required", "label", label()),
+        },
+        FieldError::TooShort(n) => with("form-error-too-short", (*n).into()),
+        FieldError::TooLong(n) => with("form-error-too-long", (*n).into()),
+        FieldError::Pattern(Some(custom)) => custom.get(lang).to_owned(),
+        FieldError::Pattern(None) => lang.t1("form-error-pattern", "label", label()),
+        FieldError::NotANumber => lang.t1("form-error-number", "label", label()),
+        FieldError::NotWhole => lang.t1("form-error-whole", "label", label()),
+        FieldError::NumberBelow(n) => with("form-error-number-below", number_text(*n, lang).into()),
+        FieldError::NumberAbove(n) => with("form-error-number-above", number_text(*n, lang).into()),
+        FieldError::NotAnAmount => lang.t1("form-error-amount", "label", label()),
+        FieldError::AmountBelow(m) => with("form-error-number-below", money_text(*m, lang).into()),
+        FieldError::AmountAbove(m) => with("form-error-number-above", money_text(*m, lang).into()),
+        FieldError::DateIncomplete => lang.t1("form-error-date-incomplete", "label", label()),
+        FieldError::NotADate => lang.t1("form-error-date", "label", label()),
+        FieldError::DateBefore(d) => with("form-error-date-before", date_text(*d, lang).into()),
+        FieldError::DateAfter(d) => with("form-error-date-after", date_text(*d, lang).into()),
+        FieldError::Email => lang.t("form-error-email").to_owned(),
+        FieldError::Phone => lang.t("form-error-phone").to_owned(),
+        FieldError::Iban => lang.t("form-error-iban").to_owned(),
+        FieldError::Postcode => lang.t("form-error-postcode").to_owned(),
+        FieldError::Choice => lang.t1("form-error-choice", "label", label()),
+        FieldError::TooFewChoices(n) => with("form-error-too-few-choices", (*n).into()),
+        FieldError::TooManyChoices(n) => with("form-error-too-many-choices", (*n).into()),
+        FieldError::AddressIncomplete => lang.t1("form-error-address", "label", label()),
+        FieldError::TooFewItems(n) => with("form-error-too-few-items", (*n).into()),
+        FieldError::InItems => lang.t1("form-error-in-items", "label", label()),
+        FieldError::Rule(text) => text.get(lang).to_owned(),
+    }
+}
+
+fn number_text(n: f64, lang: Lang) -> String {
+    let text = n.to_string();
+    match lang {
+        Lang::De => text.replace('.', ","),
+        Lang::En => text,
+    }
+}
+
+/// The answer as the citizen reads it on check-answers and the receipt; `None` for blocks that are
+/// not answers.
+pub fn answer_text(state: &FieldState<'_>, lang: Lang) -> Option<String> {
+    let field = state.field;
+    let text = match (&field.kind, &state.value) {
+        (Kind::Info { .. } | Kind::File { .. }, _) => return None,
+        (_, Value::Null) => state.text().to_owned(),
+        (Kind::Money { .. }, Value::Number(cents)) => money_text(Money::from_cents(cents.round() as i64), lang),
+        (Kind::Date { .. }, Value::Date(d)) => date_text(*d, lang),
+        (Kind::Select(choices) | Kind::Radios(choices), Value::Text(v)) => choices
+            .iter()
+            .find(|c| &c.value == v)
+            .map_or_else(|| v.clone(), |c| c.label.get(lang).to_owned()),
+        (Kind::Checkboxes { choices, .. }, Value::List(chosen)) => choices
+            .iter()
+            .filter(|c| chosen.contains(&Value::Text(c.value.clone())))
+            .map(|c| c.label.get(lang))
+            .collect::<Vec<_>>()
+            .join("\n"),
+        (Kind::YesNo, Value::Bool(yes)) => lang.t(if *yes { "form-yes" } else { "form-no" }).to_owned(),
+        (Kind::Address, Value::Record(_)) => {
+            let part = |p: &str| state.part(p);
+            format!(
+                "{} {}\n{} {}",
+                part("strasse"),
+                part("hausnummer"),
+                part("plz"),
+                part("ort")
+            )
+            .replace(" \n", "\n")
+        }
+        (Kind::Iban, Value::Text(iban)) => iban.clone(),
+        (Kind::Group { item_label, .. }, _) => state
+            .items
+            .iter()
+            .enumerate()
+            .map(|(i, children)| {
+                let lines: Vec<String> = children
+                    .iter()
+                    .filter_map(|c| {
+                        answer_text(c, lang).map(|a| format!("{}: {}", c.field.label.get(lang), a.replace('\n', ", ")))
+                    })
+                    .collect();
+                format!("{} {}\n{}", item_label.get(lang), i + 1, lines.join("\n"))
+            })
+            .collect::<Vec<_>>()
+            .join("\n\n"),
+        _ => state.text().to_owned(),
+    };
+    Some(if text.is_empty() {
+        lang.t("form-not-answered").to_owned()
+    } else {
+        text
+    })
+}
+
+/// The check-answers rows of one step.
+pub struct AnswerSection {
+    pub title: String,
+    pub step_id: String,
+    pub rows: Vec<AnswerRow>,
+}
+
+pub struct AnswerRow {
+    pub label: String,
+    pub value: String,
+    pub field_anchor: String,
+}
+
+pub fn answer_sections(state: &FormState<'_>, lang: Lang) -> Vec<AnswerSection> {
+    state
+        .steps
+        .iter()
+        .map(|step| AnswerSection {
+            title: step.step.title.get(lang).to_owned(),
+            step_id: step.step.id.clone(),
+            rows: step
+                .fields
+                .iter()
+                .filter_map(|f| {
+                    answer_text(f, lang).map(|value| AnswerRow {
+                        label: f.field.label.get(lang).to_owned(),
+                        value,
+                        field_anchor: f.field.id.clone(),
+                    })
+                })
+                .collect(),
+        })
+        .filter(|section| !section.rows.is_empty())
+        .collect()
+}
+
+/// The answers as the citizen confirmed them, kept with the case for the receipt.
+pub fn summary(sections: &[AnswerSection]) -> Vec<SummaryLine> {
+    sections
+        .iter()
+        .flat_map(|s| {
+            s.rows.iter().map(|r| SummaryLine {
+                section: s.title.clone(),
+                label: r.label.clone(),
+                value: r.value.clone(),
+            })
+        })
+        .collect()
+}

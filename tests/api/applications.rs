@@ -1,0 +1,594 @@
+//! Applying for a service: steps, drafts, check-answers, submit exactly once, and the unhappy paths.
+
+use buergerportal::db::Db;
+
+use crate::helpers::{Browser, Page, TestApp, spawn_app};
+
+async fn count(app: &TestApp, sql: &str) -> i64 {
+    match &app.db {
+        Db::Sqlite(pool) => sqlx::query_scalar(sql).fetch_one(pool).await.unwrap(),
+        Db::Postgres(pool) => sqlx::query_scalar(sql).fetch_one(pool).await.unwrap(),
+    }
+}
+
+/// Starts (or continues) the application for a Musterstadt service; the draft's base path.
+async fn start(browser: &Browser<'_>, service: &str) -> String {
+    let started = browser.get(&format!("/musterstadt/leistungen/{service}/antrag")).await;
+    assert_eq!(started.status, 303, "{}", started.body);
+    started.location().unwrap()
+}
+
+/// Where the draft continues: the first step to answer, or the task list.
+async fn resume(browser: &Browser<'_>, draft: &str) -> String {
+    let page = browser.get(draft).await;
+    assert_eq!(page.status, 303, "{}", page.body);
+    page.location().unwrap()
+}
+
+/// Posts a step as its page would, pressing `action` ("weiter" unless given).
+async fn post_step(browser: &Browser<'_>, step: &str, fields: &[(&str, &str)]) -> Page {
+    let path = step.split('#').next().unwrap();
+    let form = browser.get(path).await;
+    assert_eq!(form.status, 200, "{}", form.body);
+    let token = form.csrf_token();
+    let mut all = vec![("csrf_token", token.as_str())];
+    if !fields.iter().any(|(k, _)| *k == "aktion") {
+        all.push(("aktion", "weiter"));
+    }
+    all.extend_from_slice(fields);
+    let action = form
+        .body
+        .split(r#"<form method="post" action=""#)
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .replace("&#38;", "&");
+    browser.post(&action, &all).await
+}
+
+async fn logged_in<'a>(app: &'a TestApp, email: &str) -> Browser<'a> {
+    let browser = app.browser();
+    browser.register_and_log_in(email, "Lange genug und geheim 42").await;
+    browser
+}
+
+/// Fills in the contact form up to check-answers; returns the draft path.
+async fn contact_form_filled(browser: &Browser<'_>) -> String {
+    let draft = start(browser, "kontakt").await;
+    let first = resume(browser, &draft).await;
+    assert_eq!(first, format!("{draft}/schritt/nachricht"));
+    let next = post_step(
+        browser,
+        &first,
+        &[
+            ("anliegen", "frage"),
+            ("betreff", "Straßenlaterne"),
+            ("text", "Die Laterne vor Hausnummer 3 ist seit Tagen aus."),
+        ],
+    )
+    .await;
+    assert_eq!(
+        next.location().as_deref(),
+        Some(format!("{draft}/schritt/antwort").as_str()),
+        "{}",
+        next.body
+    );
+    let next = post_step(
+        browser,
+        &format!("{draft}/schritt/antwort"),
+        &[("name", "Anna Muster"), ("weg", "email")],
+    )
+    .await;
+    assert_eq!(
+        next.location().as_deref(),
+        Some(format!("{draft}/schritt/email").as_str())
+    );
+    let email_step = browser.get(&format!("{draft}/schritt/email")).await;
+    assert!(
+        email_step.body.contains(r#"value="anna@example.de""#),
+        "the account's address is prefilled"
+    );
+    let next = post_step(
+        browser,
+        &format!("{draft}/schritt/email"),
+        &[("email", "anna@example.de")],
+    )
+    .await;
+    assert_eq!(next.location().as_deref(), Some(format!("{draft}/pruefen").as_str()));
+    draft
+}
+
+#[tokio::test]
+async fn a_citizen_fills_in_checks_and_sends_the_contact_form_once() {
+    let app = spawn_app().await;
+    let browser = logged_in(&app, "anna@example.de").await;
+    let draft = contact_form_filled(&browser).await;
+
+    let check = browser.get(&format!("{draft}/pruefen")).await;
+    assert_eq!(check.status, 200);
+    assert_eq!(check.h1(), "Prüfen Sie Ihre Angaben");
+    for shown in [
+        "Eine Frage",
+        "Straßenlaterne",
+        "Anna Muster",
+        "E-Mail",
+        "anna@example.de",
+    ] {
+        assert!(check.body.contains(shown), "{shown} missing on check-answers");
+    }
+    assert!(
+        check
+            .body
+            .contains(&format!(r#"href="{draft}/schritt/antwort?zurueck=pruefen#name""#))
+    );
+
+    let token = check.csrf_token();
+    let sent = browser
+        .post(&format!("{draft}/absenden"), &[("csrf_token", &token)])
+        .await;
+    assert_eq!(sent.status, 303, "{}", sent.body);
+    let confirmation = sent.location().unwrap();
+    assert!(confirmation.starts_with("/musterstadt/vorgang/"), "{confirmation}");
+    let reference = confirmation.rsplit('/').next().unwrap().to_owned();
+    assert_eq!(reference.len(), 11, "{reference}");
+
+    let done = browser.get(&confirmation).await;
+    assert_eq!(done.status, 200);
+    assert_eq!(done.h1(), "Ihr Antrag ist eingegangen");
+    assert!(done.body.contains(&reference));
+
+    // A reload of the POST and a back-and-resubmit lead to the same case, not a second one.
+    let again = browser
+        .post(&format!("{draft}/absenden"), &[("csrf_token", &token)])
+        .await;
+    assert_eq!(again.location().as_deref(), Some(confirmation.as_str()));
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM cases").await, 1);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM outbox").await, 1);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM draft").await, 0);
+
+    // The confirmation mail says where to look, without the answers.
+    let mails = app.mails_to("anna@example.de");
+    let mail = mails
+        .iter()
+        .find(|m| m.contains("Ihr Antrag ist eingegangen"))
+        .expect("confirmation mail");
+    assert!(!mail.contains("Straßenlaterne") && !mail.contains("Laterne vor Hausnummer"));
+    assert!(mail.contains("/antraege"));
+
+    let list = browser.get("/antraege").await;
+    assert!(list.body.contains(&reference) && list.body.contains("Nachricht an die Stadtverwaltung senden"));
+}
+
+#[tokio::test]
+async fn a_double_click_creates_one_case() {
+    let app = spawn_app().await;
+    let browser = logged_in(&app, "anna@example.de").await;
+    let draft = contact_form_filled(&browser).await;
+    let token = browser.get(&format!("{draft}/pruefen")).await.csrf_token();
+    let path = format!("{draft}/absenden");
+    let fields = [("csrf_token", token.as_str())];
+    let (a, b) = tokio::join!(browser.post(&path, &fields), browser.post(&path, &fields));
+    assert_eq!(a.status, 303, "{}", a.body);
+    assert_eq!(b.status, 303, "{}", b.body);
+    assert_eq!(a.location(), b.location());
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM cases").await, 1);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM outbox").await, 1);
+}
+
+#[tokio::test]
+async fn errors_are_listed_on_top_and_the_typed_values_kept() {
+    let app = spawn_app().await;
+    let browser = logged_in(&app, "anna@example.de").await;
+    let draft = start(&browser, "kontakt").await;
+    let step = format!("{draft}/schritt/nachricht");
+    let page = post_step(&browser, &step, &[("betreff", "<b>Laterne</b>"), ("text", "kurz")]).await;
+    assert_eq!(page.status, 422);
+    assert!(
+        page.body.contains("<title>Fehler: Ihre Nachricht"),
+        "the title starts with Fehler"
+    );
+    assert!(
+        page.body.contains(
+            r##"<a class="kern-link" href="#anliegen">Wählen Sie bei „Worum geht es?“ eine Antwort aus.</a>"##
+        ),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body
+            .contains("„Ihre Nachricht“ muss mindestens 10 Zeichen lang sein.")
+    );
+    assert!(
+        page.body.contains(r#"value="&#60;b&#62;Laterne&#60;/b&#62;""#),
+        "kept, escaped"
+    );
+    assert!(
+        page.body.contains(r#"aria-describedby="text-fehler text-zeichen""#),
+        "{}",
+        page.body
+    );
+    // The draft holds what was typed, even with errors.
+    let again = browser.get(&step).await;
+    assert!(again.body.contains("&#60;b&#62;Laterne"));
+    assert!(
+        again.body.contains("Fehler:"),
+        "errors stay visible once the step was tried"
+    );
+}
+
+#[tokio::test]
+async fn another_citizens_draft_or_case_is_not_found() {
+    let app = spawn_app().await;
+    let anna = logged_in(&app, "anna@example.de").await;
+    let draft = contact_form_filled(&anna).await;
+    let ben = logged_in(&app, "ben@example.de").await;
+    for path in [
+        draft.clone(),
+        format!("{draft}/schritt/nachricht"),
+        format!("{draft}/pruefen"),
+        format!("{draft}/loeschen"),
+    ] {
+        assert_eq!(ben.get(&path).await.status, 404, "{path}");
+    }
+    let token = ben.get("/konto").await.csrf_token();
+    let stolen = ben.post(&format!("{draft}/absenden"), &[("csrf_token", &token)]).await;
+    assert_eq!(stolen.status, 404);
+    let stolen = ben
+        .post(
+            &format!("{draft}/schritt/nachricht"),
+            &[("csrf_token", &token), ("betreff", "meins")],
+        )
+        .await;
+    assert_eq!(stolen.status, 404);
+
+    let token = anna.get(&format!("{draft}/pruefen")).await.csrf_token();
+    let confirmation = anna
+        .post(&format!("{draft}/absenden"), &[("csrf_token", &token)])
+        .await
+        .location()
+        .unwrap();
+    assert_eq!(ben.get(&confirmation).await.status, 404);
+    // Under another tenant the same ids do not exist either.
+    let other_tenant = draft.replace("/musterstadt/", "/landkreis-musterland/");
+    assert_eq!(anna.get(&other_tenant).await.status, 404);
+    assert_eq!(
+        anna.get(&confirmation.replace("/musterstadt/", "/landkreis-musterland/"))
+            .await
+            .status,
+        404
+    );
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM cases").await, 1);
+}
+
+#[tokio::test]
+async fn tampered_ids_and_tokens_get_a_clear_answer() {
+    let app = spawn_app().await;
+    let browser = logged_in(&app, "anna@example.de").await;
+    let draft = start(&browser, "kontakt").await;
+    assert_eq!(browser.get(&format!("{draft}/schritt/gibt-es-nicht")).await.status, 404);
+    assert_eq!(
+        browser
+            .get("/musterstadt/antrag/00000000-0000-0000-0000-000000000000")
+            .await
+            .status,
+        404
+    );
+    assert_eq!(
+        browser.get("/musterstadt/antrag/'%20OR%201=1--/pruefen").await.status,
+        404
+    );
+    assert_eq!(browser.get("/musterstadt/vorgang/ABCD-EFGH-J").await.status, 404);
+    let forged = browser
+        .post(
+            &format!("{draft}/schritt/nachricht"),
+            &[("csrf_token", "falsch"), ("betreff", "x")],
+        )
+        .await;
+    assert_eq!(forged.status, 403);
+    // A step that does not apply yet (the e-mail step before choosing e-mail) sends back.
+    let not_yet = browser.get(&format!("{draft}/schritt/email")).await;
+    assert_eq!(not_yet.location().as_deref(), Some(draft.as_str()));
+    // Submitting before the form is complete goes to the first open step.
+    let token = browser.get(&format!("{draft}/schritt/nachricht")).await.csrf_token();
+    let early = browser
+        .post(&format!("{draft}/absenden"), &[("csrf_token", &token)])
+        .await;
+    assert_eq!(
+        early.location().as_deref(),
+        Some(format!("{draft}/schritt/nachricht").as_str())
+    );
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM cases").await, 0);
+}
+
+#[tokio::test]
+async fn hostile_input_never_breaks_a_step_and_is_stored_as_given() {
+    let app = spawn_app().await;
+    let browser = logged_in(&app, "anna@example.de").await;
+    let draft = start(&browser, "gewerbeanmeldung").await;
+    let step = format!("{draft}/schritt/person");
+    // Long enough to break any limit of a field, short enough for the size limit of a request.
+    let long = "ä".repeat(5_000);
+    let nasty = [
+        long.as_str(),
+        "\u{0}\u{7}\u{1b}[31m",
+        "\u{202e}مرحبا 🐕‍🦺 שלום",
+        "'; DROP TABLE draft; --",
+        "<script>alert(1)</script>",
+        "{{ 7*7 }}",
+    ];
+    for value in nasty {
+        let page = post_step(
+            &browser,
+            &step,
+            &[
+                ("vorname", value),
+                ("nachname", value),
+                ("geburtsdatum.tag", value),
+                ("geburtsdatum.monat", "3"),
+                ("geburtsdatum.jahr", value),
+                ("staatsangehoerigkeit", value),
+                ("anschrift.strasse", value),
+                ("anschrift.plz", value),
+                ("anschrift.ort", value),
+                ("unbekannt", value),
+            ],
+        )
+        .await;
+        assert_eq!(
+            page.status,
+            422,
+            "{value:?}: {}",
+            &page.body[..page.body.len().min(500)]
+        );
+        assert!(!page.body.contains("<script>alert"), "echoed unescaped");
+        assert!(page.body.contains("Fehler:"));
+    }
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) FROM draft").await,
+        1,
+        "the table is still there"
+    );
+    let huge = "x".repeat(2 * 1024 * 1024);
+    let too_big = post_step(&browser, &step, &[("vorname", huge.as_str())]).await;
+    assert_eq!(
+        too_big.status, 413,
+        "a request over the size limit is refused, not a 500"
+    );
+    let tampered = browser
+        .post(
+            &format!("{draft}/schritt/person"),
+            &[
+                ("csrf_token", &browser.get(&step).await.csrf_token()),
+                ("aktion", "entfernen:x:99999999999999999999"),
+            ],
+        )
+        .await;
+    assert!(tampered.status < 500, "{}", tampered.status);
+}
+
+#[tokio::test]
+async fn saved_for_later_drafts_are_listed_continued_and_deleted() {
+    let app = spawn_app().await;
+    let browser = logged_in(&app, "anna@example.de").await;
+    let draft = start(&browser, "fundsache-melden").await;
+    let saved = post_step(
+        &browser,
+        &format!("{draft}/schritt/was"),
+        &[("art", "verloren"), ("aktion", "speichern")],
+    )
+    .await;
+    assert_eq!(saved.status, 303);
+    let list = browser.get(&saved.location().unwrap()).await;
+    assert!(list.body.contains("Ihr Antrag ist gespeichert."), "{}", list.body);
+    assert!(list.body.contains("Fundsache melden"));
+    assert!(list.body.contains(&format!(r#"href="{draft}""#)));
+    // Starting again continues the same draft.
+    assert_eq!(start(&browser, "fundsache-melden").await, draft);
+    let continued = browser.get(&format!("{draft}/schritt/was")).await;
+    assert!(continued.body.contains(r#"value="verloren" checked"#));
+
+    let confirm = browser.get(&format!("{draft}/loeschen")).await;
+    assert_eq!(confirm.h1(), "Angefangenen Antrag löschen?");
+    let deleted = browser
+        .post(&format!("{draft}/loeschen"), &[("csrf_token", &confirm.csrf_token())])
+        .await;
+    assert_eq!(deleted.location().as_deref(), Some("/antraege?geloescht=1"));
+    assert_eq!(browser.get(&draft).await.status, 404);
+    assert!(!browser.get("/antraege").await.body.contains("Fundsache melden"));
+}
+
+#[tokio::test]
+async fn a_step_sent_after_the_session_expired_is_kept_until_the_citizen_logs_in_again() {
+    let app = spawn_app().await;
+    let browser = logged_in(&app, "anna@example.de").await;
+    let draft = start(&browser, "kontakt").await;
+    let step = format!("{draft}/schritt/nachricht");
+    browser.get(&step).await;
+
+    // The session is gone (idle timeout); the citizen presses "Weiter" anyway.
+    sqlx_execute(&app, "DELETE FROM session").await;
+    let parked = browser
+        .post(
+            &step,
+            &[
+                ("csrf_token", "aus-der-alten-sitzung"),
+                ("anliegen", "frage"),
+                ("betreff", "Laterne"),
+                ("text", "Die Laterne ist aus, seit Tagen."),
+            ],
+        )
+        .await;
+    assert_eq!(parked.status, 303);
+    let login = parked.location().unwrap();
+    assert!(login.starts_with("/anmelden?weiter="), "{login}");
+
+    let form = browser.get(&login).await;
+    assert!(form.body.contains("Ihre Angaben sind gespeichert"), "{}", form.body);
+    let weiter = form
+        .body
+        .split(r#"name="weiter" value=""#)
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .replace("&#38;", "&");
+    let back = browser
+        .post(
+            "/anmelden",
+            &[
+                ("csrf_token", &form.csrf_token()),
+                ("weiter", &weiter),
+                ("email", "anna@example.de"),
+                ("password", "Lange genug und geheim 42"),
+            ],
+        )
+        .await;
+    let return_to = back.location().unwrap();
+    assert!(return_to.contains("geparkt="), "{return_to}");
+    let taken = browser.get(&return_to).await;
+    assert_eq!(taken.location().as_deref(), Some(step.as_str()));
+    let page = browser.get(&step).await;
+    assert!(
+        page.body.contains(r#"value="Laterne""#),
+        "the parked answers are in the draft"
+    );
+    assert!(page.body.contains("Die Laterne ist aus, seit Tagen."));
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM parked_step").await, 0);
+}
+
+async fn sqlx_execute(app: &TestApp, sql: &str) {
+    match &app.db {
+        Db::Sqlite(pool) => sqlx::query(sql).execute(pool).await.map(|_| ()),
+        Db::Postgres(pool) => sqlx::query(sql).execute(pool).await.map(|_| ()),
+    }
+    .unwrap();
+}
+
+#[tokio::test]
+async fn dogs_are_added_and_removed_in_a_repeating_group_and_the_tax_computed() {
+    let app = spawn_app().await;
+    let browser = logged_in(&app, "anna@example.de").await;
+    let draft = start(&browser, "hund-anmelden").await;
+    let step = format!("{draft}/schritt/hunde");
+    let dog = |i: usize, name: &'static str, dangerous: &'static str| {
+        vec![
+            (format!("hunde.{i}.present"), "1"),
+            (format!("hunde.{i}.name"), name),
+            (format!("hunde.{i}.rasse"), "Mischling"),
+            (format!("hunde.{i}.gewurfen.tag"), "1"),
+            (format!("hunde.{i}.gewurfen.monat"), "6"),
+            (format!("hunde.{i}.gewurfen.jahr"), "2024"),
+            (format!("hunde.{i}.seit.tag"), "1"),
+            (format!("hunde.{i}.seit.monat"), "11"),
+            (format!("hunde.{i}.seit.jahr"), "2026"),
+            (format!("hunde.{i}.gefaehrlich"), dangerous),
+        ]
+    };
+    let mut fields = dog(0, "Bello", "nein");
+    fields.push(("aktion".into(), "hinzufuegen:hunde"));
+    let borrowed: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+    let added = post_step(&browser, &step, &borrowed).await;
+    assert_eq!(
+        added.location().as_deref(),
+        Some(format!("{step}#hunde-eintrag-2").as_str())
+    );
+    let page = browser.get(&step).await;
+    assert!(page.body.contains("Hund 2") && page.body.contains(r#"value="Bello""#));
+
+    let mut fields = dog(0, "Bello", "nein");
+    fields.extend(dog(1, "Rex", "ja"));
+    let borrowed: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+    let saved = post_step(&browser, &step, &borrowed).await;
+    assert_eq!(
+        saved.location().as_deref(),
+        Some(format!("{draft}/pruefen").as_str()),
+        "{}",
+        saved.body
+    );
+    let page = browser.get(&step).await;
+    assert!(page.body.contains("690,00 €"), "90 € for Bello and 600 € for Rex");
+
+    let mut fields = dog(0, "Bello", "nein");
+    fields.extend(dog(1, "Rex", "ja"));
+    fields.push(("aktion".into(), "entfernen:hunde:1"));
+    let borrowed: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+    post_step(&browser, &step, &borrowed).await;
+    let page = browser.get(&step).await;
+    assert!(!page.body.contains(r#"value="Rex""#) && page.body.contains("90,00 €"));
+}
+
+#[tokio::test]
+async fn a_long_form_has_a_task_list_and_rules_across_steps() {
+    let app = spawn_app().await;
+    let browser = logged_in(&app, "anna@example.de").await;
+    let draft = start(&browser, "gewerbeanmeldung").await;
+    let tasks = browser.get(&draft).await;
+    assert_eq!(tasks.status, 200, "a form with sections opens on its task list");
+    assert_eq!(tasks.body.matches("Noch nicht begonnen").count(), 3);
+    assert!(tasks.body.contains(&format!(r#"href="{draft}/schritt/taetigkeit""#)));
+
+    let next = post_step(
+        &browser,
+        &format!("{draft}/schritt/taetigkeit"),
+        &[
+            ("beschreibung", "Reparatur von Fahrrädern"),
+            ("beginn.tag", "1"),
+            ("beginn.monat", "1"),
+            ("beginn.jahr", "2027"),
+            ("umfang", "haupt"),
+            ("beschaeftigte", "0"),
+            ("erlaubnis", "ja"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        next.location().as_deref(),
+        Some(format!("{draft}/schritt/erlaubnis").as_str())
+    );
+    let rule = post_step(
+        &browser,
+        &format!("{draft}/schritt/erlaubnis"),
+        &[
+            ("erlaubnis_behoerde", "Landratsamt"),
+            ("erlaubnis_datum.tag", "1"),
+            ("erlaubnis_datum.monat", "3"),
+            ("erlaubnis_datum.jahr", "2027"),
+        ],
+    )
+    .await;
+    assert_eq!(rule.status, 422);
+    assert!(
+        rule.body
+            .contains("Die Erlaubnis muss vor dem Beginn der Tätigkeit erteilt sein.")
+    );
+    let fine = post_step(
+        &browser,
+        &format!("{draft}/schritt/erlaubnis"),
+        &[
+            ("erlaubnis_behoerde", "Landratsamt"),
+            ("erlaubnis_datum.tag", "1"),
+            ("erlaubnis_datum.monat", "12"),
+            ("erlaubnis_datum.jahr", "2026"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        fine.location().as_deref(),
+        Some(draft.as_str()),
+        "the end of a section leads back to the task list"
+    );
+    let tasks = browser.get(&draft).await;
+    assert!(tasks.body.contains("Erledigt"));
+    assert_eq!(tasks.body.matches("Noch nicht begonnen").count(), 2);
+}
+
+#[tokio::test]
+async fn a_service_with_a_higher_trust_level_is_refused_at_submit_too() {
+    let app = spawn_app().await;
+    let browser = logged_in(&app, "anna@example.de").await;
+    // Meldebescheinigung needs "substanziell"; a password login is "basis".
+    let start = browser.get("/musterstadt/leistungen/meldebescheinigung/antrag").await;
+    assert_eq!(start.status, 403);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM draft").await, 0);
+}
