@@ -2,7 +2,7 @@
 //!
 //! Eight random characters of Crockford's base-32 alphabet (no I, L, O, U: nothing to confuse) and a
 //! check character by the Luhn mod 32 algorithm, which catches every single wrong character and
-//! every swap of two neighbours. Written `7K3P-9QX2-M`.
+//! every swap of two neighbours but 0 and Z. Written `7K3P-9QX2-M`.
 
 use rand::RngExt;
 

@@ -592,3 +592,72 @@ async fn a_service_with_a_higher_trust_level_is_refused_at_submit_too() {
     assert_eq!(start.status, 403);
     assert_eq!(count(&app, "SELECT COUNT(*) FROM draft").await, 0);
 }
+
+#[tokio::test]
+async fn stammdaten_are_prefilled_and_locked_where_the_service_says_so() {
+    let app = spawn_app().await;
+    let browser = logged_in(&app, "anna@example.de").await;
+    let saved = browser
+        .submit(
+            "/konto/stammdaten",
+            "/konto/stammdaten",
+            &[
+                ("given_name", "Anna"),
+                ("family_name", "Muster"),
+                ("birth_day", "27"),
+                ("birth_month", "3"),
+                ("birth_year", "1990"),
+                ("street_address", "Lindenallee 12a"),
+                ("postal_code", "12345"),
+                ("locality", "Musterstadt"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+
+    // Hundesteuer: prefilled and editable.
+    let draft = start(&browser, "hund-anmelden").await;
+    let person = browser.get(&format!("{draft}/schritt/halter")).await;
+    for value in [
+        r#"value="Anna""#,
+        r#"value="Muster""#,
+        r#"value="27""#,
+        r#"value="1990""#,
+        r#"value="Lindenallee""#,
+        r#"value="12a""#,
+    ] {
+        assert!(person.body.contains(value), "{value} not prefilled");
+    }
+    assert!(!person.body.contains("readonly"));
+
+    // Anwohnerparkausweis: the registered address cannot be changed here.
+    let draft = start(&browser, "anwohnerparkausweis").await;
+    let step = format!("{draft}/schritt/person");
+    let page = browser.get(&step).await;
+    assert!(
+        page.body
+            .contains(r#"value="Lindenallee" spellcheck="false" autocomplete="address-line1" readonly"#),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("Diese Angabe stammt aus Ihrem Servicekonto."));
+    let next = post_step(
+        &browser,
+        &step,
+        &[
+            ("vorname", "Anna"),
+            ("nachname", "Muster"),
+            ("anschrift.strasse", "Parkzone"),
+            ("anschrift.hausnummer", "1"),
+            ("anschrift.plz", "99999"),
+            ("anschrift.ort", "Anderswo"),
+        ],
+    )
+    .await;
+    assert_eq!(next.status, 303);
+    let page = browser.get(&step).await;
+    assert!(
+        page.body.contains(r#"value="Lindenallee""#) && !page.body.contains("Parkzone"),
+        "the posted address is ignored"
+    );
+}

@@ -204,13 +204,22 @@ fn profile_value(prefill: Prefill, profile: Option<&ProfileRow>, email: Option<&
     }
 }
 
-/// Fields the service shows from the Stammdaten without letting the citizen change them.
-fn locked_fields(step: &Step) -> Vec<&str> {
-    step.fields
-        .iter()
-        .filter(|f| f.prefill.is_some() && !f.prefill_editable)
-        .map(|f| f.id.as_str())
-        .collect()
+/// Answers the service takes from the Stammdaten without letting the citizen change them. A field
+/// whose value the Stammdaten do not hold stays open, so nobody is stuck at an empty locked field.
+async fn locked_answers(db: &Db, account_id: &str, step: &Step) -> Result<Answers, AppError> {
+    let mut locked = Answers::new();
+    if !step.fields.iter().any(|f| f.prefill.is_some() && !f.prefill_editable) {
+        return Ok(locked);
+    }
+    let account = accounts::account_by_id(db, account_id).await?;
+    let email = account.as_ref().and_then(|a| a.email.as_deref());
+    let profile = accounts::profile(db, account_id).await?;
+    for field in step.fields.iter().filter(|f| !f.prefill_editable) {
+        if let Some(value) = field.prefill.and_then(|p| profile_value(p, profile.as_ref(), email)) {
+            locked.insert(field.id.clone(), value);
+        }
+    }
+    Ok(locked)
 }
 
 /// `/antrag/{draft}`: the task list of a long form, or straight to where the citizen left off.
@@ -364,11 +373,13 @@ pub async fn show_step(
     }
     let changed = query.geaendert.is_some();
     let show_errors = changed || opened.draft.visited.0.contains(&step.id);
+    let locked = locked_answers(&db, &opened.citizen.account_id, step).await?;
     let page = step_page(
         layout,
         &opened,
         &state,
         step,
+        &locked,
         show_errors,
         changed,
         query.zurueck.is_some(),
@@ -383,6 +394,7 @@ fn step_page(
     opened: &Opened,
     state: &FormState<'_>,
     step: &Step,
+    locked: &Answers,
     show_errors: bool,
     changed: bool,
     to_check: bool,
@@ -391,7 +403,7 @@ fn step_page(
     let lang = layout.lang;
     let fields = state
         .step(&step.id)
-        .map(|s| view::fields(s, state, show_errors, lang, &locked_fields(step)))
+        .map(|s| view::fields(s, state, show_errors, lang, locked))
         .unwrap_or_default();
     let errors = fields
         .iter()
@@ -507,7 +519,8 @@ pub async fn save_step(
     let form = opened.form.clone();
     let step = form.step(&path.step).ok_or(AppError::NotFound)?;
     let action = Action::parse(&posted);
-    let mut answers = merge_step(&opened, step, &posted, &db).await?;
+    let locked = locked_answers(&db, &opened.citizen.account_id, step).await?;
+    let mut answers = merge_step(&opened, step, &posted, &locked);
     if let Action::Add(group) | Action::Remove(group, _) = &action
         && step.fields.iter().any(|f| &f.id == group)
     {
@@ -561,6 +574,7 @@ pub async fn save_step(
             &opened,
             &state,
             step,
+            &locked,
             true,
             false,
             query.zurueck.is_some(),
@@ -584,28 +598,16 @@ pub async fn save_step(
 
 /// The draft's answers with this step's posted answers in place of the saved ones. Answers of
 /// other steps stay, even where they no longer apply: the citizen may change their mind back.
-async fn merge_step(opened: &Opened, step: &Step, posted: &[(String, String)], db: &Db) -> Result<Answers, AppError> {
+/// Locked answers come from the Stammdaten, whatever was posted.
+fn merge_step(opened: &Opened, step: &Step, posted: &[(String, String)], locked: &Answers) -> Answers {
     let mut answers = opened.draft.answers.0.clone();
     let mut new = read_step(step, posted);
-    let locked = locked_fields(step);
-    if !locked.is_empty() {
-        let account = accounts::account_by_id(db, &opened.citizen.account_id).await?;
-        let profile = accounts::profile(db, &opened.citizen.account_id).await?;
-        for field in step.fields.iter().filter(|f| locked.contains(&f.id.as_str())) {
-            new.remove(&field.id);
-            if let Some(value) = field
-                .prefill
-                .and_then(|p| profile_value(p, profile.as_ref(), account.as_ref().and_then(|a| a.email.as_deref())))
-            {
-                new.insert(field.id.clone(), value);
-            }
-        }
-    }
+    new.extend(locked.clone());
     for field in step.fields.iter().filter(|f| f.kind.is_question()) {
         answers.remove(&field.id);
     }
     answers.extend(new);
-    Ok(answers)
+    answers
 }
 
 /// Adds an empty item to a repeating group, or removes one.
@@ -677,7 +679,8 @@ async fn take_back_parked(db: &Db, opened: &mut Opened, token: &str, settings: &
     let Some(step) = opened.form.step(&step_id) else {
         return Ok(());
     };
-    let answers = merge_step(opened, step, &posted.0, db).await?;
+    let locked = locked_answers(db, &opened.citizen.account_id, step).await?;
+    let answers = merge_step(opened, step, &posted.0, &locked);
     let mut visited = opened.draft.visited.0.clone();
     if !visited.contains(&step.id) {
         visited.push(step.id.clone());

@@ -7,7 +7,7 @@ use fluent_templates::fluent_bundle::FluentValue;
 use crate::db::forms::SummaryLine;
 use crate::domain::Money;
 use crate::domain::form::derive::{ADDRESS_PARTS, DATE_PARTS};
-use crate::domain::form::{Field, FieldError, FieldState, FormState, Kind, StepState, Value};
+use crate::domain::form::{Answers, Field, FieldError, FieldState, FormState, Kind, StepState, Value};
 use crate::i18n::Lang;
 
 /// One question as the `question` macro renders it.
@@ -78,12 +78,13 @@ impl FieldView {
 }
 
 /// The inputs of one step. Errors are shown only once the citizen has tried to go on.
+/// `locked` holds the answers taken from the Stammdaten that the citizen cannot change here.
 pub fn fields(
     step: &StepState<'_>,
     state: &FormState<'_>,
     show_errors: bool,
     lang: Lang,
-    locked: &[&str],
+    locked: &Answers,
 ) -> Vec<FieldView> {
     step.fields
         .iter()
@@ -94,7 +95,7 @@ pub fn fields(
                 state,
                 show_errors,
                 lang,
-                locked.contains(&f.field.id.as_str()),
+                locked.contains_key(&f.field.id),
             )
         })
         .collect()
