@@ -352,7 +352,6 @@ form-error-choice = Wählen Sie bei „{ $label }“ eine der angebotenen Antwor
 form-error-too-few-choices = Wählen Sie bei „{ $label }“ mindestens { $n } Antworten aus.
 form-error-too-many-choices = Wählen Sie bei „{ $label }“ höchstens { $n } Antworten aus.
 form-error-address = Geben Sie bei „{ $label }“ Straße, Postleitzahl und Ort an.
-form-error-too-few-items = Geben Sie bei „{ $label }“ mindestens { $n } Eintrag an.
 form-error-in-items = Prüfen Sie die markierten Angaben bei „{ $label }“.
 form-error-declaration = Bestätigen Sie die Erklärung, um den Antrag abzusenden.
 applications-title = Meine Anträge

@@ -352,7 +352,6 @@ form-error-choice = Select one of the answers offered for "{ $label }".
 form-error-too-few-choices = Select at least { $n } answers for "{ $label }".
 form-error-too-many-choices = Select no more than { $n } answers for "{ $label }".
 form-error-address = Enter street, postcode and town for "{ $label }".
-form-error-too-few-items = Add at least { $n } entry for "{ $label }".
 form-error-in-items = Check the marked answers under "{ $label }".
 form-error-declaration = Confirm the declaration to send the application.
 applications-title = My applications

@@ -2,7 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { axeViolations, launchBrowser, screenshot, scrollsHorizontally, startPortal } from './portal.mjs';
 
-// The portal ships no script at all (the Rust tests assert it); JavaScript stays on here because axe needs it.
+// Every page works without JavaScript (forms.test.mjs fills one form with it off); it stays on here for axe.
 describe('Servicekonto in a browser, phone-sized', { timeout: 120_000 }, () => {
   let portal;
   let browser;

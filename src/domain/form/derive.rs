@@ -74,7 +74,6 @@ pub enum FieldError<'d> {
     TooFewChoices(usize),
     TooManyChoices(usize),
     AddressIncomplete,
-    TooFewItems(usize),
     /// One of the group's items has an error (shown at that item's field).
     InItems,
     Rule(&'d Text),
@@ -415,7 +414,13 @@ fn derive_field<'d>(
             };
             let mut records = Vec::new();
             let mut kept = Vec::new();
-            for item in items.iter().take(*max_items) {
+            // A required group shows at least `min_items` items, empty ones to fill in.
+            let shown = items
+                .len()
+                .max(if field.required { *min_items } else { 0 })
+                .min(*max_items);
+            for index in 0..shown {
+                let item = items.get(index).unwrap_or(&Json::Null);
                 let mut record = BTreeMap::new();
                 let mut kept_item = Map::new();
                 let mut states = Vec::new();
@@ -436,8 +441,6 @@ fn derive_field<'d>(
             }
             if state.items.iter().flatten().any(|f| f.error.is_some()) {
                 state.error = Some(FieldError::InItems);
-            } else if field.required && records.len() < *min_items {
-                state.error = Some(FieldError::TooFewItems(*min_items));
             }
             state.value = Value::List(records);
             if !kept.is_empty() {

@@ -434,7 +434,19 @@ fn repeating_groups_check_each_item_and_compute_the_fee() {
     assert_eq!(state.fee().map(|m| m.cents()), Some(69_000));
 
     let state = derive(&definition, &with("hunde", json!([])), today());
-    assert_eq!(error_of(&state, "hunde"), Some(&FieldError::TooFewItems(1)));
+    assert_eq!(
+        error_of(&state, "hunde"),
+        Some(&FieldError::InItems),
+        "an empty item to fill in"
+    );
+    let group = state
+        .step("hunde")
+        .unwrap()
+        .fields
+        .iter()
+        .find(|f| f.field.id == "hunde")
+        .unwrap();
+    assert_eq!(group.items.len(), 1);
     let many: Vec<Json> = (0..10)
         .map(|_| json!({"hundename": "A", "gefaehrlich": "nein"}))
         .collect();

@@ -526,8 +526,9 @@ pub async fn save_step(
     {
         change_items(&form, &mut answers, &action);
     }
+    // Adding or removing an item is not trying to go on: no errors for the empty new item yet.
     let mut visited = opened.draft.visited.0.clone();
-    if !visited.contains(&step.id) {
+    if matches!(action, Action::Next | Action::SaveForLater) && !visited.contains(&step.id) {
         visited.push(step.id.clone());
     }
     let now = Utc::now();

@@ -368,7 +368,6 @@ pub fn message(error: &FieldError<'_>, field: &Field, lang: Lang) -> String {
         FieldError::TooFewChoices(n) => with("form-error-too-few-choices", (*n).into()),
         FieldError::TooManyChoices(n) => with("form-error-too-many-choices", (*n).into()),
         FieldError::AddressIncomplete => lang.t1("form-error-address", "label", label()),
-        FieldError::TooFewItems(n) => with("form-error-too-few-items", (*n).into()),
         FieldError::InItems => lang.t1("form-error-in-items", "label", label()),
         FieldError::Rule(text) => text.get(lang).to_owned(),
     }
