@@ -12,6 +12,7 @@ mod housekeeping;
 pub mod i18n;
 pub mod mail;
 mod middleware;
+pub mod pdf;
 mod routes;
 pub mod startup;
 pub mod telemetry;

@@ -17,6 +17,7 @@ use crate::db::{Db, catalogue};
 use crate::housekeeping;
 use crate::mail::Mailer;
 use crate::middleware::{response_headers, security_headers};
+use crate::pdf::ReceiptFonts;
 use crate::routes;
 use crate::tenancy::TenantDirectory;
 
@@ -41,6 +42,7 @@ impl Application {
         let directory = web::Data::new(TenantDirectory::load(&db, &settings.portal_hosts()).await?);
         let cache = web::Data::new(CatalogueCache::default());
         let forms = web::Data::new(Forms::of(&catalogue));
+        let receipt_fonts = web::Data::new(ReceiptFonts::load()?);
         let sessions = web::Data::new(Sessions::new(
             db.clone(),
             settings.is_https(),
@@ -67,6 +69,7 @@ impl Application {
                 .app_data(directory.clone())
                 .app_data(cache.clone())
                 .app_data(forms.clone())
+                .app_data(receipt_fonts.clone())
                 // Long answers in many fields (a 2,000-character emoji text is 24 KB posted).
                 .app_data(web::FormConfig::default().limit(1024 * 1024))
                 .app_data(sessions.clone())

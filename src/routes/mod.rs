@@ -86,6 +86,7 @@ fn site_routes(cfg: &mut web::ServiceConfig) {
         .route("/antrag/{draft}/loeschen", web::get().to(application::confirm_delete))
         .route("/antrag/{draft}/loeschen", web::post().to(application::delete))
         .route("/vorgang/{reference}", web::get().to(application::done))
+        .route("/vorgang/{reference}/quittung.pdf", web::get().to(application::receipt))
         .route("/impressum", web::get().to(tenant_pages::imprint))
         .route("/datenschutz", web::get().to(tenant_pages::privacy))
         .route("/barrierefreiheit", web::get().to(tenant_pages::accessibility));

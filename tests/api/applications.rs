@@ -157,6 +157,33 @@ async fn a_citizen_fills_in_checks_and_sends_the_contact_form_once() {
 
     let list = browser.get("/antraege").await;
     assert!(list.body.contains(&reference) && list.body.contains("Nachricht an die Stadtverwaltung senden"));
+
+    // The receipt: a tagged PDF with the answers, for its owner only.
+    let receipt_path = format!("{confirmation}/quittung.pdf");
+    assert!(done.body.contains(&receipt_path));
+    let receipt = browser
+        .client
+        .get(format!("{}{receipt_path}", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(receipt.status(), 200);
+    assert_eq!(receipt.headers()["content-type"], "application/pdf");
+    assert_eq!(
+        receipt.headers()["content-disposition"].to_str().unwrap(),
+        format!("attachment; filename=\"Empfangsbestaetigung-{reference}.pdf\"")
+    );
+    assert!(
+        receipt.headers()["cache-control"]
+            .to_str()
+            .unwrap()
+            .contains("no-store")
+    );
+    let pdf = receipt.bytes().await.unwrap();
+    assert!(pdf.starts_with(b"%PDF-"));
+    assert!(String::from_utf8_lossy(&pdf).contains("/StructTreeRoot"), "tagged");
+    let stranger = logged_in(&app, "ben@example.de").await;
+    assert_eq!(stranger.get(&receipt_path).await.status, 404);
 }
 
 #[tokio::test]

@@ -5,13 +5,12 @@ use askama::Template;
 use askama_web::WebTemplate;
 use serde::Deserialize;
 
-use super::view;
+use super::{service_name, view};
 use crate::auth::session::Sessions;
 use crate::catalogue::CatalogueCache;
 use crate::db::Db;
 use crate::db::forms as queries;
 use crate::error::AppError;
-use crate::i18n::Lang;
 use crate::routes::Layout;
 use crate::tenancy::TenantDirectory;
 
@@ -59,15 +58,6 @@ pub async fn list(
 ) -> Result<ApplicationsPage, AppError> {
     let citizen = sessions.citizen(&req).await?;
     let lang = layout.lang;
-    let service_name = async |tenant_id: &str, slug: &str| -> Result<String, AppError> {
-        Ok(cache.service_page(&db, tenant_id, slug).await?.map_or_else(
-            || slug.to_owned(),
-            |s| match (lang, &s.details.0.en) {
-                (Lang::En, Some(en)) => en.name.clone(),
-                _ => s.details.0.de.name.clone(),
-            },
-        ))
-    };
     let mut drafts = Vec::new();
     let mut notice = query
         .geloescht
@@ -82,7 +72,7 @@ pub async fn list(
             notice = Some(lang.t1("applications-saved", "date", expires.clone()));
         }
         drafts.push(DraftItem {
-            service_name: service_name(&tenant.id, &draft.service_slug).await?,
+            service_name: service_name(&cache, &db, &tenant.id, &draft.service_slug, lang).await?,
             authority: tenant.name.clone(),
             saved: view::date_text(draft.updated_at.date_naive(), lang),
             expires,
@@ -96,7 +86,7 @@ pub async fn list(
             continue;
         };
         cases.push(CaseItem {
-            service_name: service_name(&tenant.id, &case.service_slug).await?,
+            service_name: service_name(&cache, &db, &tenant.id, &case.service_slug, lang).await?,
             authority: tenant.name.clone(),
             submitted: view::date_text(case.submitted_at.date_naive(), lang),
             href: format!("/{}/vorgang/{}", tenant.slug, case.reference),

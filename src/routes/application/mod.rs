@@ -31,6 +31,7 @@ use crate::domain::{Money, TrustLevel};
 use crate::error::AppError;
 use crate::i18n::Lang;
 use crate::mail::{Mail, Mailer};
+use crate::pdf::{self, Receipt, ReceiptFonts};
 use crate::tenancy::Tenant;
 
 pub use list::list;
@@ -922,6 +923,31 @@ pub struct DonePage {
     reference: String,
     submitted_at: String,
     next_steps: Option<String>,
+    receipt_href: String,
+}
+
+/// A service's name in the citizen's language; its slug if the service has been retired since.
+async fn service_name(
+    cache: &CatalogueCache,
+    db: &Db,
+    tenant_id: &str,
+    slug: &str,
+    lang: Lang,
+) -> Result<String, AppError> {
+    Ok(cache.service_page(db, tenant_id, slug).await?.map_or_else(
+        || slug.to_owned(),
+        |s| match (lang, &s.details.0.en) {
+            (Lang::En, Some(en)) => en.name.clone(),
+            _ => s.details.0.de.name.clone(),
+        },
+    ))
+}
+
+fn submitted_text(at: DateTime<Utc>, lang: Lang) -> String {
+    match lang {
+        Lang::De => at.format("%d.%m.%Y, %H:%M UTC").to_string(),
+        Lang::En => at.format("%-d %B %Y, %H:%M UTC").to_string(),
+    }
 }
 
 /// The confirmation: the reference number, and what happens next.
@@ -940,25 +966,79 @@ pub async fn done(
     let case = queries::case_by_reference(&db, reference.as_str(), &citizen.account_id, &tenant.id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let service = cache.service_page(&db, &tenant.id, &case.service_slug).await?;
-    let service_name = service.as_ref().map_or_else(
-        || case.service_slug.clone(),
-        |s| match (layout.lang, &s.details.0.en) {
-            (Lang::En, Some(en)) => en.name.clone(),
-            _ => s.details.0.de.name.clone(),
-        },
-    );
     let page = DonePage {
-        service_name,
+        service_name: service_name(&cache, &db, &tenant.id, &case.service_slug, layout.lang).await?,
         reference: case.reference.clone(),
-        submitted_at: format!("{}", case.submitted_at.format("%d.%m.%Y, %H:%M UTC")),
+        submitted_at: submitted_text(case.submitted_at, layout.lang),
         next_steps: forms
             .get(&tenant.slug, &case.service_slug)
             .and_then(|f| f.next_steps.as_ref())
             .map(|t| t.get(layout.lang).to_owned()),
+        receipt_href: layout.href(&format!("/vorgang/{}/quittung.pdf", case.reference)),
         layout,
     };
     respond(StatusCode::OK, &page)
+}
+
+/// The receipt as a tagged PDF to download: the answers as the citizen confirmed them.
+#[allow(clippy::too_many_arguments)]
+pub async fn receipt(
+    req: HttpRequest,
+    layout: Layout,
+    path: web::Path<CasePath>,
+    db: web::Data<Db>,
+    sessions: web::Data<Sessions>,
+    cache: web::Data<CatalogueCache>,
+    fonts: web::Data<ReceiptFonts>,
+) -> Result<HttpResponse, AppError> {
+    let tenant = layout.site.require_tenant()?.clone();
+    let citizen = sessions.citizen(&req).await?;
+    let reference = Reference::parse(&path.reference).ok_or(AppError::NotFound)?;
+    let case = queries::case_by_reference(&db, reference.as_str(), &citizen.account_id, &tenant.id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let lang = layout.lang;
+    let service_name = service_name(&cache, &db, &tenant.id, &case.service_slug, lang).await?;
+    let mut facts = vec![
+        (lang.t("form-done-reference-short"), case.reference.clone()),
+        (lang.t("receipt-authority"), tenant.name.clone()),
+        (lang.t("form-done-service"), service_name),
+        (lang.t("form-done-sent"), submitted_text(case.submitted_at, lang)),
+    ];
+    if let Some(cents) = case.fee_cents.filter(|c| *c > 0) {
+        facts.push((
+            lang.t("form-fee-title"),
+            view::money_text(Money::from_cents(cents), lang),
+        ));
+    }
+    let title = lang.t("receipt-title");
+    let note = lang.t("receipt-note");
+    let answers = case.summary.0;
+    // Laying out and compressing takes milliseconds: off the request threads.
+    let pdf = web::block(move || {
+        let receipt = Receipt {
+            lang: lang.code(),
+            title,
+            facts,
+            answers: &answers,
+            note,
+        };
+        pdf::render(&receipt, &fonts)
+    })
+    .await
+    .map_err(|e| AppError::Internal(anyhow::anyhow!("receipt PDF: {e}")))?
+    .map_err(|e| AppError::Internal(anyhow::anyhow!("receipt PDF: {e:?}")))?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/pdf")
+        .insert_header((
+            actix_web::http::header::CONTENT_DISPOSITION,
+            format!(
+                "attachment; filename=\"{}-{}.pdf\"",
+                lang.t("receipt-file"),
+                case.reference
+            ),
+        ))
+        .body(pdf))
 }
 
 #[derive(Template)]
