@@ -13,65 +13,10 @@ use std::time::{Duration, Instant};
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use argon2::{Argon2, PasswordHash};
 
-const PASSWORD: &str = "Kaffeetasse Fahrrad Birke";
+#[path = "common.rs"]
+mod common;
 
-type Fallible<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
-
-fn client() -> Fallible<reqwest::Client> {
-    Ok(reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()?)
-}
-
-fn csrf_token(page: &str) -> Fallible<String> {
-    let marker = r#"name="csrf_token" value=""#;
-    let start = page.find(marker).ok_or("no CSRF token")? + marker.len();
-    Ok(page[start..].split('"').next().unwrap_or_default().to_owned())
-}
-
-/// Opens the form as a new visitor (its own session cookie), posts it; the answer's status.
-/// Cookies are carried by hand so one client serves many visitors.
-async fn post_form(client: &reqwest::Client, base: &str, form_path: &str, fields: &[(&str, &str)]) -> Fallible<u16> {
-    let form = client.get(format!("{base}{form_path}")).send().await?;
-    let status = form.status();
-    let cookie = form
-        .headers()
-        .get("set-cookie")
-        .and_then(|c| c.to_str().ok())
-        .and_then(|c| c.split(';').next())
-        .map(str::to_owned);
-    let body = form.text().await?;
-    let token = csrf_token(&body).map_err(|e| format!("{e}: {status} {}", &body[..body.len().min(60)]))?;
-    let mut all = vec![("csrf_token", token.as_str())];
-    all.extend_from_slice(fields);
-    let answer = client
-        .post(format!("{base}{form_path}"))
-        .header("cookie", cookie.ok_or("no session cookie")?)
-        .form(&all)
-        .send()
-        .await?;
-    Ok(answer.status().as_u16())
-}
-
-/// The verification link in the newest mail, with quoted-printable soft line breaks removed.
-fn verification_path(data_dir: &str) -> Fallible<String> {
-    let mut newest = None;
-    for entry in std::fs::read_dir(format!("{data_dir}/mail"))? {
-        let path = entry?.path();
-        let modified = std::fs::metadata(&path)?.modified()?;
-        if newest.as_ref().is_none_or(|(t, _)| modified > *t) {
-            newest = Some((modified, path));
-        }
-    }
-    let mail = std::fs::read_to_string(newest.ok_or("no mail")?.1)?
-        .replace("=\r\n", "")
-        .replace("=3D", "=");
-    let start = mail.find("/registrieren/bestaetigen?token=").ok_or("no link")?;
-    Ok(mail[start..]
-        .chars()
-        .take_while(|c| !c.is_whitespace() && *c != '"')
-        .collect())
-}
+use common::{Fallible, PASSWORD, client, post_form, register};
 
 fn raw_verifications_per_second(threads: usize, seconds: u64) -> Fallible<f64> {
     let hash = Argon2::default()
@@ -111,17 +56,7 @@ async fn main() -> Fallible<()> {
 
     let email = format!("bench.{}@example.de", std::process::id());
     let client = client()?;
-    post_form(
-        &client,
-        base,
-        "/registrieren",
-        &[("email", &email), ("password", PASSWORD), ("consent", "ja")],
-    )
-    .await?;
-    client
-        .get(format!("{base}{}", verification_path(data_dir)?))
-        .send()
-        .await?;
+    register(&client, base, data_dir, &email).await?;
 
     let logins = Arc::new(AtomicU64::new(0));
     let failures = Arc::new(AtomicU64::new(0));
@@ -134,7 +69,7 @@ async fn main() -> Fallible<()> {
             while Instant::now() < end {
                 let fields = [("email", email.as_str()), ("password", PASSWORD)];
                 match post_form(&client, &base, "/anmelden", &fields).await {
-                    Ok(303) => {
+                    Ok((303, _)) => {
                         logins.fetch_add(1, Ordering::Relaxed);
                     }
                     _ => {

@@ -1,10 +1,19 @@
 //! The bare reference for `bench/run`: actix-web + askama serving a page of the size and shape of a
-//! service page (about 4 KB, a loop, escaping), with no database, tenant lookup, i18n or middleware.
-//! The portal's pages are measured against it.
+//! service page (about 4 KB, a loop, escaping), with no database, tenant lookup, i18n or middleware;
+//! and a bare form POST that validates three fields, inserts one SQLite row and redirects.
+//! The portal's pages and form steps are measured against them.
+//!
+//!     bench_reference <listen address> <SQLite file>
 
-use actix_web::{App, HttpServer, web};
+use std::str::FromStr;
+
+use actix_web::{App, HttpResponse, HttpServer, web};
 use askama::Template;
 use askama_web::WebTemplate;
+use serde::Deserialize;
+use sqlx::SqlitePool;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
+use validator::Validate;
 
 #[derive(Template, WebTemplate)]
 #[template(
@@ -64,11 +73,61 @@ async fn page() -> BarePage {
     }
 }
 
+#[derive(Deserialize, Validate)]
+struct Message {
+    #[validate(length(min = 1, max = 100))]
+    betreff: String,
+    #[validate(length(min = 10, max = 2000))]
+    text: String,
+    #[validate(length(min = 1, max = 20))]
+    anliegen: String,
+}
+
+async fn submit(form: web::Form<Message>, pool: web::Data<SqlitePool>) -> HttpResponse {
+    if form.validate().is_err() {
+        return HttpResponse::UnprocessableEntity().finish();
+    }
+    let inserted =
+        sqlx::query("INSERT INTO message (id, betreff, text, anliegen, created_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(uuid::Uuid::now_v7().to_string())
+            .bind(&form.betreff)
+            .bind(&form.text)
+            .bind(&form.anliegen)
+            .bind(chrono::Utc::now())
+            .execute(pool.get_ref())
+            .await;
+    match inserted {
+        Ok(_) => HttpResponse::SeeOther().insert_header(("location", "/")).finish(),
+        Err(_) => HttpResponse::ServiceUnavailable().finish(),
+    }
+}
+
 #[actix_web::main]
 async fn main() -> std::io::Result<()> {
     let listen = std::env::args().nth(1).unwrap_or_else(|| "127.0.0.1:8181".into());
-    HttpServer::new(|| App::new().route("/", web::get().to(page)))
-        .bind(listen)?
-        .run()
+    let file = std::env::args()
+        .nth(2)
+        .unwrap_or_else(|| "/tmp/bench-reference.db".into());
+    // The same SQLite settings as the portal's.
+    let options = SqliteConnectOptions::from_str(&format!("sqlite://{file}"))
+        .map_err(std::io::Error::other)?
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal)
+        .busy_timeout(std::time::Duration::from_secs(5));
+    let pool = SqlitePool::connect_with(options).await.map_err(std::io::Error::other)?;
+    sqlx::query("CREATE TABLE IF NOT EXISTS message (id TEXT PRIMARY KEY, betreff TEXT, text TEXT, anliegen TEXT, created_at TEXT)")
+        .execute(&pool)
         .await
+        .map_err(std::io::Error::other)?;
+    let pool = web::Data::new(pool);
+    HttpServer::new(move || {
+        App::new()
+            .app_data(pool.clone())
+            .route("/", web::get().to(page))
+            .route("/antrag", web::post().to(submit))
+    })
+    .bind(listen)?
+    .run()
+    .await
 }

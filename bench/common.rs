@@ -1,0 +1,89 @@
+//! What the benchmark helpers share: a client without redirects, forms posted with their CSRF token
+//! and session cookie carried by hand, and a verified account.
+
+pub const PASSWORD: &str = "Kaffeetasse Fahrrad Birke";
+
+pub type Fallible<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
+
+pub fn client() -> Fallible<reqwest::Client> {
+    Ok(reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?)
+}
+
+pub fn csrf_token(page: &str) -> Fallible<String> {
+    let marker = r#"name="csrf_token" value=""#;
+    let start = page.find(marker).ok_or("no CSRF token")? + marker.len();
+    Ok(page[start..].split('"').next().unwrap_or_default().to_owned())
+}
+
+/// The `name=value` part of a response's session cookie, if it sets one.
+pub fn set_cookie(response: &reqwest::Response) -> Option<String> {
+    response
+        .headers()
+        .get("set-cookie")
+        .and_then(|c| c.to_str().ok())
+        .and_then(|c| c.split(';').next())
+        .map(str::to_owned)
+}
+
+/// Opens the form as a new visitor (its own session cookie) and posts it; the answer's status and
+/// the cookie it sets (a login sets a new one).
+pub async fn post_form(
+    client: &reqwest::Client,
+    base: &str,
+    form_path: &str,
+    fields: &[(&str, &str)],
+) -> Fallible<(u16, Option<String>)> {
+    let form = client.get(format!("{base}{form_path}")).send().await?;
+    let status = form.status();
+    let cookie = set_cookie(&form);
+    let body = form.text().await?;
+    let token = csrf_token(&body).map_err(|e| format!("{e}: {status} {}", &body[..body.len().min(60)]))?;
+    let mut all = vec![("csrf_token", token.as_str())];
+    all.extend_from_slice(fields);
+    let answer = client
+        .post(format!("{base}{form_path}"))
+        .header("cookie", cookie.ok_or("no session cookie")?)
+        .header("origin", base)
+        .form(&all)
+        .send()
+        .await?;
+    Ok((answer.status().as_u16(), set_cookie(&answer)))
+}
+
+/// The verification link in the newest mail, with quoted-printable soft line breaks removed.
+fn verification_path(data_dir: &str) -> Fallible<String> {
+    let mut newest = None;
+    for entry in std::fs::read_dir(format!("{data_dir}/mail"))? {
+        let path = entry?.path();
+        let modified = std::fs::metadata(&path)?.modified()?;
+        if newest.as_ref().is_none_or(|(t, _)| modified > *t) {
+            newest = Some((modified, path));
+        }
+    }
+    let mail = std::fs::read_to_string(newest.ok_or("no mail")?.1)?
+        .replace("=\r\n", "")
+        .replace("=3D", "=");
+    let start = mail.find("/registrieren/bestaetigen?token=").ok_or("no link")?;
+    Ok(mail[start..]
+        .chars()
+        .take_while(|c| !c.is_whitespace() && *c != '"')
+        .collect())
+}
+
+/// Registers `email` and confirms it by the link the portal wrote to its data directory.
+pub async fn register(client: &reqwest::Client, base: &str, data_dir: &str, email: &str) -> Fallible<()> {
+    post_form(
+        client,
+        base,
+        "/registrieren",
+        &[("email", email), ("password", PASSWORD), ("consent", "ja")],
+    )
+    .await?;
+    client
+        .get(format!("{base}{}", verification_path(data_dir)?))
+        .send()
+        .await?;
+    Ok(())
+}
