@@ -1,25 +1,47 @@
-//! Removes expired sessions, used tokens and old rate-limit attempts every ten minutes.
+//! Every ten minutes: removes expired sessions, used tokens, old rate-limit attempts, expired drafts
+//! and old parked steps, and reminds citizens a week before a draft of theirs is deleted.
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 
-use crate::db::Db;
-use crate::db::accounts;
+use crate::db::{Db, accounts, forms};
+use crate::i18n::Lang;
+use crate::mail::{Mail, Mailer};
 
 const EVERY: Duration = Duration::from_secs(600);
 /// Attempts are kept a day: longer than any rate-limit window.
 const KEEP_ATTEMPTS: chrono::Duration = chrono::Duration::days(1);
+/// How long before a draft is deleted its owner is reminded.
+pub const REMIND_BEFORE: chrono::Duration = chrono::Duration::days(7);
 
-pub fn spawn(db: Db) {
+pub fn spawn(db: Db, mailer: Arc<Mailer>, base_url: String) {
     tokio::spawn(async move {
         let mut ticks = tokio::time::interval(EVERY);
         loop {
             ticks.tick().await;
-            let now = Utc::now();
-            if let Err(e) = accounts::remove_expired(&db, now, now - KEEP_ATTEMPTS).await {
+            if let Err(e) = tidy(&db, &mailer, &base_url, Utc::now()).await {
                 tracing::warn!(error = %e, "housekeeping failed; trying again later");
             }
         }
     });
+}
+
+/// One round of housekeeping as of `now`.
+pub async fn tidy(db: &Db, mailer: &Mailer, base_url: &str, now: DateTime<Utc>) -> sqlx::Result<()> {
+    accounts::remove_expired(db, now, now - KEEP_ATTEMPTS).await?;
+    forms::remove_expired_drafts(db, now, now - chrono::Duration::hours(crate::routes::PARKED_HOURS)).await?;
+    let link = format!("{}/antraege", base_url.trim_end_matches('/'));
+    // The account keeps no language; the reminder is in German, the portal's first language.
+    let mail = Mail {
+        lang: Lang::De,
+        subject_key: "mail-draft-reminder-subject",
+        text_key: "mail-draft-reminder-text",
+        link: Some(("mail-draft-reminder-link", &link)),
+    };
+    for email in forms::take_drafts_to_remind(db, now + REMIND_BEFORE, now).await? {
+        mailer.deliver(&email, &mail).await;
+    }
+    Ok(())
 }

@@ -8,7 +8,7 @@ pub mod config;
 pub mod db;
 pub mod domain;
 pub mod error;
-mod housekeeping;
+pub mod housekeeping;
 pub mod i18n;
 pub mod mail;
 mod middleware;

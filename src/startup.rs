@@ -55,7 +55,7 @@ impl Application {
             &settings.identity_providers,
             &settings.base_url,
         )?);
-        housekeeping::spawn(db.clone());
+        housekeeping::spawn(db.clone(), mailer.clone().into_inner(), settings.base_url.clone());
 
         let listener = TcpListener::bind(settings.listen)?;
         let port = listener.local_addr()?.port();

@@ -381,3 +381,7 @@ receipt-authority = Behörde
 receipt-file = Empfangsbestaetigung
 receipt-note = Diese Empfangsbestätigung hat das Bürgerportal beim Absenden erstellt. Sie zeigt Ihre Angaben so, wie Sie sie vor dem Absenden geprüft haben. Sie ist ohne Unterschrift gültig.
 receipt-download = Empfangsbestätigung herunterladen (PDF)
+mail-draft-reminder-subject = Ihr angefangener Antrag wird bald gelöscht
+mail-draft-reminder-text = In Ihrem Servicekonto liegt ein angefangener Antrag, den Sie länger nicht bearbeitet haben. Er wird in einer Woche gelöscht, wenn Sie ihn nicht fortsetzen. Jedes Speichern verlängert die Frist.
+mail-draft-reminder-link = Zu Ihren Anträgen
+form-prefilled = Aus Ihrem Servicekonto übernommen. Sie können die Angabe hier ändern.

@@ -381,3 +381,7 @@ receipt-authority = Authority
 receipt-file = Receipt
 receipt-note = The Bürgerportal made this receipt when you sent your application. It shows your answers as you checked them before sending. It is valid without a signature.
 receipt-download = Download the receipt (PDF)
+mail-draft-reminder-subject = Your application in progress will be deleted soon
+mail-draft-reminder-text = Your Servicekonto holds an application in progress that you have not worked on for a while. It will be deleted in a week unless you continue it. Every save extends the deadline.
+mail-draft-reminder-link = Go to your applications
+form-prefilled = Taken from your Servicekonto. You can change it here.

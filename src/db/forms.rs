@@ -242,3 +242,32 @@ pub async fn take_parked_step(
     .bind(token_hash).bind(draft_id).bind(not_before).bind(account_id)
     .fetch_optional(pool).await)
 }
+
+/// Deletes drafts past their expiry and parked steps older than `parked_before`.
+pub async fn remove_expired_drafts(db: &Db, now: DateTime<Utc>, parked_before: DateTime<Utc>) -> sqlx::Result<()> {
+    with_pool!(db, pool => sqlx::query("DELETE FROM draft WHERE expires_at <= $1")
+        .bind(now).execute(pool).await.map(|r| r.rows_affected()))?;
+    with_pool!(db, pool => sqlx::query("DELETE FROM parked_step WHERE created_at <= $1")
+        .bind(parked_before).execute(pool).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Marks drafts that expire before `warn_from` as reminded and returns the addresses to remind, one
+/// per account; drafts already reminded (and not saved since) are left out.
+pub async fn take_drafts_to_remind(db: &Db, warn_from: DateTime<Utc>, now: DateTime<Utc>) -> sqlx::Result<Vec<String>> {
+    let accounts: Vec<(String,)> = with_pool!(db, pool => sqlx::query_as(
+        "UPDATE draft SET reminded_at = $1 WHERE reminded_at IS NULL AND expires_at <= $2 RETURNING account_id",
+    ).bind(now).bind(warn_from).fetch_all(pool).await)?;
+    let mut emails = Vec::new();
+    for (account_id,) in accounts {
+        let email: Option<(Option<String>,)> = with_pool!(db, pool => sqlx::query_as(
+            "SELECT email FROM account WHERE id = $1",
+        ).bind(&account_id).fetch_optional(pool).await)?;
+        if let Some((Some(email),)) = email
+            && !emails.contains(&email)
+        {
+            emails.push(email);
+        }
+    }
+    Ok(emails)
+}

@@ -44,7 +44,10 @@ impl Db {
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(5));
+            // A local file needs no ping before each use; the ping is a round trip to the
+            // connection's worker thread and cost a third of a form step's time.
             let pool = SqlitePoolOptions::new()
+                .test_before_acquire(false)
                 .max_connections(max_connections)
                 .acquire_timeout(acquire_timeout)
                 .connect_with(options)

@@ -14,6 +14,7 @@ mod tenant_pages;
 
 use actix_web::web;
 
+pub use application::PARKED_HOURS;
 pub use layout::Layout;
 
 use crate::error::AppError;

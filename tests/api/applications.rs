@@ -656,6 +656,10 @@ async fn stammdaten_are_prefilled_and_locked_where_the_service_says_so() {
         assert!(person.body.contains(value), "{value} not prefilled");
     }
     assert!(!person.body.contains("readonly"));
+    assert!(
+        person.body.contains("Aus Ihrem Servicekonto übernommen."),
+        "visibly prefilled"
+    );
 
     // Anwohnerparkausweis: the registered address cannot be changed here.
     let draft = start(&browser, "anwohnerparkausweis").await;
@@ -686,5 +690,205 @@ async fn stammdaten_are_prefilled_and_locked_where_the_service_says_so() {
     assert!(
         page.body.contains(r#"value="Lindenallee""#) && !page.body.contains("Parkzone"),
         "the posted address is ignored"
+    );
+}
+
+#[tokio::test]
+async fn drafts_expire_after_a_reminder_a_week_before() {
+    let app = spawn_app().await;
+    let browser = logged_in(&app, "anna@example.de").await;
+    let draft = start(&browser, "fundsache-melden").await;
+    post_step(
+        &browser,
+        &format!("{draft}/schritt/was"),
+        &[("art", "verloren"), ("aktion", "speichern")],
+    )
+    .await;
+    let mailer = buergerportal::mail::Mailer::new(
+        &std::env::var("TEST_SMTP_URL").unwrap_or_default(),
+        "portal@example.de",
+        app.mail_dir.parent().unwrap(),
+    )
+    .unwrap();
+    let reminders = || {
+        app.mails_to("anna@example.de")
+            .into_iter()
+            .filter(|m| m.contains("Ihr angefangener Antrag wird bald gelöscht"))
+            .count()
+    };
+    let now = chrono::Utc::now();
+    buergerportal::housekeeping::tidy(&app.db, &mailer, &app.address, now)
+        .await
+        .unwrap();
+    assert_eq!(reminders(), 0, "30 days left: no reminder yet");
+
+    let in_25_days = now + chrono::Duration::days(25);
+    buergerportal::housekeeping::tidy(&app.db, &mailer, &app.address, in_25_days)
+        .await
+        .unwrap();
+    assert_eq!(reminders(), 1);
+    buergerportal::housekeeping::tidy(&app.db, &mailer, &app.address, in_25_days)
+        .await
+        .unwrap();
+    assert_eq!(reminders(), 1, "one reminder per draft");
+    assert!(
+        !app.mails_to("anna@example.de").last().unwrap().contains("verloren"),
+        "no answers in the mail"
+    );
+
+    buergerportal::housekeeping::tidy(&app.db, &mailer, &app.address, now + chrono::Duration::days(31))
+        .await
+        .unwrap();
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM draft").await, 0);
+}
+
+#[tokio::test]
+async fn a_draft_of_an_older_form_version_keeps_what_still_fits_and_says_what_to_answer_again() {
+    let catalogue = crate::helpers::copy_of_demo_tenants();
+    let dir = catalogue.path().to_path_buf();
+    let first = crate::helpers::spawn_with(|s| s.tenants_dir = dir.clone()).await;
+    let browser = logged_in(&first, "anna@example.de").await;
+    let draft = start(&browser, "kontakt").await;
+    post_step(
+        &browser,
+        &format!("{draft}/schritt/nachricht"),
+        &[
+            ("anliegen", "frage"),
+            ("betreff", "Straßenlaterne"),
+            ("text", "Die Laterne ist seit Tagen aus."),
+        ],
+    )
+    .await;
+
+    // The authority shortens the subject and renames the message field.
+    let form = dir.join("musterstadt/forms/kontakt.toml");
+    let changed = std::fs::read_to_string(&form)
+        .unwrap()
+        .replace("version = 1", "version = 2")
+        .replace("max_length = 100", "max_length = 10")
+        .replace(r#"id = "text""#, r#"id = "nachricht""#);
+    std::fs::write(&form, changed).unwrap();
+    let second = crate::helpers::spawn_on(&first.database_url, |s| s.tenants_dir = dir.clone()).await;
+    let browser = second.browser();
+    let login = browser
+        .submit(
+            "/anmelden",
+            "/anmelden",
+            &[("email", "anna@example.de"), ("password", "Lange genug und geheim 42")],
+        )
+        .await;
+    assert_eq!(login.status, 303);
+
+    let resumed = browser.get(&draft).await;
+    let step = resumed.location().unwrap();
+    assert_eq!(step, format!("{draft}/schritt/nachricht?geaendert=1"));
+    let page = browser.get(&step).await;
+    assert!(page.body.contains("Das Formular wurde geändert"));
+    assert!(
+        page.body.contains(r#"value="frage" checked"#),
+        "what still fits is kept"
+    );
+    assert!(page.body.contains("„Betreff“ darf höchstens 10 Zeichen lang sein."));
+    assert!(page.body.contains("Geben Sie „Ihre Nachricht“ an."));
+}
+
+/// The names a step's inputs post, from the form definition: parts of dates and addresses, the first
+/// item of a group.
+fn input_names(step: &buergerportal::domain::form::Step) -> Vec<String> {
+    use buergerportal::domain::form::Kind;
+    fn names(field: &buergerportal::domain::form::Field, name: &str, out: &mut Vec<String>) {
+        match &field.kind {
+            Kind::Date { .. } => out.extend(["tag", "monat", "jahr"].map(|p| format!("{name}.{p}"))),
+            Kind::Address => out.extend(["strasse", "hausnummer", "plz", "ort"].map(|p| format!("{name}.{p}"))),
+            Kind::Group { fields, .. } => {
+                for child in fields {
+                    names(child, &format!("{name}.0.{}", child.id), out);
+                }
+            }
+            Kind::Info { .. } | Kind::File { .. } => {}
+            _ => out.push(name.to_owned()),
+        }
+    }
+    let mut out = Vec::new();
+    for field in &step.fields {
+        names(field, &field.id, &mut out);
+    }
+    out
+}
+
+#[tokio::test]
+async fn every_field_of_every_example_form_survives_hostile_input() {
+    let catalogue = buergerportal::catalogue::Catalogue::load(&crate::helpers::demo_tenants()).unwrap();
+    let app = spawn_app().await;
+    let browser = logged_in(&app, "anna@example.de").await;
+    let long = "𝔘".repeat(3_000);
+    let hostile = [
+        long.as_str(),
+        "\u{0}\u{8}\u{1b}[2J\r\n",
+        "\u{202e}עברית العربية 🐕‍🦺",
+        "1' OR '1'='1'; DROP TABLE cases; --",
+        "<img src=x onerror=alert(1)>",
+        "-1e309",
+    ];
+    let mut posted = 0;
+    for tenant in &catalogue.tenants {
+        // Services that need an eID login are covered by the provider tests and derive's property test.
+        for service in tenant
+            .services
+            .iter()
+            .filter(|s| s.min_trust_level == buergerportal::domain::TrustLevel::Basis)
+        {
+            let Some(form) = &service.form else { continue };
+            let started = browser
+                .get(&format!("/{}/leistungen/{}/antrag", tenant.slug, service.slug))
+                .await;
+            let draft = started.location().unwrap();
+            for step in &form.steps {
+                let path = format!("{draft}/schritt/{}", step.id);
+                let token = browser.get("/konto").await.csrf_token();
+                let names = input_names(step);
+                for value in hostile {
+                    let mut fields: Vec<(&str, &str)> =
+                        vec![("csrf_token", &token), ("aktion", "weiter"), ("extra", value)];
+                    let group_markers: Vec<String> = names
+                        .iter()
+                        .filter(|n| n.contains(".0."))
+                        .map(|n| format!("{}.0.present", n.split(".0.").next().unwrap()))
+                        .collect();
+                    fields.extend(group_markers.iter().map(|m| (m.as_str(), "1")));
+                    fields.extend(names.iter().map(|n| (n.as_str(), value)));
+                    let answer = browser.post(&path, &fields).await;
+                    posted += 1;
+                    assert!(
+                        answer.status < 500,
+                        "{} {}: {} for {value:?}",
+                        service.slug,
+                        step.id,
+                        answer.status
+                    );
+                    assert!(
+                        !answer.body.contains("<img src=x"),
+                        "{} {} echoed markup",
+                        service.slug,
+                        step.id
+                    );
+                    let page = browser.get(&path).await;
+                    assert!(
+                        page.status < 500 && !page.body.contains("<img src=x"),
+                        "{} {} after saving",
+                        service.slug,
+                        step.id
+                    );
+                }
+            }
+            let check = browser.get(&format!("{draft}/pruefen")).await;
+            assert!(check.status < 500 && !check.body.contains("<img src=x"));
+        }
+    }
+    assert!(posted > 100, "{posted}");
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) FROM cases").await,
+        0,
+        "nothing hostile was sent"
     );
 }

@@ -205,22 +205,31 @@ fn profile_value(prefill: Prefill, profile: Option<&ProfileRow>, email: Option<&
     }
 }
 
-/// Answers the service takes from the Stammdaten without letting the citizen change them. A field
-/// whose value the Stammdaten do not hold stays open, so nobody is stuck at an empty locked field.
-async fn locked_answers(db: &Db, account_id: &str, step: &Step) -> Result<Answers, AppError> {
-    let mut locked = Answers::new();
-    if !step.fields.iter().any(|f| f.prefill.is_some() && !f.prefill_editable) {
-        return Ok(locked);
+/// What the Stammdaten hold for the step's prefilled fields; no query for a step without any.
+async fn stammdaten_answers(db: &Db, account_id: &str, step: &Step) -> Result<Answers, AppError> {
+    let mut answers = Answers::new();
+    if step.fields.iter().all(|f| f.prefill.is_none()) {
+        return Ok(answers);
     }
     let account = accounts::account_by_id(db, account_id).await?;
     let email = account.as_ref().and_then(|a| a.email.as_deref());
     let profile = accounts::profile(db, account_id).await?;
-    for field in step.fields.iter().filter(|f| !f.prefill_editable) {
+    for field in &step.fields {
         if let Some(value) = field.prefill.and_then(|p| profile_value(p, profile.as_ref(), email)) {
-            locked.insert(field.id.clone(), value);
+            answers.insert(field.id.clone(), value);
         }
     }
-    Ok(locked)
+    Ok(answers)
+}
+
+/// The Stammdaten answers the citizen may not change here. A field whose value the Stammdaten do
+/// not hold stays open, so nobody is stuck at an empty locked field.
+fn locked(step: &Step, stammdaten: &Answers) -> Answers {
+    step.fields
+        .iter()
+        .filter(|f| !f.prefill_editable)
+        .filter_map(|f| stammdaten.get(&f.id).map(|v| (f.id.clone(), v.clone())))
+        .collect()
 }
 
 /// `/antrag/{draft}`: the task list of a long form, or straight to where the citizen left off.
@@ -374,13 +383,13 @@ pub async fn show_step(
     }
     let changed = query.geaendert.is_some();
     let show_errors = changed || opened.draft.visited.0.contains(&step.id);
-    let locked = locked_answers(&db, &opened.citizen.account_id, step).await?;
+    let stammdaten = stammdaten_answers(&db, &opened.citizen.account_id, step).await?;
     let page = step_page(
         layout,
         &opened,
         &state,
         step,
-        &locked,
+        &stammdaten,
         show_errors,
         changed,
         query.zurueck.is_some(),
@@ -395,7 +404,7 @@ fn step_page(
     opened: &Opened,
     state: &FormState<'_>,
     step: &Step,
-    locked: &Answers,
+    stammdaten: &Answers,
     show_errors: bool,
     changed: bool,
     to_check: bool,
@@ -404,7 +413,7 @@ fn step_page(
     let lang = layout.lang;
     let fields = state
         .step(&step.id)
-        .map(|s| view::fields(s, state, show_errors, lang, locked))
+        .map(|s| view::fields(s, state, show_errors, lang, stammdaten))
         .unwrap_or_default();
     let errors = fields
         .iter()
@@ -520,8 +529,8 @@ pub async fn save_step(
     let form = opened.form.clone();
     let step = form.step(&path.step).ok_or(AppError::NotFound)?;
     let action = Action::parse(&posted);
-    let locked = locked_answers(&db, &opened.citizen.account_id, step).await?;
-    let mut answers = merge_step(&opened, step, &posted, &locked);
+    let stammdaten = stammdaten_answers(&db, &opened.citizen.account_id, step).await?;
+    let mut answers = merge_step(&opened, step, &posted, &locked(step, &stammdaten));
     if let Action::Add(group) | Action::Remove(group, _) = &action
         && step.fields.iter().any(|f| &f.id == group)
     {
@@ -576,7 +585,7 @@ pub async fn save_step(
             &opened,
             &state,
             step,
-            &locked,
+            &stammdaten,
             true,
             false,
             query.zurueck.is_some(),
@@ -681,8 +690,8 @@ async fn take_back_parked(db: &Db, opened: &mut Opened, token: &str, settings: &
     let Some(step) = opened.form.step(&step_id) else {
         return Ok(());
     };
-    let locked = locked_answers(db, &opened.citizen.account_id, step).await?;
-    let answers = merge_step(opened, step, &posted.0, &locked);
+    let stammdaten = stammdaten_answers(db, &opened.citizen.account_id, step).await?;
+    let answers = merge_step(opened, step, &posted.0, &locked(step, &stammdaten));
     let mut visited = opened.draft.visited.0.clone();
     if !visited.contains(&step.id) {
         visited.push(step.id.clone());

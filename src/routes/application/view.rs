@@ -3,6 +3,7 @@
 
 use chrono::NaiveDate;
 use fluent_templates::fluent_bundle::FluentValue;
+use serde_json::Value as Json;
 
 use crate::db::forms::SummaryLine;
 use crate::domain::Money;
@@ -31,6 +32,8 @@ pub struct FieldView {
     pub character_count: Option<String>,
     /// A prefilled answer the service does not let the citizen change.
     pub readonly: bool,
+    /// The answer is the one from the Stammdaten (the page says so).
+    pub prefilled: bool,
     pub parts: Vec<PartView>,
     pub choices: Vec<ChoiceView>,
     pub items: Vec<ItemView>,
@@ -78,26 +81,17 @@ impl FieldView {
 }
 
 /// The inputs of one step. Errors are shown only once the citizen has tried to go on.
-/// `locked` holds the answers taken from the Stammdaten that the citizen cannot change here.
+/// `stammdaten` holds what the citizen's Stammdaten say for the step's prefilled fields.
 pub fn fields(
     step: &StepState<'_>,
     state: &FormState<'_>,
     show_errors: bool,
     lang: Lang,
-    locked: &Answers,
+    stammdaten: &Answers,
 ) -> Vec<FieldView> {
     step.fields
         .iter()
-        .map(|f| {
-            field_view(
-                f,
-                &f.field.id,
-                state,
-                show_errors,
-                lang,
-                locked.contains_key(&f.field.id),
-            )
-        })
+        .map(|f| field_view(f, &f.field.id, state, show_errors, lang, stammdaten.get(&f.field.id)))
         .collect()
 }
 
@@ -107,9 +101,10 @@ fn field_view(
     form: &FormState<'_>,
     show_errors: bool,
     lang: Lang,
-    readonly: bool,
+    from_stammdaten: Option<&Json>,
 ) -> FieldView {
     let field = state.field;
+    let readonly = from_stammdaten.is_some() && !field.prefill_editable;
     let mut view = FieldView {
         kind: "text",
         name: name.to_owned(),
@@ -129,6 +124,7 @@ fn field_view(
         max_length: None,
         character_count: None,
         readonly,
+        prefilled: from_stammdaten.is_some_and(|v| *v == state.raw),
         parts: Vec::new(),
         choices: Vec::new(),
         items: Vec::new(),
@@ -285,7 +281,7 @@ fn field_view(
                                 form,
                                 show_errors,
                                 lang,
-                                false,
+                                None,
                             )
                         })
                         .collect(),
