@@ -1,17 +1,20 @@
-//! `/antraege`: the citizen's drafts and sent applications across all tenants.
+//! `/antraege`: the citizen's drafts and sent applications across all tenants, and deleting a draft.
 
-use actix_web::{HttpRequest, web};
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use askama_web::WebTemplate;
 use serde::Deserialize;
 
-use super::{service_name, view};
+use super::submit::service_name;
+use super::{DraftPath, Drafts, draft_href, view};
 use crate::auth::session::Sessions;
-use crate::catalogue::CatalogueCache;
+use crate::catalogue::{CatalogueCache, Forms};
 use crate::db::Db;
 use crate::db::forms as queries;
 use crate::error::AppError;
 use crate::routes::Layout;
+use crate::routes::forms::{respond, see_other};
 use crate::tenancy::TenantDirectory;
 
 pub struct DraftItem {
@@ -99,4 +102,61 @@ pub async fn list(
         drafts,
         cases,
     })
+}
+
+#[derive(Template)]
+#[template(path = "application/delete.html")]
+pub struct DeletePage {
+    layout: Layout,
+    service_name: String,
+    action: String,
+    csrf_token: String,
+}
+
+/// Asks before deleting a draft.
+pub async fn confirm_delete(
+    req: HttpRequest,
+    layout: Layout,
+    path: web::Path<DraftPath>,
+    db: web::Data<Db>,
+    sessions: web::Data<Sessions>,
+    forms: web::Data<Forms>,
+    cache: web::Data<CatalogueCache>,
+) -> Result<HttpResponse, AppError> {
+    let drafts = Drafts {
+        db: &db,
+        sessions: &sessions,
+        forms: &forms,
+        cache: &cache,
+    };
+    let opened = drafts.open(&req, &layout, &path.draft).await?;
+    let page = DeletePage {
+        service_name: opened.service_name.clone(),
+        action: draft_href(&layout, &opened.draft.id, "/loeschen"),
+        csrf_token: opened.citizen.session.csrf_token.clone(),
+        layout,
+    };
+    respond(StatusCode::OK, &page)
+}
+
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    csrf_token: String,
+}
+
+pub async fn delete(
+    req: HttpRequest,
+    layout: Layout,
+    path: web::Path<DraftPath>,
+    form: web::Form<CsrfForm>,
+    db: web::Data<Db>,
+    sessions: web::Data<Sessions>,
+) -> Result<HttpResponse, AppError> {
+    layout.site.require_tenant()?;
+    let citizen = sessions.citizen(&req).await?;
+    citizen.session.check_csrf(&form.csrf_token)?;
+    if !queries::delete_draft(&db, &path.draft, &citizen.account_id).await? {
+        return Err(AppError::NotFound);
+    }
+    Ok(see_other("/antraege?geloescht=1"))
 }

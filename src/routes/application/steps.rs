@@ -1,0 +1,506 @@
+//! Filling in: where to continue (or the task list), one step per page, saving a step, and keeping a
+//! step sent after the session expired.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use chrono::{DateTime, Duration, Utc};
+use serde_json::{Value as Json, json};
+
+use super::view::{self, FieldView};
+use super::{
+    DraftPath, DraftRow, Drafts, Opened, StepPath, StepQuery, draft_href, locked, stammdaten_answers, step_href, today,
+    version,
+};
+use crate::auth::session::Sessions;
+use crate::auth::token;
+use crate::catalogue::{CatalogueCache, Forms};
+use crate::config::Settings;
+use crate::db::Db;
+use crate::db::forms as queries;
+use crate::domain::form::{Answers, FormDefinition, FormState, Step, derive, input, read_step};
+use crate::error::AppError;
+use crate::routes::Layout;
+use crate::routes::forms::{respond, see_other};
+
+/// `/antrag/{draft}`: the task list of a long form, or straight to where the citizen left off.
+pub async fn resume(
+    req: HttpRequest,
+    layout: Layout,
+    path: web::Path<DraftPath>,
+    db: web::Data<Db>,
+    sessions: web::Data<Sessions>,
+    forms: web::Data<Forms>,
+    cache: web::Data<CatalogueCache>,
+) -> Result<HttpResponse, AppError> {
+    let drafts = Drafts {
+        db: &db,
+        sessions: &sessions,
+        forms: &forms,
+        cache: &cache,
+    };
+    let opened = drafts.open(&req, &layout, &path.draft).await?;
+    let state = derive(&opened.form, &opened.draft.answers, today());
+    let changed = opened.draft.form_version != version(&opened.form);
+    if !opened.form.has_task_list() {
+        let visited = &opened.draft.visited.0;
+        let target = state
+            .steps
+            .iter()
+            .find(|s| !visited.contains(&s.step.id) || s.has_errors())
+            .map(|s| s.step);
+        let href = match target {
+            Some(step) if changed => format!("{}?geaendert=1", step_href(&layout, &opened.draft.id, &step.id)),
+            Some(step) => step_href(&layout, &opened.draft.id, &step.id),
+            None => draft_href(&layout, &opened.draft.id, "/pruefen"),
+        };
+        return Ok(see_other(&href));
+    }
+    respond(StatusCode::OK, &task_list(layout, &opened, &state, changed))
+}
+
+pub struct Task {
+    title: String,
+    href: Option<String>,
+    /// Translation key of the status tag.
+    status: &'static str,
+    done: bool,
+}
+
+#[derive(Template)]
+#[template(path = "application/tasks.html")]
+pub struct TaskListPage {
+    layout: Layout,
+    service_name: String,
+    tasks: Vec<Task>,
+    complete: bool,
+    check_href: String,
+    changed: bool,
+    saved_until: String,
+}
+
+fn task_list(layout: Layout, opened: &Opened, state: &FormState<'_>, changed: bool) -> TaskListPage {
+    let visited = &opened.draft.visited.0;
+    let tasks = opened
+        .form
+        .sections
+        .iter()
+        .map(|section| {
+            let steps: Vec<_> = state
+                .steps
+                .iter()
+                .filter(|s| s.step.section.as_deref() == Some(section.id.as_str()))
+                .collect();
+            let started = steps.iter().any(|s| visited.contains(&s.step.id));
+            let done = !steps.is_empty() && steps.iter().all(|s| visited.contains(&s.step.id) && !s.has_errors());
+            let href = steps
+                .iter()
+                .find(|s| !visited.contains(&s.step.id) || s.has_errors())
+                .or(steps.first())
+                .map(|s| step_href(&layout, &opened.draft.id, &s.step.id));
+            let status = match (steps.is_empty(), done, started) {
+                (true, _, _) => "form-task-not-needed",
+                (_, true, _) => "form-task-done",
+                (_, _, true) => "form-task-in-progress",
+                _ => "form-task-not-started",
+            };
+            Task {
+                title: section.title.get(layout.lang).to_owned(),
+                href,
+                status,
+                done,
+            }
+        })
+        .collect();
+    TaskListPage {
+        service_name: opened.service_name.clone(),
+        tasks,
+        complete: state.is_complete() && state.steps.iter().all(|s| visited.contains(&s.step.id)),
+        check_href: draft_href(&layout, &opened.draft.id, "/pruefen"),
+        changed,
+        saved_until: view::date_text(opened.draft.expires_at.date_naive(), layout.lang),
+        layout,
+    }
+}
+
+#[derive(Template)]
+#[template(path = "application/step.html")]
+pub struct StepPage {
+    layout: Layout,
+    service_name: String,
+    title: String,
+    intro: Option<String>,
+    section: Option<String>,
+    fields: Vec<FieldView>,
+    errors: Vec<(String, String)>,
+    action: String,
+    back_href: String,
+    csrf_token: String,
+    changed: bool,
+    session_note: String,
+    session_minutes: i64,
+    session_seconds_left: i64,
+}
+
+/// One step of the form, with the saved answers; errors once the citizen has tried to go on.
+#[allow(clippy::too_many_arguments)]
+pub async fn show_step(
+    req: HttpRequest,
+    layout: Layout,
+    path: web::Path<StepPath>,
+    query: web::Query<StepQuery>,
+    db: web::Data<Db>,
+    sessions: web::Data<Sessions>,
+    forms: web::Data<Forms>,
+    cache: web::Data<CatalogueCache>,
+    settings: web::Data<Settings>,
+) -> Result<HttpResponse, AppError> {
+    let drafts = Drafts {
+        db: &db,
+        sessions: &sessions,
+        forms: &forms,
+        cache: &cache,
+    };
+    let mut opened = drafts.open(&req, &layout, &path.draft).await?;
+    if let Some(token) = &query.geparkt {
+        take_back_parked(&db, &mut opened, token, &settings).await?;
+        return Ok(see_other(&step_href(&layout, &opened.draft.id, &path.step)));
+    }
+    let step = opened.form.step(&path.step).ok_or(AppError::NotFound)?;
+    let state = derive(&opened.form, &opened.draft.answers, today());
+    if state.step(&step.id).is_none() {
+        // The step no longer applies to these answers.
+        return Ok(see_other(&draft_href(&layout, &opened.draft.id, "")));
+    }
+    let changed = query.geaendert.is_some();
+    let show_errors = changed || opened.draft.visited.0.contains(&step.id);
+    let stammdaten = stammdaten_answers(&db, &opened.citizen.account_id, step).await?;
+    let page = step_page(
+        layout,
+        &opened,
+        &state,
+        step,
+        &stammdaten,
+        show_errors,
+        changed,
+        query.zurueck.is_some(),
+        &settings,
+    );
+    respond(StatusCode::OK, &page)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn step_page(
+    layout: Layout,
+    opened: &Opened,
+    state: &FormState<'_>,
+    step: &Step,
+    stammdaten: &Answers,
+    show_errors: bool,
+    changed: bool,
+    to_check: bool,
+    settings: &Settings,
+) -> StepPage {
+    let lang = layout.lang;
+    let fields = state
+        .step(&step.id)
+        .map(|s| view::fields(s, state, show_errors, lang, stammdaten))
+        .unwrap_or_default();
+    let errors = fields
+        .iter()
+        .flat_map(|f| std::iter::once(f).chain(f.items.iter().flat_map(|i| &i.fields)))
+        .filter_map(|f| f.error.clone().map(|e| (f.anchor.clone(), e)))
+        .collect();
+    let draft_id = &opened.draft.id;
+    let back_href = match state.previous_before(&step.id) {
+        _ if to_check => draft_href(&layout, draft_id, "/pruefen"),
+        _ if opened.form.has_task_list() => draft_href(&layout, draft_id, ""),
+        Some(previous) => step_href(&layout, draft_id, &previous.id),
+        None => layout.href(&format!("/leistungen/{}", opened.draft.service_slug)),
+    };
+    let mut action = step_href(&layout, draft_id, &step.id);
+    if to_check {
+        action.push_str("?zurueck=pruefen");
+    }
+    let session_ends = opened.citizen.session.last_seen_at + Duration::minutes(settings.session_idle_minutes);
+    StepPage {
+        service_name: opened.service_name.clone(),
+        title: step.title.get(lang).to_owned(),
+        intro: step.intro.as_ref().map(|t| t.get(lang).to_owned()),
+        section: step
+            .section
+            .as_ref()
+            .and_then(|id| opened.form.sections.iter().find(|s| &s.id == id))
+            .map(|s| s.title.get(lang).to_owned()),
+        fields,
+        errors,
+        action,
+        back_href,
+        csrf_token: opened.citizen.session.csrf_token.clone(),
+        changed,
+        session_minutes: settings.session_idle_minutes,
+        session_seconds_left: (session_ends - Utc::now()).num_seconds().max(0),
+        session_note: lang.tn(
+            "form-session-note",
+            [
+                ("minutes", settings.session_idle_minutes.into()),
+                ("time", clock_time(session_ends).into()),
+                (
+                    "date",
+                    view::date_text(opened.draft.expires_at.date_naive(), lang).into(),
+                ),
+            ],
+        ),
+        layout,
+    }
+}
+
+/// `14:05 UTC`: when the session ends if nothing happens.
+fn clock_time(at: DateTime<Utc>) -> String {
+    at.format("%H:%M UTC").to_string()
+}
+
+/// What the citizen asked for with the button they pressed.
+enum Action {
+    Next,
+    SaveForLater,
+    Add(String),
+    Remove(String, usize),
+}
+
+impl Action {
+    fn parse(posted: &[(String, String)]) -> Self {
+        let value = posted
+            .iter()
+            .find(|(k, _)| k == "aktion")
+            .map_or("weiter", |(_, v)| v.as_str());
+        let mut parts = value.splitn(3, ':');
+        match (parts.next(), parts.next(), parts.next()) {
+            (Some("speichern"), None, None) => Self::SaveForLater,
+            (Some("hinzufuegen"), Some(group), None) => Self::Add(group.to_owned()),
+            (Some("entfernen"), Some(group), Some(index)) => match index.parse() {
+                Ok(index) => Self::Remove(group.to_owned(), index),
+                Err(_) => Self::Next,
+            },
+            _ => Self::Next,
+        }
+    }
+}
+
+/// Saves a step: always, even with errors (so nothing typed is lost), then goes on, back to the
+/// step with its errors, or away to continue later.
+#[allow(clippy::too_many_arguments)]
+pub async fn save_step(
+    req: HttpRequest,
+    layout: Layout,
+    path: web::Path<StepPath>,
+    query: web::Query<StepQuery>,
+    posted: web::Form<Vec<(String, String)>>,
+    db: web::Data<Db>,
+    sessions: web::Data<Sessions>,
+    forms: web::Data<Forms>,
+    cache: web::Data<CatalogueCache>,
+    settings: web::Data<Settings>,
+) -> Result<HttpResponse, AppError> {
+    let drafts = Drafts {
+        db: &db,
+        sessions: &sessions,
+        forms: &forms,
+        cache: &cache,
+    };
+    let opened = match drafts.open(&req, &layout, &path.draft).await {
+        Err(AppError::LoginRequired(_)) => return park(&layout, &db, &path, &posted).await,
+        other => other?,
+    };
+    let csrf = posted
+        .iter()
+        .find(|(k, _)| k == "csrf_token")
+        .map_or("", |(_, v)| v.as_str());
+    opened.citizen.session.check_csrf(csrf)?;
+    let form = opened.form.clone();
+    let step = form.step(&path.step).ok_or(AppError::NotFound)?;
+    let action = Action::parse(&posted);
+    let stammdaten = stammdaten_answers(&db, &opened.citizen.account_id, step).await?;
+    let mut answers = merge_step(&opened, step, &posted, &locked(step, &stammdaten));
+    if let Action::Add(group) | Action::Remove(group, _) = &action
+        && step.fields.iter().any(|f| &f.id == group)
+    {
+        change_items(&form, &mut answers, &action);
+    }
+    // Adding or removing an item is not trying to go on: no errors for the empty new item yet.
+    let mut visited = opened.draft.visited.0.clone();
+    if matches!(action, Action::Next | Action::SaveForLater) && !visited.contains(&step.id) {
+        visited.push(step.id.clone());
+    }
+    let now = Utc::now();
+    let expires_at = now + Duration::days(settings.draft_retention_days);
+    let draft_id = opened.draft.id.clone();
+    if !queries::save_draft(
+        &db,
+        &draft_id,
+        &opened.citizen.account_id,
+        &answers,
+        &visited,
+        version(&form),
+        now,
+        expires_at,
+    )
+    .await?
+    {
+        return Err(AppError::NotFound);
+    }
+    let here = step_href(&layout, &draft_id, &step.id);
+    match action {
+        Action::SaveForLater => return Ok(see_other(&format!("/antraege?gespeichert={draft_id}"))),
+        Action::Add(group) => {
+            let count = answers.get(&group).and_then(Json::as_array).map_or(0, Vec::len);
+            return Ok(see_other(&format!("{here}#{group}-eintrag-{count}")));
+        }
+        Action::Remove(group, _) => return Ok(see_other(&format!("{here}#{group}-hinzufuegen"))),
+        Action::Next => {}
+    }
+    let state = derive(&form, &answers, today());
+    let Some(step_state) = state.step(&step.id) else {
+        return Ok(see_other(&draft_href(&layout, &draft_id, "")));
+    };
+    if step_state.has_errors() {
+        let opened = Opened {
+            draft: DraftRow {
+                answers: sqlx::types::Json(answers.clone()),
+                ..opened.draft.clone()
+            },
+            ..opened
+        };
+        let page = step_page(
+            layout,
+            &opened,
+            &state,
+            step,
+            &stammdaten,
+            true,
+            false,
+            query.zurueck.is_some(),
+            &settings,
+        );
+        return respond(StatusCode::UNPROCESSABLE_ENTITY, &page);
+    }
+    let next = if query.zurueck.is_some() {
+        draft_href(&layout, &draft_id, "/pruefen")
+    } else {
+        match state.next_after(&step.id) {
+            // In a form with a task list, a section ends back at the list.
+            Some(next) if form.has_task_list() && next.section != step.section => draft_href(&layout, &draft_id, ""),
+            Some(next) => step_href(&layout, &draft_id, &next.id),
+            None if form.has_task_list() => draft_href(&layout, &draft_id, ""),
+            None => draft_href(&layout, &draft_id, "/pruefen"),
+        }
+    };
+    Ok(see_other(&next))
+}
+
+/// The draft's answers with this step's posted answers in place of the saved ones. Answers of
+/// other steps stay, even where they no longer apply: the citizen may change their mind back.
+/// Locked answers come from the Stammdaten, whatever was posted.
+fn merge_step(opened: &Opened, step: &Step, posted: &[(String, String)], locked: &Answers) -> Answers {
+    let mut answers = opened.draft.answers.0.clone();
+    let mut new = read_step(step, posted);
+    new.extend(locked.clone());
+    for field in step.fields.iter().filter(|f| f.kind.is_question()) {
+        answers.remove(&field.id);
+    }
+    answers.extend(new);
+    answers
+}
+
+/// Adds an empty item to a repeating group, or removes one.
+fn change_items(form: &FormDefinition, answers: &mut Answers, action: &Action) {
+    let (Action::Add(group) | Action::Remove(group, _)) = action else {
+        return;
+    };
+    let max = form
+        .steps
+        .iter()
+        .flat_map(|s| &s.fields)
+        .find_map(|f| match &f.kind {
+            crate::domain::form::Kind::Group { max_items, .. } if &f.id == group => Some(*max_items),
+            _ => None,
+        })
+        .unwrap_or(0);
+    let entry = answers.entry(group.clone()).or_insert_with(|| Json::Array(Vec::new()));
+    if !entry.is_array() {
+        *entry = Json::Array(Vec::new());
+    }
+    if let Json::Array(items) = entry {
+        match action {
+            Action::Add(_) if items.len() < max => items.push(json!({})),
+            Action::Remove(_, index) if *index < items.len() => {
+                items.remove(*index);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The session had expired when the citizen pressed "Weiter": keep what they sent under a token
+/// only their browser gets, and take it back after they have logged in again.
+async fn park(
+    layout: &Layout,
+    db: &Db,
+    path: &StepPath,
+    posted: &[(String, String)],
+) -> Result<HttpResponse, AppError> {
+    let token = token::random_token();
+    let kept: Vec<(String, String)> = posted
+        .iter()
+        .filter(|(k, _)| k != "csrf_token")
+        .take(500)
+        .map(|(k, v)| (input::clean_line(k), input::clean_lines(v)))
+        .collect();
+    queries::park_step(db, &token::hash(&token), &path.draft, &path.step, &kept, Utc::now()).await?;
+    let back = format!("{}?geparkt={token}", step_href(layout, &path.draft, &path.step));
+    Ok(see_other(&format!(
+        "/anmelden?weiter={}&abgelaufen=1",
+        crate::routes::encode_query_value(&back)
+    )))
+}
+
+/// Applies a parked step to the draft, if it belongs to this citizen and is recent.
+async fn take_back_parked(db: &Db, opened: &mut Opened, token: &str, settings: &Settings) -> Result<(), AppError> {
+    let not_before = Utc::now() - Duration::hours(PARKED_HOURS);
+    let Some((step_id, posted)) = queries::take_parked_step(
+        db,
+        &token::hash(token),
+        &opened.draft.id,
+        &opened.citizen.account_id,
+        not_before,
+    )
+    .await?
+    else {
+        return Ok(());
+    };
+    let Some(step) = opened.form.step(&step_id) else {
+        return Ok(());
+    };
+    let stammdaten = stammdaten_answers(db, &opened.citizen.account_id, step).await?;
+    let answers = merge_step(opened, step, &posted.0, &locked(step, &stammdaten));
+    let mut visited = opened.draft.visited.0.clone();
+    if !visited.contains(&step.id) {
+        visited.push(step.id.clone());
+    }
+    let now = Utc::now();
+    queries::save_draft(
+        db,
+        &opened.draft.id,
+        &opened.citizen.account_id,
+        &answers,
+        &visited,
+        version(&opened.form),
+        now,
+        now + Duration::days(settings.draft_retention_days),
+    )
+    .await?;
+    Ok(())
+}
+
+/// How long a step posted after the session expired is kept for its owner to log in again.
+pub const PARKED_HOURS: i64 = 2;

@@ -1,0 +1,364 @@
+//! Check-answers, sending exactly once, the confirmation and the receipt.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+
+use super::view::{self, AnswerSection};
+use super::{DraftPath, Drafts, Opened, draft_href, step_href, today, version};
+use crate::auth::session::Sessions;
+use crate::catalogue::{CatalogueCache, Forms};
+use crate::config::Settings;
+use crate::db::Db;
+use crate::db::accounts;
+use crate::db::forms::{self as queries, Submitted};
+use crate::domain::Money;
+use crate::domain::form::{FormState, Step, derive};
+use crate::domain::reference::Reference;
+use crate::error::AppError;
+use crate::i18n::Lang;
+use crate::mail::{Mail, Mailer};
+use crate::pdf::{self, Receipt, ReceiptFonts};
+use crate::routes::Layout;
+use crate::routes::forms::{respond, see_other};
+
+/// Where a new case is delivered until destinations are configured per service.
+const DEFAULT_DESTINATION: &str = "default";
+
+#[derive(Template)]
+#[template(path = "application/check.html")]
+pub struct CheckPage {
+    layout: Layout,
+    service_name: String,
+    sections: Vec<AnswerSection>,
+    draft_id: String,
+    fee: Option<String>,
+    fee_note: Option<String>,
+    declaration: Option<String>,
+    declaration_error: Option<&'static str>,
+    action: String,
+    back_href: String,
+    csrf_token: String,
+}
+
+impl CheckPage {
+    fn change_href(&self, step_id: &str, anchor: &str) -> String {
+        format!(
+            "{}?zurueck=pruefen#{anchor}",
+            step_href(&self.layout, &self.draft_id, step_id)
+        )
+    }
+}
+
+fn check_page(layout: Layout, opened: &Opened, state: &FormState<'_>, declaration_error: bool) -> CheckPage {
+    let lang = layout.lang;
+    let fee = state.fee().or(opened.service_fee).filter(|f| f.cents() > 0);
+    let last_step = state.steps.last().map(|s| s.step.id.as_str()).unwrap_or_default();
+    CheckPage {
+        service_name: opened.service_name.clone(),
+        sections: view::answer_sections(state, lang),
+        draft_id: opened.draft.id.clone(),
+        fee: fee.map(|f| view::money_text(f, lang)),
+        fee_note: fee.map(|_| {
+            opened
+                .form
+                .fee_note
+                .as_ref()
+                .map_or_else(|| lang.t("form-fee-later").to_owned(), |t| t.get(lang).to_owned())
+        }),
+        declaration: opened.form.declaration.as_ref().map(|t| t.get(lang).to_owned()),
+        declaration_error: declaration_error.then(|| lang.t("form-error-declaration")),
+        action: draft_href(&layout, &opened.draft.id, "/absenden"),
+        back_href: if opened.form.has_task_list() {
+            draft_href(&layout, &opened.draft.id, "")
+        } else {
+            step_href(&layout, &opened.draft.id, last_step)
+        },
+        csrf_token: opened.citizen.session.csrf_token.clone(),
+        layout,
+    }
+}
+
+/// Check-answers: everything that will be sent, with "Ändern" links. Incomplete forms go back to
+/// the first step that needs an answer.
+pub async fn check(
+    req: HttpRequest,
+    layout: Layout,
+    path: web::Path<DraftPath>,
+    db: web::Data<Db>,
+    sessions: web::Data<Sessions>,
+    forms: web::Data<Forms>,
+    cache: web::Data<CatalogueCache>,
+) -> Result<HttpResponse, AppError> {
+    let drafts = Drafts {
+        db: &db,
+        sessions: &sessions,
+        forms: &forms,
+        cache: &cache,
+    };
+    let opened = drafts.open(&req, &layout, &path.draft).await?;
+    let state = derive(&opened.form, &opened.draft.answers, today());
+    if let Some(step) = unfinished(&opened, &state) {
+        return Ok(see_other(&step_href(&layout, &opened.draft.id, &step.id)));
+    }
+    respond(StatusCode::OK, &check_page(layout, &opened, &state, false))
+}
+
+/// The first step the citizen still has to answer (or correct).
+fn unfinished<'d>(opened: &Opened, state: &FormState<'d>) -> Option<&'d Step> {
+    state
+        .steps
+        .iter()
+        .find(|s| s.has_errors() || !opened.draft.visited.0.contains(&s.step.id))
+        .map(|s| s.step)
+}
+
+#[derive(Deserialize)]
+pub struct SubmitForm {
+    csrf_token: String,
+    erklaerung: Option<String>,
+}
+
+/// Sends the application: checks login, trust level and the whole form again, then writes case and
+/// outbox row in one transaction. Submitting the same draft twice leads to the same case.
+#[allow(clippy::too_many_arguments)]
+pub async fn submit(
+    req: HttpRequest,
+    layout: Layout,
+    path: web::Path<DraftPath>,
+    form: web::Form<SubmitForm>,
+    db: web::Data<Db>,
+    sessions: web::Data<Sessions>,
+    forms: web::Data<Forms>,
+    cache: web::Data<CatalogueCache>,
+    mailer: web::Data<Mailer>,
+    settings: web::Data<Settings>,
+) -> Result<HttpResponse, AppError> {
+    let drafts = Drafts {
+        db: &db,
+        sessions: &sessions,
+        forms: &forms,
+        cache: &cache,
+    };
+    let opened = match drafts.open(&req, &layout, &path.draft).await {
+        Err(AppError::NotFound) => return already_submitted(&req, &layout, &db, &sessions, &path.draft).await,
+        other => other?,
+    };
+    opened.citizen.session.check_csrf(&form.csrf_token)?;
+    if opened.citizen.trust_level < opened.min_trust_level {
+        return Ok(see_other(
+            &layout.href(&format!("/leistungen/{}/antrag", opened.draft.service_slug)),
+        ));
+    }
+    let state = derive(&opened.form, &opened.draft.answers, today());
+    if let Some(step) = unfinished(&opened, &state) {
+        return Ok(see_other(&step_href(&layout, &opened.draft.id, &step.id)));
+    }
+    if opened.form.declaration.is_some() && form.erklaerung.as_deref() != Some("ja") {
+        return respond(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &check_page(layout, &opened, &state, true),
+        );
+    }
+    let summary = view::summary(&view::answer_sections(&state, layout.lang));
+    let fee = state.fee().or(opened.service_fee);
+    for _ in 0..5 {
+        let reference = Reference::generate();
+        let case = queries::NewCase {
+            account_id: &opened.citizen.account_id,
+            tenant_id: &opened.tenant.id,
+            draft_id: &opened.draft.id,
+            reference: reference.as_str(),
+            service_slug: &opened.draft.service_slug,
+            form_version: version(&opened.form),
+            answers: &state.answers,
+            summary: &summary,
+            trust_level: opened.citizen.trust_level.as_str(),
+            fee_cents: fee.map(Money::cents),
+            destination: DEFAULT_DESTINATION,
+            now: Utc::now(),
+        };
+        match queries::submit(&db, &case).await? {
+            Submitted::Created => {
+                confirm_by_mail(&db, &mailer, &settings, &opened.citizen.account_id, layout.lang).await?;
+                return Ok(see_other(&layout.href(&format!("/vorgang/{}", reference.as_str()))));
+            }
+            Submitted::Already => return already_submitted(&req, &layout, &db, &sessions, &path.draft).await,
+            Submitted::ReferenceTaken => continue,
+        }
+    }
+    Err(AppError::Internal(anyhow::anyhow!(
+        "no free reference number after five tries"
+    )))
+}
+
+/// A draft that is gone may have become a case: then its confirmation is the answer.
+async fn already_submitted(
+    req: &HttpRequest,
+    layout: &Layout,
+    db: &Db,
+    sessions: &Sessions,
+    draft_id: &str,
+) -> Result<HttpResponse, AppError> {
+    let tenant = layout.site.require_tenant()?;
+    let citizen = sessions.citizen(req).await?;
+    let case = queries::case_of_draft(db, draft_id, &citizen.account_id, &tenant.id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(see_other(&layout.href(&format!("/vorgang/{}", case.reference))))
+}
+
+/// "Ihr Antrag ist eingegangen", with a link to the account: no answers, no service name.
+async fn confirm_by_mail(
+    db: &Db,
+    mailer: &Mailer,
+    settings: &Settings,
+    account_id: &str,
+    lang: Lang,
+) -> Result<(), AppError> {
+    let Some(email) = accounts::account_by_id(db, account_id).await?.and_then(|a| a.email) else {
+        return Ok(());
+    };
+    let link = format!("{}/antraege", settings.base_url.trim_end_matches('/'));
+    let mail = Mail {
+        lang,
+        subject_key: "mail-submitted-subject",
+        text_key: "mail-submitted-text",
+        link: Some(("mail-submitted-link", &link)),
+    };
+    mailer.deliver(&email, &mail).await;
+    Ok(())
+}
+
+#[derive(Deserialize)]
+pub struct CasePath {
+    reference: String,
+}
+
+#[derive(Template)]
+#[template(path = "application/done.html")]
+pub struct DonePage {
+    layout: Layout,
+    service_name: String,
+    reference: String,
+    submitted_at: String,
+    next_steps: Option<String>,
+    receipt_href: String,
+}
+
+/// A service's name in the citizen's language; its slug if the service has been retired since.
+pub(super) async fn service_name(
+    cache: &CatalogueCache,
+    db: &Db,
+    tenant_id: &str,
+    slug: &str,
+    lang: Lang,
+) -> Result<String, AppError> {
+    Ok(cache.service_page(db, tenant_id, slug).await?.map_or_else(
+        || slug.to_owned(),
+        |s| match (lang, &s.details.0.en) {
+            (Lang::En, Some(en)) => en.name.clone(),
+            _ => s.details.0.de.name.clone(),
+        },
+    ))
+}
+
+fn submitted_text(at: DateTime<Utc>, lang: Lang) -> String {
+    match lang {
+        Lang::De => at.format("%d.%m.%Y, %H:%M UTC").to_string(),
+        Lang::En => at.format("%-d %B %Y, %H:%M UTC").to_string(),
+    }
+}
+
+/// The confirmation: the reference number, and what happens next.
+pub async fn done(
+    req: HttpRequest,
+    layout: Layout,
+    path: web::Path<CasePath>,
+    db: web::Data<Db>,
+    sessions: web::Data<Sessions>,
+    forms: web::Data<Forms>,
+    cache: web::Data<CatalogueCache>,
+) -> Result<HttpResponse, AppError> {
+    let tenant = layout.site.require_tenant()?.clone();
+    let citizen = sessions.citizen(&req).await?;
+    let reference = Reference::parse(&path.reference).ok_or(AppError::NotFound)?;
+    let case = queries::case_by_reference(&db, reference.as_str(), &citizen.account_id, &tenant.id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let page = DonePage {
+        service_name: service_name(&cache, &db, &tenant.id, &case.service_slug, layout.lang).await?,
+        reference: case.reference.clone(),
+        submitted_at: submitted_text(case.submitted_at, layout.lang),
+        next_steps: forms
+            .get(&tenant.slug, &case.service_slug)
+            .and_then(|f| f.next_steps.as_ref())
+            .map(|t| t.get(layout.lang).to_owned()),
+        receipt_href: layout.href(&format!("/vorgang/{}/quittung.pdf", case.reference)),
+        layout,
+    };
+    respond(StatusCode::OK, &page)
+}
+
+/// The receipt as a tagged PDF to download: the answers as the citizen confirmed them.
+#[allow(clippy::too_many_arguments)]
+pub async fn receipt(
+    req: HttpRequest,
+    layout: Layout,
+    path: web::Path<CasePath>,
+    db: web::Data<Db>,
+    sessions: web::Data<Sessions>,
+    cache: web::Data<CatalogueCache>,
+    fonts: web::Data<ReceiptFonts>,
+) -> Result<HttpResponse, AppError> {
+    let tenant = layout.site.require_tenant()?.clone();
+    let citizen = sessions.citizen(&req).await?;
+    let reference = Reference::parse(&path.reference).ok_or(AppError::NotFound)?;
+    let case = queries::case_by_reference(&db, reference.as_str(), &citizen.account_id, &tenant.id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let lang = layout.lang;
+    let service_name = service_name(&cache, &db, &tenant.id, &case.service_slug, lang).await?;
+    let mut facts = vec![
+        (lang.t("form-done-reference-short"), case.reference.clone()),
+        (lang.t("receipt-authority"), tenant.name.clone()),
+        (lang.t("form-done-service"), service_name),
+        (lang.t("form-done-sent"), submitted_text(case.submitted_at, lang)),
+    ];
+    if let Some(cents) = case.fee_cents.filter(|c| *c > 0) {
+        facts.push((
+            lang.t("form-fee-title"),
+            view::money_text(Money::from_cents(cents), lang),
+        ));
+    }
+    let title = lang.t("receipt-title");
+    let note = lang.t("receipt-note");
+    let answers = case.summary.0;
+    // Laying out and compressing takes milliseconds: off the request threads.
+    let pdf = web::block(move || {
+        let receipt = Receipt {
+            lang: lang.code(),
+            title,
+            facts,
+            answers: &answers,
+            note,
+        };
+        pdf::render(&receipt, &fonts)
+    })
+    .await
+    .map_err(|e| AppError::Internal(anyhow::anyhow!("receipt PDF: {e}")))?
+    .map_err(|e| AppError::Internal(anyhow::anyhow!("receipt PDF: {e:?}")))?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/pdf")
+        .insert_header((
+            actix_web::http::header::CONTENT_DISPOSITION,
+            format!(
+                "attachment; filename=\"{}-{}.pdf\"",
+                lang.t("receipt-file"),
+                case.reference
+            ),
+        ))
+        .body(pdf))
+}
