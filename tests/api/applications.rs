@@ -46,6 +46,11 @@ async fn post_step(browser: &Browser<'_>, step: &str, fields: &[(&str, &str)]) -
     browser.post(&action, &all).await
 }
 
+/// An address of its own for each test: the mail sink is shared by tests running at once.
+fn unique(name: &str) -> String {
+    format!("{name}.{}@example.de", uuid::Uuid::now_v7().simple())
+}
+
 async fn logged_in<'a>(app: &'a TestApp, email: &str) -> Browser<'a> {
     let browser = app.browser();
     browser.register_and_log_in(email, "Lange genug und geheim 42").await;
@@ -53,7 +58,7 @@ async fn logged_in<'a>(app: &'a TestApp, email: &str) -> Browser<'a> {
 }
 
 /// Fills in the contact form up to check-answers; returns the draft path.
-async fn contact_form_filled(browser: &Browser<'_>) -> String {
+async fn contact_form_filled(browser: &Browser<'_>, email: &str) -> String {
     let draft = start(browser, "kontakt").await;
     let first = resume(browser, &draft).await;
     assert_eq!(first, format!("{draft}/schritt/nachricht"));
@@ -85,15 +90,10 @@ async fn contact_form_filled(browser: &Browser<'_>) -> String {
     );
     let email_step = browser.get(&format!("{draft}/schritt/email")).await;
     assert!(
-        email_step.body.contains(r#"value="anna@example.de""#),
+        email_step.body.contains(&format!(r#"value="{email}""#)),
         "the account's address is prefilled"
     );
-    let next = post_step(
-        browser,
-        &format!("{draft}/schritt/email"),
-        &[("email", "anna@example.de")],
-    )
-    .await;
+    let next = post_step(browser, &format!("{draft}/schritt/email"), &[("email", email)]).await;
     assert_eq!(next.location().as_deref(), Some(format!("{draft}/pruefen").as_str()));
     draft
 }
@@ -101,8 +101,9 @@ async fn contact_form_filled(browser: &Browser<'_>) -> String {
 #[tokio::test]
 async fn a_citizen_fills_in_checks_and_sends_the_contact_form_once() {
     let app = spawn_app().await;
-    let browser = logged_in(&app, "anna@example.de").await;
-    let draft = contact_form_filled(&browser).await;
+    let anna_email = unique("anna");
+    let browser = logged_in(&app, &anna_email).await;
+    let draft = contact_form_filled(&browser, &anna_email).await;
 
     let check = browser.get(&format!("{draft}/pruefen")).await;
     assert_eq!(check.status, 200);
@@ -112,7 +113,7 @@ async fn a_citizen_fills_in_checks_and_sends_the_contact_form_once() {
         "Straßenlaterne",
         "Anna Muster",
         "E-Mail",
-        "anna@example.de",
+        anna_email.as_str(),
     ] {
         assert!(check.body.contains(shown), "{shown} missing on check-answers");
     }
@@ -147,7 +148,7 @@ async fn a_citizen_fills_in_checks_and_sends_the_contact_form_once() {
     assert_eq!(count(&app, "SELECT COUNT(*) FROM draft").await, 0);
 
     // The confirmation mail says where to look, without the answers.
-    let mails = app.mails_to("anna@example.de");
+    let mails = app.mails_to(&anna_email);
     let mail = mails
         .iter()
         .find(|m| m.contains("Ihr Antrag ist eingegangen"))
@@ -182,15 +183,17 @@ async fn a_citizen_fills_in_checks_and_sends_the_contact_form_once() {
     let pdf = receipt.bytes().await.unwrap();
     assert!(pdf.starts_with(b"%PDF-"));
     assert!(String::from_utf8_lossy(&pdf).contains("/StructTreeRoot"), "tagged");
-    let stranger = logged_in(&app, "ben@example.de").await;
+    let ben_email = unique("ben");
+    let stranger = logged_in(&app, &ben_email).await;
     assert_eq!(stranger.get(&receipt_path).await.status, 404);
 }
 
 #[tokio::test]
 async fn a_double_click_creates_one_case() {
     let app = spawn_app().await;
-    let browser = logged_in(&app, "anna@example.de").await;
-    let draft = contact_form_filled(&browser).await;
+    let anna_email = unique("anna");
+    let browser = logged_in(&app, &anna_email).await;
+    let draft = contact_form_filled(&browser, &anna_email).await;
     let token = browser.get(&format!("{draft}/pruefen")).await.csrf_token();
     let path = format!("{draft}/absenden");
     let fields = [("csrf_token", token.as_str())];
@@ -205,7 +208,8 @@ async fn a_double_click_creates_one_case() {
 #[tokio::test]
 async fn errors_are_listed_on_top_and_the_typed_values_kept() {
     let app = spawn_app().await;
-    let browser = logged_in(&app, "anna@example.de").await;
+    let anna_email = unique("anna");
+    let browser = logged_in(&app, &anna_email).await;
     let draft = start(&browser, "kontakt").await;
     let step = format!("{draft}/schritt/nachricht");
     let page = post_step(&browser, &step, &[("betreff", "<b>Laterne</b>"), ("text", "kurz")]).await;
@@ -246,9 +250,11 @@ async fn errors_are_listed_on_top_and_the_typed_values_kept() {
 #[tokio::test]
 async fn another_citizens_draft_or_case_is_not_found() {
     let app = spawn_app().await;
-    let anna = logged_in(&app, "anna@example.de").await;
-    let draft = contact_form_filled(&anna).await;
-    let ben = logged_in(&app, "ben@example.de").await;
+    let anna_email = unique("anna");
+    let anna = logged_in(&app, &anna_email).await;
+    let draft = contact_form_filled(&anna, &anna_email).await;
+    let ben_email = unique("ben");
+    let ben = logged_in(&app, &ben_email).await;
     for path in [
         draft.clone(),
         format!("{draft}/schritt/nachricht"),
@@ -290,7 +296,8 @@ async fn another_citizens_draft_or_case_is_not_found() {
 #[tokio::test]
 async fn tampered_ids_and_tokens_get_a_clear_answer() {
     let app = spawn_app().await;
-    let browser = logged_in(&app, "anna@example.de").await;
+    let anna_email = unique("anna");
+    let browser = logged_in(&app, &anna_email).await;
     let draft = start(&browser, "kontakt").await;
     assert_eq!(browser.get(&format!("{draft}/schritt/gibt-es-nicht")).await.status, 404);
     assert_eq!(
@@ -330,7 +337,8 @@ async fn tampered_ids_and_tokens_get_a_clear_answer() {
 #[tokio::test]
 async fn hostile_input_never_breaks_a_step_and_is_stored_as_given() {
     let app = spawn_app().await;
-    let browser = logged_in(&app, "anna@example.de").await;
+    let anna_email = unique("anna");
+    let browser = logged_in(&app, &anna_email).await;
     let draft = start(&browser, "gewerbeanmeldung").await;
     let step = format!("{draft}/schritt/person");
     // Long enough to break any limit of a field, short enough for the size limit of a request.
@@ -396,7 +404,8 @@ async fn hostile_input_never_breaks_a_step_and_is_stored_as_given() {
 #[tokio::test]
 async fn saved_for_later_drafts_are_listed_continued_and_deleted() {
     let app = spawn_app().await;
-    let browser = logged_in(&app, "anna@example.de").await;
+    let anna_email = unique("anna");
+    let browser = logged_in(&app, &anna_email).await;
     let draft = start(&browser, "fundsache-melden").await;
     let saved = post_step(
         &browser,
@@ -427,7 +436,8 @@ async fn saved_for_later_drafts_are_listed_continued_and_deleted() {
 #[tokio::test]
 async fn a_step_sent_after_the_session_expired_is_kept_until_the_citizen_logs_in_again() {
     let app = spawn_app().await;
-    let browser = logged_in(&app, "anna@example.de").await;
+    let anna_email = unique("anna");
+    let browser = logged_in(&app, &anna_email).await;
     let draft = start(&browser, "kontakt").await;
     let step = format!("{draft}/schritt/nachricht");
     browser.get(&step).await;
@@ -466,7 +476,7 @@ async fn a_step_sent_after_the_session_expired_is_kept_until_the_citizen_logs_in
             &[
                 ("csrf_token", &form.csrf_token()),
                 ("weiter", &weiter),
-                ("email", "anna@example.de"),
+                ("email", anna_email.as_str()),
                 ("password", "Lange genug und geheim 42"),
             ],
         )
@@ -495,7 +505,8 @@ async fn sqlx_execute(app: &TestApp, sql: &str) {
 #[tokio::test]
 async fn dogs_are_added_and_removed_in_a_repeating_group_and_the_tax_computed() {
     let app = spawn_app().await;
-    let browser = logged_in(&app, "anna@example.de").await;
+    let anna_email = unique("anna");
+    let browser = logged_in(&app, &anna_email).await;
     let draft = start(&browser, "hund-anmelden").await;
     let step = format!("{draft}/schritt/hunde");
     let dog = |i: usize, name: &'static str, dangerous: &'static str| {
@@ -548,7 +559,8 @@ async fn dogs_are_added_and_removed_in_a_repeating_group_and_the_tax_computed() 
 #[tokio::test]
 async fn a_long_form_has_a_task_list_and_rules_across_steps() {
     let app = spawn_app().await;
-    let browser = logged_in(&app, "anna@example.de").await;
+    let anna_email = unique("anna");
+    let browser = logged_in(&app, &anna_email).await;
     let draft = start(&browser, "gewerbeanmeldung").await;
     let tasks = browser.get(&draft).await;
     assert_eq!(tasks.status, 200, "a form with sections opens on its task list");
@@ -613,7 +625,8 @@ async fn a_long_form_has_a_task_list_and_rules_across_steps() {
 #[tokio::test]
 async fn a_service_with_a_higher_trust_level_is_refused_at_submit_too() {
     let app = spawn_app().await;
-    let browser = logged_in(&app, "anna@example.de").await;
+    let anna_email = unique("anna");
+    let browser = logged_in(&app, &anna_email).await;
     // Meldebescheinigung needs "substanziell"; a password login is "basis".
     let start = browser.get("/musterstadt/leistungen/meldebescheinigung/antrag").await;
     assert_eq!(start.status, 403);
@@ -623,7 +636,8 @@ async fn a_service_with_a_higher_trust_level_is_refused_at_submit_too() {
 #[tokio::test]
 async fn stammdaten_are_prefilled_and_locked_where_the_service_says_so() {
     let app = spawn_app().await;
-    let browser = logged_in(&app, "anna@example.de").await;
+    let anna_email = unique("anna");
+    let browser = logged_in(&app, &anna_email).await;
     let saved = browser
         .submit(
             "/konto/stammdaten",
@@ -696,7 +710,8 @@ async fn stammdaten_are_prefilled_and_locked_where_the_service_says_so() {
 #[tokio::test]
 async fn drafts_expire_after_a_reminder_a_week_before() {
     let app = spawn_app().await;
-    let browser = logged_in(&app, "anna@example.de").await;
+    let anna_email = unique("anna");
+    let browser = logged_in(&app, &anna_email).await;
     let draft = start(&browser, "fundsache-melden").await;
     post_step(
         &browser,
@@ -711,7 +726,7 @@ async fn drafts_expire_after_a_reminder_a_week_before() {
     )
     .unwrap();
     let reminders = || {
-        app.mails_to("anna@example.de")
+        app.mails_to(&anna_email)
             .into_iter()
             .filter(|m| m.contains("Ihr angefangener Antrag wird bald gelöscht"))
             .count()
@@ -732,7 +747,7 @@ async fn drafts_expire_after_a_reminder_a_week_before() {
         .unwrap();
     assert_eq!(reminders(), 1, "one reminder per draft");
     assert!(
-        !app.mails_to("anna@example.de").last().unwrap().contains("verloren"),
+        !app.mails_to(&anna_email).last().unwrap().contains("verloren"),
         "no answers in the mail"
     );
 
@@ -747,7 +762,8 @@ async fn a_draft_of_an_older_form_version_keeps_what_still_fits_and_says_what_to
     let catalogue = crate::helpers::copy_of_demo_tenants();
     let dir = catalogue.path().to_path_buf();
     let first = crate::helpers::spawn_with(|s| s.tenants_dir = dir.clone()).await;
-    let browser = logged_in(&first, "anna@example.de").await;
+    let anna_email = unique("anna");
+    let browser = logged_in(&first, &anna_email).await;
     let draft = start(&browser, "kontakt").await;
     post_step(
         &browser,
@@ -774,7 +790,10 @@ async fn a_draft_of_an_older_form_version_keeps_what_still_fits_and_says_what_to
         .submit(
             "/anmelden",
             "/anmelden",
-            &[("email", "anna@example.de"), ("password", "Lange genug und geheim 42")],
+            &[
+                ("email", anna_email.as_str()),
+                ("password", "Lange genug und geheim 42"),
+            ],
         )
         .await;
     assert_eq!(login.status, 303);
@@ -820,7 +839,8 @@ fn input_names(step: &buergerportal::domain::form::Step) -> Vec<String> {
 async fn every_field_of_every_example_form_survives_hostile_input() {
     let catalogue = buergerportal::catalogue::Catalogue::load(&crate::helpers::demo_tenants()).unwrap();
     let app = spawn_app().await;
-    let browser = logged_in(&app, "anna@example.de").await;
+    let anna_email = unique("anna");
+    let browser = logged_in(&app, &anna_email).await;
     let long = "𝔘".repeat(3_000);
     let hostile = [
         long.as_str(),

@@ -23,14 +23,17 @@ function freePort() {
   });
 }
 
-/** Starts the portal on its embedded defaults (SQLite, demo tenants) and waits until it is ready. */
-export async function startPortal() {
+/**
+ * Starts the portal on its embedded defaults (SQLite, demo tenants) and waits until it is ready;
+ * `settings` are extra BUERGERPORTAL_* environment variables.
+ */
+export async function startPortal(settings = {}) {
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'bp-browser-'));
   const binary = process.env.PORTAL_BIN ?? join(root, 'target/debug/buergerportal');
   const child = spawn(binary, ['serve'], {
     cwd: root,
-    env: { ...process.env, BUERGERPORTAL_LISTEN: `127.0.0.1:${port}`, BUERGERPORTAL_DATA_DIR: dataDir },
+    env: { ...process.env, ...settings, BUERGERPORTAL_LISTEN: `127.0.0.1:${port}`, BUERGERPORTAL_DATA_DIR: dataDir },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const baseUrl = `http://127.0.0.1:${port}`;

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use super::submit::service_name;
 use super::{DraftPath, Drafts, draft_href, view};
 use crate::auth::session::Sessions;
-use crate::catalogue::{CatalogueCache, Forms};
+use crate::catalogue::CatalogueCache;
 use crate::db::Db;
 use crate::db::forms as queries;
 use crate::error::AppError;
@@ -118,17 +118,8 @@ pub async fn confirm_delete(
     req: HttpRequest,
     layout: Layout,
     path: web::Path<DraftPath>,
-    db: web::Data<Db>,
-    sessions: web::Data<Sessions>,
-    forms: web::Data<Forms>,
-    cache: web::Data<CatalogueCache>,
+    drafts: Drafts,
 ) -> Result<HttpResponse, AppError> {
-    let drafts = Drafts {
-        db: &db,
-        sessions: &sessions,
-        forms: &forms,
-        cache: &cache,
-    };
     let opened = drafts.open(&req, &layout, &path.draft).await?;
     let page = DeletePage {
         service_name: opened.service_name.clone(),

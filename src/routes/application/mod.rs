@@ -11,7 +11,10 @@ mod view;
 
 use std::sync::Arc;
 
-use actix_web::{HttpRequest, HttpResponse};
+use std::future::{Ready, ready};
+
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
 use chrono::{Duration, Utc};
 use serde::Deserialize;
 use serde_json::{Value as Json, json};
@@ -23,8 +26,9 @@ use crate::catalogue::{CatalogueCache, Forms};
 use crate::config::Settings;
 use crate::db::Db;
 use crate::db::accounts::{self, ProfileRow};
-use crate::db::forms::{self as queries, DraftRow};
+use crate::db::forms::{self as queries, CaseRow, DraftRow};
 use crate::domain::form::{Answers, FormDefinition, Prefill, Step};
+use crate::domain::reference::Reference;
 use crate::domain::{Money, TrustLevel};
 use crate::error::AppError;
 use crate::i18n::Lang;
@@ -66,19 +70,37 @@ struct Opened {
     min_trust_level: TrustLevel,
 }
 
-/// What opening a draft needs.
-struct Drafts<'a> {
-    db: &'a Db,
-    sessions: &'a Sessions,
-    forms: &'a Forms,
-    cache: &'a CatalogueCache,
+/// What the application pages need from the app: an extractor, so handlers name it once.
+pub struct Drafts {
+    db: web::Data<Db>,
+    sessions: web::Data<Sessions>,
+    forms: web::Data<Forms>,
+    cache: web::Data<CatalogueCache>,
 }
 
-impl Drafts<'_> {
+impl FromRequest for Drafts {
+    type Error = AppError;
+    type Future = Ready<Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let drafts = || {
+            Some(Self {
+                db: req.app_data::<web::Data<Db>>()?.clone(),
+                sessions: req.app_data::<web::Data<Sessions>>()?.clone(),
+                forms: req.app_data::<web::Data<Forms>>()?.clone(),
+                cache: req.app_data::<web::Data<CatalogueCache>>()?.clone(),
+            })
+        };
+        ready(drafts().ok_or_else(|| AppError::Internal(anyhow::anyhow!("application data missing"))))
+    }
+}
+
+impl Drafts {
+    /// The citizen's draft in this tenant with its form and service; `NotFound` for anyone else's.
     async fn open(&self, req: &HttpRequest, layout: &Layout, draft_id: &str) -> Result<Opened, AppError> {
         let tenant = layout.site.require_tenant()?.clone();
         let citizen = self.sessions.citizen(req).await?;
-        let draft = queries::draft(self.db, draft_id, &citizen.account_id, &tenant.id)
+        let draft = queries::draft(&self.db, draft_id, &citizen.account_id, &tenant.id)
             .await?
             .ok_or(AppError::NotFound)?;
         let form = self
@@ -88,7 +110,7 @@ impl Drafts<'_> {
             .clone();
         let service = self
             .cache
-            .service_page(self.db, &tenant.id, &draft.service_slug)
+            .service_page(&self.db, &tenant.id, &draft.service_slug)
             .await?
             .ok_or(AppError::NotFound)?;
         let texts = match (layout.lang, &service.details.0.en) {
@@ -104,6 +126,22 @@ impl Drafts<'_> {
             draft,
             form,
         })
+    }
+
+    /// The citizen's case in this tenant, by a reference number as typed; `NotFound` for anyone else's.
+    async fn case(
+        &self,
+        req: &HttpRequest,
+        layout: &Layout,
+        reference: &str,
+    ) -> Result<(Arc<Tenant>, CaseRow), AppError> {
+        let tenant = layout.site.require_tenant()?.clone();
+        let citizen = self.sessions.citizen(req).await?;
+        let reference = Reference::parse(reference).ok_or(AppError::NotFound)?;
+        let case = queries::case_by_reference(&self.db, reference.as_str(), &citizen.account_id, &tenant.id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        Ok((tenant, case))
     }
 }
 

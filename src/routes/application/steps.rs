@@ -12,9 +12,7 @@ use super::{
     DraftPath, DraftRow, Drafts, Opened, StepPath, StepQuery, draft_href, locked, stammdaten_answers, step_href, today,
     version,
 };
-use crate::auth::session::Sessions;
 use crate::auth::token;
-use crate::catalogue::{CatalogueCache, Forms};
 use crate::config::Settings;
 use crate::db::Db;
 use crate::db::forms as queries;
@@ -28,17 +26,8 @@ pub async fn resume(
     req: HttpRequest,
     layout: Layout,
     path: web::Path<DraftPath>,
-    db: web::Data<Db>,
-    sessions: web::Data<Sessions>,
-    forms: web::Data<Forms>,
-    cache: web::Data<CatalogueCache>,
+    drafts: Drafts,
 ) -> Result<HttpResponse, AppError> {
-    let drafts = Drafts {
-        db: &db,
-        sessions: &sessions,
-        forms: &forms,
-        cache: &cache,
-    };
     let opened = drafts.open(&req, &layout, &path.draft).await?;
     let state = derive(&opened.form, &opened.draft.answers, today());
     let changed = opened.draft.form_version != version(&opened.form);
@@ -143,27 +132,18 @@ pub struct StepPage {
 }
 
 /// One step of the form, with the saved answers; errors once the citizen has tried to go on.
-#[allow(clippy::too_many_arguments)]
 pub async fn show_step(
     req: HttpRequest,
     layout: Layout,
     path: web::Path<StepPath>,
     query: web::Query<StepQuery>,
-    db: web::Data<Db>,
-    sessions: web::Data<Sessions>,
-    forms: web::Data<Forms>,
-    cache: web::Data<CatalogueCache>,
+    drafts: Drafts,
     settings: web::Data<Settings>,
 ) -> Result<HttpResponse, AppError> {
-    let drafts = Drafts {
-        db: &db,
-        sessions: &sessions,
-        forms: &forms,
-        cache: &cache,
-    };
+    let db = &drafts.db;
     let mut opened = drafts.open(&req, &layout, &path.draft).await?;
     if let Some(token) = &query.geparkt {
-        take_back_parked(&db, &mut opened, token, &settings).await?;
+        take_back_parked(db, &mut opened, token, &settings).await?;
         return Ok(see_other(&step_href(&layout, &opened.draft.id, &path.step)));
     }
     let step = opened.form.step(&path.step).ok_or(AppError::NotFound)?;
@@ -174,7 +154,7 @@ pub async fn show_step(
     }
     let changed = query.geaendert.is_some();
     let show_errors = changed || opened.draft.visited.0.contains(&step.id);
-    let stammdaten = stammdaten_answers(&db, &opened.citizen.account_id, step).await?;
+    let stammdaten = stammdaten_answers(db, &opened.citizen.account_id, step).await?;
     let page = step_page(
         layout,
         &opened,
@@ -289,27 +269,18 @@ impl Action {
 
 /// Saves a step: always, even with errors (so nothing typed is lost), then goes on, back to the
 /// step with its errors, or away to continue later.
-#[allow(clippy::too_many_arguments)]
 pub async fn save_step(
     req: HttpRequest,
     layout: Layout,
     path: web::Path<StepPath>,
     query: web::Query<StepQuery>,
     posted: web::Form<Vec<(String, String)>>,
-    db: web::Data<Db>,
-    sessions: web::Data<Sessions>,
-    forms: web::Data<Forms>,
-    cache: web::Data<CatalogueCache>,
+    drafts: Drafts,
     settings: web::Data<Settings>,
 ) -> Result<HttpResponse, AppError> {
-    let drafts = Drafts {
-        db: &db,
-        sessions: &sessions,
-        forms: &forms,
-        cache: &cache,
-    };
+    let db = &drafts.db;
     let opened = match drafts.open(&req, &layout, &path.draft).await {
-        Err(AppError::LoginRequired(_)) => return park(&layout, &db, &path, &posted).await,
+        Err(AppError::LoginRequired(_)) => return park(&layout, db, &path, &posted).await,
         other => other?,
     };
     let csrf = posted
@@ -320,7 +291,7 @@ pub async fn save_step(
     let form = opened.form.clone();
     let step = form.step(&path.step).ok_or(AppError::NotFound)?;
     let action = Action::parse(&posted);
-    let stammdaten = stammdaten_answers(&db, &opened.citizen.account_id, step).await?;
+    let stammdaten = stammdaten_answers(db, &opened.citizen.account_id, step).await?;
     let mut answers = merge_step(&opened, step, &posted, &locked(step, &stammdaten));
     if let Action::Add(group) | Action::Remove(group, _) = &action
         && step.fields.iter().any(|f| &f.id == group)
@@ -336,7 +307,7 @@ pub async fn save_step(
     let expires_at = now + Duration::days(settings.draft_retention_days);
     let draft_id = opened.draft.id.clone();
     if !queries::save_draft(
-        &db,
+        db,
         &draft_id,
         &opened.citizen.account_id,
         &answers,

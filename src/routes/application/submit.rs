@@ -9,7 +9,7 @@ use serde::Deserialize;
 use super::view::{self, AnswerSection};
 use super::{DraftPath, Drafts, Opened, draft_href, step_href, today, version};
 use crate::auth::session::Sessions;
-use crate::catalogue::{CatalogueCache, Forms};
+use crate::catalogue::CatalogueCache;
 use crate::config::Settings;
 use crate::db::Db;
 use crate::db::accounts;
@@ -87,17 +87,8 @@ pub async fn check(
     req: HttpRequest,
     layout: Layout,
     path: web::Path<DraftPath>,
-    db: web::Data<Db>,
-    sessions: web::Data<Sessions>,
-    forms: web::Data<Forms>,
-    cache: web::Data<CatalogueCache>,
+    drafts: Drafts,
 ) -> Result<HttpResponse, AppError> {
-    let drafts = Drafts {
-        db: &db,
-        sessions: &sessions,
-        forms: &forms,
-        cache: &cache,
-    };
     let opened = drafts.open(&req, &layout, &path.draft).await?;
     let state = derive(&opened.form, &opened.draft.answers, today());
     if let Some(step) = unfinished(&opened, &state) {
@@ -123,27 +114,18 @@ pub struct SubmitForm {
 
 /// Sends the application: checks login, trust level and the whole form again, then writes case and
 /// outbox row in one transaction. Submitting the same draft twice leads to the same case.
-#[allow(clippy::too_many_arguments)]
 pub async fn submit(
     req: HttpRequest,
     layout: Layout,
     path: web::Path<DraftPath>,
     form: web::Form<SubmitForm>,
-    db: web::Data<Db>,
-    sessions: web::Data<Sessions>,
-    forms: web::Data<Forms>,
-    cache: web::Data<CatalogueCache>,
+    drafts: Drafts,
     mailer: web::Data<Mailer>,
     settings: web::Data<Settings>,
 ) -> Result<HttpResponse, AppError> {
-    let drafts = Drafts {
-        db: &db,
-        sessions: &sessions,
-        forms: &forms,
-        cache: &cache,
-    };
+    let (db, sessions) = (&drafts.db, &drafts.sessions);
     let opened = match drafts.open(&req, &layout, &path.draft).await {
-        Err(AppError::NotFound) => return already_submitted(&req, &layout, &db, &sessions, &path.draft).await,
+        Err(AppError::NotFound) => return already_submitted(&req, &layout, db, sessions, &path.draft).await,
         other => other?,
     };
     opened.citizen.session.check_csrf(&form.csrf_token)?;
@@ -180,12 +162,12 @@ pub async fn submit(
             destination: DEFAULT_DESTINATION,
             now: Utc::now(),
         };
-        match queries::submit(&db, &case).await? {
+        match queries::submit(db, &case).await? {
             Submitted::Created => {
-                confirm_by_mail(&db, &mailer, &settings, &opened.citizen.account_id, layout.lang).await?;
+                confirm_by_mail(db, &mailer, &settings, &opened.citizen.account_id, layout.lang).await?;
                 return Ok(see_other(&layout.href(&format!("/vorgang/{}", reference.as_str()))));
             }
-            Submitted::Already => return already_submitted(&req, &layout, &db, &sessions, &path.draft).await,
+            Submitted::Already => return already_submitted(&req, &layout, db, sessions, &path.draft).await,
             Submitted::ReferenceTaken => continue,
         }
     }
@@ -277,22 +259,15 @@ pub async fn done(
     req: HttpRequest,
     layout: Layout,
     path: web::Path<CasePath>,
-    db: web::Data<Db>,
-    sessions: web::Data<Sessions>,
-    forms: web::Data<Forms>,
-    cache: web::Data<CatalogueCache>,
+    drafts: Drafts,
 ) -> Result<HttpResponse, AppError> {
-    let tenant = layout.site.require_tenant()?.clone();
-    let citizen = sessions.citizen(&req).await?;
-    let reference = Reference::parse(&path.reference).ok_or(AppError::NotFound)?;
-    let case = queries::case_by_reference(&db, reference.as_str(), &citizen.account_id, &tenant.id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let (tenant, case) = drafts.case(&req, &layout, &path.reference).await?;
     let page = DonePage {
-        service_name: service_name(&cache, &db, &tenant.id, &case.service_slug, layout.lang).await?,
+        service_name: service_name(&drafts.cache, &drafts.db, &tenant.id, &case.service_slug, layout.lang).await?,
         reference: case.reference.clone(),
         submitted_at: submitted_text(case.submitted_at, layout.lang),
-        next_steps: forms
+        next_steps: drafts
+            .forms
             .get(&tenant.slug, &case.service_slug)
             .and_then(|f| f.next_steps.as_ref())
             .map(|t| t.get(layout.lang).to_owned()),
@@ -303,24 +278,16 @@ pub async fn done(
 }
 
 /// The receipt as a tagged PDF to download: the answers as the citizen confirmed them.
-#[allow(clippy::too_many_arguments)]
 pub async fn receipt(
     req: HttpRequest,
     layout: Layout,
     path: web::Path<CasePath>,
-    db: web::Data<Db>,
-    sessions: web::Data<Sessions>,
-    cache: web::Data<CatalogueCache>,
+    drafts: Drafts,
     fonts: web::Data<ReceiptFonts>,
 ) -> Result<HttpResponse, AppError> {
-    let tenant = layout.site.require_tenant()?.clone();
-    let citizen = sessions.citizen(&req).await?;
-    let reference = Reference::parse(&path.reference).ok_or(AppError::NotFound)?;
-    let case = queries::case_by_reference(&db, reference.as_str(), &citizen.account_id, &tenant.id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let (tenant, case) = drafts.case(&req, &layout, &path.reference).await?;
     let lang = layout.lang;
-    let service_name = service_name(&cache, &db, &tenant.id, &case.service_slug, lang).await?;
+    let service_name = service_name(&drafts.cache, &drafts.db, &tenant.id, &case.service_slug, lang).await?;
     let mut facts = vec![
         (lang.t("form-done-reference-short"), case.reference.clone()),
         (lang.t("receipt-authority"), tenant.name.clone()),
