@@ -5,6 +5,8 @@ use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use actix_web::HttpRequest;
+use chrono::{DateTime, NaiveDate, Utc};
+use chrono_tz::Europe::Berlin;
 use fluent_templates::fluent_bundle::FluentValue;
 use fluent_templates::{LanguageIdentifier, Loader, langid};
 
@@ -38,6 +40,11 @@ fn formatted(lang: Lang, source: &'static str) -> HashMap<&'static str, String> 
 static GERMAN: LanguageIdentifier = langid!("de");
 static ENGLISH: LanguageIdentifier = langid!("en");
 pub const LANG_COOKIE: &str = "lang";
+
+/// The calendar day of a point in time in Germany, where the authorities are.
+pub fn local_date(at: DateTime<Utc>) -> NaiveDate {
+    at.with_timezone(&Berlin).date_naive()
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Lang {
@@ -102,6 +109,24 @@ impl Lang {
         self.tn(key, [(name, value.into())])
     }
 
+    /// A point in time as citizens read it: German local time, never UTC.
+    pub fn date_time(self, at: DateTime<Utc>) -> String {
+        let local = at.with_timezone(&Berlin);
+        match self {
+            Self::De => local.format("%d.%m.%Y, %H:%M Uhr").to_string(),
+            Self::En => local.format("%-d %B %Y, %H:%M").to_string(),
+        }
+    }
+
+    /// The time of day only: "14:05 Uhr".
+    pub fn clock(self, at: DateTime<Utc>) -> String {
+        let local = at.with_timezone(&Berlin);
+        match self {
+            Self::De => local.format("%H:%M Uhr").to_string(),
+            Self::En => local.format("%H:%M").to_string(),
+        }
+    }
+
     /// The text for `key` with several arguments.
     pub fn tn<const N: usize>(self, key: &str, args: [(&'static str, FluentValue<'static>); N]) -> String {
         let args: HashMap<Cow<'static, str>, FluentValue<'static>> = args
@@ -109,5 +134,22 @@ impl Lang {
             .map(|(name, value)| (Cow::Borrowed(name), value))
             .collect();
         LOCALES.lookup_with_args(self.id(), key, &args)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    #[test]
+    fn times_are_shown_in_german_local_time_in_winter_and_summer() {
+        let winter = Utc.with_ymd_and_hms(2026, 11, 30, 23, 30, 0).unwrap();
+        assert_eq!(Lang::De.date_time(winter), "01.12.2026, 00:30 Uhr");
+        assert_eq!(local_date(winter), NaiveDate::from_ymd_opt(2026, 12, 1).unwrap());
+        let summer = Utc.with_ymd_and_hms(2026, 7, 1, 12, 5, 0).unwrap();
+        assert_eq!(Lang::De.clock(summer), "14:05 Uhr");
+        assert_eq!(Lang::En.date_time(summer), "1 July 2026, 14:05");
     }
 }

@@ -3,7 +3,7 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use askama_web::WebTemplate;
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use serde::Deserialize;
 
 use super::{AccessEvent, log_access};
@@ -12,7 +12,6 @@ use crate::auth::session::Sessions;
 use crate::db::Db;
 use crate::db::accounts::{self, ProfileRow};
 use crate::error::AppError;
-use crate::i18n::Lang;
 use crate::routes::Layout;
 use crate::routes::forms::see_other;
 
@@ -52,14 +51,6 @@ pub struct KontoQuery {
     geaendert: Option<String>,
 }
 
-/// German wall-clock time; UTC until the citizen's time zone is known.
-fn when(lang: Lang, at: DateTime<Utc>) -> String {
-    match lang {
-        Lang::De => at.format("%d.%m.%Y, %H:%M UTC").to_string(),
-        Lang::En => at.format("%Y-%m-%d, %H:%M UTC").to_string(),
-    }
-}
-
 pub async fn show(
     req: HttpRequest,
     layout: Layout,
@@ -80,7 +71,7 @@ pub async fn show(
             current: s.id_hash == citizen.session.id_hash,
             id_hash: s.id_hash,
             device: s.device,
-            last_seen: when(lang, s.last_seen_at),
+            last_seen: lang.date_time(s.last_seen_at),
         })
         .collect();
     let access = accounts::access_log(&db, &citizen.account_id, ACCESS_LOG_ENTRIES)
@@ -89,7 +80,7 @@ pub async fn show(
         .map(|a| AccessView {
             event: lang.t(AccessEvent::label_key(&a.event)),
             device: a.device,
-            at: when(lang, a.at),
+            at: lang.date_time(a.at),
         })
         .collect();
     let linked = accounts::linked_providers(&db, &citizen.account_id)

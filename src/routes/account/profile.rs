@@ -182,7 +182,7 @@ fn birthdate(form: &ProfileForm) -> Result<Option<String>, &'static str> {
         _ => None,
     };
     match date {
-        Some(date) if date.year() >= 1900 && date <= Utc::now().date_naive() => {
+        Some(date) if date.year() >= 1900 && date <= crate::i18n::local_date(Utc::now()) => {
             Ok(Some(date.format("%Y-%m-%d").to_string()))
         }
         _ => Err("error-profile-birthdate"),

@@ -13,6 +13,7 @@ use crate::catalogue::CatalogueCache;
 use crate::db::Db;
 use crate::db::forms as queries;
 use crate::error::AppError;
+use crate::i18n::local_date;
 use crate::routes::Layout;
 use crate::routes::forms::{respond, see_other};
 use crate::tenancy::TenantDirectory;
@@ -70,14 +71,14 @@ pub async fn list(
         let Some(tenant) = directory.by_id(&draft.tenant_id) else {
             continue;
         };
-        let expires = view::date_text(draft.expires_at.date_naive(), lang);
+        let expires = view::date_text(local_date(draft.expires_at), lang);
         if query.gespeichert.as_deref() == Some(draft.id.as_str()) {
             notice = Some(lang.t1("applications-saved", "date", expires.clone()));
         }
         drafts.push(DraftItem {
             service_name: service_name(&cache, &db, &tenant.id, &draft.service_slug, lang).await?,
             authority: tenant.name.clone(),
-            saved: view::date_text(draft.updated_at.date_naive(), lang),
+            saved: view::date_text(local_date(draft.updated_at), lang),
             expires,
             continue_href: format!("/{}/antrag/{}", tenant.slug, draft.id),
             delete_href: format!("/{}/antrag/{}/loeschen", tenant.slug, draft.id),
@@ -91,7 +92,7 @@ pub async fn list(
         cases.push(CaseItem {
             service_name: service_name(&cache, &db, &tenant.id, &case.service_slug, lang).await?,
             authority: tenant.name.clone(),
-            submitted: view::date_text(case.submitted_at.date_naive(), lang),
+            submitted: view::date_text(local_date(case.submitted_at), lang),
             href: format!("/{}/vorgang/{}", tenant.slug, case.reference),
             reference: case.reference,
         });

@@ -31,7 +31,7 @@ use crate::domain::form::{Answers, FormDefinition, Prefill, Step};
 use crate::domain::reference::Reference;
 use crate::domain::{Money, TrustLevel};
 use crate::error::AppError;
-use crate::i18n::Lang;
+use crate::i18n::{Lang, local_date};
 use crate::tenancy::Tenant;
 
 pub use list::{confirm_delete, delete, list};
@@ -145,8 +145,9 @@ impl Drafts {
     }
 }
 
+/// Today in Germany: date limits like "not in the future" follow the authority's calendar.
 fn today() -> chrono::NaiveDate {
-    Utc::now().date_naive()
+    local_date(Utc::now())
 }
 
 fn draft_href(layout: &Layout, draft_id: &str, rest: &str) -> String {

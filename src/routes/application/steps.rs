@@ -4,7 +4,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
-use chrono::{DateTime, Duration, Utc};
+use chrono::{Duration, Utc};
 use serde_json::{Value as Json, json};
 
 use super::view::{self, FieldView};
@@ -18,6 +18,7 @@ use crate::db::Db;
 use crate::db::forms as queries;
 use crate::domain::form::{Answers, FormDefinition, FormState, Step, derive, input, read_step};
 use crate::error::AppError;
+use crate::i18n::local_date;
 use crate::routes::Layout;
 use crate::routes::forms::{respond, see_other};
 
@@ -107,7 +108,7 @@ fn task_list(layout: Layout, opened: &Opened, state: &FormState<'_>, changed: bo
         complete: state.is_complete() && state.steps.iter().all(|s| visited.contains(&s.step.id)),
         check_href: draft_href(&layout, &opened.draft.id, "/pruefen"),
         changed,
-        saved_until: view::date_text(opened.draft.expires_at.date_naive(), layout.lang),
+        saved_until: view::date_text(local_date(opened.draft.expires_at), layout.lang),
         layout,
     }
 }
@@ -224,20 +225,15 @@ fn step_page(
             "form-session-note",
             [
                 ("minutes", settings.session_idle_minutes.into()),
-                ("time", clock_time(session_ends).into()),
+                ("time", lang.clock(session_ends).into()),
                 (
                     "date",
-                    view::date_text(opened.draft.expires_at.date_naive(), lang).into(),
+                    view::date_text(local_date(opened.draft.expires_at), lang).into(),
                 ),
             ],
         ),
         layout,
     }
-}
-
-/// `14:05 UTC`: when the session ends if nothing happens.
-fn clock_time(at: DateTime<Utc>) -> String {
-    at.format("%H:%M UTC").to_string()
 }
 
 /// What the citizen asked for with the button they pressed.

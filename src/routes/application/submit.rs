@@ -3,7 +3,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use serde::Deserialize;
 
 use super::view::{self, AnswerSection};
@@ -247,13 +247,6 @@ pub(super) async fn service_name(
     ))
 }
 
-fn submitted_text(at: DateTime<Utc>, lang: Lang) -> String {
-    match lang {
-        Lang::De => at.format("%d.%m.%Y, %H:%M UTC").to_string(),
-        Lang::En => at.format("%-d %B %Y, %H:%M UTC").to_string(),
-    }
-}
-
 /// The confirmation: the reference number, and what happens next.
 pub async fn done(
     req: HttpRequest,
@@ -265,7 +258,7 @@ pub async fn done(
     let page = DonePage {
         service_name: service_name(&drafts.cache, &drafts.db, &tenant.id, &case.service_slug, layout.lang).await?,
         reference: case.reference.clone(),
-        submitted_at: submitted_text(case.submitted_at, layout.lang),
+        submitted_at: layout.lang.date_time(case.submitted_at),
         next_steps: drafts
             .forms
             .get(&tenant.slug, &case.service_slug)
@@ -292,7 +285,7 @@ pub async fn receipt(
         (lang.t("form-done-reference-short"), case.reference.clone()),
         (lang.t("receipt-authority"), tenant.name.clone()),
         (lang.t("form-done-service"), service_name),
-        (lang.t("form-done-sent"), submitted_text(case.submitted_at, lang)),
+        (lang.t("form-done-sent"), lang.date_time(case.submitted_at)),
     ];
     if let Some(cents) = case.fee_cents.filter(|c| *c > 0) {
         facts.push((
