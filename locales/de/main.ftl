@@ -385,3 +385,4 @@ mail-draft-reminder-subject = Ihr angefangener Antrag wird bald gelöscht
 mail-draft-reminder-text = In Ihrem Servicekonto liegt ein angefangener Antrag, den Sie länger nicht bearbeitet haben. Er wird in einer Woche gelöscht, wenn Sie ihn nicht fortsetzen. Jedes Speichern verlängert die Frist.
 mail-draft-reminder-link = Zu Ihren Anträgen
 form-prefilled = Aus Ihrem Servicekonto übernommen. Sie können die Angabe hier ändern.
+form-from-stammdaten = aus Ihrem Servicekonto

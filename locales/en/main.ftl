@@ -385,3 +385,4 @@ mail-draft-reminder-subject = Your application in progress will be deleted soon
 mail-draft-reminder-text = Your Servicekonto holds an application in progress that you have not worked on for a while. It will be deleted in a week unless you continue it. Every save extends the deadline.
 mail-draft-reminder-link = Go to your applications
 form-prefilled = Taken from your Servicekonto. You can change it here.
+form-from-stammdaten = from your Servicekonto

@@ -705,6 +705,49 @@ async fn stammdaten_are_prefilled_and_locked_where_the_service_says_so() {
         page.body.contains(r#"value="Lindenallee""#) && !page.body.contains("Parkzone"),
         "the posted address is ignored"
     );
+
+    // Check-answers offers no "Ändern" for the locked address, but does for the name.
+    post_step(
+        &browser,
+        &format!("{draft}/schritt/fahrzeug"),
+        &[("kennzeichen", "M-AB 1234"), ("halter", "ich")],
+    )
+    .await;
+    let today = chrono::Utc::now() + chrono::Duration::days(1);
+    let (day, month, year) = (
+        today.format("%-d").to_string(),
+        today.format("%-m").to_string(),
+        today.format("%Y").to_string(),
+    );
+    post_step(
+        &browser,
+        &format!("{draft}/schritt/zeitraum"),
+        &[
+            ("beginn.tag", &day),
+            ("beginn.monat", &month),
+            ("beginn.jahr", &year),
+            ("laufzeit", "12"),
+        ],
+    )
+    .await;
+    let check = browser.get(&format!("{draft}/pruefen")).await;
+    assert_eq!(check.status, 200, "{:?}", check.location());
+    assert!(
+        check
+            .body
+            .contains(&format!(r#"href="{draft}/schritt/person?zurueck=pruefen#vorname""#))
+    );
+    assert!(
+        !check.body.contains("#anschrift\""),
+        "no change link for the locked address"
+    );
+    assert!(check.body.contains("aus Ihrem Servicekonto"));
+    assert!(check.body.contains("30,70 €"));
+
+    // The same step in English.
+    let english = browser.get(&format!("{draft}/schritt/fahrzeug?lang=en")).await;
+    assert_eq!(english.h1(), "Your vehicle");
+    assert!(english.body.contains("Registration number") && english.body.contains("Continue"));
 }
 
 #[tokio::test]

@@ -27,7 +27,7 @@ use crate::config::Settings;
 use crate::db::Db;
 use crate::db::accounts::{self, ProfileRow};
 use crate::db::forms::{self as queries, CaseRow, DraftRow};
-use crate::domain::form::{Answers, FormDefinition, Prefill, Step};
+use crate::domain::form::{Answers, Field, FormDefinition, Prefill};
 use crate::domain::reference::Reference;
 use crate::domain::{Money, TrustLevel};
 use crate::error::AppError;
@@ -238,16 +238,16 @@ fn profile_value(prefill: Prefill, profile: Option<&ProfileRow>, email: Option<&
     }
 }
 
-/// What the Stammdaten hold for the step's prefilled fields; no query for a step without any.
-async fn stammdaten_answers(db: &Db, account_id: &str, step: &Step) -> Result<Answers, AppError> {
+/// What the Stammdaten hold for these prefilled fields; no query when none is prefilled.
+async fn stammdaten_answers(db: &Db, account_id: &str, fields: &[&Field]) -> Result<Answers, AppError> {
     let mut answers = Answers::new();
-    if step.fields.iter().all(|f| f.prefill.is_none()) {
+    if fields.iter().all(|f| f.prefill.is_none()) {
         return Ok(answers);
     }
     let account = accounts::account_by_id(db, account_id).await?;
     let email = account.as_ref().and_then(|a| a.email.as_deref());
     let profile = accounts::profile(db, account_id).await?;
-    for field in &step.fields {
+    for field in fields {
         if let Some(value) = field.prefill.and_then(|p| profile_value(p, profile.as_ref(), email)) {
             answers.insert(field.id.clone(), value);
         }
@@ -257,9 +257,9 @@ async fn stammdaten_answers(db: &Db, account_id: &str, step: &Step) -> Result<An
 
 /// The Stammdaten answers the citizen may not change here. A field whose value the Stammdaten do
 /// not hold stays open, so nobody is stuck at an empty locked field.
-fn locked(step: &Step, stammdaten: &Answers) -> Answers {
-    step.fields
-        .iter()
+fn locked<'f>(fields: impl IntoIterator<Item = &'f Field>, stammdaten: &Answers) -> Answers {
+    fields
+        .into_iter()
         .filter(|f| !f.prefill_editable)
         .filter_map(|f| stammdaten.get(&f.id).map(|v| (f.id.clone(), v.clone())))
         .collect()

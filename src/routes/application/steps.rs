@@ -155,7 +155,8 @@ pub async fn show_step(
     }
     let changed = query.geaendert.is_some();
     let show_errors = changed || opened.draft.visited.0.contains(&step.id);
-    let stammdaten = stammdaten_answers(db, &opened.citizen.account_id, step).await?;
+    let stammdaten =
+        stammdaten_answers(db, &opened.citizen.account_id, &step.fields.iter().collect::<Vec<_>>()).await?;
     let page = step_page(
         layout,
         &opened,
@@ -287,8 +288,9 @@ pub async fn save_step(
     let form = opened.form.clone();
     let step = form.step(&path.step).ok_or(AppError::NotFound)?;
     let action = Action::parse(&posted);
-    let stammdaten = stammdaten_answers(db, &opened.citizen.account_id, step).await?;
-    let mut answers = merge_step(&opened, step, &posted, &locked(step, &stammdaten));
+    let stammdaten =
+        stammdaten_answers(db, &opened.citizen.account_id, &step.fields.iter().collect::<Vec<_>>()).await?;
+    let mut answers = merge_step(&opened, step, &posted, &locked(&step.fields, &stammdaten));
     if let Action::Add(group) | Action::Remove(group, _) = &action
         && step.fields.iter().any(|f| &f.id == group)
     {
@@ -448,8 +450,9 @@ async fn take_back_parked(db: &Db, opened: &mut Opened, token: &str, settings: &
     let Some(step) = opened.form.step(&step_id) else {
         return Ok(());
     };
-    let stammdaten = stammdaten_answers(db, &opened.citizen.account_id, step).await?;
-    let answers = merge_step(opened, step, &posted.0, &locked(step, &stammdaten));
+    let stammdaten =
+        stammdaten_answers(db, &opened.citizen.account_id, &step.fields.iter().collect::<Vec<_>>()).await?;
+    let answers = merge_step(opened, step, &posted.0, &locked(&step.fields, &stammdaten));
     let mut visited = opened.draft.visited.0.clone();
     if !visited.contains(&step.id) {
         visited.push(step.id.clone());

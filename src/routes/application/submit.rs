@@ -7,7 +7,7 @@ use chrono::Utc;
 use serde::Deserialize;
 
 use super::view::{self, AnswerSection};
-use super::{DraftPath, Drafts, Opened, draft_href, step_href, today, version};
+use super::{DraftPath, Drafts, Opened, draft_href, locked, stammdaten_answers, step_href, today, version};
 use crate::auth::session::Sessions;
 use crate::catalogue::CatalogueCache;
 use crate::config::Settings;
@@ -15,7 +15,7 @@ use crate::db::Db;
 use crate::db::accounts;
 use crate::db::forms::{self as queries, Submitted};
 use crate::domain::Money;
-use crate::domain::form::{FormState, Step, derive};
+use crate::domain::form::{Answers, Field, FormState, Step, derive};
 use crate::domain::reference::Reference;
 use crate::error::AppError;
 use crate::i18n::Lang;
@@ -52,13 +52,19 @@ impl CheckPage {
     }
 }
 
-fn check_page(layout: Layout, opened: &Opened, state: &FormState<'_>, declaration_error: bool) -> CheckPage {
+fn check_page(
+    layout: Layout,
+    opened: &Opened,
+    state: &FormState<'_>,
+    locked: &Answers,
+    declaration_error: bool,
+) -> CheckPage {
     let lang = layout.lang;
     let fee = state.fee().or(opened.service_fee).filter(|f| f.cents() > 0);
     let last_step = state.steps.last().map(|s| s.step.id.as_str()).unwrap_or_default();
     CheckPage {
         service_name: opened.service_name.clone(),
-        sections: view::answer_sections(state, lang),
+        sections: view::answer_sections(state, lang, locked),
         draft_id: opened.draft.id.clone(),
         fee: fee.map(|f| view::money_text(f, lang)),
         fee_note: fee.map(|_| {
@@ -94,7 +100,15 @@ pub async fn check(
     if let Some(step) = unfinished(&opened, &state) {
         return Ok(see_other(&step_href(&layout, &opened.draft.id, &step.id)));
     }
-    respond(StatusCode::OK, &check_page(layout, &opened, &state, false))
+    let locked = locked_answers(&drafts.db, &opened).await?;
+    respond(StatusCode::OK, &check_page(layout, &opened, &state, &locked, false))
+}
+
+/// The Stammdaten answers of the whole form that the citizen cannot change here: no "Ändern".
+async fn locked_answers(db: &Db, opened: &Opened) -> Result<Answers, AppError> {
+    let fields: Vec<&Field> = opened.form.steps.iter().flat_map(|s| &s.fields).collect();
+    let stammdaten = stammdaten_answers(db, &opened.citizen.account_id, &fields).await?;
+    Ok(locked(fields, &stammdaten))
 }
 
 /// The first step the citizen still has to answer (or correct).
@@ -139,12 +153,13 @@ pub async fn submit(
         return Ok(see_other(&step_href(&layout, &opened.draft.id, &step.id)));
     }
     if opened.form.declaration.is_some() && form.erklaerung.as_deref() != Some("ja") {
+        let locked = locked_answers(db, &opened).await?;
         return respond(
             StatusCode::UNPROCESSABLE_ENTITY,
-            &check_page(layout, &opened, &state, true),
+            &check_page(layout, &opened, &state, &locked, true),
         );
     }
-    let summary = view::summary(&view::answer_sections(&state, layout.lang));
+    let summary = view::summary(&view::answer_sections(&state, layout.lang, &Answers::new()));
     let fee = state.fee().or(opened.service_fee);
     for _ in 0..5 {
         let reference = Reference::generate();

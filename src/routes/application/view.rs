@@ -444,9 +444,12 @@ pub struct AnswerRow {
     pub label: String,
     pub value: String,
     pub field_anchor: String,
+    /// False for answers taken from the Stammdaten that cannot be changed in the form.
+    pub changeable: bool,
 }
 
-pub fn answer_sections(state: &FormState<'_>, lang: Lang) -> Vec<AnswerSection> {
+/// `locked` holds the answers the citizen cannot change in the form (from the Stammdaten).
+pub fn answer_sections(state: &FormState<'_>, lang: Lang, locked: &Answers) -> Vec<AnswerSection> {
     state
         .steps
         .iter()
@@ -461,6 +464,7 @@ pub fn answer_sections(state: &FormState<'_>, lang: Lang) -> Vec<AnswerSection> 
                         label: f.field.label.get(lang).to_owned(),
                         value,
                         field_anchor: f.field.id.clone(),
+                        changeable: !locked.contains_key(&f.field.id),
                     })
                 })
                 .collect(),
