@@ -27,7 +27,7 @@ use crate::config::Settings;
 use crate::db::Db;
 use crate::db::accounts::{self, ProfileRow};
 use crate::db::forms::{self as queries, CaseRow, DraftRow};
-use crate::domain::form::{Answers, Field, FormDefinition, Prefill};
+use crate::domain::form::{Answers, Field, FormDefinition, FormState, Prefill, Step};
 use crate::domain::reference::Reference;
 use crate::domain::{Money, TrustLevel};
 use crate::error::AppError;
@@ -145,6 +145,15 @@ impl Drafts {
     }
 }
 
+/// The first step the citizen still has to answer (or correct): not yet saved, or with errors.
+fn unfinished<'d>(opened: &Opened, state: &FormState<'d>) -> Option<&'d Step> {
+    state
+        .steps
+        .iter()
+        .find(|s| s.has_errors() || !opened.draft.visited.0.contains(&s.step.id))
+        .map(|s| s.step)
+}
+
 /// Today in Germany: date limits like "not in the future" follow the authority's calendar.
 fn today() -> chrono::NaiveDate {
     local_date(Utc::now())
@@ -239,9 +248,13 @@ fn profile_value(prefill: Prefill, profile: Option<&ProfileRow>, email: Option<&
 }
 
 /// What the Stammdaten hold for these prefilled fields; no query when none is prefilled.
-async fn stammdaten_answers(db: &Db, account_id: &str, fields: &[&Field]) -> Result<Answers, AppError> {
+async fn stammdaten_answers<'f>(
+    db: &Db,
+    account_id: &str,
+    fields: impl Iterator<Item = &'f Field> + Clone,
+) -> Result<Answers, AppError> {
     let mut answers = Answers::new();
-    if fields.iter().all(|f| f.prefill.is_none()) {
+    if fields.clone().all(|f| f.prefill.is_none()) {
         return Ok(answers);
     }
     let account = accounts::account_by_id(db, account_id).await?;

@@ -10,13 +10,13 @@ use serde_json::{Value as Json, json};
 use super::view::{self, FieldView};
 use super::{
     DraftPath, DraftRow, Drafts, Opened, StepPath, StepQuery, draft_href, locked, stammdaten_answers, step_href, today,
-    version,
+    unfinished, version,
 };
 use crate::auth::token;
 use crate::config::Settings;
 use crate::db::Db;
 use crate::db::forms as queries;
-use crate::domain::form::{Answers, FormDefinition, FormState, Step, derive, input, read_step};
+use crate::domain::form::{Answers, FormDefinition, FormState, Kind, Step, derive, input, read_step};
 use crate::error::AppError;
 use crate::i18n::local_date;
 use crate::routes::Layout;
@@ -33,13 +33,7 @@ pub async fn resume(
     let state = derive(&opened.form, &opened.draft.answers, today());
     let changed = opened.draft.form_version != version(&opened.form);
     if !opened.form.has_task_list() {
-        let visited = &opened.draft.visited.0;
-        let target = state
-            .steps
-            .iter()
-            .find(|s| !visited.contains(&s.step.id) || s.has_errors())
-            .map(|s| s.step);
-        let href = match target {
+        let href = match unfinished(&opened, &state) {
             Some(step) if changed => format!("{}?geaendert=1", step_href(&layout, &opened.draft.id, &step.id)),
             Some(step) => step_href(&layout, &opened.draft.id, &step.id),
             None => draft_href(&layout, &opened.draft.id, "/pruefen"),
@@ -105,7 +99,7 @@ fn task_list(layout: Layout, opened: &Opened, state: &FormState<'_>, changed: bo
     TaskListPage {
         service_name: opened.service_name.clone(),
         tasks,
-        complete: state.is_complete() && state.steps.iter().all(|s| visited.contains(&s.step.id)),
+        complete: unfinished(opened, state).is_none(),
         check_href: draft_href(&layout, &opened.draft.id, "/pruefen"),
         changed,
         saved_until: view::date_text(local_date(opened.draft.expires_at), layout.lang),
@@ -142,9 +136,9 @@ pub async fn show_step(
     settings: web::Data<Settings>,
 ) -> Result<HttpResponse, AppError> {
     let db = &drafts.db;
-    let mut opened = drafts.open(&req, &layout, &path.draft).await?;
+    let opened = drafts.open(&req, &layout, &path.draft).await?;
     if let Some(token) = &query.geparkt {
-        take_back_parked(db, &mut opened, token, &settings).await?;
+        take_back_parked(db, &opened, token, &settings).await?;
         return Ok(see_other(&step_href(&layout, &opened.draft.id, &path.step)));
     }
     let step = opened.form.step(&path.step).ok_or(AppError::NotFound)?;
@@ -155,8 +149,7 @@ pub async fn show_step(
     }
     let changed = query.geaendert.is_some();
     let show_errors = changed || opened.draft.visited.0.contains(&step.id);
-    let stammdaten =
-        stammdaten_answers(db, &opened.citizen.account_id, &step.fields.iter().collect::<Vec<_>>()).await?;
+    let stammdaten = stammdaten_answers(db, &opened.citizen.account_id, step.fields.iter()).await?;
     let page = step_page(
         layout,
         &opened,
@@ -288,8 +281,7 @@ pub async fn save_step(
     let form = opened.form.clone();
     let step = form.step(&path.step).ok_or(AppError::NotFound)?;
     let action = Action::parse(&posted);
-    let stammdaten =
-        stammdaten_answers(db, &opened.citizen.account_id, &step.fields.iter().collect::<Vec<_>>()).await?;
+    let stammdaten = stammdaten_answers(db, &opened.citizen.account_id, step.fields.iter()).await?;
     let mut answers = merge_step(&opened, step, &posted, &locked(&step.fields, &stammdaten));
     if let Action::Add(group) | Action::Remove(group, _) = &action
         && step.fields.iter().any(|f| &f.id == group)
@@ -391,7 +383,7 @@ fn change_items(form: &FormDefinition, answers: &mut Answers, action: &Action) {
         .iter()
         .flat_map(|s| &s.fields)
         .find_map(|f| match &f.kind {
-            crate::domain::form::Kind::Group { max_items, .. } if &f.id == group => Some(*max_items),
+            Kind::Group { max_items, .. } if &f.id == group => Some(*max_items),
             _ => None,
         })
         .unwrap_or(0);
@@ -434,7 +426,7 @@ async fn park(
 }
 
 /// Applies a parked step to the draft, if it belongs to this citizen and is recent.
-async fn take_back_parked(db: &Db, opened: &mut Opened, token: &str, settings: &Settings) -> Result<(), AppError> {
+async fn take_back_parked(db: &Db, opened: &Opened, token: &str, settings: &Settings) -> Result<(), AppError> {
     let not_before = Utc::now() - Duration::hours(PARKED_HOURS);
     let Some((step_id, posted)) = queries::take_parked_step(
         db,
@@ -450,8 +442,7 @@ async fn take_back_parked(db: &Db, opened: &mut Opened, token: &str, settings: &
     let Some(step) = opened.form.step(&step_id) else {
         return Ok(());
     };
-    let stammdaten =
-        stammdaten_answers(db, &opened.citizen.account_id, &step.fields.iter().collect::<Vec<_>>()).await?;
+    let stammdaten = stammdaten_answers(db, &opened.citizen.account_id, step.fields.iter()).await?;
     let answers = merge_step(opened, step, &posted.0, &locked(&step.fields, &stammdaten));
     let mut visited = opened.draft.visited.0.clone();
     if !visited.contains(&step.id) {

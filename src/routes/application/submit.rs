@@ -7,7 +7,7 @@ use chrono::Utc;
 use serde::Deserialize;
 
 use super::view::{self, AnswerSection};
-use super::{DraftPath, Drafts, Opened, draft_href, locked, stammdaten_answers, step_href, today, version};
+use super::{DraftPath, Drafts, Opened, draft_href, locked, stammdaten_answers, step_href, today, unfinished, version};
 use crate::auth::session::Sessions;
 use crate::catalogue::CatalogueCache;
 use crate::config::Settings;
@@ -15,7 +15,7 @@ use crate::db::Db;
 use crate::db::accounts;
 use crate::db::forms::{self as queries, Submitted};
 use crate::domain::Money;
-use crate::domain::form::{Answers, Field, FormState, Step, derive};
+use crate::domain::form::{Answers, FormState, derive};
 use crate::domain::reference::Reference;
 use crate::error::AppError;
 use crate::i18n::Lang;
@@ -106,18 +106,9 @@ pub async fn check(
 
 /// The Stammdaten answers of the whole form that the citizen cannot change here: no "Ändern".
 async fn locked_answers(db: &Db, opened: &Opened) -> Result<Answers, AppError> {
-    let fields: Vec<&Field> = opened.form.steps.iter().flat_map(|s| &s.fields).collect();
-    let stammdaten = stammdaten_answers(db, &opened.citizen.account_id, &fields).await?;
+    let fields = opened.form.steps.iter().flat_map(|s| &s.fields);
+    let stammdaten = stammdaten_answers(db, &opened.citizen.account_id, fields.clone()).await?;
     Ok(locked(fields, &stammdaten))
-}
-
-/// The first step the citizen still has to answer (or correct).
-fn unfinished<'d>(opened: &Opened, state: &FormState<'d>) -> Option<&'d Step> {
-    state
-        .steps
-        .iter()
-        .find(|s| s.has_errors() || !opened.draft.visited.0.contains(&s.step.id))
-        .map(|s| s.step)
 }
 
 #[derive(Deserialize)]
