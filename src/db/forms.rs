@@ -2,9 +2,11 @@
 
 use chrono::{DateTime, Utc};
 use serde_json::Value as Json;
+use sqlx::Row;
 use sqlx::types::Json as AsJson;
 use uuid::Uuid;
 
+use super::accounts::SessionRow;
 use super::{Db, with_pool};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -89,10 +91,50 @@ pub async fn create_draft(
     Ok(id)
 }
 
-/// The account's draft in this tenant, or `None` (also for another account's draft).
-pub async fn draft(db: &Db, id: &str, account_id: &str, tenant_id: &str) -> sqlx::Result<Option<DraftRow>> {
-    let sql = format!("SELECT {DRAFT_COLUMNS} FROM draft WHERE id = $1 AND account_id = $2 AND tenant_id = $3");
-    with_pool!(db, pool => sqlx::query_as(&sql).bind(id).bind(account_id).bind(tenant_id).fetch_optional(pool).await)
+/// The session named by its hash and, in the same query, its account's draft in this tenant (`None`
+/// for another account's draft, or one that does not exist).
+pub async fn session_and_draft(
+    db: &Db,
+    session_hash: &str,
+    draft_id: &str,
+    tenant_id: &str,
+) -> sqlx::Result<Option<(SessionRow, Option<DraftRow>)>> {
+    const SQL: &str = "SELECT s.id_hash, s.account_id, s.trust_level, s.csrf_token, s.device, s.created_at,
+            s.last_seen_at, s.expires_at, d.id AS d_id, d.tenant_id AS d_tenant_id, d.service_slug AS d_service_slug,
+            d.form_version AS d_form_version, d.answers AS d_answers, d.visited AS d_visited,
+            d.updated_at AS d_updated_at, d.expires_at AS d_expires_at
+         FROM session s LEFT JOIN draft d ON d.id = $2 AND d.tenant_id = $3 AND d.account_id = s.account_id
+         WHERE s.id_hash = $1";
+    with_pool!(db, pool => {
+        let row = sqlx::query(SQL).bind(session_hash).bind(draft_id).bind(tenant_id).fetch_optional(pool).await?;
+        row.map(|r| {
+            let session = SessionRow {
+                id_hash: r.try_get("id_hash")?,
+                account_id: r.try_get("account_id")?,
+                trust_level: r.try_get("trust_level")?,
+                csrf_token: r.try_get("csrf_token")?,
+                device: r.try_get("device")?,
+                created_at: r.try_get("created_at")?,
+                last_seen_at: r.try_get("last_seen_at")?,
+                expires_at: r.try_get("expires_at")?,
+            };
+            let draft = match r.try_get::<Option<String>, _>("d_id")? {
+                Some(id) => Some(DraftRow {
+                    id,
+                    tenant_id: r.try_get("d_tenant_id")?,
+                    service_slug: r.try_get("d_service_slug")?,
+                    form_version: r.try_get("d_form_version")?,
+                    answers: r.try_get("d_answers")?,
+                    visited: r.try_get("d_visited")?,
+                    updated_at: r.try_get("d_updated_at")?,
+                    expires_at: r.try_get("d_expires_at")?,
+                }),
+                None => None,
+            };
+            Ok((session, draft))
+        })
+        .transpose()
+    })
 }
 
 /// The account's most recent draft for a service, to continue instead of starting again.
