@@ -878,12 +878,10 @@ fn input_names(step: &buergerportal::domain::form::Step) -> Vec<String> {
     out
 }
 
-#[tokio::test]
-async fn every_field_of_every_example_form_survives_hostile_input() {
+/// Feeds every input of every step of the example forms of services up to `trust` with hostile
+/// values; the number of posts.
+async fn feed_hostile_input(browser: &Browser<'_>, trust: buergerportal::domain::TrustLevel) -> usize {
     let catalogue = buergerportal::catalogue::Catalogue::load(&crate::helpers::demo_tenants()).unwrap();
-    let app = spawn_app().await;
-    let anna_email = unique("anna");
-    let browser = logged_in(&app, &anna_email).await;
     let long = "𝔘".repeat(3_000);
     let hostile = [
         long.as_str(),
@@ -895,29 +893,26 @@ async fn every_field_of_every_example_form_survives_hostile_input() {
     ];
     let mut posted = 0;
     for tenant in &catalogue.tenants {
-        // Services that need an eID login are covered by the provider tests and derive's property test.
-        for service in tenant
-            .services
-            .iter()
-            .filter(|s| s.min_trust_level == buergerportal::domain::TrustLevel::Basis)
-        {
+        for service in tenant.services.iter().filter(|s| s.min_trust_level == trust) {
             let Some(form) = &service.form else { continue };
             let started = browser
                 .get(&format!("/{}/leistungen/{}/antrag", tenant.slug, service.slug))
                 .await;
-            let draft = started.location().unwrap();
+            let draft = started
+                .location()
+                .unwrap_or_else(|| panic!("{} did not start: {}", service.slug, started.status));
             for step in &form.steps {
                 let path = format!("{draft}/schritt/{}", step.id);
                 let token = browser.get("/konto").await.csrf_token();
                 let names = input_names(step);
+                let group_markers: Vec<String> = names
+                    .iter()
+                    .filter(|n| n.contains(".0."))
+                    .map(|n| format!("{}.0.present", n.split(".0.").next().unwrap()))
+                    .collect();
                 for value in hostile {
                     let mut fields: Vec<(&str, &str)> =
                         vec![("csrf_token", &token), ("aktion", "weiter"), ("extra", value)];
-                    let group_markers: Vec<String> = names
-                        .iter()
-                        .filter(|n| n.contains(".0."))
-                        .map(|n| format!("{}.0.present", n.split(".0.").next().unwrap()))
-                        .collect();
                     fields.extend(group_markers.iter().map(|m| (m.as_str(), "1")));
                     fields.extend(names.iter().map(|n| (n.as_str(), value)));
                     let answer = browser.post(&path, &fields).await;
@@ -948,10 +943,37 @@ async fn every_field_of_every_example_form_survives_hostile_input() {
             assert!(check.status < 500 && !check.body.contains("<img src=x"));
         }
     }
+    posted
+}
+
+#[tokio::test]
+async fn every_field_of_every_example_form_survives_hostile_input() {
+    let app = spawn_app().await;
+    let browser = logged_in(&app, &unique("anna")).await;
+    let posted = feed_hostile_input(&browser, buergerportal::domain::TrustLevel::Basis).await;
     assert!(posted > 100, "{posted}");
     assert_eq!(
         count(&app, "SELECT COUNT(*) FROM cases").await,
         0,
         "nothing hostile was sent"
     );
+}
+
+#[tokio::test]
+async fn the_forms_needing_an_eid_login_survive_hostile_input_too() {
+    let (app, op) = crate::helpers::spawn_with_provider().await;
+    let browser = app.browser();
+    op.next_login(serde_json::json!({"sub": "hoch", "acr": "http://eidas.europa.eu/LoA/high"}))
+        .await;
+    let back = browser.log_in_with_provider("/anmelden/bundid?weiter=/konto").await;
+    assert_eq!(back.location().as_deref(), Some("/konto"), "{}", back.body);
+    let mut posted = 0;
+    for trust in [
+        buergerportal::domain::TrustLevel::Substanziell,
+        buergerportal::domain::TrustLevel::Hoch,
+    ] {
+        posted += feed_hostile_input(&browser, trust).await;
+    }
+    assert!(posted >= 30, "{posted}");
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM cases").await, 0);
 }
