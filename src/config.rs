@@ -114,10 +114,17 @@ impl Settings {
             anyhow::ensure!(file.is_file(), "configuration file {} not found", file.display());
             figment = figment.merge(Toml::file(file));
         }
-        figment
+        let settings: Self = figment
             .merge(Env::prefixed("BUERGERPORTAL_").split("__").ignore(&["config"]))
             .extract()
-            .context("invalid configuration")
+            .context("invalid configuration")?;
+        // The reminder goes out a week before a draft is deleted; a shorter life would mail at once.
+        anyhow::ensure!(
+            settings.draft_retention_days > 7,
+            "draft_retention_days must be more than 7 (the reminder goes out a week before), not {}",
+            settings.draft_retention_days
+        );
+        Ok(settings)
     }
 
     pub fn database_url(&self) -> String {

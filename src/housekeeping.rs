@@ -40,8 +40,24 @@ pub async fn tidy(db: &Db, mailer: &Mailer, base_url: &str, now: DateTime<Utc>) 
         text_key: "mail-draft-reminder-text",
         link: Some(("mail-draft-reminder-link", &link)),
     };
-    for email in forms::take_drafts_to_remind(db, now + REMIND_BEFORE, now).await? {
-        mailer.deliver(&email, &mail).await;
+    // One mail per address, however many drafts; a draft counts as reminded once its mail went out
+    // (or when there is no address to write to), so a failed mail is tried again next round.
+    let mut sent: Vec<(String, bool)> = Vec::new();
+    for (draft_id, email) in forms::drafts_to_remind(db, now + REMIND_BEFORE).await? {
+        let delivered = match email {
+            None => true,
+            Some(email) => match sent.iter().find(|(to, _)| *to == email) {
+                Some((_, delivered)) => *delivered,
+                None => {
+                    let delivered = mailer.deliver(&email, &mail).await;
+                    sent.push((email, delivered));
+                    delivered
+                }
+            },
+        };
+        if delivered {
+            forms::mark_reminded(db, &draft_id, now).await?;
+        }
     }
     Ok(())
 }

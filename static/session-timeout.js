@@ -33,9 +33,18 @@
     button.append(element('span', 'kern-label', note.dataset.extend));
     button.addEventListener('click', function () {
       var body = new URLSearchParams({ csrf_token: note.dataset.csrf });
-      fetch('/konto/sitzung', { method: 'POST', body: body, credentials: 'same-origin' })
+      // Only a 204 means the session goes on; an ended session answers with a redirect to the
+      // login page, and reloading shows the citizen that page.
+      fetch('/konto/sitzung', { method: 'POST', body: body, credentials: 'same-origin', redirect: 'manual' })
         .then(function (response) {
-          if (response.ok) schedule(Number(note.dataset.minutes) * 60);
+          if (response.status !== 204) {
+            window.location.reload();
+            return;
+          }
+          schedule(Number(note.dataset.minutes) * 60);
+        })
+        .catch(function () {
+          window.location.reload();
         })
         .finally(function () {
           dialog.close();

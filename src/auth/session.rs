@@ -66,6 +66,11 @@ impl Sessions {
         }
     }
 
+    /// Whether cookies are marked Secure (the portal is served over https).
+    pub fn is_secure(&self) -> bool {
+        self.secure
+    }
+
     /// `__Host-` binds the cookie to this host and path `/`, but browsers accept it only over https.
     pub fn cookie_name(&self) -> &'static str {
         if self.secure { "__Host-bp_session" } else { "bp_session" }

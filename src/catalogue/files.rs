@@ -23,6 +23,8 @@ const RESERVED_SLUGS: &[&str] = &[
     "registrieren",
     "konto",
     "antraege",
+    "antrag",
+    "vorgang",
     "postfach",
     "api",
     "impressum",

@@ -178,9 +178,9 @@ pub async fn save_draft(
     Ok(updated == 1)
 }
 
-pub async fn delete_draft(db: &Db, id: &str, account_id: &str) -> sqlx::Result<bool> {
-    let deleted = with_pool!(db, pool => sqlx::query("DELETE FROM draft WHERE id = $1 AND account_id = $2")
-        .bind(id).bind(account_id).execute(pool).await.map(|r| r.rows_affected()))?;
+pub async fn delete_draft(db: &Db, id: &str, account_id: &str, tenant_id: &str) -> sqlx::Result<bool> {
+    let deleted = with_pool!(db, pool => sqlx::query("DELETE FROM draft WHERE id = $1 AND account_id = $2 AND tenant_id = $3")
+        .bind(id).bind(account_id).bind(tenant_id).execute(pool).await.map(|r| r.rows_affected()))?;
     Ok(deleted == 1)
 }
 
@@ -294,22 +294,17 @@ pub async fn remove_expired_drafts(db: &Db, now: DateTime<Utc>, parked_before: D
     Ok(())
 }
 
-/// Marks drafts that expire before `warn_from` as reminded and returns the addresses to remind, one
-/// per account; drafts already reminded (and not saved since) are left out.
-pub async fn take_drafts_to_remind(db: &Db, warn_from: DateTime<Utc>, now: DateTime<Utc>) -> sqlx::Result<Vec<String>> {
-    let accounts: Vec<(String,)> = with_pool!(db, pool => sqlx::query_as(
-        "UPDATE draft SET reminded_at = $1 WHERE reminded_at IS NULL AND expires_at <= $2 RETURNING account_id",
-    ).bind(now).bind(warn_from).fetch_all(pool).await)?;
-    let mut emails = Vec::new();
-    for (account_id,) in accounts {
-        let email: Option<(Option<String>,)> = with_pool!(db, pool => sqlx::query_as(
-            "SELECT email FROM account WHERE id = $1",
-        ).bind(&account_id).fetch_optional(pool).await)?;
-        if let Some((Some(email),)) = email
-            && !emails.contains(&email)
-        {
-            emails.push(email);
-        }
-    }
-    Ok(emails)
+/// Drafts that expire before `warn_from` and whose owner has not been reminded since the last save,
+/// with the owner's address (none for an account that only logs in through a provider).
+pub async fn drafts_to_remind(db: &Db, warn_from: DateTime<Utc>) -> sqlx::Result<Vec<(String, Option<String>)>> {
+    with_pool!(db, pool => sqlx::query_as(
+        "SELECT d.id, a.email FROM draft d JOIN account a ON a.id = d.account_id
+         WHERE d.reminded_at IS NULL AND d.expires_at <= $1",
+    ).bind(warn_from).fetch_all(pool).await)
+}
+
+pub async fn mark_reminded(db: &Db, draft_id: &str, now: DateTime<Utc>) -> sqlx::Result<()> {
+    with_pool!(db, pool => sqlx::query("UPDATE draft SET reminded_at = $1 WHERE id = $2")
+        .bind(now).bind(draft_id).execute(pool).await.map(|r| r.rows_affected()))?;
+    Ok(())
 }

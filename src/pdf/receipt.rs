@@ -248,18 +248,39 @@ impl Layout {
                 size,
                 PAGE_WIDTH - 2.0 * MARGIN - LABEL_WIDTH - GAP,
             );
-            // Keep a short row together on one page.
-            self.make_room(size * 1.4 * label_lines.len().max(value_lines.len()).min(6) as f32);
-            let top = self.y;
-            let after_label = self.lines(label_lines, MARGIN, Face::Bold, size, th);
-            let label_page = self.pages.len();
-            self.y = top;
-            let after_value = self.lines(value_lines, MARGIN + LABEL_WIDTH + GAP, Face::Regular, size, td);
-            self.y = if self.pages.len() == label_page {
-                after_label.max(after_value)
-            } else {
-                after_value
-            };
+            let count = label_lines.len().max(value_lines.len());
+            let height = size * 1.4;
+            // Keep a short row together on one page; a long one breaks with both columns together.
+            self.make_room(height * count.min(6) as f32);
+            let (mut labels, mut values) = (label_lines.into_iter(), value_lines.into_iter());
+            for _ in 0..count {
+                self.make_room(height);
+                self.y += height;
+                let y = self.y - size * 0.3;
+                if let Some(page) = self.pages.last_mut() {
+                    if let Some(text) = labels.next() {
+                        page.push(Line {
+                            text,
+                            x: MARGIN,
+                            y,
+                            face: Face::Bold,
+                            size,
+                            group: th,
+                        });
+                    }
+                    if let Some(text) = values.next() {
+                        let x = MARGIN + LABEL_WIDTH + GAP;
+                        page.push(Line {
+                            text,
+                            x,
+                            y,
+                            face: Face::Regular,
+                            size,
+                            group: td,
+                        });
+                    }
+                }
+            }
             self.y += size * 0.6;
         }
         self.blocks.push(Block::Table(rows.len()));

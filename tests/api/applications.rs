@@ -977,3 +977,104 @@ async fn the_forms_needing_an_eid_login_survive_hostile_input_too() {
     assert!(posted >= 30, "{posted}");
     assert_eq!(count(&app, "SELECT COUNT(*) FROM cases").await, 0);
 }
+
+#[tokio::test]
+async fn an_answer_hidden_by_a_changed_answer_comes_back_when_it_changes_back() {
+    let app = spawn_app().await;
+    let browser = logged_in(&app, &unique("anna")).await;
+    let draft = start(&browser, "kontakt").await;
+    let message = |anliegen: &'static str| {
+        [
+            ("anliegen", anliegen),
+            ("betreff", "Parkplatz"),
+            ("text", "Bitte prüfen Sie meinen Bescheid noch einmal."),
+        ]
+    };
+    post_step(&browser, &format!("{draft}/schritt/nachricht"), &message("beschwerde")).await;
+    let reply = format!("{draft}/schritt/antwort");
+    post_step(
+        &browser,
+        &reply,
+        &[("name", "Anna"), ("aktenzeichen", "AZ-4711"), ("weg", "email")],
+    )
+    .await;
+
+    // A question instead: the reference field is not shown, and saving the page keeps it anyway.
+    post_step(&browser, &format!("{draft}/schritt/nachricht"), &message("frage")).await;
+    let page = browser.get(&reply).await;
+    assert!(!page.body.contains("aktenzeichen"));
+    post_step(&browser, &reply, &[("name", "Anna"), ("weg", "email")]).await;
+    let check = browser.get(&format!("{draft}/pruefen")).await;
+    assert!(!check.body.contains("AZ-4711"), "not sent while it does not apply");
+
+    post_step(&browser, &format!("{draft}/schritt/nachricht"), &message("beschwerde")).await;
+    assert!(browser.get(&reply).await.body.contains(r#"value="AZ-4711""#));
+}
+
+#[tokio::test]
+async fn a_parked_step_is_taken_back_only_by_the_browser_that_sent_it() {
+    let app = spawn_app().await;
+    let owner = logged_in(&app, &unique("anna")).await;
+    let draft = start(&owner, "kontakt").await;
+    let step = format!("{draft}/schritt/nachricht");
+
+    // Someone who learnt the draft's address posts to it without a session…
+    let stranger = app.browser();
+    let parked = stranger
+        .post(
+            &step,
+            &[
+                ("anliegen", "beschwerde"),
+                ("betreff", "Untergeschoben"),
+                ("text", "Das hat jemand anderes geschrieben."),
+            ],
+        )
+        .await;
+    let login = parked.location().unwrap();
+    let weiter = login.split("weiter=").nth(1).unwrap().split('&').next().unwrap();
+    let link = weiter.replace("%2F", "/").replace("%3F", "?").replace("%3D", "=");
+    assert!(link.contains("geparkt="), "{link}");
+
+    // …and sends the owner the link: nothing of it reaches the draft.
+    let taken = owner.get(&link).await;
+    assert_eq!(taken.location().as_deref(), Some(step.as_str()));
+    assert!(!owner.get(&step).await.body.contains("Untergeschoben"));
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) FROM parked_step").await,
+        1,
+        "left to expire"
+    );
+}
+
+#[tokio::test]
+async fn post_only_addresses_lead_somewhere_useful_after_logging_in_again() {
+    let app = spawn_app().await;
+    let browser = logged_in(&app, &unique("anna")).await;
+    let draft = start(&browser, "kontakt").await;
+    sqlx_execute(&app, "DELETE FROM session").await;
+    let submit = browser
+        .post(&format!("{draft}/absenden"), &[("csrf_token", "alt")])
+        .await;
+    assert_eq!(
+        submit.location().as_deref(),
+        Some(format!("/anmelden?weiter={}", draft.replace('/', "%2F") + "%2Fpruefen").as_str())
+    );
+    let delete = browser
+        .post(&format!("{draft}/loeschen"), &[("csrf_token", "alt")])
+        .await;
+    assert_eq!(delete.location().as_deref(), Some("/anmelden?weiter=%2Fantraege"));
+}
+
+#[tokio::test]
+async fn a_draft_is_deleted_only_under_its_own_authority() {
+    let app = spawn_app().await;
+    let browser = logged_in(&app, &unique("anna")).await;
+    let draft = start(&browser, "kontakt").await;
+    let token = browser.get("/konto").await.csrf_token();
+    let elsewhere = draft.replace("/musterstadt/", "/landkreis-musterland/");
+    let refused = browser
+        .post(&format!("{elsewhere}/loeschen"), &[("csrf_token", &token)])
+        .await;
+    assert_eq!(refused.status, 404);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM draft").await, 1);
+}

@@ -191,18 +191,23 @@ impl DateBound {
         if let Ok(date) = NaiveDate::parse_from_str(raw, "%Y-%m-%d") {
             return Ok(Self::Fixed(date));
         }
-        let (sign, rest) = match raw.as_bytes().first() {
-            Some(b'+') => (1, &raw[1..]),
-            Some(b'-') => (-1, &raw[1..]),
-            _ => return Err(error()),
+        let (sign, rest) = if let Some(rest) = raw.strip_prefix('+') {
+            (1, rest)
+        } else if let Some(rest) = raw.strip_prefix('-') {
+            (-1, rest)
+        } else {
+            return Err(error());
         };
-        let (number, unit) = rest.split_at(rest.len().saturating_sub(1));
-        let n: i32 = number.parse().map_err(|_| error())?;
-        match unit {
-            "d" => Ok(Self::Days(i64::from(sign * n))),
-            "m" => Ok(Self::Months(sign * n)),
-            "y" => Ok(Self::Months(sign * n * 12)),
-            _ => Err(error()),
+        // At most 1,000 years either way: enough for any form, far from overflowing.
+        let number = |digits: &str| digits.parse::<i32>().ok().filter(|n| (0..=365_000).contains(n));
+        if let Some(days) = rest.strip_suffix('d').and_then(number) {
+            Ok(Self::Days(i64::from(sign * days)))
+        } else if let Some(months) = rest.strip_suffix('m').and_then(number).filter(|m| *m <= 12_000) {
+            Ok(Self::Months(sign * months))
+        } else if let Some(years) = rest.strip_suffix('y').and_then(number).filter(|y| *y <= 1_000) {
+            Ok(Self::Months(sign * years * 12))
+        } else {
+            Err(error())
         }
     }
 

@@ -37,12 +37,13 @@ pub fn parse_number(raw: &str) -> Option<f64> {
     if compact.is_empty() || compact.len() > 30 {
         return None;
     }
+    let unsigned = compact.strip_prefix('-').unwrap_or(&compact);
     let normalised = if compact.contains(',') {
         compact.replace('.', "").replace(',', ".")
-    } else if is_thousands_grouped(&compact) {
+    } else if is_thousands_grouped(unsigned) {
         compact.replace('.', "")
     } else {
-        compact
+        compact.clone()
     };
     let valid = normalised
         .strip_prefix('-')
@@ -190,6 +191,7 @@ mod tests {
         assert_eq!(parse_number("12,5"), Some(12.5));
         assert_eq!(parse_number("12.5"), Some(12.5));
         assert_eq!(parse_number("-3"), Some(-3.0));
+        assert_eq!(parse_number("-1.234"), Some(-1234.0));
         for bad in ["", "abc", "1,2,3", "1e5", "NaN", "inf", "1.2.3", "--1"] {
             assert_eq!(parse_number(bad), None, "{bad}");
         }

@@ -144,10 +144,14 @@ pub async fn delete(
     db: web::Data<Db>,
     sessions: web::Data<Sessions>,
 ) -> Result<HttpResponse, AppError> {
-    layout.site.require_tenant()?;
-    let citizen = sessions.citizen(&req).await?;
+    let tenant = layout.site.require_tenant()?;
+    // After logging in again the citizen sees the list, not this POST-only address.
+    let citizen = sessions.citizen(&req).await.map_err(|e| match e {
+        AppError::LoginRequired(_) => AppError::LoginRequired("/antraege".to_owned()),
+        other => other,
+    })?;
     citizen.session.check_csrf(&form.csrf_token)?;
-    if !queries::delete_draft(&db, &path.draft, &citizen.account_id).await? {
+    if !queries::delete_draft(&db, &path.draft, &citizen.account_id, &tenant.id).await? {
         return Err(AppError::NotFound);
     }
     Ok(see_other("/antraege?geloescht=1"))

@@ -1,6 +1,7 @@
 //! Filling in: where to continue (or the task list), one step per page, saving a step, and keeping a
 //! step sent after the session expired.
 
+use actix_web::cookie::{Cookie, SameSite};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
@@ -12,6 +13,7 @@ use super::{
     DraftPath, DraftRow, Drafts, Opened, StepPath, StepQuery, draft_href, locked, stammdaten_answers, step_href, today,
     unfinished, version,
 };
+use crate::auth::session::Sessions;
 use crate::auth::token;
 use crate::config::Settings;
 use crate::db::Db;
@@ -138,8 +140,15 @@ pub async fn show_step(
     let db = &drafts.db;
     let opened = drafts.open(&req, &layout, &path.draft).await?;
     if let Some(token) = &query.geparkt {
-        take_back_parked(db, &opened, token, &settings).await?;
-        return Ok(see_other(&step_href(&layout, &opened.draft.id, &path.step)));
+        // A link with someone else's token does nothing: the cookie must come from this browser.
+        if holds_parked_cookie(&req, &drafts.sessions, token) {
+            take_back_parked(db, &opened, token, &settings).await?;
+        }
+        let mut response = see_other(&step_href(&layout, &opened.draft.id, &path.step));
+        let mut used = parked_cookie(&drafts.sessions, String::new());
+        used.make_removal();
+        response.add_cookie(&used).map_err(|e| AppError::Internal(e.into()))?;
+        return Ok(response);
     }
     let step = opened.form.step(&path.step).ok_or(AppError::NotFound)?;
     let state = derive(&opened.form, &opened.draft.answers, today());
@@ -270,7 +279,7 @@ pub async fn save_step(
 ) -> Result<HttpResponse, AppError> {
     let db = &drafts.db;
     let opened = match drafts.open(&req, &layout, &path.draft).await {
-        Err(AppError::LoginRequired(_)) => return park(&layout, db, &path, &posted).await,
+        Err(AppError::LoginRequired(_)) => return park(&layout, db, &drafts.sessions, &path, &posted).await,
         other => other?,
     };
     let csrf = posted
@@ -359,15 +368,28 @@ pub async fn save_step(
     Ok(see_other(&next))
 }
 
-/// The draft's answers with this step's posted answers in place of the saved ones. Answers of
-/// other steps stay, even where they no longer apply: the citizen may change their mind back.
-/// Locked answers come from the Stammdaten, whatever was posted.
+/// The draft's answers with this step's posted answers in place of the saved ones. Only the fields
+/// that apply now are replaced: answers of fields and steps that no longer apply stay, in case the
+/// citizen changes their mind back. Locked answers come from the Stammdaten, whatever was posted.
 fn merge_step(opened: &Opened, step: &Step, posted: &[(String, String)], locked: &Answers) -> Answers {
+    // A field's condition looks only at earlier steps, so what applies here does not depend on the
+    // answers being posted.
+    let applying: Vec<String> = derive(&opened.form, &opened.draft.answers, today())
+        .step(&step.id)
+        .map(|s| {
+            s.fields
+                .iter()
+                .filter(|f| f.field.kind.is_question())
+                .map(|f| f.field.id.clone())
+                .collect()
+        })
+        .unwrap_or_default();
     let mut answers = opened.draft.answers.0.clone();
     let mut new = read_step(step, posted);
     new.extend(locked.clone());
-    for field in step.fields.iter().filter(|f| f.kind.is_question()) {
-        answers.remove(&field.id);
+    new.retain(|id, _| applying.contains(id));
+    for id in &applying {
+        answers.remove(id);
     }
     answers.extend(new);
     answers
@@ -403,10 +425,12 @@ fn change_items(form: &FormDefinition, answers: &mut Answers, action: &Action) {
 }
 
 /// The session had expired when the citizen pressed "Weiter": keep what they sent under a token
-/// only their browser gets, and take it back after they have logged in again.
+/// that this browser alone gets (in the URL to return to and in a cookie, both must match), and
+/// take it back after they have logged in again.
 async fn park(
     layout: &Layout,
     db: &Db,
+    sessions: &Sessions,
     path: &StepPath,
     posted: &[(String, String)],
 ) -> Result<HttpResponse, AppError> {
@@ -419,10 +443,36 @@ async fn park(
         .collect();
     queries::park_step(db, &token::hash(&token), &path.draft, &path.step, &kept, Utc::now()).await?;
     let back = format!("{}?geparkt={token}", step_href(layout, &path.draft, &path.step));
-    Ok(see_other(&format!(
+    let mut response = see_other(&format!(
         "/anmelden?weiter={}&abgelaufen=1",
         crate::routes::encode_query_value(&back)
-    )))
+    ));
+    response
+        .add_cookie(&parked_cookie(sessions, token))
+        .map_err(|e| AppError::Internal(e.into()))?;
+    Ok(response)
+}
+
+/// The cookie that ties a parked step to the browser that sent it.
+fn parked_cookie(sessions: &Sessions, token: String) -> Cookie<'static> {
+    let name = if sessions.is_secure() {
+        "__Host-bp_geparkt"
+    } else {
+        "bp_geparkt"
+    };
+    Cookie::build(name, token)
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(sessions.is_secure())
+        .max_age(actix_web::cookie::time::Duration::hours(PARKED_HOURS))
+        .finish()
+}
+
+/// Whether this browser holds the cookie for the parked step named by `token`.
+fn holds_parked_cookie(req: &HttpRequest, sessions: &Sessions, token: &str) -> bool {
+    req.cookie(parked_cookie(sessions, String::new()).name())
+        .is_some_and(|c| token::equal_in_constant_time(c.value(), token))
 }
 
 /// Applies a parked step to the draft, if it belongs to this citizen and is recent.

@@ -131,6 +131,10 @@ pub async fn submit(
     let (db, sessions) = (&drafts.db, &drafts.sessions);
     let opened = match drafts.open(&req, &layout, &path.draft).await {
         Err(AppError::NotFound) => return already_submitted(&req, &layout, db, sessions, &path.draft).await,
+        // After logging in again the citizen sees check-answers, not this POST-only address.
+        Err(AppError::LoginRequired(_)) => {
+            return Err(AppError::LoginRequired(draft_href(&layout, &path.draft, "/pruefen")));
+        }
         other => other?,
     };
     opened.citizen.session.check_csrf(&form.csrf_token)?;
