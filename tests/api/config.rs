@@ -129,3 +129,15 @@ fn settings_come_from_file_and_environment() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("LOG_FORMAT") && stderr.contains("`yaml`"), "{stderr}");
 }
+
+#[test]
+fn drafts_must_live_longer_than_the_week_of_notice_before_deletion() {
+    let output = Command::new(env!("CARGO_BIN_EXE_buergerportal"))
+        .arg("check-config")
+        .env("BUERGERPORTAL_DRAFT_RETENTION_DAYS", "5")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("draft_retention_days must be more than 7"), "{stderr}");
+}
