@@ -7,6 +7,14 @@ use askama::Template;
 use crate::error::AppError;
 use crate::i18n::Lang;
 
+/// A form that carries nothing but its CSRF token (logout, "Angemeldet bleiben", delete a draft).
+/// A missing token reads as empty, so it is refused like a wrong one.
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub struct CsrfForm {
+    pub csrf_token: String,
+}
+
 /// One input, as the `fields::input` macro renders it.
 pub struct Field {
     pub name: &'static str,

@@ -13,7 +13,7 @@ use crate::db::Db;
 use crate::db::accounts::{self, ProfileRow};
 use crate::error::AppError;
 use crate::routes::Layout;
-use crate::routes::forms::see_other;
+use crate::routes::forms::{CsrfForm, see_other};
 
 const ACCESS_LOG_ENTRIES: i64 = 20;
 
@@ -126,15 +126,10 @@ pub async fn end_session(
     Ok(see_other("/konto"))
 }
 
-#[derive(Deserialize)]
-pub struct StayForm {
-    csrf_token: String,
-}
-
 /// "Angemeldet bleiben" in the session-timeout warning: reading the session extends it.
 pub async fn stay_logged_in(
     req: HttpRequest,
-    form: web::Form<StayForm>,
+    form: web::Form<CsrfForm>,
     sessions: web::Data<Sessions>,
 ) -> Result<HttpResponse, AppError> {
     let citizen = sessions.citizen(&req).await?;

@@ -17,7 +17,7 @@ use crate::domain::TrustLevel;
 use crate::domain::account::Email;
 use crate::error::AppError;
 use crate::routes::catalogue::Link;
-use crate::routes::forms::{Field, respond, safe_return_path, see_other, summary};
+use crate::routes::forms::{CsrfForm, Field, respond, safe_return_path, see_other, summary};
 use crate::routes::{Layout, encode_query_value};
 
 #[derive(Deserialize, Default)]
@@ -189,16 +189,10 @@ pub async fn submit(
     Ok(see_other(&weiter))
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub struct LogoutForm {
-    csrf_token: String,
-}
-
 /// Deletes the session on the server: a copy of the old cookie is worth nothing afterwards.
 pub async fn logout(
     req: HttpRequest,
-    form: web::Form<LogoutForm>,
+    form: web::Form<CsrfForm>,
     sessions: web::Data<Sessions>,
     db: web::Data<Db>,
 ) -> Result<HttpResponse, AppError> {

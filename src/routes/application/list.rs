@@ -15,7 +15,7 @@ use crate::db::forms as queries;
 use crate::error::AppError;
 use crate::i18n::local_date;
 use crate::routes::Layout;
-use crate::routes::forms::{respond, see_other};
+use crate::routes::forms::{CsrfForm, respond, see_other};
 use crate::tenancy::TenantDirectory;
 
 pub struct DraftItem {
@@ -129,11 +129,6 @@ pub async fn confirm_delete(
         layout,
     };
     respond(StatusCode::OK, &page)
-}
-
-#[derive(Deserialize)]
-pub struct CsrfForm {
-    csrf_token: String,
 }
 
 pub async fn delete(
