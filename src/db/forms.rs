@@ -2,8 +2,8 @@
 
 use chrono::{DateTime, Utc};
 use serde_json::Value as Json;
-use sqlx::Row;
 use sqlx::types::Json as AsJson;
+use sqlx::{FromRow, Row};
 use uuid::Uuid;
 
 use super::accounts::SessionRow;
@@ -108,16 +108,8 @@ pub async fn session_and_draft(
     with_pool!(db, pool => {
         let row = sqlx::query(SQL).bind(session_hash).bind(draft_id).bind(tenant_id).fetch_optional(pool).await?;
         row.map(|r| {
-            let session = SessionRow {
-                id_hash: r.try_get("id_hash")?,
-                account_id: r.try_get("account_id")?,
-                trust_level: r.try_get("trust_level")?,
-                csrf_token: r.try_get("csrf_token")?,
-                device: r.try_get("device")?,
-                created_at: r.try_get("created_at")?,
-                last_seen_at: r.try_get("last_seen_at")?,
-                expires_at: r.try_get("expires_at")?,
-            };
+            // The session's columns keep their names; the draft's are prefixed `d_`.
+            let session = SessionRow::from_row(&r)?;
             let draft = match r.try_get::<Option<String>, _>("d_id")? {
                 Some(id) => Some(DraftRow {
                     id,
