@@ -298,27 +298,11 @@ pub async fn save_step(
         change_items(&form, &mut answers, &action);
     }
     // Adding or removing an item is not trying to go on: no errors for the empty new item yet.
-    let mut visited = opened.draft.visited.0.clone();
-    if matches!(action, Action::Next | Action::SaveForLater) && !visited.contains(&step.id) {
-        visited.push(step.id.clone());
-    }
-    let now = Utc::now();
-    let expires_at = now + Duration::days(settings.draft_retention_days);
-    let draft_id = opened.draft.id.clone();
-    if !queries::save_draft(
-        db,
-        &draft_id,
-        &opened.citizen.account_id,
-        &answers,
-        &visited,
-        version(&form),
-        now,
-        expires_at,
-    )
-    .await?
-    {
+    let tried = matches!(action, Action::Next | Action::SaveForLater).then_some(step.id.as_str());
+    if !save(db, &opened, &answers, tried, &settings).await? {
         return Err(AppError::NotFound);
     }
+    let draft_id = opened.draft.id.clone();
     let here = step_href(&layout, &draft_id, &step.id);
     match action {
         Action::SaveForLater => return Ok(see_other(&format!("/antraege?gespeichert={draft_id}"))),
@@ -494,23 +478,38 @@ async fn take_back_parked(db: &Db, opened: &Opened, token: &str, settings: &Sett
     };
     let stammdaten = stammdaten_answers(db, &opened.citizen.account_id, step.fields.iter()).await?;
     let answers = merge_step(opened, step, &posted.0, &locked(&step.fields, &stammdaten));
+    save(db, opened, &answers, Some(&step.id), settings).await?;
+    Ok(())
+}
+
+/// Saves the draft's answers under the current form version and moves its expiry out; `tried` is
+/// a step the citizen tried to go on from, whose errors show from now on. `false` when the draft
+/// is gone.
+async fn save(
+    db: &Db,
+    opened: &Opened,
+    answers: &Answers,
+    tried: Option<&str>,
+    settings: &Settings,
+) -> Result<bool, AppError> {
     let mut visited = opened.draft.visited.0.clone();
-    if !visited.contains(&step.id) {
-        visited.push(step.id.clone());
+    if let Some(step) = tried
+        && !visited.iter().any(|v| v == step)
+    {
+        visited.push(step.to_owned());
     }
     let now = Utc::now();
-    queries::save_draft(
+    Ok(queries::save_draft(
         db,
         &opened.draft.id,
         &opened.citizen.account_id,
-        &answers,
+        answers,
         &visited,
         version(&opened.form),
         now,
         now + Duration::days(settings.draft_retention_days),
     )
-    .await?;
-    Ok(())
+    .await?)
 }
 
 /// How long a step posted after the session expired is kept for its owner to log in again.
