@@ -177,50 +177,41 @@ fn field_view(
         Kind::Date { .. } => {
             view.kind = "date";
             view.anchor = format!("{name}.tag");
-            let labels = [lang.t("date-day"), lang.t("date-month"), lang.t("date-year")];
-            let widths = [WIDTH_2, WIDTH_2, WIDTH_4];
             let birth = matches!(field.prefill, Some(crate::domain::form::Prefill::BirthDate));
-            let autocomplete = if birth {
-                ["bday-day", "bday-month", "bday-year"]
+            let (day, month, year) = if birth {
+                ("bday-day", "bday-month", "bday-year")
             } else {
-                ["off"; 3]
+                ("off", "off", "off")
             };
-            view.parts = DATE_PARTS
-                .iter()
-                .enumerate()
-                .map(|(i, part)| PartView {
-                    name: format!("{name}.{part}"),
-                    label: labels[i],
-                    value: state.part(part).to_owned(),
-                    autocomplete: autocomplete[i],
-                    input_mode: "numeric",
-                    width: widths[i],
-                })
-                .collect();
+            view.parts = parts(
+                name,
+                state,
+                [
+                    (DATE_PARTS[0], lang.t("date-day"), day, "numeric", WIDTH_2),
+                    (DATE_PARTS[1], lang.t("date-month"), month, "numeric", WIDTH_2),
+                    (DATE_PARTS[2], lang.t("date-year"), year, "numeric", WIDTH_4),
+                ],
+            );
         }
         Kind::Address => {
             view.kind = "address";
             view.anchor = format!("{name}.strasse");
-            let labels = [
-                lang.t("form-address-street"),
-                lang.t("form-address-number"),
-                lang.t("form-address-postcode"),
-                lang.t("form-address-city"),
-            ];
-            let autocomplete = ["address-line1", "off", "postal-code", "address-level2"];
-            let widths = ["", WIDTH_4, "portal-input--postcode", ""];
-            view.parts = ADDRESS_PARTS
-                .iter()
-                .enumerate()
-                .map(|(i, part)| PartView {
-                    name: format!("{name}.{part}"),
-                    label: labels[i],
-                    value: state.part(part).to_owned(),
-                    autocomplete: autocomplete[i],
-                    input_mode: if *part == "plz" { "numeric" } else { "" },
-                    width: widths[i],
-                })
-                .collect();
+            view.parts = parts(
+                name,
+                state,
+                [
+                    (ADDRESS_PARTS[0], lang.t("form-address-street"), "address-line1", "", ""),
+                    (ADDRESS_PARTS[1], lang.t("form-address-number"), "off", "", WIDTH_4),
+                    (
+                        ADDRESS_PARTS[2],
+                        lang.t("form-address-postcode"),
+                        "postal-code",
+                        "numeric",
+                        "portal-input--postcode",
+                    ),
+                    (ADDRESS_PARTS[3], lang.t("form-address-city"), "address-level2", "", ""),
+                ],
+            );
         }
         Kind::Select(list) => {
             view.kind = "select";
@@ -302,6 +293,25 @@ fn field_view(
         }
     }
     view
+}
+
+/// The inputs of a date or an address: (part, label, autocomplete, inputmode, width class) each.
+fn parts<const N: usize>(
+    name: &str,
+    state: &FieldState<'_>,
+    specs: [(&'static str, &'static str, &'static str, &'static str, &'static str); N],
+) -> Vec<PartView> {
+    specs
+        .into_iter()
+        .map(|(part, label, autocomplete, input_mode, width)| PartView {
+            name: format!("{name}.{part}"),
+            label,
+            value: state.part(part).to_owned(),
+            autocomplete,
+            input_mode,
+            width,
+        })
+        .collect()
 }
 
 fn shown_value(value: &Value, money: bool, lang: Lang) -> String {
