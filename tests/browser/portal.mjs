@@ -33,8 +33,15 @@ export async function startPortal(settings = {}) {
   const binary = process.env.PORTAL_BIN ?? join(root, 'target/debug/buergerportal');
   const child = spawn(binary, ['serve'], {
     cwd: root,
-    env: { ...process.env, ...settings, BUERGERPORTAL_LISTEN: `127.0.0.1:${port}`, BUERGERPORTAL_DATA_DIR: dataDir },
-    stdio: ['ignore', 'ignore', 'inherit'],
+    // Warnings and errors of the portal go to the test's output, so a failure there can be read.
+    env: {
+      RUST_LOG: 'warn',
+      ...process.env,
+      ...settings,
+      BUERGERPORTAL_LISTEN: `127.0.0.1:${port}`,
+      BUERGERPORTAL_DATA_DIR: dataDir,
+    },
+    stdio: ['ignore', 'inherit', 'inherit'],
   });
   const baseUrl = `http://127.0.0.1:${port}`;
   for (let attempt = 0; attempt < 100; attempt++) {
@@ -67,12 +74,17 @@ export async function startPortal(settings = {}) {
   };
 }
 
+/**
+ * Chromium, asking pages for reduced motion: KERN scrolls smoothly otherwise, and a click aimed while
+ * the page still glides (after a resize, say) can land beside its button.
+ */
 export async function launchBrowser() {
   return chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
     args: [
       '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
       '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      '--force-prefers-reduced-motion',
     ],
   });
 }
