@@ -336,6 +336,24 @@ pub async fn profile(db: &Db, account_id: &str) -> sqlx::Result<Option<ProfileRo
     ).bind(account_id).fetch_optional(pool).await)
 }
 
+/// What the Servicekonto can fill into a form: the e-mail address and the Stammdaten (all empty when
+/// the citizen has entered none).
+#[derive(Debug, Default, sqlx::FromRow)]
+pub struct Stammdaten {
+    pub email: Option<String>,
+    #[sqlx(flatten)]
+    pub profile: ProfileRow,
+}
+
+/// The account's e-mail address and Stammdaten in one query.
+pub async fn stammdaten(db: &Db, account_id: &str) -> sqlx::Result<Option<Stammdaten>> {
+    with_pool!(db, pool => sqlx::query_as(
+        "SELECT a.email, p.given_name, p.family_name, p.birthdate, p.street_address, p.postal_code, p.locality,
+                p.country, p.confirmed_by
+         FROM account a LEFT JOIN profile p ON p.account_id = a.id WHERE a.id = $1",
+    ).bind(account_id).fetch_optional(pool).await)
+}
+
 pub async fn save_profile(db: &Db, account_id: &str, profile: &ProfileRow, now: DateTime<Utc>) -> sqlx::Result<()> {
     with_pool!(db, pool => sqlx::query(
         "INSERT INTO profile (account_id, given_name, family_name, birthdate, street_address, postal_code, locality, country, confirmed_by, updated_at)

@@ -25,7 +25,7 @@ use crate::auth::session::{Citizen, Sessions};
 use crate::catalogue::{CatalogueCache, Forms};
 use crate::config::Settings;
 use crate::db::Db;
-use crate::db::accounts::{self, ProfileRow};
+use crate::db::accounts::{self, Stammdaten};
 use crate::db::forms::{self as queries, CaseRow, DraftRow};
 use crate::domain::form::{Answers, Field, FormDefinition, FormState, Prefill, Step};
 use crate::domain::reference::Reference;
@@ -185,9 +185,8 @@ pub async fn start(
     let id = match queries::draft_for_service(db, &citizen.account_id, &tenant.id, service_slug).await? {
         Some(draft) => draft.id,
         None => {
-            let account = accounts::account_by_id(db, &citizen.account_id).await?;
-            let profile = accounts::profile(db, &citizen.account_id).await?;
-            let answers = prefilled(form, profile.as_ref(), account.and_then(|a| a.email).as_deref());
+            let fields = form.steps.iter().flat_map(|s| &s.fields);
+            let answers = stammdaten_answers(db, &citizen.account_id, fields).await?;
             let now = Utc::now();
             let expires_at = now + Duration::days(settings.draft_retention_days);
             queries::create_draft(
@@ -210,32 +209,21 @@ fn version(form: &FormDefinition) -> i32 {
     i32::try_from(form.version).unwrap_or(i32::MAX)
 }
 
-/// Answers taken from the citizen's Stammdaten for fields that ask for them.
-fn prefilled(form: &FormDefinition, profile: Option<&ProfileRow>, email: Option<&str>) -> Answers {
-    let mut answers = Answers::new();
-    for field in form.steps.iter().flat_map(|s| &s.fields) {
-        if let Some(value) = field.prefill.and_then(|p| profile_value(p, profile, email)) {
-            answers.insert(field.id.clone(), value);
-        }
-    }
-    answers
-}
-
-fn profile_value(prefill: Prefill, profile: Option<&ProfileRow>, email: Option<&str>) -> Option<Json> {
+fn profile_value(prefill: Prefill, stammdaten: &Stammdaten) -> Option<Json> {
     let text = |v: &Option<String>| v.as_ref().filter(|s| !s.is_empty()).map(|s| Json::String(s.clone()));
+    let profile = &stammdaten.profile;
     match prefill {
-        Prefill::Email => email.map(|e| Json::String(e.to_owned())),
-        Prefill::GivenName => profile.and_then(|p| text(&p.given_name)),
-        Prefill::FamilyName => profile.and_then(|p| text(&p.family_name)),
+        Prefill::Email => text(&stammdaten.email),
+        Prefill::GivenName => text(&profile.given_name),
+        Prefill::FamilyName => text(&profile.family_name),
         Prefill::BirthDate => {
-            let date = chrono::NaiveDate::parse_from_str(profile?.birthdate.as_deref()?, "%Y-%m-%d").ok()?;
+            let date = chrono::NaiveDate::parse_from_str(profile.birthdate.as_deref()?, "%Y-%m-%d").ok()?;
             Some(
                 json!({"tag": date.format("%-d").to_string(), "monat": date.format("%-m").to_string(), "jahr": date.format("%Y").to_string()}),
             )
         }
         Prefill::Address => {
-            let p = profile?;
-            let street = p.street_address.as_deref()?;
+            let street = profile.street_address.as_deref()?;
             // "Hauptstraße 12a" → street and house number, where the last word starts with a digit.
             let (strasse, hausnummer) = match street.rsplit_once(' ') {
                 Some((s, n)) if n.starts_with(|c: char| c.is_ascii_digit()) => (s, n),
@@ -244,14 +232,14 @@ fn profile_value(prefill: Prefill, profile: Option<&ProfileRow>, email: Option<&
             Some(json!({
                 "strasse": strasse,
                 "hausnummer": hausnummer,
-                "plz": p.postal_code.clone().unwrap_or_default(),
-                "ort": p.locality.clone().unwrap_or_default(),
+                "plz": profile.postal_code.clone().unwrap_or_default(),
+                "ort": profile.locality.clone().unwrap_or_default(),
             }))
         }
     }
 }
 
-/// What the Stammdaten hold for these prefilled fields; no query when none is prefilled.
+/// What the Servicekonto holds for these prefilled fields: one query, none when no field is prefilled.
 async fn stammdaten_answers<'f>(
     db: &Db,
     account_id: &str,
@@ -261,11 +249,9 @@ async fn stammdaten_answers<'f>(
     if fields.clone().all(|f| f.prefill.is_none()) {
         return Ok(answers);
     }
-    let account = accounts::account_by_id(db, account_id).await?;
-    let email = account.as_ref().and_then(|a| a.email.as_deref());
-    let profile = accounts::profile(db, account_id).await?;
+    let stammdaten = accounts::stammdaten(db, account_id).await?.unwrap_or_default();
     for field in fields {
-        if let Some(value) = field.prefill.and_then(|p| profile_value(p, profile.as_ref(), email)) {
+        if let Some(value) = field.prefill.and_then(|p| profile_value(p, &stammdaten)) {
             answers.insert(field.id.clone(), value);
         }
     }
