@@ -20,6 +20,8 @@ pub struct Session {
     pub account_id: Option<String>,
     pub trust_level: Option<TrustLevel>,
     pub csrf_token: String,
+    /// When the session began: a logged-in session begins with its login.
+    pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
     pub last_seen_at: DateTime<Utc>,
 }
@@ -130,6 +132,7 @@ impl Sessions {
             id_hash: row.id_hash,
             account_id: row.account_id,
             csrf_token: row.csrf_token,
+            created_at: row.created_at,
             expires_at: row.expires_at,
             last_seen_at: now,
         }))
@@ -228,6 +231,7 @@ impl Sessions {
             account_id: row.account_id,
             trust_level,
             csrf_token: row.csrf_token,
+            created_at: now,
             expires_at,
             last_seen_at: now,
         })
@@ -235,6 +239,12 @@ impl Sessions {
 }
 
 impl Session {
+    /// Whether the login behind this session is at most `within` old: sensitive changes ask for a
+    /// fresh one.
+    pub fn logged_in_within(&self, within: Duration) -> bool {
+        Utc::now() - self.created_at <= within
+    }
+
     /// A form's CSRF token must be this session's (synchronizer token pattern).
     pub fn check_csrf(&self, submitted: &str) -> Result<(), AppError> {
         if token::equal_in_constant_time(&self.csrf_token, submitted) {

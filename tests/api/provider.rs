@@ -1,8 +1,10 @@
 //! Login with a Servicekonto provider over OpenID Connect, against a real provider.
 
+use buergerportal::db::Db;
+use chrono::{Duration, Utc};
 use serde_json::json;
 
-use crate::helpers::{spawn_with, spawn_with_provider};
+use crate::helpers::{TestApp, spawn_with, spawn_with_provider};
 
 const SUBSTANTIAL: &str = "http://eidas.europa.eu/LoA/substantial";
 
@@ -221,4 +223,62 @@ async fn stammdaten_confirmed_by_the_provider_cannot_be_changed_by_hand() {
         .await;
     assert_eq!(attempt.status, 403);
     assert!(browser.get("/konto").await.body.contains("Mustermann"));
+}
+
+/// Moves the login behind every session `minutes` into the past.
+async fn age_logins(app: &TestApp, minutes: i64) {
+    let then = Utc::now() - Duration::minutes(minutes);
+    let sql = "UPDATE session SET created_at = $1";
+    match &app.db {
+        Db::Sqlite(pool) => sqlx::query(sql).bind(then).execute(pool).await.map(|_| ()),
+        Db::Postgres(pool) => sqlx::query(sql).bind(then).execute(pool).await.map(|_| ()),
+    }
+    .unwrap();
+}
+
+#[tokio::test]
+async fn an_account_without_a_password_logs_in_again_before_its_email_address_changes() {
+    let (app, op) = spawn_with_provider().await;
+    let erika = json!({"sub": "erika-email", "acr": SUBSTANTIAL});
+    op.next_login(erika.clone()).await;
+    let browser = app.browser();
+    browser.log_in_with_provider("/anmelden/bundid").await;
+    let fresh = browser.get("/konto/email").await;
+    assert_eq!(fresh.status, 200, "right after the login: {}", fresh.body);
+
+    age_logins(&app, 11).await;
+    let asked = browser.get("/konto/email").await;
+    assert_eq!(asked.status, 403, "{}", asked.body);
+    assert!(asked.body.contains("Bitte melden Sie sich noch einmal an"));
+    assert!(
+        asked.body.contains(r#"href="/anmelden/bundid?weiter=/konto/email""#),
+        "{}",
+        asked.body
+    );
+    let new_address = format!("erika.{}@example.de", uuid::Uuid::now_v7().simple());
+    let refused = browser
+        .submit("/konto", "/konto/email", &[("email", &new_address)])
+        .await;
+    assert_eq!(refused.status, 403, "a post skipping the form is refused too");
+    assert!(app.mails_to(&new_address).is_empty(), "no link was sent");
+
+    op.next_login(erika).await;
+    let back = browser
+        .log_in_with_provider("/anmelden/bundid?weiter=/konto/email")
+        .await;
+    assert_eq!(
+        back.location().as_deref(),
+        Some("/konto/email"),
+        "the new login returns to the form"
+    );
+    let sent = browser
+        .submit("/konto/email", "/konto/email", &[("email", &new_address)])
+        .await;
+    assert_eq!(
+        sent.location().as_deref(),
+        Some("/konto/email/gesendet"),
+        "{}",
+        sent.body
+    );
+    assert_eq!(app.mails_to(&new_address).len(), 1);
 }

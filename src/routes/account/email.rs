@@ -7,9 +7,10 @@ use chrono::{Duration, Utc};
 use serde::Deserialize;
 
 use super::{AccessEvent, MessagePage, TokenQuery, log_access};
+use crate::auth::oidc::IdentityProviders;
 use crate::auth::password::PasswordHasher;
 use crate::auth::rate_limit::MAIL_PER_ADDRESS;
-use crate::auth::session::Sessions;
+use crate::auth::session::{Citizen, Sessions};
 use crate::auth::token;
 use crate::config::Settings;
 use crate::db::Db;
@@ -21,6 +22,9 @@ use crate::routes::Layout;
 use crate::routes::forms::{Field, respond, see_other, summary};
 
 const CHANGE_LINK_LIFETIME: Duration = Duration::hours(24);
+/// An account without a password proves it is its owner's by a login with its provider at most
+/// this long ago (ASVS 3.7.1: re-authentication before a sensitive change).
+const RECENT_LOGIN: Duration = Duration::minutes(10);
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
@@ -82,12 +86,16 @@ pub async fn show(
     layout: Layout,
     sessions: web::Data<Sessions>,
     db: web::Data<Db>,
+    providers: web::Data<IdentityProviders>,
 ) -> Result<HttpResponse, AppError> {
     let citizen = sessions.citizen(&req).await?;
     let account = accounts::account_by_id(&db, &citizen.account_id)
         .await?
         .ok_or(AppError::NotFound)?;
     let has_password = account.password_hash.is_some();
+    if !has_password && !citizen.session.logged_in_within(RECENT_LOGIN) {
+        return log_in_again(layout, &db, &providers, &citizen).await;
+    }
     respond(
         StatusCode::OK,
         &page(layout, citizen.session.csrf_token, has_password, "", None, None),
@@ -104,6 +112,7 @@ pub async fn submit(
     db: web::Data<Db>,
     hasher: web::Data<PasswordHasher>,
     mailer: web::Data<Mailer>,
+    providers: web::Data<IdentityProviders>,
     settings: web::Data<Settings>,
 ) -> Result<HttpResponse, AppError> {
     let citizen = sessions.citizen(&req).await?;
@@ -112,6 +121,9 @@ pub async fn submit(
         .await?
         .ok_or(AppError::NotFound)?;
     let has_password = account.password_hash.is_some();
+    if !has_password && !citizen.session.logged_in_within(RECENT_LOGIN) {
+        return log_in_again(layout, &db, &providers, &citizen).await;
+    }
     let csrf = citizen.session.csrf_token.clone();
     let email = match Email::parse(&form.email) {
         Ok(email) => email,
@@ -162,6 +174,30 @@ pub async fn submit(
     send(&mailer, email.as_str(), &mail).await
 }
 
+/// Asks for a fresh login with the account's provider, which brings the citizen back to this form.
+async fn log_in_again(
+    layout: Layout,
+    db: &Db,
+    providers: &IdentityProviders,
+    citizen: &Citizen,
+) -> Result<HttpResponse, AppError> {
+    let provider = accounts::linked_providers(db, &citizen.account_id)
+        .await?
+        .into_iter()
+        .find(|id| providers.get(id).is_some());
+    let href = provider.map_or_else(
+        || "/anmelden".to_owned(),
+        |id| format!("/anmelden/{id}?weiter=/konto/email"),
+    );
+    let page = MessagePage {
+        layout,
+        title_key: "log-in-again-title",
+        text_key: "log-in-again-email-text",
+        link: Some(("log-in-again-link", &href)),
+    };
+    respond(StatusCode::FORBIDDEN, &page)
+}
+
 async fn send(mailer: &Mailer, to: &str, mail: &Mail<'_>) -> Result<HttpResponse, AppError> {
     Ok(see_other(if mailer.deliver(to, mail).await {
         "/konto/email/gesendet"
@@ -170,7 +206,7 @@ async fn send(mailer: &Mailer, to: &str, mail: &Mail<'_>) -> Result<HttpResponse
     }))
 }
 
-pub async fn sent(layout: Layout) -> MessagePage {
+pub async fn sent(layout: Layout) -> MessagePage<'static> {
     MessagePage {
         layout,
         title_key: "register-sent-title",

@@ -275,7 +275,7 @@ pub async fn delete(
     Ok(see_other("/konto/geloescht"))
 }
 
-pub async fn deleted(layout: Layout) -> super::MessagePage {
+pub async fn deleted(layout: Layout) -> super::MessagePage<'static> {
     super::MessagePage {
         layout,
         title_key: "deleted-title",

@@ -87,11 +87,12 @@ pub fn client_ip(req: &HttpRequest) -> String {
 /// A page with a heading, a text and an optional link: confirmations and dead ends.
 #[derive(Template, WebTemplate)]
 #[template(path = "account/message.html")]
-pub struct MessagePage {
+pub struct MessagePage<'a> {
     pub layout: Layout,
     pub title_key: &'static str,
     pub text_key: &'static str,
-    pub link: Option<(&'static str, &'static str)>,
+    /// The link's text (a message key) and where it goes.
+    pub link: Option<(&'static str, &'a str)>,
 }
 
 /// The two forms that ask only for an e-mail address.
@@ -109,7 +110,7 @@ pub struct TokenQuery {
     pub token: Option<String>,
 }
 
-impl MessagePage {
+impl MessagePage<'_> {
     /// The mail limits per IP or per address are reached.
     pub fn too_many_mails(layout: Layout) -> Self {
         Self {

@@ -74,7 +74,7 @@ pub async fn forgot(
     Ok(see_other("/passwort-vergessen/gesendet"))
 }
 
-pub async fn forgot_sent(layout: Layout) -> MessagePage {
+pub async fn forgot_sent(layout: Layout) -> MessagePage<'static> {
     MessagePage {
         layout,
         title_key: "forgot-sent-title",

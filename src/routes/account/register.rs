@@ -182,7 +182,7 @@ async fn send_verification(
     mailer.deliver(email, &mail).await
 }
 
-pub async fn sent(layout: Layout) -> MessagePage {
+pub async fn sent(layout: Layout) -> MessagePage<'static> {
     MessagePage {
         layout,
         title_key: "register-sent-title",
@@ -191,7 +191,7 @@ pub async fn sent(layout: Layout) -> MessagePage {
     }
 }
 
-pub async fn not_sent(layout: Layout) -> MessagePage {
+pub async fn not_sent(layout: Layout) -> MessagePage<'static> {
     MessagePage {
         layout,
         title_key: "register-not-sent-title",
