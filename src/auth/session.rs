@@ -20,7 +20,8 @@ pub struct Session {
     pub account_id: Option<String>,
     pub trust_level: Option<TrustLevel>,
     pub csrf_token: String,
-    /// When the session began: a logged-in session begins with its login.
+    /// When the citizen last proved who they are with a login of this account (linking a further
+    /// provider login does not count); for a session before login, when it began.
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
     pub last_seen_at: DateTime<Utc>,
@@ -57,6 +58,9 @@ pub struct Sessions {
 const ANONYMOUS_LIFETIME: Duration = Duration::hours(2);
 /// `last_seen_at` is written at most this often, not on every request.
 const TOUCH_INTERVAL: Duration = Duration::seconds(60);
+/// Sensitive changes without a password to ask for (the e-mail address of an account without one,
+/// linking a further provider login) need a login at most this old (ASVS 3.7.1).
+const RECENT_LOGIN: Duration = Duration::minutes(10);
 
 impl Sessions {
     pub fn new(db: Db, secure: bool, idle_minutes: i64, absolute_hours: i64) -> Self {
@@ -142,7 +146,10 @@ impl Sessions {
     pub async fn current_or_start(&self, req: &HttpRequest) -> Result<Session, AppError> {
         match self.current(req).await? {
             Some(session) => Ok(session),
-            None => self.start(req, None, None, Utc::now() + ANONYMOUS_LIFETIME).await,
+            None => {
+                let now = Utc::now();
+                self.start(req, None, None, now, now + ANONYMOUS_LIFETIME).await
+            }
         }
     }
 
@@ -184,19 +191,22 @@ impl Sessions {
     }
 
     /// Logs in with a new session id: the session before login (which an attacker could have planted)
-    /// is deleted.
+    /// is deleted. `logged_in_at` is now, or the earlier login's time when a login only linked a
+    /// further provider.
     pub async fn log_in(
         &self,
         req: &HttpRequest,
         previous: Option<&Session>,
         account_id: &str,
         trust_level: TrustLevel,
+        logged_in_at: DateTime<Utc>,
     ) -> Result<Session, AppError> {
         if let Some(previous) = previous {
             accounts::delete_session(&self.db, &previous.id_hash).await?;
         }
         let expires_at = Utc::now() + self.absolute;
-        self.start(req, Some(account_id), Some(trust_level), expires_at).await
+        self.start(req, Some(account_id), Some(trust_level), logged_in_at, expires_at)
+            .await
     }
 
     pub async fn log_out(&self, req: &HttpRequest, session: &Session) -> Result<(), AppError> {
@@ -210,6 +220,7 @@ impl Sessions {
         req: &HttpRequest,
         account_id: Option<&str>,
         trust_level: Option<TrustLevel>,
+        created_at: DateTime<Utc>,
         expires_at: DateTime<Utc>,
     ) -> Result<Session, AppError> {
         let id = token::random_token();
@@ -220,7 +231,7 @@ impl Sessions {
             trust_level: trust_level.map(|t| t.as_str().to_owned()),
             csrf_token: token::random_token(),
             device: coarse_device(req),
-            created_at: now,
+            created_at,
             last_seen_at: now,
             expires_at,
         };
@@ -231,7 +242,7 @@ impl Sessions {
             account_id: row.account_id,
             trust_level,
             csrf_token: row.csrf_token,
-            created_at: now,
+            created_at,
             expires_at,
             last_seen_at: now,
         })
@@ -239,10 +250,9 @@ impl Sessions {
 }
 
 impl Session {
-    /// Whether the login behind this session is at most `within` old: sensitive changes ask for a
-    /// fresh one.
-    pub fn logged_in_within(&self, within: Duration) -> bool {
-        Utc::now() - self.created_at <= within
+    /// Whether the login behind this session is recent enough for a sensitive change.
+    pub fn logged_in_recently(&self) -> bool {
+        Utc::now() - self.created_at <= RECENT_LOGIN
     }
 
     /// A form's CSRF token must be this session's (synchronizer token pattern).

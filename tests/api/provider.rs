@@ -1,11 +1,12 @@
 //! Login with a Servicekonto provider over OpenID Connect, against a real provider.
 
 use buergerportal::db::Db;
-use chrono::{Duration, Utc};
+use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
 
 use crate::helpers::{TestApp, spawn_with, spawn_with_provider};
 
+const PASSWORD: &str = "Kaffeetasse Fahrrad Birke";
 const SUBSTANTIAL: &str = "http://eidas.europa.eu/LoA/substantial";
 
 #[tokio::test]
@@ -281,4 +282,65 @@ async fn an_account_without_a_password_logs_in_again_before_its_email_address_ch
         sent.body
     );
     assert_eq!(app.mails_to(&new_address).len(), 1);
+}
+
+#[tokio::test]
+async fn linking_a_further_login_needs_a_recent_login_and_does_not_count_as_one() {
+    let (app, op) = spawn_with_provider().await;
+    let email = format!("erika.{}@example.de", uuid::Uuid::now_v7().simple());
+    let erika = app.browser();
+    erika.register_and_log_in(&email, PASSWORD).await;
+
+    // Someone at Erika's unattended session links their own provider login.
+    age_logins(&app, 11).await;
+    op.next_login(json!({"sub": "mallory", "acr": SUBSTANTIAL})).await;
+    let refused = erika.log_in_with_provider("/anmelden/bundid").await;
+    assert_eq!(refused.status, 403, "{}", refused.body);
+    assert!(refused.body.contains("Bitte melden Sie sich noch einmal an"));
+    assert!(
+        !erika.get("/konto").await.body.contains("Anmeldedienst verbunden"),
+        "nothing was linked"
+    );
+
+    // Shortly after Erika's own login the link is made, but it does not renew that login.
+    assert!(
+        refused.body.contains(r#"href="/anmelden?erneut=ja&#38;weiter=/konto""#),
+        "{}",
+        refused.body
+    );
+    let again = erika.get("/anmelden?erneut=ja&weiter=/konto").await;
+    assert!(
+        again.body.contains("Bitte melden Sie sich noch einmal an."),
+        "{}",
+        again.body
+    );
+    let login = erika
+        .submit(
+            "/anmelden?erneut=ja&weiter=/konto",
+            "/anmelden",
+            &[("email", &email), ("password", PASSWORD), ("weiter", "/konto")],
+        )
+        .await;
+    assert_eq!(login.location().as_deref(), Some("/konto"));
+    age_logins(&app, 9).await;
+    op.next_login(json!({"sub": "mallory", "acr": SUBSTANTIAL})).await;
+    let linked = erika.log_in_with_provider("/anmelden/bundid").await;
+    assert_eq!(linked.location().as_deref(), Some("/konto"), "{}", linked.body);
+    assert!(erika.get("/konto").await.body.contains("Anmeldedienst verbunden"));
+    let newest = logins(&app).await.into_iter().max().unwrap();
+    assert!(
+        Utc::now() - newest >= Duration::minutes(9),
+        "the session keeps the time of Erika's login"
+    );
+}
+
+/// When the sessions' logins were.
+async fn logins(app: &TestApp) -> Vec<DateTime<Utc>> {
+    let sql = "SELECT created_at FROM session WHERE account_id IS NOT NULL";
+    let rows: Vec<(DateTime<Utc>,)> = match &app.db {
+        Db::Sqlite(pool) => sqlx::query_as(sql).fetch_all(pool).await,
+        Db::Postgres(pool) => sqlx::query_as(sql).fetch_all(pool).await,
+    }
+    .unwrap();
+    rows.into_iter().map(|(at,)| at).collect()
 }

@@ -22,9 +22,6 @@ use crate::routes::Layout;
 use crate::routes::forms::{Field, respond, see_other, summary};
 
 const CHANGE_LINK_LIFETIME: Duration = Duration::hours(24);
-/// An account without a password proves it is its owner's by a login with its provider at most
-/// this long ago (ASVS 3.7.1: re-authentication before a sensitive change).
-const RECENT_LOGIN: Duration = Duration::minutes(10);
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
@@ -93,7 +90,7 @@ pub async fn show(
         .await?
         .ok_or(AppError::NotFound)?;
     let has_password = account.password_hash.is_some();
-    if !has_password && !citizen.session.logged_in_within(RECENT_LOGIN) {
+    if !has_password && !citizen.session.logged_in_recently() {
         return log_in_again(layout, &db, &providers, &citizen).await;
     }
     respond(
@@ -121,7 +118,7 @@ pub async fn submit(
         .await?
         .ok_or(AppError::NotFound)?;
     let has_password = account.password_hash.is_some();
-    if !has_password && !citizen.session.logged_in_within(RECENT_LOGIN) {
+    if !has_password && !citizen.session.logged_in_recently() {
         return log_in_again(layout, &db, &providers, &citizen).await;
     }
     let csrf = citizen.session.csrf_token.clone();

@@ -4,6 +4,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
+use chrono::Utc;
 use serde::Deserialize;
 
 use super::{AccessEvent, client_ip, log_access};
@@ -36,6 +37,8 @@ pub struct LoginQuery {
     passwort: Option<String>,
     /// The session ended while a form step was sent; the step is kept.
     abgelaufen: Option<String>,
+    /// A logged-in citizen logs in once more before a sensitive change.
+    erneut: Option<String>,
 }
 
 #[derive(Template)]
@@ -101,12 +104,13 @@ pub async fn show(
 ) -> Result<HttpResponse, AppError> {
     let session = sessions.current_or_start(&req).await?;
     let weiter = safe_return_path(query.weiter.as_deref());
-    if session.account_id.is_some() {
+    if session.account_id.is_some() && query.erneut.is_none() {
         return Ok(see_other(&weiter));
     }
     let mut page = LoginPage::new(layout, session.csrf_token, weiter, "", &providers);
     page.notice = match (&query.abgemeldet, &query.passwort) {
         _ if query.abgelaufen.is_some() => Some(page.layout.t("session-expired-kept-notice")),
+        _ if query.erneut.is_some() => Some(page.layout.t("log-in-again-notice")),
         (Some(_), _) => Some(page.layout.t("logged-out-notice")),
         (_, Some(_)) => Some(page.layout.t("password-changed-notice")),
         _ if query.weiter.is_some() => Some(page.layout.t("login-required-notice")),
@@ -183,7 +187,7 @@ pub async fn submit(
         );
     }
     sessions
-        .log_in(&req, Some(&session), &account.id, TrustLevel::Basis)
+        .log_in(&req, Some(&session), &account.id, TrustLevel::Basis, Utc::now())
         .await?;
     log_access(&db, &req, &account.id, AccessEvent::Login).await?;
     Ok(see_other(&weiter))

@@ -149,6 +149,7 @@ pub async fn callback(
 
     let now = Utc::now();
     let linked = accounts::identity_account(&db, &login.issuer, &login.subject).await?;
+    let already_linked = linked.is_some();
     let account_id = match (linked, &session.account_id) {
         (Some(linked), Some(current)) if linked != *current => {
             return message(
@@ -160,6 +161,16 @@ pub async fn callback(
         }
         (Some(linked), _) => linked,
         (None, Some(current)) => {
+            // Linking adds a way into the account: only right after a login of the account itself.
+            if !session.logged_in_recently() {
+                let page = MessagePage {
+                    layout,
+                    title_key: "log-in-again-title",
+                    text_key: "provider-link-log-in-again-text",
+                    link: Some(("log-in-again-link", "/anmelden?erneut=ja&weiter=/konto")),
+                };
+                return respond(StatusCode::FORBIDDEN, &page);
+            }
             log_access(&db, &req, current, AccessEvent::ProviderLinked).await?;
             current.clone()
         }
@@ -176,8 +187,13 @@ pub async fn callback(
     )
     .await?;
     accounts::save_profile(&db, &account_id, &login.profile, now).await?;
+    // A login that only linked this provider does not renew the time of the account's own login.
+    let logged_in_at = match session.account_id {
+        Some(_) if !already_linked => session.created_at,
+        _ => now,
+    };
     sessions
-        .log_in(&req, Some(&session), &account_id, login.trust_level)
+        .log_in(&req, Some(&session), &account_id, login.trust_level, logged_in_at)
         .await?;
     log_access(&db, &req, &account_id, AccessEvent::Login).await?;
     Ok(see_other(&flow.return_to))
