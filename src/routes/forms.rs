@@ -102,7 +102,20 @@ pub fn safe_return_path(requested: Option<&str>) -> String {
     }
 }
 
+/// A redirect. Control characters (from a tampered path, say) are percent-encoded: a header cannot
+/// carry them, and the page they lead to answers "not found" instead of the server failing.
 pub fn see_other(location: &str) -> HttpResponse {
+    let location: String = if location.contains(|c: char| c.is_ascii_control()) {
+        location
+            .chars()
+            .map(|c| match c {
+                c if c.is_ascii_control() => format!("%{:02X}", u32::from(c)),
+                c => c.to_string(),
+            })
+            .collect()
+    } else {
+        location.to_owned()
+    };
     HttpResponse::SeeOther()
         .insert_header((actix_web::http::header::LOCATION, location))
         .finish()
@@ -125,5 +138,15 @@ mod tests {
             assert_eq!(safe_return_path(Some(bad)), "/konto", "{bad}");
         }
         assert_eq!(safe_return_path(None), "/konto");
+    }
+
+    #[test]
+    fn redirects_encode_control_characters() {
+        let response = see_other("/a/schritt/x\ny\u{7f}");
+        assert_eq!(response.status(), actix_web::http::StatusCode::SEE_OTHER);
+        assert_eq!(
+            response.headers().get("location").and_then(|l| l.to_str().ok()),
+            Some("/a/schritt/x%0Ay%7F")
+        );
     }
 }

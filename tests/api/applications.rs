@@ -319,6 +319,24 @@ async fn tampered_ids_and_tokens_get_a_clear_answer() {
         )
         .await;
     assert_eq!(forged.status, 403);
+    // Control characters in a step id or a group name lead to "not found", not to a broken redirect.
+    let parked = browser.get(&format!("{draft}/schritt/x%0Ay?geparkt=1")).await;
+    assert_eq!(
+        parked.location().as_deref(),
+        Some(format!("{draft}/schritt/x%0Ay").as_str())
+    );
+    assert_eq!(browser.get(&parked.location().unwrap()).await.status, 404);
+    let token = browser.get(&format!("{draft}/schritt/nachricht")).await.csrf_token();
+    let made_up = browser
+        .post(
+            &format!("{draft}/schritt/nachricht"),
+            &[("csrf_token", &token), ("aktion", "hinzufuegen:x\ny")],
+        )
+        .await;
+    assert_eq!(
+        made_up.location().as_deref(),
+        Some(format!("{draft}/schritt/nachricht").as_str())
+    );
     // A step that does not apply yet (the e-mail step before choosing e-mail) sends back.
     let not_yet = browser.get(&format!("{draft}/schritt/email")).await;
     assert_eq!(not_yet.location().as_deref(), Some(draft.as_str()));

@@ -292,8 +292,10 @@ pub async fn save_step(
     let action = Action::parse(&posted);
     let stammdaten = stammdaten_answers(db, &opened.citizen.account_id, step.fields.iter()).await?;
     let mut answers = merge_step(&opened, step, &posted, &locked(&step.fields, &stammdaten));
+    // Only a group of this step: a made-up name neither changes answers nor reaches the redirect.
+    let known_group = |group: &str| step.fields.iter().any(|f| f.id == group);
     if let Action::Add(group) | Action::Remove(group, _) = &action
-        && step.fields.iter().any(|f| &f.id == group)
+        && known_group(group)
     {
         change_items(&form, &mut answers, &action);
     }
@@ -306,11 +308,14 @@ pub async fn save_step(
     let here = step_href(&layout, &draft_id, &step.id);
     match action {
         Action::SaveForLater => return Ok(see_other(&format!("/antraege?gespeichert={draft_id}"))),
-        Action::Add(group) => {
+        Action::Add(group) if known_group(&group) => {
             let count = answers.get(&group).and_then(Json::as_array).map_or(0, Vec::len);
             return Ok(see_other(&format!("{here}#{group}-eintrag-{count}")));
         }
-        Action::Remove(group, _) => return Ok(see_other(&format!("{here}#{group}-hinzufuegen"))),
+        Action::Remove(group, _) if known_group(&group) => {
+            return Ok(see_other(&format!("{here}#{group}-hinzufuegen")));
+        }
+        Action::Add(_) | Action::Remove(..) => return Ok(see_other(&here)),
         Action::Next => {}
     }
     let state = derive(&form, &answers, today());
