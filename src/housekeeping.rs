@@ -43,7 +43,8 @@ pub async fn tidy(db: &Db, mailer: &Mailer, base_url: &str, now: DateTime<Utc>) 
     // One mail per address, however many drafts; a draft counts as reminded once its mail went out
     // (or when there is no address to write to), so a failed mail is tried again next round.
     let mut sent: Vec<(String, bool)> = Vec::new();
-    for (draft_id, email) in forms::drafts_to_remind(db, now + REMIND_BEFORE).await? {
+    let warn_from = now + REMIND_BEFORE;
+    for (draft_id, email) in forms::drafts_to_remind(db, warn_from).await? {
         let delivered = match email {
             None => true,
             Some(email) => match sent.iter().find(|(to, _)| *to == email) {
@@ -56,7 +57,7 @@ pub async fn tidy(db: &Db, mailer: &Mailer, base_url: &str, now: DateTime<Utc>) 
             },
         };
         if delivered {
-            forms::mark_reminded(db, &draft_id, now).await?;
+            forms::mark_reminded(db, &draft_id, now, warn_from).await?;
         }
     }
     Ok(())

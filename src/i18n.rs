@@ -46,6 +46,15 @@ pub fn local_date(at: DateTime<Utc>) -> NaiveDate {
     at.with_timezone(&Berlin).date_naive()
 }
 
+/// The end of a German day: the next day's local midnight, in UTC.
+pub fn end_of_local_day(day: NaiveDate) -> DateTime<Utc> {
+    let next = day.succ_opt().unwrap_or(day).and_time(chrono::NaiveTime::MIN);
+    // Germany changes clocks at 2 or 3 o'clock, never at midnight; `earliest` covers it anyway.
+    next.and_local_timezone(Berlin)
+        .earliest()
+        .map_or_else(|| next.and_utc(), |local| local.with_timezone(&Utc))
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Lang {
     #[default]
@@ -151,5 +160,27 @@ mod tests {
         let summer = Utc.with_ymd_and_hms(2026, 7, 1, 12, 5, 0).unwrap();
         assert_eq!(Lang::De.clock(summer), "14:05 Uhr");
         assert_eq!(Lang::En.date_time(summer), "1 July 2026, 14:05");
+    }
+
+    #[test]
+    fn a_german_day_ends_at_local_midnight() {
+        let day = |m, d| NaiveDate::from_ymd_opt(2026, m, d).unwrap();
+        assert_eq!(
+            end_of_local_day(day(11, 30)),
+            Utc.with_ymd_and_hms(2026, 11, 30, 23, 0, 0).unwrap()
+        );
+        assert_eq!(
+            end_of_local_day(day(7, 1)),
+            Utc.with_ymd_and_hms(2026, 7, 1, 22, 0, 0).unwrap()
+        );
+        // The night the clocks go back (25 October 2026) is an hour longer.
+        assert_eq!(
+            end_of_local_day(day(10, 24)),
+            Utc.with_ymd_and_hms(2026, 10, 24, 22, 0, 0).unwrap()
+        );
+        assert_eq!(
+            end_of_local_day(day(10, 25)),
+            Utc.with_ymd_and_hms(2026, 10, 25, 23, 0, 0).unwrap()
+        );
     }
 }

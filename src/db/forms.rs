@@ -64,6 +64,8 @@ pub enum Submitted {
     Already,
     /// The reference is taken in this tenant; try another.
     ReferenceTaken,
+    /// The draft was deleted while it was being sent: nothing was written.
+    DraftGone,
 }
 
 const DRAFT_COLUMNS: &str = "id, tenant_id, service_slug, form_version, answers, visited, updated_at, expires_at";
@@ -155,6 +157,7 @@ pub async fn save_draft(
     db: &Db,
     id: &str,
     account_id: &str,
+    tenant_id: &str,
     answers: &serde_json::Map<String, Json>,
     visited: &[String],
     form_version: i32,
@@ -163,9 +166,10 @@ pub async fn save_draft(
 ) -> sqlx::Result<bool> {
     let updated = with_pool!(db, pool => sqlx::query(
         "UPDATE draft SET answers = $1, visited = $2, form_version = $3, updated_at = $4, expires_at = $5, reminded_at = NULL
-         WHERE id = $6 AND account_id = $7",
+         WHERE id = $6 AND account_id = $7 AND tenant_id = $8",
     )
     .bind(AsJson(answers)).bind(AsJson(visited)).bind(form_version).bind(now).bind(expires_at).bind(id).bind(account_id)
+    .bind(tenant_id)
     .execute(pool).await.map(|r| r.rows_affected()))?;
     Ok(updated == 1)
 }
@@ -201,9 +205,13 @@ pub async fn submit(db: &Db, case: &NewCase<'_>) -> sqlx::Result<Submitted> {
         )
         .bind(&outbox_id).bind(&case_id).bind(case.destination).bind(case.now)
         .execute(&mut *tx).await?;
-        sqlx::query("DELETE FROM draft WHERE id = $1 AND account_id = $2")
-            .bind(case.draft_id).bind(case.account_id)
-            .execute(&mut *tx).await?;
+        let deleted = sqlx::query("DELETE FROM draft WHERE id = $1 AND account_id = $2 AND tenant_id = $3")
+            .bind(case.draft_id).bind(case.account_id).bind(case.tenant_id)
+            .execute(&mut *tx).await?.rows_affected();
+        if deleted == 0 {
+            // Deleted by its owner in the meantime ("Löschen" in another tab): no case either.
+            return Ok(Submitted::DraftGone);
+        }
         tx.commit().await?;
         Ok(Submitted::Created)
     }.await);
@@ -265,15 +273,16 @@ pub async fn take_parked_step(
     token_hash: &str,
     draft_id: &str,
     account_id: &str,
+    tenant_id: &str,
     not_before: DateTime<Utc>,
 ) -> sqlx::Result<Option<(String, AsJson<Vec<(String, String)>>)>> {
     with_pool!(db, pool => sqlx::query_as(
         "DELETE FROM parked_step
          WHERE token_hash = $1 AND draft_id = $2 AND created_at > $3
-           AND draft_id IN (SELECT id FROM draft WHERE account_id = $4)
+           AND draft_id IN (SELECT id FROM draft WHERE account_id = $4 AND tenant_id = $5)
          RETURNING step_id, posted",
     )
-    .bind(token_hash).bind(draft_id).bind(not_before).bind(account_id)
+    .bind(token_hash).bind(draft_id).bind(not_before).bind(account_id).bind(tenant_id)
     .fetch_optional(pool).await)
 }
 
@@ -295,8 +304,12 @@ pub async fn drafts_to_remind(db: &Db, warn_from: DateTime<Utc>) -> sqlx::Result
     ).bind(warn_from).fetch_all(pool).await)
 }
 
-pub async fn mark_reminded(db: &Db, draft_id: &str, now: DateTime<Utc>) -> sqlx::Result<()> {
-    with_pool!(db, pool => sqlx::query("UPDATE draft SET reminded_at = $1 WHERE id = $2")
-        .bind(now).bind(draft_id).execute(pool).await.map(|r| r.rows_affected()))?;
+/// Marks a reminded draft, unless it was saved since `drafts_to_remind` found it (a save moves the
+/// expiry out and asks for a new reminder later).
+pub async fn mark_reminded(db: &Db, draft_id: &str, now: DateTime<Utc>, warn_from: DateTime<Utc>) -> sqlx::Result<()> {
+    with_pool!(db, pool => sqlx::query(
+        "UPDATE draft SET reminded_at = $1 WHERE id = $2 AND reminded_at IS NULL AND expires_at <= $3",
+    )
+    .bind(now).bind(draft_id).bind(warn_from).execute(pool).await.map(|r| r.rows_affected()))?;
     Ok(())
 }

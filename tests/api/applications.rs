@@ -819,6 +819,46 @@ async fn drafts_expire_after_a_reminder_a_week_before() {
 }
 
 #[tokio::test]
+async fn a_save_while_the_reminder_goes_out_asks_for_a_new_reminder_later() {
+    let app = spawn_app().await;
+    let browser = logged_in(&app, &unique("anna")).await;
+    let draft = start(&browser, "fundsache-melden").await;
+    let save = || async {
+        post_step(
+            &browser,
+            &format!("{draft}/schritt/was"),
+            &[("art", "verloren"), ("aktion", "speichern")],
+        )
+        .await
+    };
+    save().await;
+    // The draft is three days from deletion; housekeeping picks it for a reminder.
+    let now = chrono::Utc::now();
+    let in_3_days = now + chrono::Duration::days(3);
+    let sql = "UPDATE draft SET expires_at = $1";
+    match &app.db {
+        Db::Sqlite(pool) => sqlx::query(sql).bind(in_3_days).execute(pool).await.map(|_| ()),
+        Db::Postgres(pool) => sqlx::query(sql).bind(in_3_days).execute(pool).await.map(|_| ()),
+    }
+    .unwrap();
+    let warn_from = now + chrono::Duration::days(7);
+    let due = buergerportal::db::forms::drafts_to_remind(&app.db, warn_from)
+        .await
+        .unwrap();
+    assert_eq!(due.len(), 1);
+    // While the mail goes out the citizen saves: the expiry moves out again.
+    save().await;
+    buergerportal::db::forms::mark_reminded(&app.db, &due[0].0, now, warn_from)
+        .await
+        .unwrap();
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) FROM draft WHERE reminded_at IS NULL").await,
+        1,
+        "the next reminder is still due before the new expiry"
+    );
+}
+
+#[tokio::test]
 async fn a_draft_of_an_older_form_version_keeps_what_still_fits_and_says_what_to_answer_again() {
     let catalogue = crate::helpers::copy_of_demo_tenants();
     let dir = catalogue.path().to_path_buf();

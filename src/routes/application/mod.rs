@@ -15,7 +15,7 @@ use std::future::{Ready, ready};
 
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
-use chrono::{Duration, Utc};
+use chrono::{DateTime, Duration, Utc};
 use serde::Deserialize;
 use serde_json::{Value as Json, json};
 
@@ -31,7 +31,7 @@ use crate::domain::form::{Answers, Field, FormDefinition, FormState, Prefill, St
 use crate::domain::reference::Reference;
 use crate::domain::{Money, TrustLevel};
 use crate::error::AppError;
-use crate::i18n::{Lang, local_date};
+use crate::i18n::{Lang, end_of_local_day, local_date};
 use crate::tenancy::Tenant;
 
 pub use list::{confirm_delete, delete, list};
@@ -163,6 +163,12 @@ fn today() -> chrono::NaiveDate {
     local_date(Utc::now())
 }
 
+/// A draft is kept to the end of the German day `draft_retention_days` after its last save, so the
+/// date the citizen is told ("gespeichert bis zum …") includes that whole day.
+fn draft_expiry(now: DateTime<Utc>, settings: &Settings) -> DateTime<Utc> {
+    end_of_local_day(local_date(now + Duration::days(settings.draft_retention_days)))
+}
+
 fn draft_href(layout: &Layout, draft_id: &str, rest: &str) -> String {
     layout.href(&format!("/antrag/{draft_id}{rest}"))
 }
@@ -188,7 +194,7 @@ pub async fn start(
             let fields = form.steps.iter().flat_map(|s| &s.fields);
             let answers = stammdaten_answers(db, &citizen.account_id, fields).await?;
             let now = Utc::now();
-            let expires_at = now + Duration::days(settings.draft_retention_days);
+            let expires_at = draft_expiry(now, settings);
             queries::create_draft(
                 db,
                 &citizen.account_id,

@@ -10,8 +10,8 @@ use serde_json::{Value as Json, json};
 
 use super::view::{self, FieldView};
 use super::{
-    DraftPath, DraftRow, Drafts, Opened, StepPath, StepQuery, draft_href, locked, stammdaten_answers, step_href, today,
-    unfinished, version,
+    DraftPath, DraftRow, Drafts, Opened, StepPath, StepQuery, draft_expiry, draft_href, locked, stammdaten_answers,
+    step_href, today, unfinished, version,
 };
 use crate::auth::session::Sessions;
 use crate::auth::token;
@@ -206,7 +206,10 @@ fn step_page(
     if to_check {
         action.push_str("?zurueck=pruefen");
     }
-    let session_ends = opened.citizen.session.last_seen_at + Duration::minutes(settings.session_idle_minutes);
+    let session = &opened.citizen.session;
+    // Idle timeout, or the absolute one if that comes first.
+    let session_ends =
+        (session.last_seen_at + Duration::minutes(settings.session_idle_minutes)).min(session.expires_at);
     StepPage {
         service_name: opened.service_name.clone(),
         title: step.title.get(lang).to_owned(),
@@ -472,6 +475,7 @@ async fn take_back_parked(db: &Db, opened: &Opened, token: &str, settings: &Sett
         &token::hash(token),
         &opened.draft.id,
         &opened.citizen.account_id,
+        &opened.tenant.id,
         not_before,
     )
     .await?
@@ -508,11 +512,12 @@ async fn save(
         db,
         &opened.draft.id,
         &opened.citizen.account_id,
+        &opened.tenant.id,
         answers,
         &visited,
         version(&opened.form),
         now,
-        now + Duration::days(settings.draft_retention_days),
+        draft_expiry(now, settings),
     )
     .await?)
 }

@@ -179,6 +179,7 @@ pub async fn submit(
             }
             Submitted::Already => return already_submitted(&req, &layout, db, sessions, &path.draft).await,
             Submitted::ReferenceTaken => continue,
+            Submitted::DraftGone => return Err(AppError::NotFound),
         }
     }
     Err(AppError::Internal(anyhow::anyhow!(
