@@ -29,20 +29,37 @@ impl Money {
         })
     }
 
-    /// German notation: `30,70 €`.
+    /// German notation: `30,70 €`, `-0,35 €`.
     pub fn to_german(self) -> String {
-        format!("{},{:02} €", self.cents / 100, self.cents % 100)
+        let (sign, euros, cents) = self.parts();
+        format!("{sign}{euros},{cents:02} €")
     }
 
-    /// English notation: `€30.70`.
+    /// English notation: `€30.70`, `-€0.35`.
     pub fn to_english(self) -> String {
-        format!("€{}.{:02}", self.cents / 100, self.cents % 100)
+        let (sign, euros, cents) = self.parts();
+        format!("{sign}€{euros}.{cents:02}")
+    }
+
+    /// Sign, whole euros and cents, so a negative amount (a computed refund) shows its minus once.
+    fn parts(self) -> (&'static str, u64, u64) {
+        let sign = if self.cents < 0 { "-" } else { "" };
+        let amount = self.cents.unsigned_abs();
+        (sign, amount / 100, amount % 100)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn negative_amounts_show_one_minus() {
+        assert_eq!(Money::from_cents(-1535).to_german(), "-15,35 €");
+        assert_eq!(Money::from_cents(-35).to_german(), "-0,35 €");
+        assert_eq!(Money::from_cents(-35).to_english(), "-€0.35");
+        assert_eq!(Money::from_cents(3070).to_german(), "30,70 €");
+    }
 
     #[test]
     fn parses_euro_amounts_into_cents() {
