@@ -123,9 +123,12 @@ async fn a_citizen_fills_in_checks_and_sends_the_contact_form_once() {
             .contains(&format!(r#"href="{draft}/schritt/antwort?zurueck=pruefen#name""#))
     );
 
-    let token = check.csrf_token();
+    let (token, stand) = (check.csrf_token(), check.hidden("stand"));
     let sent = browser
-        .post(&format!("{draft}/absenden"), &[("csrf_token", &token)])
+        .post(
+            &format!("{draft}/absenden"),
+            &[("csrf_token", &token), ("stand", &stand)],
+        )
         .await;
     assert_eq!(sent.status, 303, "{}", sent.body);
     let confirmation = sent.location().unwrap();
@@ -140,7 +143,10 @@ async fn a_citizen_fills_in_checks_and_sends_the_contact_form_once() {
 
     // A reload of the POST and a back-and-resubmit lead to the same case, not a second one.
     let again = browser
-        .post(&format!("{draft}/absenden"), &[("csrf_token", &token)])
+        .post(
+            &format!("{draft}/absenden"),
+            &[("csrf_token", &token), ("stand", &stand)],
+        )
         .await;
     assert_eq!(again.location().as_deref(), Some(confirmation.as_str()));
     assert_eq!(count(&app, "SELECT COUNT(*) FROM cases").await, 1);
@@ -194,15 +200,61 @@ async fn a_double_click_creates_one_case() {
     let anna_email = unique("anna");
     let browser = logged_in(&app, &anna_email).await;
     let draft = contact_form_filled(&browser, &anna_email).await;
-    let token = browser.get(&format!("{draft}/pruefen")).await.csrf_token();
+    let check = browser.get(&format!("{draft}/pruefen")).await;
+    let (token, stand) = (check.csrf_token(), check.hidden("stand"));
     let path = format!("{draft}/absenden");
-    let fields = [("csrf_token", token.as_str())];
+    let fields = [("csrf_token", token.as_str()), ("stand", stand.as_str())];
     let (a, b) = tokio::join!(browser.post(&path, &fields), browser.post(&path, &fields));
     assert_eq!(a.status, 303, "{}", a.body);
     assert_eq!(b.status, 303, "{}", b.body);
     assert_eq!(a.location(), b.location());
     assert_eq!(count(&app, "SELECT COUNT(*) FROM cases").await, 1);
     assert_eq!(count(&app, "SELECT COUNT(*) FROM outbox").await, 1);
+}
+
+#[tokio::test]
+async fn answers_changed_in_another_tab_are_checked_again_before_sending() {
+    let app = spawn_app().await;
+    let anna_email = unique("anna");
+    let browser = logged_in(&app, &anna_email).await;
+    let draft = contact_form_filled(&browser, &anna_email).await;
+    let first_tab = browser.get(&format!("{draft}/pruefen")).await;
+    // In a second tab Anna changes the subject.
+    post_step(
+        &browser,
+        &format!("{draft}/schritt/nachricht?zurueck=pruefen"),
+        &[
+            ("anliegen", "frage"),
+            ("betreff", "Neuer Betreff"),
+            ("text", "Eine längere Nachricht."),
+        ],
+    )
+    .await;
+    let fields = [
+        ("csrf_token", first_tab.csrf_token()),
+        ("stand", first_tab.hidden("stand")),
+    ];
+    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let refused = browser.post(&format!("{draft}/absenden"), &fields).await;
+    assert_eq!(refused.status, 409, "{}", refused.body);
+    assert!(refused.body.contains("Ihre Angaben haben sich geändert"));
+    assert!(
+        refused.body.contains("Neuer Betreff"),
+        "the page shows what would be sent now"
+    );
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM cases").await, 0);
+
+    let sent = browser
+        .post(
+            &format!("{draft}/absenden"),
+            &[
+                ("csrf_token", &refused.csrf_token()),
+                ("stand", &refused.hidden("stand")),
+            ],
+        )
+        .await;
+    assert_eq!(sent.status, 303, "{}", sent.body);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM cases").await, 1);
 }
 
 #[tokio::test]
@@ -274,9 +326,12 @@ async fn another_citizens_draft_or_case_is_not_found() {
         .await;
     assert_eq!(stolen.status, 404);
 
-    let token = anna.get(&format!("{draft}/pruefen")).await.csrf_token();
+    let check = anna.get(&format!("{draft}/pruefen")).await;
     let confirmation = anna
-        .post(&format!("{draft}/absenden"), &[("csrf_token", &token)])
+        .post(
+            &format!("{draft}/absenden"),
+            &[("csrf_token", &check.csrf_token()), ("stand", &check.hidden("stand"))],
+        )
         .await
         .location()
         .unwrap();

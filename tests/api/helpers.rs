@@ -199,11 +199,16 @@ impl Page {
     }
 
     pub fn csrf_token(&self) -> String {
-        let marker = r#"name="csrf_token" value=""#;
+        self.hidden("csrf_token")
+    }
+
+    /// The value of the page's first field named `name` (a hidden one, typically).
+    pub fn hidden(&self, name: &str) -> String {
+        let marker = format!(r#"name="{name}" value=""#);
         let start = self
             .body
-            .find(marker)
-            .unwrap_or_else(|| panic!("no CSRF token in:\n{}", self.body))
+            .find(&marker)
+            .unwrap_or_else(|| panic!("no {name} in:\n{}", self.body))
             + marker.len();
         self.body[start..].split('"').next().unwrap().to_owned()
     }

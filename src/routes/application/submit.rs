@@ -41,6 +41,18 @@ pub struct CheckPage {
     action: String,
     back_href: String,
     csrf_token: String,
+    /// When the draft was last saved: sending checks it is still what this page showed.
+    saved_at: i64,
+    changed_meanwhile: bool,
+}
+
+/// Why check-answers is shown again instead of sending.
+#[derive(Clone, Copy, PartialEq)]
+enum Refused {
+    /// The declaration is not ticked.
+    Declaration,
+    /// The answers changed (in another tab) since this page was shown.
+    ChangedMeanwhile,
 }
 
 impl CheckPage {
@@ -57,7 +69,7 @@ fn check_page(
     opened: &Opened,
     state: &FormState<'_>,
     locked: &Answers,
-    declaration_error: bool,
+    refused: Option<Refused>,
 ) -> CheckPage {
     let lang = layout.lang;
     let fee = state.fee().or(opened.service_fee).filter(|f| f.cents() > 0);
@@ -75,7 +87,9 @@ fn check_page(
                 .map_or_else(|| lang.t("form-fee-later").to_owned(), |t| t.get(lang).to_owned())
         }),
         declaration: opened.form.declaration.as_ref().map(|t| t.get(lang).to_owned()),
-        declaration_error: declaration_error.then(|| lang.t("form-error-declaration")),
+        declaration_error: (refused == Some(Refused::Declaration)).then(|| lang.t("form-error-declaration")),
+        changed_meanwhile: refused == Some(Refused::ChangedMeanwhile),
+        saved_at: opened.draft.updated_at.timestamp_micros(),
         action: draft_href(&layout, &opened.draft.id, "/absenden"),
         back_href: if opened.form.has_task_list() {
             draft_href(&layout, &opened.draft.id, "")
@@ -101,7 +115,7 @@ pub async fn check(
         return Ok(see_other(&step_href(&layout, &opened.draft.id, &step.id)));
     }
     let locked = locked_answers(&drafts.db, &opened).await?;
-    respond(StatusCode::OK, &check_page(layout, &opened, &state, &locked, false))
+    respond(StatusCode::OK, &check_page(layout, &opened, &state, &locked, None))
 }
 
 /// The Stammdaten answers of the whole form that the citizen cannot change here: no "Ändern".
@@ -115,6 +129,8 @@ async fn locked_answers(db: &Db, opened: &Opened) -> Result<Answers, AppError> {
 pub struct SubmitForm {
     csrf_token: String,
     erklaerung: Option<String>,
+    /// `saved_at` of the check-answers page the citizen sent from.
+    stand: Option<String>,
 }
 
 /// Sends the application: checks login, trust level and the whole form again, then writes case and
@@ -147,12 +163,18 @@ pub async fn submit(
     if let Some(step) = unfinished(&opened, &state) {
         return Ok(see_other(&step_href(&layout, &opened.draft.id, &step.id)));
     }
-    if opened.form.declaration.is_some() && form.erklaerung.as_deref() != Some("ja") {
+    // What is sent must be what the citizen checked: not answers changed since in another tab.
+    let checked = form.stand.as_deref() == Some(opened.draft.updated_at.timestamp_micros().to_string().as_str());
+    let refused = if !checked {
+        Some((StatusCode::CONFLICT, Refused::ChangedMeanwhile))
+    } else if opened.form.declaration.is_some() && form.erklaerung.as_deref() != Some("ja") {
+        Some((StatusCode::UNPROCESSABLE_ENTITY, Refused::Declaration))
+    } else {
+        None
+    };
+    if let Some((status, why)) = refused {
         let locked = locked_answers(db, &opened).await?;
-        return respond(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &check_page(layout, &opened, &state, &locked, true),
-        );
+        return respond(status, &check_page(layout, &opened, &state, &locked, Some(why)));
     }
     let summary = view::summary(&view::answer_sections(&state, layout.lang, &Answers::new()));
     let fee = state.fee().or(opened.service_fee);
