@@ -258,6 +258,73 @@ async fn answers_changed_in_another_tab_are_checked_again_before_sending() {
 }
 
 #[tokio::test]
+async fn a_step_sent_from_before_a_new_login_comes_back_filled_in_not_saved() {
+    let app = spawn_app().await;
+    let anna_email = unique("anna");
+    let browser = logged_in(&app, &anna_email).await;
+    let draft = start(&browser, "kontakt").await;
+    let step = format!("{draft}/schritt/nachricht");
+    let old_token = browser.get(&step).await.csrf_token();
+    // In another tab Anna logs in once more: a new session with a new token.
+    let login = browser
+        .submit(
+            "/anmelden?erneut=ja",
+            "/anmelden",
+            &[("email", &anna_email), ("password", "Lange genug und geheim 42")],
+        )
+        .await;
+    assert_eq!(login.status, 303, "{}", login.body);
+
+    let sent = browser
+        .post(
+            &step,
+            &[
+                ("csrf_token", &old_token),
+                ("anliegen", "frage"),
+                ("betreff", "Laterne <kaputt>"),
+                ("text", "Die Laterne vor Nummer 4 ist aus."),
+            ],
+        )
+        .await;
+    assert_eq!(sent.status, 403);
+    assert!(sent.body.contains("Bitte senden Sie diese Seite noch einmal"));
+    assert!(
+        sent.body.contains("Laterne &#60;kaputt&#62;"),
+        "typed, kept, escaped: {}",
+        sent.body
+    );
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) FROM draft WHERE CAST(answers AS TEXT) LIKE '%Laterne%'"
+        )
+        .await,
+        0,
+        "nothing saved without the session's token"
+    );
+    let again = browser
+        .post(
+            &step,
+            &[
+                ("csrf_token", &sent.csrf_token()),
+                ("anliegen", "frage"),
+                ("betreff", "Laterne <kaputt>"),
+                ("text", "Die Laterne vor Nummer 4 ist aus."),
+            ],
+        )
+        .await;
+    assert_eq!(again.status, 303, "{}", again.body);
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) FROM draft WHERE CAST(answers AS TEXT) LIKE '%Laterne%'"
+        )
+        .await,
+        1
+    );
+}
+
+#[tokio::test]
 async fn errors_are_listed_on_top_and_the_typed_values_kept() {
     let app = spawn_app().await;
     let anna_email = unique("anna");

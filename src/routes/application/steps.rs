@@ -123,6 +123,7 @@ pub struct StepPage {
     back_href: String,
     csrf_token: String,
     changed: bool,
+    send_again: bool,
     session_note: String,
     session_minutes: i64,
     session_seconds_left: i64,
@@ -166,11 +167,20 @@ pub async fn show_step(
         step,
         &stammdaten,
         show_errors,
-        changed,
+        changed.then_some(Notice::FormChanged),
         query.zurueck.is_some(),
         &settings,
     );
     respond(StatusCode::OK, &page)
+}
+
+/// A note above a step's questions.
+#[derive(Clone, Copy, PartialEq)]
+enum Notice {
+    /// The form changed since the draft was started.
+    FormChanged,
+    /// The page was sent from before a new login: shown again filled in, to send once more.
+    SendAgain,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -181,7 +191,7 @@ fn step_page(
     step: &Step,
     stammdaten: &Answers,
     show_errors: bool,
-    changed: bool,
+    notice: Option<Notice>,
     to_check: bool,
     settings: &Settings,
 ) -> StepPage {
@@ -224,7 +234,8 @@ fn step_page(
         action,
         back_href,
         csrf_token: opened.citizen.session.csrf_token.clone(),
-        changed,
+        changed: notice == Some(Notice::FormChanged),
+        send_again: notice == Some(Notice::SendAgain),
         session_minutes: settings.session_idle_minutes,
         session_seconds_left: (session_ends - Utc::now()).num_seconds().max(0),
         session_note: lang.tn(
@@ -289,12 +300,31 @@ pub async fn save_step(
         .iter()
         .find(|(k, _)| k == "csrf_token")
         .map_or("", |(_, v)| v.as_str());
-    opened.citizen.session.check_csrf(csrf)?;
     let form = opened.form.clone();
     let step = form.step(&path.step).ok_or(AppError::NotFound)?;
     let action = Action::parse(&posted);
     let stammdaten = stammdaten_answers(db, &opened.citizen.account_id, step.fields.iter()).await?;
     let mut answers = merge_step(&opened, step, &posted, &locked(&step.fields, &stammdaten));
+    if opened.citizen.session.check_csrf(csrf).is_err() {
+        // Sent from a page older than this session (the citizen logged in again in another tab),
+        // or forged: nothing is saved without this session's token, but nothing typed is lost
+        // either; the step comes back filled in, with the current token, to send once more.
+        let state = derive(&form, &answers, today());
+        let notice = Some(Notice::SendAgain);
+        let to_check = query.zurueck.is_some();
+        let page = step_page(
+            layout,
+            &opened,
+            &state,
+            step,
+            &stammdaten,
+            false,
+            notice,
+            to_check,
+            &settings,
+        );
+        return respond(StatusCode::FORBIDDEN, &page);
+    }
     // Only a group of this step: a made-up name neither changes answers nor reaches the redirect.
     let known_group = |group: &str| step.fields.iter().any(|f| f.id == group);
     if let Action::Add(group) | Action::Remove(group, _) = &action
@@ -340,7 +370,7 @@ pub async fn save_step(
             step,
             &stammdaten,
             true,
-            false,
+            None,
             query.zurueck.is_some(),
             &settings,
         );
