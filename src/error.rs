@@ -14,6 +14,9 @@ pub enum AppError {
     /// The page needs a logged-in citizen; carries where to return after login.
     #[error("login required")]
     LoginRequired(String),
+    /// The page needs a login with a higher trust level; carries the page that offers one.
+    #[error("higher trust level required")]
+    StepUpRequired(String),
     #[error("database error")]
     Database(#[from] sqlx::Error),
     #[error("template error")]
@@ -27,7 +30,7 @@ impl ResponseError for AppError {
         match self {
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::Forbidden => StatusCode::FORBIDDEN,
-            Self::LoginRequired(_) => StatusCode::SEE_OTHER,
+            Self::LoginRequired(_) | Self::StepUpRequired(_) => StatusCode::SEE_OTHER,
             // The database is unreachable: a temporary outage, not a fault of this request.
             Self::Database(sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_)) => {
                 StatusCode::SERVICE_UNAVAILABLE
@@ -37,8 +40,15 @@ impl ResponseError for AppError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        if let Self::LoginRequired(return_to) = self {
-            let location = format!("/anmelden?weiter={}", crate::routes::encode_query_value(return_to));
+        let location = match self {
+            Self::LoginRequired(return_to) => Some(format!(
+                "/anmelden?weiter={}",
+                crate::routes::encode_query_value(return_to)
+            )),
+            Self::StepUpRequired(page) => Some(page.clone()),
+            _ => None,
+        };
+        if let Some(location) = location {
             return HttpResponse::SeeOther()
                 .insert_header((actix_web::http::header::LOCATION, location))
                 .finish();

@@ -11,6 +11,13 @@ async fn count(app: &TestApp, sql: &str) -> i64 {
     }
 }
 
+async fn text(app: &TestApp, sql: &str) -> String {
+    match &app.db {
+        Db::Sqlite(pool) => sqlx::query_scalar(sql).fetch_one(pool).await.unwrap(),
+        Db::Postgres(pool) => sqlx::query_scalar(sql).fetch_one(pool).await.unwrap(),
+    }
+}
+
 /// Starts (or continues) the application for a Musterstadt service; the draft's base path.
 async fn start(browser: &Browser<'_>, service: &str) -> String {
     let started = browser.get(&format!("/musterstadt/leistungen/{service}/antrag")).await;
@@ -771,6 +778,44 @@ async fn a_service_with_a_higher_trust_level_is_refused_at_submit_too() {
     let start = browser.get("/musterstadt/leistungen/meldebescheinigung/antrag").await;
     assert_eq!(start.status, 403);
     assert_eq!(count(&app, "SELECT COUNT(*) FROM draft").await, 0);
+
+    // A draft of it, begun at "substanziell" (an eID login of the same account), is neither shown
+    // to nor sent from this password login: each page leads to the start, which offers the login.
+    let (account, tenant) = (
+        text(&app, "SELECT id FROM account").await,
+        text(&app, "SELECT id FROM tenant WHERE slug = 'musterstadt'").await,
+    );
+    let mut answers = serde_json::Map::new();
+    answers.insert("zweck".into(), "Wohnungsamt".into());
+    let now = chrono::Utc::now();
+    let draft_id = buergerportal::db::forms::create_draft(
+        &app.db,
+        &account,
+        &tenant,
+        "meldebescheinigung",
+        1,
+        &answers,
+        now,
+        now + chrono::Duration::days(30),
+    )
+    .await
+    .unwrap();
+    let draft = format!("/musterstadt/antrag/{draft_id}");
+    let token = browser.get("/konto").await.csrf_token();
+    for answer in [
+        browser.get(&draft).await,
+        browser.get(&format!("{draft}/pruefen")).await,
+        browser
+            .post(&format!("{draft}/absenden"), &[("csrf_token", &token)])
+            .await,
+    ] {
+        assert_eq!(
+            answer.location().as_deref(),
+            Some("/musterstadt/leistungen/meldebescheinigung/antrag")
+        );
+        assert!(!answer.body.contains("Wohnungsamt"));
+    }
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM cases").await, 0);
 }
 
 #[tokio::test]

@@ -67,7 +67,6 @@ struct Opened {
     form: Arc<FormDefinition>,
     service_name: String,
     service_fee: Option<Money>,
-    min_trust_level: TrustLevel,
 }
 
 /// What the application pages need from the app: an extractor, so handlers name it once.
@@ -117,6 +116,13 @@ impl Drafts {
             .service_page(&self.db, &tenant.id, &draft.service_slug)
             .await?
             .ok_or(AppError::NotFound)?;
+        // Answers given at a trust level are shown only at that level: a password login of the
+        // same account goes to the service's start, which offers the login the service needs.
+        let min_trust_level = TrustLevel::parse(&service.min_trust_level).unwrap_or(TrustLevel::Hoch);
+        if citizen.trust_level < min_trust_level {
+            let start = layout.href(&format!("/leistungen/{}/antrag", draft.service_slug));
+            return Err(AppError::StepUpRequired(start));
+        }
         let texts = match (layout.lang, &service.details.0.en) {
             (Lang::En, Some(en)) => en,
             _ => &service.details.0.de,
@@ -124,7 +130,6 @@ impl Drafts {
         Ok(Opened {
             service_name: texts.name.clone(),
             service_fee: service.fee_cents.map(Money::from_cents),
-            min_trust_level: TrustLevel::parse(&service.min_trust_level).unwrap_or(TrustLevel::Hoch),
             tenant,
             citizen,
             draft,

@@ -154,11 +154,6 @@ pub async fn submit(
         other => other?,
     };
     opened.citizen.session.check_csrf(&form.csrf_token)?;
-    if opened.citizen.trust_level < opened.min_trust_level {
-        return Ok(see_other(
-            &layout.href(&format!("/leistungen/{}/antrag", opened.draft.service_slug)),
-        ));
-    }
     let state = derive(&opened.form, &opened.draft.answers, today());
     if let Some(step) = unfinished(&opened, &state) {
         return Ok(see_other(&step_href(&layout, &opened.draft.id, &step.id)));
