@@ -19,6 +19,7 @@ use crate::mail::Mailer;
 use crate::middleware::{response_headers, security_headers};
 use crate::pdf::ReceiptFonts;
 use crate::routes;
+use crate::telemetry::RequestSpan;
 use crate::tenancy::TenantDirectory;
 
 pub struct Application {
@@ -81,7 +82,7 @@ impl Application {
                 .wrap(ErrorHandlers::new().default_handler(routes::error_pages::render))
                 .wrap(from_fn(response_headers))
                 .wrap(security_headers(https))
-                .wrap(TracingLogger::default())
+                .wrap(TracingLogger::<RequestSpan>::new())
                 .service(actix_files::Files::new("/static", &static_dir))
                 .configure(routes::configure)
         })
