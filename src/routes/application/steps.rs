@@ -122,8 +122,7 @@ pub struct StepPage {
     action: String,
     back_href: String,
     csrf_token: String,
-    changed: bool,
-    send_again: bool,
+    notice: Option<Notice>,
     session_note: String,
     session_minutes: i64,
     session_seconds_left: i64,
@@ -175,12 +174,36 @@ pub async fn show_step(
 }
 
 /// A note above a step's questions.
-#[derive(Clone, Copy, PartialEq)]
+#[derive(Clone, Copy)]
 enum Notice {
     /// The form changed since the draft was started.
     FormChanged,
     /// The page was sent from before a new login: shown again filled in, to send once more.
     SendAgain,
+}
+
+impl Notice {
+    fn title_key(self) -> &'static str {
+        match self {
+            Self::FormChanged => "form-changed-title",
+            Self::SendAgain => "form-send-again-title",
+        }
+    }
+
+    fn text_key(self) -> &'static str {
+        match self {
+            Self::FormChanged => "form-changed-text",
+            Self::SendAgain => "form-send-again-text",
+        }
+    }
+
+    /// A step sent in vain is announced at once; a changed form politely.
+    fn role(self) -> &'static str {
+        match self {
+            Self::FormChanged => "status",
+            Self::SendAgain => "alert",
+        }
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -234,8 +257,7 @@ fn step_page(
         action,
         back_href,
         csrf_token: opened.citizen.session.csrf_token.clone(),
-        changed: notice == Some(Notice::FormChanged),
-        send_again: notice == Some(Notice::SendAgain),
+        notice,
         session_minutes: settings.session_idle_minutes,
         session_seconds_left: (session_ends - Utc::now()).num_seconds().max(0),
         session_note: lang.tn(
