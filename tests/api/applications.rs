@@ -1001,13 +1001,8 @@ async fn a_save_while_the_reminder_goes_out_asks_for_a_new_reminder_later() {
     save().await;
     // The draft is three days from deletion; housekeeping picks it for a reminder.
     let now = chrono::Utc::now();
-    let in_3_days = now + chrono::Duration::days(3);
-    let sql = "UPDATE draft SET expires_at = $1";
-    match &app.db {
-        Db::Sqlite(pool) => sqlx::query(sql).bind(in_3_days).execute(pool).await.map(|_| ()),
-        Db::Postgres(pool) => sqlx::query(sql).bind(in_3_days).execute(pool).await.map(|_| ()),
-    }
-    .unwrap();
+    app.execute_at("UPDATE draft SET expires_at = $1", now + chrono::Duration::days(3))
+        .await;
     let warn_from = now + chrono::Duration::days(7);
     let due = buergerportal::db::forms::drafts_to_remind(&app.db, warn_from)
         .await

@@ -29,6 +29,16 @@ pub struct Page {
 }
 
 impl TestApp {
+    /// Runs a statement whose one parameter (`$1`) is a time, on either database: moves logins or
+    /// expiries to where a test needs them.
+    pub async fn execute_at(&self, sql: &str, at: chrono::DateTime<chrono::Utc>) {
+        match &self.db {
+            Db::Sqlite(pool) => sqlx::query(sql).bind(at).execute(pool).await.map(|_| ()),
+            Db::Postgres(pool) => sqlx::query(sql).bind(at).execute(pool).await.map(|_| ()),
+        }
+        .unwrap();
+    }
+
     pub async fn get(&self, path: &str) -> Page {
         self.get_with(path, &[]).await
     }

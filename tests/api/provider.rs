@@ -228,13 +228,11 @@ async fn stammdaten_confirmed_by_the_provider_cannot_be_changed_by_hand() {
 
 /// Moves the login behind every session `minutes` into the past.
 async fn age_logins(app: &TestApp, minutes: i64) {
-    let then = Utc::now() - Duration::minutes(minutes);
-    let sql = "UPDATE session SET created_at = $1";
-    match &app.db {
-        Db::Sqlite(pool) => sqlx::query(sql).bind(then).execute(pool).await.map(|_| ()),
-        Db::Postgres(pool) => sqlx::query(sql).bind(then).execute(pool).await.map(|_| ()),
-    }
-    .unwrap();
+    app.execute_at(
+        "UPDATE session SET created_at = $1",
+        Utc::now() - Duration::minutes(minutes),
+    )
+    .await;
 }
 
 #[tokio::test]
