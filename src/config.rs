@@ -45,6 +45,15 @@ pub struct Settings {
     pub log_format: LogFormat,
     /// Servicekonto providers over OpenID Connect (BundID, eID services); see the README.
     pub identity_providers: Vec<IdentityProviderSettings>,
+    /// Whether `serve` works the outbox (deliveries and mails) itself; false when separate
+    /// `buergerportal worker` processes do.
+    pub worker: bool,
+    /// A delivery or mail is given up (and waits for an operator) after this many attempts.
+    pub outbox_max_attempts: i32,
+    /// The first retry waits about this many seconds; each further one twice as long, at most an hour.
+    pub outbox_retry_seconds: f64,
+    /// One attempt to hand a case to a backend may take this long.
+    pub outbox_send_timeout_seconds: f64,
 }
 
 /// One `[[identity_providers]]` entry. The callback to register is `{base_url}/anmelden/{id}/callback`.
@@ -102,6 +111,10 @@ impl Default for Settings {
             draft_retention_days: 30,
             log_format: LogFormat::Text,
             identity_providers: Vec::new(),
+            worker: true,
+            outbox_max_attempts: 40,
+            outbox_retry_seconds: 10.0,
+            outbox_send_timeout_seconds: 30.0,
         }
     }
 }
@@ -124,7 +137,23 @@ impl Settings {
             "draft_retention_days must be more than 7 (the reminder goes out a week before), not {}",
             settings.draft_retention_days
         );
+        anyhow::ensure!(
+            settings.outbox_max_attempts >= 1,
+            "outbox_max_attempts must be at least 1"
+        );
+        anyhow::ensure!(
+            settings.outbox_retry_seconds > 0.0 && settings.outbox_retry_seconds <= 3600.0,
+            "outbox_retry_seconds must be more than 0 and at most 3600"
+        );
+        anyhow::ensure!(
+            settings.outbox_send_timeout_seconds > 0.0 && settings.outbox_send_timeout_seconds <= 600.0,
+            "outbox_send_timeout_seconds must be more than 0 and at most 600"
+        );
         Ok(settings)
+    }
+
+    pub fn outbox_send_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_secs_f64(self.outbox_send_timeout_seconds)
     }
 
     pub fn database_url(&self) -> String {

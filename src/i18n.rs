@@ -108,6 +108,14 @@ impl Lang {
         }
     }
 
+    /// An amount as written in this language: "30,70 €" or "€30.70".
+    pub fn money(self, amount: crate::domain::Money) -> String {
+        match self {
+            Self::De => amount.to_german(),
+            Self::En => amount.to_english(),
+        }
+    }
+
     /// The text for `key`; a missing key shows as the key itself (a test keeps both languages complete).
     pub fn t(self, key: &str) -> &str {
         TEXTS[self as usize].get(key).map_or(key, String::as_str)

@@ -3,7 +3,12 @@ use std::process::ExitCode;
 
 use buergerportal::catalogue::Catalogue;
 use buergerportal::config::Settings;
-use buergerportal::db::Db;
+use std::sync::Arc;
+
+use buergerportal::db::{Db, outbox};
+use buergerportal::mail::Mailer;
+use buergerportal::outbox::{Outbox, Worker};
+use buergerportal::pdf::ReceiptFonts;
 use buergerportal::startup::Application;
 use buergerportal::telemetry;
 use clap::{Parser, Subcommand};
@@ -26,6 +31,27 @@ enum Command {
     Migrate,
     /// Validate the configuration and the catalogue files, print every problem.
     CheckConfig,
+    /// Work the outbox (deliveries to the authorities and mails) without serving pages.
+    Worker,
+    /// Deliveries of cases to the authorities' backends.
+    Deliveries {
+        #[command(subcommand)]
+        command: DeliveriesCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum DeliveriesCommand {
+    /// The newest deliveries with their state and last error.
+    List {
+        /// Only the deliveries that were given up and wait for an operator.
+        #[arg(long)]
+        failed: bool,
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+    },
+    /// Try the delivery of the case with this reference again now, with a fresh count of attempts.
+    Retry { reference: String },
 }
 
 #[tokio::main]
@@ -53,12 +79,56 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::CheckConfig => {
             let catalogue = Catalogue::load(settings.tenants_dir())?;
+            let unset = catalogue.unset_secrets();
+            for (tenant, key, env) in &unset {
+                eprintln!("{tenant}: {key}: the environment variable {env} is not set");
+            }
+            anyhow::ensure!(unset.is_empty(), "{} secret(s) missing", unset.len());
             let services: usize = catalogue.tenants.iter().map(|t| t.services.len()).sum();
             println!(
                 "configuration valid: {} tenant(s), {services} service(s) in {}",
                 catalogue.tenants.len(),
                 settings.tenants_dir().display()
             );
+        }
+        Command::Worker => {
+            telemetry::init(settings.log_format);
+            let db = Db::connect(&settings.database_url(), settings.database_max_connections).await?;
+            db.migrate().await?;
+            let mailer = Arc::new(Mailer::new(&settings.mail, &settings.mail_from, &settings.data_dir)?);
+            let fonts = Arc::new(ReceiptFonts::load()?);
+            tracing::info!("working the outbox");
+            Worker::new(&settings, db, mailer, fonts, &Outbox::default())?
+                .run()
+                .await;
+        }
+        Command::Deliveries { command } => {
+            let db = Db::connect(&settings.database_url(), 1).await?;
+            match command {
+                DeliveriesCommand::List { failed, limit } => {
+                    for d in outbox::deliveries(&db, failed, limit).await? {
+                        let state = match (d.done_at, d.failed_at) {
+                            (Some(at), _) => format!("delivered {}", at.to_rfc3339()),
+                            (None, Some(at)) => format!("FAILED {}", at.to_rfc3339()),
+                            (None, None) => "waiting".to_owned(),
+                        };
+                        println!(
+                            "{}\t{}\t{}\t{state}\tattempts {}\tsent {}\t{}",
+                            d.reference,
+                            d.tenant_slug,
+                            d.destination.as_deref().unwrap_or("-"),
+                            d.attempt,
+                            d.created_at.to_rfc3339(),
+                            d.last_error.as_deref().unwrap_or("")
+                        );
+                    }
+                }
+                DeliveriesCommand::Retry { reference } => {
+                    let count = outbox::retry_now(&db, &reference, chrono::Utc::now()).await?;
+                    anyhow::ensure!(count > 0, "no undelivered case with the reference {reference}");
+                    println!("{reference}: {count} delivery(s) due again now");
+                }
+            }
         }
     }
     Ok(())

@@ -17,6 +17,7 @@ use crate::db::{Db, catalogue};
 use crate::housekeeping;
 use crate::mail::Mailer;
 use crate::middleware::{response_headers, security_headers};
+use crate::outbox::{Outbox, Worker};
 use crate::pdf::ReceiptFonts;
 use crate::routes;
 use crate::telemetry::RequestSpan;
@@ -44,6 +45,18 @@ impl Application {
         let cache = web::Data::new(CatalogueCache::default());
         let forms = web::Data::new(Forms::of(&catalogue));
         let receipt_fonts = web::Data::new(ReceiptFonts::load()?);
+        let mailer = web::Data::new(Mailer::new(&settings.mail, &settings.mail_from, &settings.data_dir)?);
+        let outbox = web::Data::new(Outbox::default());
+        if settings.worker {
+            let worker = Worker::new(
+                &settings,
+                db.clone(),
+                mailer.clone().into_inner(),
+                receipt_fonts.clone().into_inner(),
+                &outbox,
+            )?;
+            tokio::spawn(worker.run());
+        }
         let sessions = web::Data::new(Sessions::new(
             db.clone(),
             settings.is_https(),
@@ -51,12 +64,11 @@ impl Application {
             settings.session_absolute_hours,
         ));
         let hasher = web::Data::new(PasswordHasher::new(settings.password_hash_threads()));
-        let mailer = web::Data::new(Mailer::new(&settings.mail, &settings.mail_from, &settings.data_dir)?);
         let providers = web::Data::new(IdentityProviders::new(
             &settings.identity_providers,
             &settings.base_url,
         )?);
-        housekeeping::spawn(db.clone(), mailer.clone().into_inner(), settings.base_url.clone());
+        housekeeping::spawn(db.clone(), outbox.get_ref().clone(), settings.base_url.clone());
 
         let listener = TcpListener::bind(settings.listen)?;
         let port = listener.local_addr()?.port();
@@ -75,7 +87,7 @@ impl Application {
                 .app_data(web::FormConfig::default().limit(1024 * 1024))
                 .app_data(sessions.clone())
                 .app_data(hasher.clone())
-                .app_data(mailer.clone())
+                .app_data(outbox.clone())
                 .app_data(providers.clone())
                 .app_data(settings_data.clone())
                 .wrap(from_fn(refuse_cross_site))

@@ -1,4 +1,4 @@
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use validator::{Validate, ValidationError, ValidationErrors, ValidationErrorsKind};
 
+use crate::domain::destination::Destination;
 use crate::domain::form::FormDefinition;
 use crate::domain::{Leistungsschluessel, Money, Topic, TrustLevel};
 
@@ -74,6 +75,8 @@ pub struct TenantDefinition {
     pub logo_svg: Option<String>,
     pub profile: TenantProfile,
     pub places: Vec<Place>,
+    /// Where cases go, by name.
+    pub destinations: BTreeMap<String, Destination>,
     pub services: Vec<ServiceDefinition>,
     /// SHA-256 over every file of the tenant: an unchanged tenant is not imported again.
     pub content_hash: String,
@@ -88,6 +91,8 @@ pub struct ServiceDefinition {
     pub fee: Option<Money>,
     pub keywords: Vec<String>,
     pub details: ServiceDetails,
+    /// The name of the tenant's destination its cases are delivered to; required with a form.
+    pub destination: Option<String>,
     /// The application form, from `forms/<slug>.toml` or `.json`; without one the service cannot be
     /// applied for online yet.
     pub form: Option<Arc<FormDefinition>>,
@@ -222,6 +227,8 @@ struct TenantFile {
     #[serde(default)]
     #[validate(nested)]
     places: Vec<Place>,
+    #[serde(default)]
+    destinations: BTreeMap<String, Destination>,
 }
 
 #[derive(Debug, Deserialize, Validate)]
@@ -235,6 +242,7 @@ struct ServiceFile {
     fee: Option<String>,
     #[serde(default)]
     keywords: Vec<String>,
+    destination: Option<String>,
     #[validate(nested)]
     de: ServiceTexts,
     #[validate(nested)]
@@ -242,6 +250,21 @@ struct ServiceFile {
 }
 
 impl Catalogue {
+    /// Secrets that destinations name but the environment does not hold: (tenant, key, variable).
+    pub fn unset_secrets(&self) -> Vec<(String, String, String)> {
+        let mut unset = Vec::new();
+        for tenant in &self.tenants {
+            for (name, destination) in &tenant.destinations {
+                for env in destination.secret_envs() {
+                    if std::env::var(env).map_or(true, |v| v.is_empty()) {
+                        unset.push((tenant.slug.clone(), format!("destinations.{name}"), env.to_owned()));
+                    }
+                }
+            }
+        }
+        unset
+    }
+
     /// Reads every tenant directory under `dir`. Collects all problems instead of stopping at the first.
     pub fn load(dir: &Path) -> Result<Self, CatalogueError> {
         let mut problems = Vec::new();
@@ -317,6 +340,7 @@ fn load_tenant(dir: &Path, problems: &mut Vec<Problem>) -> Option<TenantDefiniti
         Err(e) => problems.push(problem(&services_dir, "-", format!("cannot read the directory: {e}"))),
     }
     load_forms(&dir.join("forms"), &mut services, &mut hasher, problems);
+    check_destinations(&path, &services_dir, &file.destinations, &services, problems);
     let mut seen = HashSet::new();
     for s in &services {
         if !seen.insert(s.slug.as_str()) {
@@ -340,6 +364,7 @@ fn load_tenant(dir: &Path, problems: &mut Vec<Problem>) -> Option<TenantDefiniti
         logo_svg,
         profile: file.profile,
         places: file.places,
+        destinations: file.destinations,
         services,
         content_hash: hasher.finalize().iter().map(|b| format!("{b:02x}")).collect(),
     })
@@ -376,6 +401,7 @@ fn load_service(path: &Path, hasher: &mut Sha256, problems: &mut Vec<Problem>) -
         min_trust_level: min_trust_level?,
         fee,
         keywords: file.keywords,
+        destination: file.destination,
         details: ServiceDetails {
             de: file.de,
             en: file.en,
@@ -432,6 +458,37 @@ fn load_forms(dir: &Path, services: &mut [ServiceDefinition], hasher: &mut Sha25
         match parsed {
             Ok(form) => service.form = Some(Arc::new(form)),
             Err(found) => problems.extend(found.into_iter().map(|p| problem(&path, &p.location, p.message))),
+        }
+    }
+}
+
+/// Each destination is well-formed, and each service with a form names one of them.
+fn check_destinations(
+    tenant_file: &Path,
+    services_dir: &Path,
+    destinations: &BTreeMap<String, Destination>,
+    services: &[ServiceDefinition],
+    problems: &mut Vec<Problem>,
+) {
+    for (name, destination) in destinations {
+        for (key, message) in destination.problems() {
+            problems.push(problem(tenant_file, &format!("destinations.{name}.{key}"), message));
+        }
+    }
+    for service in services {
+        let file = services_dir.join(format!("{}.toml", service.slug));
+        match &service.destination {
+            Some(name) if !destinations.contains_key(name) => problems.push(problem(
+                &file,
+                "destination",
+                format!("there is no destination '{name}' in the tenant's [destinations]"),
+            )),
+            None if service.form.is_some() => problems.push(problem(
+                &file,
+                "destination",
+                "a service with a form must name the destination its applications are delivered to".into(),
+            )),
+            _ => {}
         }
     }
 }

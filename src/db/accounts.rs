@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::{Db, with_pool};
+use super::{Db, Tx, with_pool, with_tx};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct AccountRow {
@@ -69,16 +69,16 @@ pub async fn account_by_id(db: &Db, id: &str) -> sqlx::Result<Option<AccountRow>
 
 /// A new local account, not yet verified. `None` when the address is already taken.
 pub async fn create_account(
-    db: &Db,
+    tx: &mut Tx,
     email: &str,
     password_hash: &str,
     now: DateTime<Utc>,
 ) -> sqlx::Result<Option<String>> {
     let id = new_id();
-    let inserted = with_pool!(db, pool => sqlx::query(
+    let inserted = with_tx!(tx, conn => sqlx::query(
         "INSERT INTO account (id, email, password_hash, email_verified_at, created_at) VALUES ($1, $2, $3, NULL, $4)
          ON CONFLICT (email) DO NOTHING",
-    ).bind(&id).bind(email).bind(password_hash).bind(now).execute(pool).await.map(|r| r.rows_affected()))?;
+    ).bind(&id).bind(email).bind(password_hash).bind(now).execute(conn).await.map(|r| r.rows_affected()))?;
     Ok((inserted == 1).then_some(id))
 }
 
@@ -89,22 +89,22 @@ pub async fn mark_email_verified(db: &Db, account_id: &str, now: DateTime<Utc>) 
     Ok(())
 }
 
-pub async fn set_password(db: &Db, account_id: &str, password_hash: &str) -> sqlx::Result<()> {
-    with_pool!(db, pool => sqlx::query("UPDATE account SET password_hash = $1 WHERE id = $2")
-        .bind(password_hash).bind(account_id).execute(pool).await.map(|r| r.rows_affected()))?;
+pub async fn set_password(tx: &mut Tx, account_id: &str, password_hash: &str) -> sqlx::Result<()> {
+    with_tx!(tx, conn => sqlx::query("UPDATE account SET password_hash = $1 WHERE id = $2")
+        .bind(password_hash).bind(account_id).execute(conn).await.map(|r| r.rows_affected()))?;
     Ok(())
 }
 
 pub async fn create_token(
-    db: &Db,
+    tx: &mut Tx,
     token_hash: &str,
     account_id: &str,
     purpose: TokenPurpose,
     expires_at: DateTime<Utc>,
 ) -> sqlx::Result<()> {
-    with_pool!(db, pool => sqlx::query(
+    with_tx!(tx, conn => sqlx::query(
         "INSERT INTO account_token (token_hash, account_id, purpose, expires_at, used_at) VALUES ($1, $2, $3, $4, NULL)",
-    ).bind(token_hash).bind(account_id).bind(purpose.as_str()).bind(expires_at).execute(pool).await.map(|r| r.rows_affected()))?;
+    ).bind(token_hash).bind(account_id).bind(purpose.as_str()).bind(expires_at).execute(conn).await.map(|r| r.rows_affected()))?;
     Ok(())
 }
 
@@ -386,16 +386,16 @@ pub async fn delete_account(db: &Db, account_id: &str) -> sqlx::Result<()> {
 
 /// A link that confirms `new_email` as the account's address.
 pub async fn create_email_change_token(
-    db: &Db,
+    tx: &mut Tx,
     token_hash: &str,
     account_id: &str,
     new_email: &str,
     expires_at: DateTime<Utc>,
 ) -> sqlx::Result<()> {
-    with_pool!(db, pool => sqlx::query(
+    with_tx!(tx, conn => sqlx::query(
         "INSERT INTO account_token (token_hash, account_id, purpose, expires_at, used_at, new_email) VALUES ($1, $2, $3, $4, NULL, $5)",
     ).bind(token_hash).bind(account_id).bind(TokenPurpose::ChangeEmail.as_str()).bind(expires_at).bind(new_email)
-    .execute(pool).await.map(|r| r.rows_affected()))?;
+    .execute(conn).await.map(|r| r.rows_affected()))?;
     Ok(())
 }
 

@@ -111,11 +111,11 @@ pub async fn import(db: &Db, catalogue: &Catalogue) -> anyhow::Result<ImportSumm
             }
             let tenant_id = existing.map_or_else(|| Uuid::now_v7().to_string(), |(_, id, ..)| id.clone());
             sqlx::query(
-                "INSERT INTO tenant (id, slug, name, brand_color, logo_svg, profile, content_hash, imported_at, retired_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL)
+                "INSERT INTO tenant (id, slug, name, brand_color, logo_svg, profile, content_hash, imported_at, retired_at, destinations)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL, $9)
                  ON CONFLICT (id) DO UPDATE SET name = excluded.name, brand_color = excluded.brand_color,
                    logo_svg = excluded.logo_svg, profile = excluded.profile, content_hash = excluded.content_hash,
-                   imported_at = excluded.imported_at, retired_at = NULL",
+                   imported_at = excluded.imported_at, retired_at = NULL, destinations = excluded.destinations",
             )
             .bind(&tenant_id)
             .bind(&tenant.slug)
@@ -125,6 +125,7 @@ pub async fn import(db: &Db, catalogue: &Catalogue) -> anyhow::Result<ImportSumm
             .bind(Json(&tenant.profile))
             .bind(&tenant.content_hash)
             .bind(now)
+            .bind(Json(&tenant.destinations))
             .execute(&mut *tx)
             .await?;
 
@@ -175,13 +176,13 @@ pub async fn import(db: &Db, catalogue: &Catalogue) -> anyhow::Result<ImportSumm
                 let keywords = service.keywords.join(" ");
                 let (service_id,): (String,) = sqlx::query_as(
                     "INSERT INTO service (id, tenant_id, slug, leistungsschluessel, topic, min_trust_level, fee_cents,
-                       name_de, summary_de, name_en, summary_en, keywords, details, imported_at, retired_at)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, NULL)
+                       name_de, summary_de, name_en, summary_en, keywords, details, imported_at, retired_at, destination)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, NULL, $15)
                      ON CONFLICT (tenant_id, slug) DO UPDATE SET leistungsschluessel = excluded.leistungsschluessel,
                        topic = excluded.topic, min_trust_level = excluded.min_trust_level, fee_cents = excluded.fee_cents,
                        name_de = excluded.name_de, summary_de = excluded.summary_de, name_en = excluded.name_en,
                        summary_en = excluded.summary_en, keywords = excluded.keywords, details = excluded.details,
-                       imported_at = excluded.imported_at, retired_at = NULL
+                       imported_at = excluded.imported_at, retired_at = NULL, destination = excluded.destination
                      RETURNING id",
                 )
                 .bind(Uuid::now_v7().to_string())
@@ -198,6 +199,7 @@ pub async fn import(db: &Db, catalogue: &Catalogue) -> anyhow::Result<ImportSumm
                 .bind(&keywords)
                 .bind(Json(&service.details))
                 .bind(now)
+                .bind(&service.destination)
                 .fetch_one(&mut *tx)
                 .await?;
                 if sqlite {

@@ -7,7 +7,8 @@ use sqlx::{FromRow, Row};
 use uuid::Uuid;
 
 use super::accounts::SessionRow;
-use super::{Db, with_pool};
+use super::{Db, Tx, outbox, with_pool, with_tx};
+use crate::mail::Mail;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct DraftRow {
@@ -39,6 +40,12 @@ pub struct CaseRow {
     pub fee_cents: Option<i64>,
     pub status: String,
     pub submitted_at: DateTime<Utc>,
+    /// When the authority's backend accepted the case.
+    pub delivered_at: Option<DateTime<Utc>>,
+    /// The backend's own reference, e.g. an OZG-Cloud vorgangNummer.
+    pub authority_reference: Option<String>,
+    /// Not delivered after several attempts, or given up: the citizen sees "Übermittlung verzögert".
+    pub delivery_delayed: bool,
 }
 
 /// A case as written by the submit transaction.
@@ -53,7 +60,8 @@ pub struct NewCase<'a> {
     pub summary: &'a [SummaryLine],
     pub trust_level: &'a str,
     pub fee_cents: Option<i64>,
-    pub destination: &'a str,
+    /// The citizen's confirmation, sent by the outbox once the case is written.
+    pub confirmation: Option<&'a Mail>,
     pub now: DateTime<Utc>,
 }
 
@@ -69,7 +77,10 @@ pub enum Submitted {
 }
 
 const DRAFT_COLUMNS: &str = "id, tenant_id, service_slug, form_version, answers, visited, updated_at, expires_at";
-const CASE_COLUMNS: &str = "id, reference, tenant_id, service_slug, summary, fee_cents, status, submitted_at";
+const CASE_COLUMNS: &str = "id, reference, tenant_id, service_slug, summary, fee_cents, status, submitted_at,
+    delivered_at, authority_reference,
+    EXISTS (SELECT 1 FROM outbox o WHERE o.case_id = cases.id AND o.done_at IS NULL
+            AND (o.failed_at IS NOT NULL OR o.attempt >= 3)) AS delivery_delayed";
 
 #[allow(clippy::too_many_arguments)]
 pub async fn create_draft(
@@ -180,13 +191,13 @@ pub async fn delete_draft(db: &Db, id: &str, account_id: &str, tenant_id: &str) 
     Ok(deleted == 1)
 }
 
-/// Writes the case and its outbox row and removes the draft, all or nothing. Submitting the same
-/// draft again writes nothing and says so.
+/// Writes the case, its delivery to the service's destination and the citizen's confirmation mail,
+/// and removes the draft, all or nothing. Submitting the same draft again writes nothing and says so.
 pub async fn submit(db: &Db, case: &NewCase<'_>) -> sqlx::Result<Submitted> {
     let case_id = Uuid::now_v7().to_string();
     let outbox_id = Uuid::now_v7().to_string();
-    let result = with_pool!(db, pool => async {
-        let mut tx = pool.begin().await?;
+    let mut tx = db.begin().await?;
+    let result = with_tx!(&mut tx, tx => async {
         let inserted = sqlx::query(
             "INSERT INTO cases (id, reference, tenant_id, account_id, draft_id, service_slug, form_version, answers, summary,
                                 trust_level, fee_cents, status, submitted_at)
@@ -200,10 +211,13 @@ pub async fn submit(db: &Db, case: &NewCase<'_>) -> sqlx::Result<Submitted> {
         if inserted == 0 {
             return Ok(Submitted::Already);
         }
+        // A service without a destination (impossible with a valid catalogue) leaves it NULL: the
+        // worker then fails the delivery for operators to see, and the case is kept.
         sqlx::query(
-            "INSERT INTO outbox (id, case_id, destination, attempt, next_attempt_at, created_at) VALUES ($1, $2, $3, 0, $4, $4)",
+            "INSERT INTO outbox (id, kind, case_id, destination, attempt, next_attempt_at, created_at)
+             VALUES ($1, 'delivery', $2, (SELECT destination FROM service WHERE tenant_id = $3 AND slug = $4), 0, $5, $5)",
         )
-        .bind(&outbox_id).bind(&case_id).bind(case.destination).bind(case.now)
+        .bind(&outbox_id).bind(&case_id).bind(case.tenant_id).bind(case.service_slug).bind(case.now)
         .execute(&mut *tx).await?;
         let deleted = sqlx::query("DELETE FROM draft WHERE id = $1 AND account_id = $2 AND tenant_id = $3")
             .bind(case.draft_id).bind(case.account_id).bind(case.tenant_id)
@@ -212,9 +226,17 @@ pub async fn submit(db: &Db, case: &NewCase<'_>) -> sqlx::Result<Submitted> {
             // Deleted by its owner in the meantime ("Löschen" in another tab): no case either.
             return Ok(Submitted::DraftGone);
         }
-        tx.commit().await?;
         Ok(Submitted::Created)
     }.await);
+    let result = match result {
+        Ok(Submitted::Created) => {
+            if let Some(mail) = case.confirmation {
+                outbox::enqueue_mail(&mut tx, mail).await?;
+            }
+            tx.commit().await.map(|()| Submitted::Created)
+        }
+        other => other,
+    };
     match result {
         Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Ok(Submitted::ReferenceTaken),
         other => other,
@@ -306,10 +328,15 @@ pub async fn drafts_to_remind(db: &Db, warn_from: DateTime<Utc>) -> sqlx::Result
 
 /// Marks a reminded draft, unless it was saved since `drafts_to_remind` found it (a save moves the
 /// expiry out and asks for a new reminder later).
-pub async fn mark_reminded(db: &Db, draft_id: &str, now: DateTime<Utc>, warn_from: DateTime<Utc>) -> sqlx::Result<()> {
-    with_pool!(db, pool => sqlx::query(
+pub async fn mark_reminded(
+    tx: &mut Tx,
+    draft_id: &str,
+    now: DateTime<Utc>,
+    warn_from: DateTime<Utc>,
+) -> sqlx::Result<()> {
+    with_tx!(tx, conn => sqlx::query(
         "UPDATE draft SET reminded_at = $1 WHERE id = $2 AND reminded_at IS NULL AND expires_at <= $3",
     )
-    .bind(now).bind(draft_id).bind(warn_from).execute(pool).await.map(|r| r.rows_affected()))?;
+    .bind(now).bind(draft_id).bind(warn_from).execute(conn).await.map(|r| r.rows_affected()))?;
     Ok(())
 }

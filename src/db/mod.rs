@@ -6,6 +6,7 @@
 pub mod accounts;
 pub mod catalogue;
 pub mod forms;
+pub mod outbox;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -13,7 +14,7 @@ use std::time::Duration;
 use anyhow::Context;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{PgPool, SqlitePool};
+use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 
 #[derive(Debug, Clone)]
 pub enum Db {
@@ -31,6 +32,40 @@ macro_rules! with_pool {
     };
 }
 pub(crate) use with_pool;
+
+/// A transaction on either database, for writes that must happen together across modules (an
+/// account change and the mail it causes).
+pub enum Tx {
+    Sqlite(Transaction<'static, Sqlite>),
+    Postgres(Transaction<'static, Postgres>),
+}
+
+/// Runs the same code on whichever transaction `$tx` (a `&mut Tx`) holds:
+/// `with_tx!(tx, conn => query.execute(conn).await)`.
+macro_rules! with_tx {
+    ($tx:expr, $conn:ident => $body:expr) => {
+        match $tx {
+            $crate::db::Tx::Sqlite(tx) => {
+                let $conn = &mut **tx;
+                $body
+            }
+            $crate::db::Tx::Postgres(tx) => {
+                let $conn = &mut **tx;
+                $body
+            }
+        }
+    };
+}
+pub(crate) use with_tx;
+
+impl Tx {
+    pub async fn commit(self) -> sqlx::Result<()> {
+        match self {
+            Self::Sqlite(tx) => tx.commit().await,
+            Self::Postgres(tx) => tx.commit().await,
+        }
+    }
+}
 
 impl Db {
     /// Connects and fails with a message naming the database when it does not answer.
@@ -72,6 +107,13 @@ impl Db {
         } else {
             anyhow::bail!("database_url must start with sqlite:// or postgres://")
         }
+    }
+
+    pub async fn begin(&self) -> sqlx::Result<Tx> {
+        Ok(match self {
+            Self::Sqlite(pool) => Tx::Sqlite(pool.begin().await?),
+            Self::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+        })
     }
 
     pub async fn migrate(&self) -> anyhow::Result<()> {

@@ -1,6 +1,7 @@
 //! Pure domain types: parsed once at the edge, no I/O in here.
 
 pub mod account;
+pub mod destination;
 pub mod form;
 pub mod leistungsschluessel;
 pub mod money;

@@ -5,8 +5,10 @@ use std::path::Path;
 
 use anyhow::Context;
 use askama::Template;
-use lettre::message::{Mailbox, MultiPart};
+use lettre::message::header::ContentType;
+use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use serde::{Deserialize, Serialize};
 
 use crate::i18n::Lang;
 
@@ -20,26 +22,55 @@ pub struct Mailer {
     from: Mailbox,
 }
 
-/// One mail: a subject, a few paragraphs and at most one link, in the citizen's language.
-pub struct Mail<'a> {
-    pub lang: Lang,
-    pub subject_key: &'static str,
-    pub text_key: &'static str,
-    pub link: Option<(&'static str, &'a str)>,
+/// One mail to a citizen: a subject, a few paragraphs and at most one link, in their language.
+/// It is kept in the outbox until sent, so it is plain data: the texts are named by `name`
+/// (`{name}-subject`, `{name}-text`, `{name}-link` in `locales/`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Mail {
+    pub to: String,
+    pub lang: String,
+    pub name: String,
+    pub link: Option<String>,
+}
+
+impl Mail {
+    pub fn new(to: &str, lang: Lang, name: &str) -> Self {
+        Self {
+            to: to.to_owned(),
+            lang: lang.code().to_owned(),
+            name: name.to_owned(),
+            link: None,
+        }
+    }
+
+    pub fn with_link(self, link: String) -> Self {
+        Self {
+            link: Some(link),
+            ..self
+        }
+    }
+
+    fn lang(&self) -> Lang {
+        Lang::parse(&self.lang).unwrap_or_default()
+    }
+
+    fn text(&self, part: &str) -> String {
+        format!("{}-{part}", self.name)
+    }
 }
 
 #[derive(Template)]
 #[template(path = "email/message.txt")]
 struct TextBody<'a> {
     lang: Lang,
-    mail: &'a Mail<'a>,
+    mail: &'a Mail,
 }
 
 #[derive(Template)]
 #[template(path = "email/message.html")]
 struct HtmlBody<'a> {
     lang: Lang,
-    mail: &'a Mail<'a>,
+    mail: &'a Mail,
 }
 
 impl Mailer {
@@ -63,26 +94,44 @@ impl Mailer {
         Ok(Self { transport, from })
     }
 
-    /// Sends and says whether it worked; a failure is logged (with the mail's subject key, never its
-    /// recipient or link), because the caller answers the citizen the same way either way.
-    pub async fn deliver(&self, to: &str, mail: &Mail<'_>) -> bool {
-        match self.send(to, mail).await {
-            Ok(()) => true,
-            Err(e) => {
-                tracing::warn!(error = %format!("{e:#}"), mail = mail.subject_key, "a mail could not be sent");
-                false
-            }
-        }
+    /// Sends a mail to a citizen. The outbox worker calls this and retries on an error.
+    pub async fn send(&self, mail: &Mail) -> anyhow::Result<()> {
+        let lang = mail.lang();
+        let text = TextBody { lang, mail }.render()?;
+        let html = HtmlBody { lang, mail }.render()?;
+        let message = Message::builder()
+            .from(self.from.clone())
+            .to(mail.to.parse().context("recipient is not an address")?)
+            .subject(lang.t(&mail.text("subject")))
+            .multipart(MultiPart::alternative_plain_html(text, html))?;
+        self.transmit(message).await
     }
 
-    async fn send(&self, to: &str, mail: &Mail<'_>) -> anyhow::Result<()> {
-        let text = TextBody { lang: mail.lang, mail }.render()?;
-        let html = HtmlBody { lang: mail.lang, mail }.render()?;
+    /// A mail to an authority's mailbox with its own text and attachments (a delivered case).
+    /// `message_id` is the same on every attempt, so the mailbox can recognise a repeat.
+    pub async fn send_to_authority(
+        &self,
+        to: &str,
+        message_id: String,
+        subject: &str,
+        text: String,
+        attachments: Vec<(String, String, Vec<u8>)>,
+    ) -> anyhow::Result<()> {
+        let mut body = MultiPart::mixed().singlepart(SinglePart::plain(text));
+        for (file_name, content_type, bytes) in attachments {
+            let content_type = ContentType::parse(&content_type).context("attachment content type")?;
+            body = body.singlepart(Attachment::new(file_name).body(bytes, content_type));
+        }
         let message = Message::builder()
             .from(self.from.clone())
             .to(to.parse().context("recipient is not an address")?)
-            .subject(mail.lang.t(mail.subject_key))
-            .multipart(MultiPart::alternative_plain_html(text, html))?;
+            .message_id(Some(message_id))
+            .subject(subject)
+            .multipart(body)?;
+        self.transmit(message).await
+    }
+
+    async fn transmit(&self, message: Message) -> anyhow::Result<()> {
         match &self.transport {
             Transport::Files(files) => files
                 .send(message)
@@ -94,6 +143,40 @@ impl Mailer {
                 .await
                 .map(|_| ())
                 .context("the mail server did not take the mail"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every mail the portal sends, by name, and whether it carries a link.
+    const MAILS: &[(&str, bool)] = &[
+        ("mail-verify", true),
+        ("mail-exists", false),
+        ("mail-reset", true),
+        ("mail-password-changed", false),
+        ("mail-change-email", true),
+        ("mail-email-changed", false),
+        ("mail-submitted", true),
+        ("mail-draft-reminder", true),
+    ];
+
+    #[test]
+    fn every_mail_has_its_texts_in_both_languages() {
+        for lang in [Lang::De, Lang::En] {
+            for (name, linked) in MAILS {
+                let mail = Mail::new("a@example.de", lang, name);
+                let mut parts = vec!["subject", "text"];
+                if *linked {
+                    parts.push("link");
+                }
+                for part in parts {
+                    let key = mail.text(part);
+                    assert_ne!(lang.t(&key), key, "{key} is missing in {lang:?}");
+                }
+            }
         }
     }
 }

@@ -4,4 +4,4 @@
 
 mod receipt;
 
-pub use receipt::{Receipt, ReceiptFonts, render};
+pub use receipt::{CaseFacts, ReceiptFonts, case_receipt};

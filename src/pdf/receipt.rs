@@ -18,7 +18,11 @@ use krilla::{SerializeSettings, error::KrillaError};
 use skrifa::instance::{LocationRef, Size};
 use skrifa::{FontRef, MetadataProvider};
 
+use chrono::{DateTime, Utc};
+
 use crate::db::forms::SummaryLine;
+use crate::domain::Money;
+use crate::i18n::Lang;
 
 const REGULAR: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
 const BOLD: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans-Bold.ttf");
@@ -48,8 +52,40 @@ impl ReceiptFonts {
     }
 }
 
+/// The facts of a sent case that its receipt shows.
+pub struct CaseFacts<'a> {
+    pub reference: &'a str,
+    pub authority: &'a str,
+    pub service: &'a str,
+    pub submitted_at: DateTime<Utc>,
+    pub fee_cents: Option<i64>,
+    pub answers: &'a [SummaryLine],
+}
+
+/// The receipt of a sent case in `lang`, as the citizen downloads it and the authority receives it.
+/// Laying out and compressing takes milliseconds: callers on request threads run it off them.
+pub fn case_receipt(case: &CaseFacts<'_>, lang: Lang, fonts: &ReceiptFonts) -> anyhow::Result<Vec<u8>> {
+    let mut facts = vec![
+        (lang.t("form-done-reference-short"), case.reference.to_owned()),
+        (lang.t("receipt-authority"), case.authority.to_owned()),
+        (lang.t("form-done-service"), case.service.to_owned()),
+        (lang.t("form-done-sent"), lang.date_time(case.submitted_at)),
+    ];
+    if let Some(cents) = case.fee_cents.filter(|c| *c > 0) {
+        facts.push((lang.t("form-fee-title"), lang.money(Money::from_cents(cents))));
+    }
+    let receipt = Receipt {
+        lang: lang.code(),
+        title: lang.t("receipt-title"),
+        facts,
+        answers: case.answers,
+        note: lang.t("receipt-note"),
+    };
+    render(&receipt, fonts).map_err(|e| anyhow::anyhow!("the receipt PDF could not be made: {e:?}"))
+}
+
 /// What the receipt says; labels already in the citizen's language.
-pub struct Receipt<'a> {
+struct Receipt<'a> {
     pub lang: &'a str,
     pub title: &'a str,
     pub facts: Vec<(&'a str, String)>,
@@ -288,7 +324,7 @@ impl Layout {
 }
 
 /// Makes the receipt. Fails only if krilla refuses the document (a bug, logged by the caller).
-pub fn render(receipt: &Receipt<'_>, fonts: &ReceiptFonts) -> Result<Vec<u8>, KrillaError> {
+fn render(receipt: &Receipt<'_>, fonts: &ReceiptFonts) -> Result<Vec<u8>, KrillaError> {
     let mut layout = Layout::new();
     layout.heading(1, receipt.title, 20.0);
     let facts: Vec<(&str, &str)> = receipt.facts.iter().map(|(k, v)| (*k, v.as_str())).collect();

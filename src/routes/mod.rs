@@ -37,7 +37,6 @@ fn account_routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/registrieren", web::get().to(register::show))
         .route("/registrieren", web::post().to(register::submit))
         .route("/registrieren/gesendet", web::get().to(register::sent))
-        .route("/registrieren/nicht-gesendet", web::get().to(register::not_sent))
         .route("/registrieren/bestaetigen", web::get().to(register::verify))
         .route("/registrieren/erneut", web::get().to(register::show_resend))
         .route("/registrieren/erneut", web::post().to(register::resend))

@@ -1,6 +1,6 @@
 //! Servicekonto: registration, verification, login, sessions, CSRF, rate limits, password reset.
 
-use crate::helpers::{Browser, spawn_app, spawn_on, spawn_with};
+use crate::helpers::{Browser, SmtpSink, spawn_app, spawn_with};
 
 const PASSWORD: &str = "Kaffeetasse Fahrrad Birke";
 
@@ -30,7 +30,7 @@ async fn a_citizen_registers_verifies_by_mail_and_logs_in() {
         "Prüfen Sie Ihr E-Mail-Postfach"
     );
 
-    let mails = app.mails_to(&email);
+    let mails = app.mails_to(&email).await;
     assert_eq!(mails.len(), 1);
     assert!(mails[0].contains("Bitte bestätigen Sie Ihre E-Mail-Adresse"));
     assert!(!mails[0].contains(PASSWORD), "the mail holds no secrets but the link");
@@ -42,7 +42,7 @@ async fn a_citizen_registers_verifies_by_mail_and_logs_in() {
     assert!(refused.body.contains("Bitte bestätigen Sie zuerst Ihre E-Mail-Adresse"));
 
     let verified = browser
-        .get(&app.link_in_mail(&email, "/registrieren/bestaetigen"))
+        .get(&app.link_in_mail(&email, "/registrieren/bestaetigen").await)
         .await;
     assert_eq!(verified.h1(), "Ihre E-Mail-Adresse ist bestätigt");
 
@@ -81,7 +81,7 @@ async fn a_verification_link_works_once_and_a_tampered_one_never() {
     let browser = app.browser();
     let email = unique_email("max");
     register(&browser, &email, PASSWORD).await;
-    let link = app.link_in_mail(&email, "/registrieren/bestaetigen");
+    let link = app.link_in_mail(&email, "/registrieren/bestaetigen").await;
     let tampered = format!("{}x", link);
     assert_eq!(browser.get(&tampered).await.status, 400);
     assert_eq!(browser.get(&link).await.status, 200);
@@ -98,7 +98,7 @@ async fn registering_a_taken_address_looks_the_same_and_tells_the_owner() {
     let first = register(&app.browser(), &email, PASSWORD).await;
     let second = register(&app.browser(), &email, "ganz anderes Passwort hier").await;
     assert_eq!(first.location(), second.location());
-    let mails = app.mails_to(&email);
+    let mails = app.mails_to(&email).await;
     assert_eq!(mails.len(), 2);
     assert!(mails[1].contains("Sie haben bereits ein Konto"));
     assert!(!mails[1].contains("token="), "no second account, no second link");
@@ -411,7 +411,7 @@ async fn an_idle_session_expires() {
     let registered = register(&browser, &email, PASSWORD).await;
     assert_eq!(registered.status, 403, "the form's own session expired at once");
     assert!(registered.body.contains("Das Formular ist abgelaufen"));
-    assert!(app.mails_to(&email).is_empty());
+    assert!(app.mails_to(&email).await.is_empty());
 }
 
 #[tokio::test]
@@ -487,7 +487,7 @@ async fn a_password_reset_sets_a_new_password_once_and_ends_every_session() {
         .submit("/passwort-vergessen", "/passwort-vergessen", &[("email", &email)])
         .await;
     assert_eq!(asked.location().as_deref(), Some("/passwort-vergessen/gesendet"));
-    let link = app.link_in_mail(&email, "/passwort-neu");
+    let link = app.link_in_mail(&email, "/passwort-neu").await;
     let form = laptop.get(&link).await;
     assert_eq!(form.h1(), "Neues Passwort festlegen");
     let token = link.split("token=").nth(1).unwrap().to_owned();
@@ -552,7 +552,7 @@ async fn a_reset_for_an_unknown_address_answers_the_same_and_sends_nothing() {
         .submit("/passwort-vergessen", "/passwort-vergessen", &[("email", &email)])
         .await;
     assert_eq!(page.location().as_deref(), Some("/passwort-vergessen/gesendet"));
-    assert!(app.mails_to(&email).is_empty());
+    assert!(app.mails_to(&email).await.is_empty());
 }
 
 #[tokio::test]
@@ -605,29 +605,61 @@ async fn a_citizen_ends_another_session_but_not_someone_elses() {
 }
 
 #[tokio::test]
-async fn when_the_mail_server_is_down_the_account_is_kept_and_the_link_can_be_sent_later() {
-    let app = spawn_with(|s| s.mail = "smtp://127.0.0.1:1".into()).await;
-    let email = unique_email("spaeter");
-    let page = register(&app.browser(), &email, PASSWORD).await;
-    assert_eq!(page.location().as_deref(), Some("/registrieren/nicht-gesendet"));
-    let explained = app.get("/registrieren/nicht-gesendet").await;
-    assert!(explained.body.contains("Ihre Angaben sind gespeichert"));
-
-    let later = spawn_on(&app.database_url, |_| {}).await;
-    let browser = later.browser();
-    let resent = browser
-        .submit("/registrieren/erneut", "/registrieren/erneut", &[("email", &email)])
-        .await;
-    assert_eq!(resent.location().as_deref(), Some("/registrieren/gesendet"));
+async fn when_the_mail_server_is_down_registrations_answer_at_once_and_every_link_arrives_once_it_is_back() {
+    // A port where no mail server listens yet; the real SMTP sink starts there later.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let app = spawn_with(|s| {
+        s.mail = format!("smtp://127.0.0.1:{port}");
+        s.outbox_retry_seconds = 0.05;
+    })
+    .await;
+    let addresses: Vec<String> = (0..50).map(|i| unique_email(&format!("warten{i}"))).collect();
+    // From five addresses, so the limit of registrations per IP does not refuse them.
+    let app = &app;
+    let registrations = addresses.iter().enumerate().map(|(i, email)| async move {
+        let browser = app.browser_from([127, 0, 1, (i % 5) as u8 + 1]);
+        register(&browser, email, PASSWORD).await
+    });
+    for page in futures_util::future::join_all(registrations).await {
+        assert_eq!(
+            page.location().as_deref(),
+            Some("/registrieren/gesendet"),
+            "{}",
+            page.body
+        );
+    }
     assert_eq!(
-        browser
-            .get(&later.link_in_mail(&email, "/registrieren/bestaetigen"))
-            .await
-            .status,
-        200
+        app.count("SELECT COUNT(*) FROM outbox WHERE kind = 'mail'").await,
+        50,
+        "every link waits in the outbox"
     );
+
+    let sink = SmtpSink::start(port);
+    // Each mail is tried again after its own backoff, at most about twice the time it has waited.
+    for _ in 0..600 {
+        if app.count("SELECT COUNT(*) FROM outbox WHERE kind = 'mail'").await == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    for email in &addresses {
+        let mails = sink.mails_to(email);
+        assert_eq!(mails.len(), 1, "one verification mail to {email}");
+        assert!(mails[0].contains("/registrieren/bestaetigen?token="));
+    }
+    let browser = app.browser();
+    let link = sink.link(&addresses[7], "/registrieren/bestaetigen");
+    assert_eq!(browser.get(&link).await.status, 200);
     let login = browser
-        .submit("/anmelden", "/anmelden", &[("email", &email), ("password", PASSWORD)])
+        .submit(
+            "/anmelden",
+            "/anmelden",
+            &[("email", &addresses[7]), ("password", PASSWORD)],
+        )
         .await;
     assert_eq!(login.location().as_deref(), Some("/konto"));
 }
@@ -678,6 +710,7 @@ async fn changing_the_password_needs_the_current_one_and_ends_the_other_sessions
     assert_eq!(phone.get("/konto").await.status, 303, "the other session ended");
     assert!(
         app.mails_to(&email)
+            .await
             .last()
             .unwrap()
             .contains("Das Passwort Ihres Servicekontos wurde gerade ge")
@@ -768,7 +801,7 @@ async fn deleting_the_account_needs_a_confirmation_and_removes_the_login() {
     let again = register(&app.browser(), &email, PASSWORD).await;
     assert_eq!(again.location().as_deref(), Some("/registrieren/gesendet"));
     assert!(
-        app.mails_to(&email).last().unwrap().contains("token="),
+        app.mails_to(&email).await.last().unwrap().contains("token="),
         "the address is free again"
     );
 }
@@ -802,11 +835,12 @@ async fn a_new_address_counts_once_its_link_is_opened_and_the_old_one_is_told() 
         "nothing changes before the link is opened"
     );
 
-    let link = app.link_in_mail(&new, "/konto/email/bestaetigen");
+    let link = app.link_in_mail(&new, "/konto/email/bestaetigen").await;
     assert_eq!(app.get(&link).await.status, 200);
     assert_eq!(app.get(&link).await.status, 400, "the link works once");
     assert!(
         app.mails_to(&old)
+            .await
             .last()
             .unwrap()
             .contains("Diese Adresse gilt nicht mehr")
@@ -832,6 +866,7 @@ async fn a_new_address_counts_once_its_link_is_opened_and_the_old_one_is_told() 
     assert_eq!(attempt.location().as_deref(), Some("/konto/email/gesendet"));
     assert!(
         app.mails_to(&taken)
+            .await
             .last()
             .unwrap()
             .contains("Sie haben bereits ein Konto")

@@ -145,7 +145,7 @@ async fn a_citizen_fills_in_checks_and_sends_the_contact_form_once() {
 
     let done = browser.get(&confirmation).await;
     assert_eq!(done.status, 200);
-    assert_eq!(done.h1(), "Ihr Antrag ist eingegangen");
+    assert_eq!(done.h1(), "Ihr Antrag wurde gesendet");
     assert!(done.body.contains(&reference));
 
     // A reload of the POST and a back-and-resubmit lead to the same case, not a second one.
@@ -157,14 +157,20 @@ async fn a_citizen_fills_in_checks_and_sends_the_contact_form_once() {
         .await;
     assert_eq!(again.location().as_deref(), Some(confirmation.as_str()));
     assert_eq!(count(&app, "SELECT COUNT(*) FROM cases").await, 1);
-    assert_eq!(count(&app, "SELECT COUNT(*) FROM outbox").await, 1);
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) FROM outbox WHERE kind = 'delivery'").await,
+        1
+    );
     assert_eq!(count(&app, "SELECT COUNT(*) FROM draft").await, 0);
 
     // The confirmation mail says where to look, without the answers.
-    let mails = app.mails_to(&anna_email);
+    let mails = app.mails_to(&anna_email).await;
     let mail = mails
         .iter()
-        .find(|m| m.contains("Ihr Antrag ist eingegangen"))
+        .find(|m| {
+            m.contains("Ihr Antrag wurde gesendet. Wir geben ihn jetzt an die zust=C3=A4ndige Beh=C3=B6rde weiter")
+                || m.contains("Wir geben ihn jetzt an die zuständige Behörde weiter")
+        })
         .expect("confirmation mail");
     assert!(!mail.contains("Straßenlaterne") && !mail.contains("Laterne vor Hausnummer"));
     assert!(mail.contains("/antraege"));
@@ -216,7 +222,10 @@ async fn a_double_click_creates_one_case() {
     assert_eq!(b.status, 303, "{}", b.body);
     assert_eq!(a.location(), b.location());
     assert_eq!(count(&app, "SELECT COUNT(*) FROM cases").await, 1);
-    assert_eq!(count(&app, "SELECT COUNT(*) FROM outbox").await, 1);
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) FROM outbox WHERE kind = 'delivery'").await,
+        1
+    );
 }
 
 #[tokio::test]
@@ -947,41 +956,29 @@ async fn drafts_expire_after_a_reminder_a_week_before() {
         &[("art", "verloren"), ("aktion", "speichern")],
     )
     .await;
-    let mailer = buergerportal::mail::Mailer::new(
-        &std::env::var("TEST_SMTP_URL").unwrap_or_default(),
-        "portal@example.de",
-        app.mail_dir.parent().unwrap(),
-    )
-    .unwrap();
-    let reminders = || {
+    let reminders = || async {
         app.mails_to(&anna_email)
+            .await
             .into_iter()
             .filter(|m| m.contains("Ihr angefangener Antrag wird bald gelöscht"))
             .count()
     };
+    let tidy = |at| buergerportal::housekeeping::tidy(&app.db, &app.address, at);
     let now = chrono::Utc::now();
-    buergerportal::housekeeping::tidy(&app.db, &mailer, &app.address, now)
-        .await
-        .unwrap();
-    assert_eq!(reminders(), 0, "30 days left: no reminder yet");
+    assert_eq!(tidy(now).await.unwrap(), 0);
+    assert_eq!(reminders().await, 0, "30 days left: no reminder yet");
 
     let in_25_days = now + chrono::Duration::days(25);
-    buergerportal::housekeeping::tidy(&app.db, &mailer, &app.address, in_25_days)
-        .await
-        .unwrap();
-    assert_eq!(reminders(), 1);
-    buergerportal::housekeeping::tidy(&app.db, &mailer, &app.address, in_25_days)
-        .await
-        .unwrap();
-    assert_eq!(reminders(), 1, "one reminder per draft");
+    assert_eq!(tidy(in_25_days).await.unwrap(), 1, "one reminder queued");
+    assert_eq!(reminders().await, 1);
+    assert_eq!(tidy(in_25_days).await.unwrap(), 0);
+    assert_eq!(reminders().await, 1, "one reminder per draft");
     assert!(
-        !app.mails_to(&anna_email).last().unwrap().contains("verloren"),
+        !app.mails_to(&anna_email).await.last().unwrap().contains("verloren"),
         "no answers in the mail"
     );
 
-    buergerportal::housekeeping::tidy(&app.db, &mailer, &app.address, now + chrono::Duration::days(31))
-        .await
-        .unwrap();
+    tidy(now + chrono::Duration::days(31)).await.unwrap();
     assert_eq!(count(&app, "SELECT COUNT(*) FROM draft").await, 0);
 }
 
@@ -1010,9 +1007,11 @@ async fn a_save_while_the_reminder_goes_out_asks_for_a_new_reminder_later() {
     assert_eq!(due.len(), 1);
     // While the mail goes out the citizen saves: the expiry moves out again.
     save().await;
-    buergerportal::db::forms::mark_reminded(&app.db, &due[0].0, now, warn_from)
+    let mut tx = app.db.begin().await.unwrap();
+    buergerportal::db::forms::mark_reminded(&mut tx, &due[0].0, now, warn_from)
         .await
         .unwrap();
+    tx.commit().await.unwrap();
     assert_eq!(
         count(&app, "SELECT COUNT(*) FROM draft WHERE reminded_at IS NULL").await,
         1,

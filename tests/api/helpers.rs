@@ -65,54 +65,149 @@ pub struct Browser<'a> {
 
 impl TestApp {
     pub fn browser(&self) -> Browser<'_> {
+        self.browser_from([127, 0, 0, 1])
+    }
+
+    /// A browser on another loopback address, e.g. so rate limits per IP see many citizens.
+    pub fn browser_from(&self, ip: [u8; 4]) -> Browser<'_> {
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .cookie_store(true)
+            .local_address(std::net::IpAddr::from(ip))
             .build()
             .unwrap();
         Browser { app: self, client }
     }
 
-    /// Every mail to `to`, oldest first, decoded enough to read text and links.
-    pub fn mails_to(&self, to: &str) -> Vec<String> {
+    /// A number the query counts, on either database.
+    pub async fn count(&self, sql: &str) -> i64 {
+        match &self.db {
+            Db::Sqlite(pool) => sqlx::query_scalar(sql).fetch_one(pool).await.unwrap(),
+            Db::Postgres(pool) => sqlx::query_scalar(sql).fetch_one(pool).await.unwrap(),
+        }
+    }
+
+    /// Waits (at most 10 s) until the outbox holds no mail still to be sent: mails go out from the
+    /// worker, after the request that caused them has answered.
+    pub async fn outbox_sent_its_mails(&self) {
+        for _ in 0..200 {
+            let waiting = self
+                .count("SELECT COUNT(*) FROM outbox WHERE kind = 'mail' AND failed_at IS NULL")
+                .await;
+            if waiting == 0 {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Every mail to `to`, oldest first, decoded enough to read text and links, once the outbox has
+    /// sent what was queued.
+    pub async fn mails_to(&self, to: &str) -> Vec<String> {
+        self.outbox_sent_its_mails().await;
         let dir = match std::env::var("TEST_MAILDIR") {
             Ok(maildir) => PathBuf::from(maildir).join("new"),
             Err(_) => self.mail_dir.clone(),
         };
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            return Vec::new();
-        };
-        let mut mails: Vec<(std::time::SystemTime, String)> = entries
-            .map(|e| e.unwrap().path())
-            .map(|p| {
-                (
-                    std::fs::metadata(&p).unwrap().modified().unwrap(),
-                    std::fs::read_to_string(&p).unwrap(),
-                )
-            })
-            .filter(|(_, raw)| {
-                raw.lines()
-                    .any(|l| l.to_ascii_lowercase().starts_with("to:") && l.contains(to))
-            })
-            .map(|(t, raw)| (t, decode_quoted_printable(&raw)))
-            .collect();
-        mails.sort();
-        mails.into_iter().map(|(_, m)| m).collect()
+        mails_in(&dir, to)
     }
 
     /// The path of the link in the newest mail to `to` whose path starts with `prefix`
     /// (e.g. "/registrieren/bestaetigen").
-    pub fn link_in_mail(&self, to: &str, prefix: &str) -> String {
-        let mails = self.mails_to(to);
-        let mail = mails.last().unwrap_or_else(|| panic!("no mail to {to}"));
-        // Links carry the configured base URL; the path is what the test follows on its own app.
-        let start = mail
-            .find(&format!("{prefix}?"))
-            .unwrap_or_else(|| panic!("no {prefix} link in:\n{mail}"));
-        mail[start..]
-            .chars()
-            .take_while(|c| !c.is_whitespace() && *c != '"' && *c != '<')
-            .collect()
+    pub async fn link_in_mail(&self, to: &str, prefix: &str) -> String {
+        link_in(&self.mails_to(to).await, to, prefix)
+    }
+}
+
+/// Every mail to `to` in a directory of mail files, oldest first, decoded enough to read.
+fn mails_in(dir: &Path, to: &str) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut mails: Vec<(std::time::SystemTime, String)> = entries
+        .map(|e| e.unwrap().path())
+        .map(|p| {
+            (
+                std::fs::metadata(&p).unwrap().modified().unwrap(),
+                std::fs::read_to_string(&p).unwrap(),
+            )
+        })
+        .filter(|(_, raw)| {
+            raw.lines()
+                .any(|l| l.to_ascii_lowercase().starts_with("to:") && l.contains(to))
+        })
+        .map(|(t, raw)| (t, decode_quoted_printable(&raw)))
+        .collect();
+    mails.sort();
+    mails.into_iter().map(|(_, m)| m).collect()
+}
+
+/// The path of the link in the newest of `mails` whose path starts with `prefix`.
+fn link_in(mails: &[String], to: &str, prefix: &str) -> String {
+    let mail = mails.last().unwrap_or_else(|| panic!("no mail to {to}"));
+    // Links carry the configured base URL; the path is what the test follows on its own app.
+    let start = mail
+        .find(&format!("{prefix}?"))
+        .unwrap_or_else(|| panic!("no {prefix} link in:\n{mail}"));
+    mail[start..]
+        .chars()
+        .take_while(|c| !c.is_whitespace() && *c != '"' && *c != '<')
+        .collect()
+}
+
+/// A real SMTP server (aiosmtpd, Maildir output) of a test's own, started when the test wants it:
+/// `TEST_SMTP_PYTHON` names a Python that has aiosmtpd (scripts/test sets it).
+pub struct SmtpSink {
+    dir: TempDir,
+    child: std::process::Child,
+}
+
+impl SmtpSink {
+    pub fn start(port: u16) -> Self {
+        let python = std::env::var("TEST_SMTP_PYTHON").unwrap_or_else(|_| "python3".into());
+        let dir = tempfile::tempdir().unwrap();
+        for sub in ["cur", "new", "tmp"] {
+            std::fs::create_dir(dir.path().join(sub)).unwrap();
+        }
+        let child = std::process::Command::new(&python)
+            .args([
+                "-m",
+                "aiosmtpd",
+                "-n",
+                "-l",
+                &format!("127.0.0.1:{port}"),
+                "-c",
+                "aiosmtpd.handlers.Mailbox",
+            ])
+            .arg(dir.path())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("{python} with aiosmtpd is needed (scripts/test sets TEST_SMTP_PYTHON): {e}"));
+        // Dropped (and so stopped) if it never answers.
+        let sink = Self { dir, child };
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return sink;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        panic!("the SMTP sink did not start on port {port}");
+    }
+
+    pub fn mails_to(&self, to: &str) -> Vec<String> {
+        mails_in(&self.dir.path().join("new"), to)
+    }
+
+    pub fn link(&self, to: &str, prefix: &str) -> String {
+        link_in(&self.mails_to(to), to, prefix)
+    }
+}
+
+impl Drop for SmtpSink {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 
@@ -185,7 +280,7 @@ impl Browser<'_> {
             registered.body
         );
         let verified = self
-            .get(&self.app.link_in_mail(email, "/registrieren/bestaetigen"))
+            .get(&self.app.link_in_mail(email, "/registrieren/bestaetigen").await)
             .await;
         assert_eq!(verified.status, 200, "{}", verified.body);
         let login = self

@@ -259,7 +259,7 @@ async fn an_account_without_a_password_logs_in_again_before_its_email_address_ch
         .submit("/konto", "/konto/email", &[("email", &new_address)])
         .await;
     assert_eq!(refused.status, 403, "a post skipping the form is refused too");
-    assert!(app.mails_to(&new_address).is_empty(), "no link was sent");
+    assert!(app.mails_to(&new_address).await.is_empty(), "no link was sent");
 
     op.next_login(erika).await;
     let back = browser
@@ -279,7 +279,7 @@ async fn an_account_without_a_password_logs_in_again_before_its_email_address_ch
         "{}",
         sent.body
     );
-    assert_eq!(app.mails_to(&new_address).len(), 1);
+    assert_eq!(app.mails_to(&new_address).await.len(), 1);
 }
 
 #[tokio::test]

@@ -15,9 +15,11 @@ use crate::auth::token;
 use crate::config::Settings;
 use crate::db::Db;
 use crate::db::accounts;
+use crate::db::outbox::enqueue_mail;
 use crate::domain::account::Email;
 use crate::error::AppError;
-use crate::mail::{Mail, Mailer};
+use crate::mail::Mail;
+use crate::outbox::Outbox;
 use crate::routes::Layout;
 use crate::routes::forms::{Field, respond, see_other, summary};
 
@@ -108,7 +110,7 @@ pub async fn submit(
     sessions: web::Data<Sessions>,
     db: web::Data<Db>,
     hasher: web::Data<PasswordHasher>,
-    mailer: web::Data<Mailer>,
+    outbox: web::Data<Outbox>,
     providers: web::Data<IdentityProviders>,
     settings: web::Data<Settings>,
 ) -> Result<HttpResponse, AppError> {
@@ -143,32 +145,27 @@ pub async fn submit(
     if !MAIL_PER_ADDRESS.allow(&db, email.as_str()).await? {
         return respond(StatusCode::TOO_MANY_REQUESTS, &MessagePage::too_many_mails(layout));
     }
+    let now = Utc::now();
+    let mut tx = db.begin().await?;
     let mail = if accounts::account_by_email(&db, email.as_str()).await?.is_some() {
-        Mail {
-            lang: layout.lang,
-            subject_key: "mail-exists-subject",
-            text_key: "mail-exists-text",
-            link: None,
-        }
+        Mail::new(email.as_str(), layout.lang, "mail-exists")
     } else {
         let secret = token::random_token();
-        let expires = Utc::now() + CHANGE_LINK_LIFETIME;
-        accounts::create_email_change_token(&db, &token::hash(&secret), &citizen.account_id, email.as_str(), expires)
-            .await?;
-        let link = format!("{}/konto/email/bestaetigen?token={secret}", settings.base_url);
-        return send(
-            &mailer,
+        let expires = now + CHANGE_LINK_LIFETIME;
+        accounts::create_email_change_token(
+            &mut tx,
+            &token::hash(&secret),
+            &citizen.account_id,
             email.as_str(),
-            &Mail {
-                lang: layout.lang,
-                subject_key: "mail-change-email-subject",
-                text_key: "mail-change-email-text",
-                link: Some(("mail-verify-link", &link)),
-            },
+            expires,
         )
-        .await;
+        .await?;
+        let link = format!("{}/konto/email/bestaetigen?token={secret}", settings.base_url);
+        Mail::new(email.as_str(), layout.lang, "mail-change-email").with_link(link)
     };
-    send(&mailer, email.as_str(), &mail).await
+    enqueue_mail(&mut tx, &mail).await?;
+    outbox.commit(tx).await?;
+    Ok(see_other("/konto/email/gesendet"))
 }
 
 /// Asks for a fresh login with the account's provider, which brings the citizen back to this form.
@@ -195,14 +192,6 @@ async fn log_in_again(
     respond(StatusCode::FORBIDDEN, &page)
 }
 
-async fn send(mailer: &Mailer, to: &str, mail: &Mail<'_>) -> Result<HttpResponse, AppError> {
-    Ok(see_other(if mailer.deliver(to, mail).await {
-        "/konto/email/gesendet"
-    } else {
-        "/registrieren/nicht-gesendet"
-    }))
-}
-
 pub async fn sent(layout: Layout) -> MessagePage<'static> {
     MessagePage {
         layout,
@@ -218,7 +207,7 @@ pub async fn confirm(
     layout: Layout,
     query: web::Query<TokenQuery>,
     db: web::Data<Db>,
-    mailer: web::Data<Mailer>,
+    outbox: web::Data<Outbox>,
 ) -> Result<HttpResponse, AppError> {
     let secret = query.token.as_deref().unwrap_or_default();
     let invalid = |layout| MessagePage {
@@ -237,13 +226,9 @@ pub async fn confirm(
     }
     log_access(&db, &req, &account_id, AccessEvent::EmailChanged).await?;
     if let Some(old) = old_email {
-        let mail = Mail {
-            lang: layout.lang,
-            subject_key: "mail-email-changed-subject",
-            text_key: "mail-email-changed-text",
-            link: None,
-        };
-        mailer.deliver(&old, &mail).await;
+        outbox
+            .send(&db, &Mail::new(&old, layout.lang, "mail-email-changed"))
+            .await?;
     }
     let page = MessagePage {
         layout,

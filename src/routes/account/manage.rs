@@ -14,9 +14,11 @@ use crate::auth::password::PasswordHasher;
 use crate::auth::session::Sessions;
 use crate::db::Db;
 use crate::db::accounts::{self, ProfileRow};
+use crate::db::outbox::enqueue_mail;
 use crate::domain::account::{Email, NewPassword};
 use crate::error::AppError;
-use crate::mail::{Mail, Mailer};
+use crate::mail::Mail;
+use crate::outbox::Outbox;
 use crate::routes::Layout;
 use crate::routes::forms::{Field, respond, see_other, summary};
 
@@ -87,7 +89,7 @@ pub async fn change_password(
     sessions: web::Data<Sessions>,
     db: web::Data<Db>,
     hasher: web::Data<PasswordHasher>,
-    mailer: web::Data<Mailer>,
+    outbox: web::Data<Outbox>,
 ) -> Result<HttpResponse, AppError> {
     let citizen = sessions.citizen(&req).await?;
     citizen.session.check_csrf(&form.csrf_token)?;
@@ -110,18 +112,15 @@ pub async fn change_password(
         }
     };
     let hash = hasher.hash(password.expose()).await?;
-    accounts::set_password(&db, &citizen.account_id, &hash).await?;
+    let mut tx = db.begin().await?;
+    accounts::set_password(&mut tx, &citizen.account_id, &hash).await?;
+    if let Some(email) = &account.email {
+        let mail = Mail::new(email, layout.lang, "mail-password-changed");
+        enqueue_mail(&mut tx, &mail).await?;
+    }
+    outbox.commit(tx).await?;
     accounts::delete_other_sessions(&db, &citizen.account_id, &citizen.session.id_hash).await?;
     log_access(&db, &req, &citizen.account_id, AccessEvent::PasswordChanged).await?;
-    if let Some(email) = &account.email {
-        let mail = Mail {
-            lang: layout.lang,
-            subject_key: "mail-password-changed-subject",
-            text_key: "mail-password-changed-text",
-            link: None,
-        };
-        mailer.deliver(email, &mail).await;
-    }
     Ok(see_other("/konto?geaendert=passwort"))
 }
 

@@ -16,9 +16,11 @@ use crate::auth::token;
 use crate::config::Settings;
 use crate::db::Db;
 use crate::db::accounts::{self, TokenPurpose};
+use crate::db::outbox::enqueue_mail;
 use crate::domain::account::{Email, NewPassword};
 use crate::error::AppError;
-use crate::mail::{Mail, Mailer};
+use crate::mail::Mail;
+use crate::outbox::Outbox;
 use crate::routes::Layout;
 use crate::routes::forms::{Field, respond, see_other, summary};
 
@@ -44,7 +46,7 @@ pub async fn forgot(
     form: web::Form<EmailFormInput>,
     sessions: web::Data<Sessions>,
     db: web::Data<Db>,
-    mailer: web::Data<Mailer>,
+    outbox: web::Data<Outbox>,
     settings: web::Data<Settings>,
 ) -> Result<HttpResponse, AppError> {
     let (email, lang) = match checked_email_form(&req, layout, EmailForm::Forgot, &form, &sessions, &db).await? {
@@ -53,23 +55,19 @@ pub async fn forgot(
     };
     if let Some(account) = accounts::account_by_email(&db, email.as_str()).await? {
         let secret = token::random_token();
-        let expires = Utc::now() + RESET_LINK_LIFETIME;
+        let now = Utc::now();
+        let mut tx = db.begin().await?;
         accounts::create_token(
-            &db,
+            &mut tx,
             &token::hash(&secret),
             &account.id,
             TokenPurpose::ResetPassword,
-            expires,
+            now + RESET_LINK_LIFETIME,
         )
         .await?;
         let link = format!("{}/passwort-neu?token={secret}", settings.base_url);
-        let mail = Mail {
-            lang,
-            subject_key: "mail-reset-subject",
-            text_key: "mail-reset-text",
-            link: Some(("mail-reset-link", &link)),
-        };
-        mailer.deliver(email.as_str(), &mail).await;
+        enqueue_mail(&mut tx, &Mail::new(email.as_str(), lang, "mail-reset").with_link(link)).await?;
+        outbox.commit(tx).await?;
     }
     Ok(see_other("/passwort-vergessen/gesendet"))
 }
@@ -183,7 +181,9 @@ pub async fn reset(
     {
         return invalid_link(layout);
     }
-    accounts::set_password(&db, &account_id, &hash).await?;
+    let mut tx = db.begin().await?;
+    accounts::set_password(&mut tx, &account_id, &hash).await?;
+    tx.commit().await?;
     // Whoever got the link controls the mailbox: that verifies the address too.
     accounts::mark_email_verified(&db, &account_id, Utc::now()).await?;
     accounts::delete_sessions_of(&db, &account_id).await?;

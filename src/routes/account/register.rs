@@ -15,12 +15,14 @@ use crate::auth::rate_limit::{MAIL_PER_ADDRESS, REGISTRATION_PER_IP};
 use crate::auth::session::Sessions;
 use crate::auth::token;
 use crate::config::Settings;
-use crate::db::Db;
 use crate::db::accounts::{self, TokenPurpose};
+use crate::db::outbox::enqueue_mail;
+use crate::db::{Db, Tx};
 use crate::domain::account::{Email, NewPassword};
 use crate::error::AppError;
 use crate::i18n::Lang;
-use crate::mail::{Mail, Mailer};
+use crate::mail::Mail;
+use crate::outbox::Outbox;
 use crate::routes::Layout;
 use crate::routes::forms::{Field, respond, see_other, summary};
 
@@ -101,7 +103,7 @@ pub async fn submit(
     sessions: web::Data<Sessions>,
     db: web::Data<Db>,
     hasher: web::Data<PasswordHasher>,
-    mailer: web::Data<Mailer>,
+    outbox: web::Data<Outbox>,
     settings: web::Data<Settings>,
 ) -> Result<HttpResponse, AppError> {
     let session = sessions.current(&req).await?.ok_or(AppError::Forbidden)?;
@@ -129,57 +131,41 @@ pub async fn submit(
     }
 
     let hash = hasher.hash(password.expose()).await?;
-    let sent = match accounts::create_account(&db, email.as_str(), &hash, Utc::now()).await? {
-        Some(account_id) => send_verification(&db, &mailer, &settings, layout.lang, &account_id, email.as_str()).await,
-        // Someone registers an address that has an account: its owner is told, the page says the same
-        // as for a new account, so nobody learns which addresses have one.
-        None => {
-            let mail = Mail {
-                lang: layout.lang,
-                subject_key: "mail-exists-subject",
-                text_key: "mail-exists-text",
-                link: None,
-            };
-            MAIL_PER_ADDRESS.allow(&db, email.as_str()).await? && mailer.deliver(email.as_str(), &mail).await
-        }
-    };
-    Ok(see_other(if sent {
-        "/registrieren/gesendet"
-    } else {
-        "/registrieren/nicht-gesendet"
-    }))
+    // Mails to one address are limited; over the limit nothing is sent and the answer is the same.
+    if MAIL_PER_ADDRESS.allow(&db, email.as_str()).await? {
+        let now = Utc::now();
+        let mut tx = db.begin().await?;
+        let mail = match accounts::create_account(&mut tx, email.as_str(), &hash, now).await? {
+            Some(account_id) => verification_mail(&mut tx, &settings, layout.lang, &account_id, email.as_str()).await?,
+            // Someone registers an address that has an account: its owner is told, the page says the
+            // same as for a new account, so nobody learns which addresses have one.
+            None => Mail::new(email.as_str(), layout.lang, "mail-exists"),
+        };
+        enqueue_mail(&mut tx, &mail).await?;
+        outbox.commit(tx).await?;
+    }
+    Ok(see_other("/registrieren/gesendet"))
 }
 
-/// A new verification link by mail; false when the mail could not be sent.
-async fn send_verification(
-    db: &Db,
-    mailer: &Mailer,
+/// A new verification link, stored in the caller's transaction; the mail that carries it.
+async fn verification_mail(
+    tx: &mut Tx,
     settings: &Settings,
     lang: Lang,
     account_id: &str,
     email: &str,
-) -> bool {
+) -> sqlx::Result<Mail> {
     let secret = token::random_token();
-    let stored = accounts::create_token(
-        db,
+    accounts::create_token(
+        tx,
         &token::hash(&secret),
         account_id,
         TokenPurpose::VerifyEmail,
         Utc::now() + VERIFY_LINK_LIFETIME,
     )
-    .await;
-    if let Err(e) = stored {
-        tracing::error!(error = %e, "storing the verification token failed");
-        return false;
-    }
+    .await?;
     let link = format!("{}/registrieren/bestaetigen?token={secret}", settings.base_url);
-    let mail = Mail {
-        lang,
-        subject_key: "mail-verify-subject",
-        text_key: "mail-verify-text",
-        link: Some(("mail-verify-link", &link)),
-    };
-    mailer.deliver(email, &mail).await
+    Ok(Mail::new(email, lang, "mail-verify").with_link(link))
 }
 
 pub async fn sent(layout: Layout) -> MessagePage<'static> {
@@ -188,15 +174,6 @@ pub async fn sent(layout: Layout) -> MessagePage<'static> {
         title_key: "register-sent-title",
         text_key: "register-sent-text",
         link: None,
-    }
-}
-
-pub async fn not_sent(layout: Layout) -> MessagePage<'static> {
-    MessagePage {
-        layout,
-        title_key: "register-not-sent-title",
-        text_key: "register-not-sent-text",
-        link: Some(("resend-link", "/registrieren/erneut")),
     }
 }
 
@@ -251,7 +228,7 @@ pub async fn resend(
     form: web::Form<EmailFormInput>,
     sessions: web::Data<Sessions>,
     db: web::Data<Db>,
-    mailer: web::Data<Mailer>,
+    outbox: web::Data<Outbox>,
     settings: web::Data<Settings>,
 ) -> Result<HttpResponse, AppError> {
     let (email, lang) = match checked_email_form(&req, layout, EmailForm::Resend, &form, &sessions, &db).await? {
@@ -259,10 +236,11 @@ pub async fn resend(
         Err(page) => return Ok(page),
     };
     let account = accounts::account_by_email(&db, email.as_str()).await?;
-    if let Some(account) = account.filter(|a| a.email_verified_at.is_none())
-        && !send_verification(&db, &mailer, &settings, lang, &account.id, email.as_str()).await
-    {
-        return Ok(see_other("/registrieren/nicht-gesendet"));
+    if let Some(account) = account.filter(|a| a.email_verified_at.is_none()) {
+        let mut tx = db.begin().await?;
+        let mail = verification_mail(&mut tx, &settings, lang, &account.id, email.as_str()).await?;
+        enqueue_mail(&mut tx, &mail).await?;
+        outbox.commit(tx).await?;
     }
     Ok(see_other("/registrieren/gesendet"))
 }

@@ -32,6 +32,7 @@ pub struct CaseItem {
     authority: String,
     reference: String,
     submitted: String,
+    delivery: String,
     href: String,
 }
 
@@ -93,6 +94,7 @@ pub async fn list(
             service_name: service_name(&cache, &db, &tenant.id, &case.service_slug, lang).await?,
             authority: tenant.name.clone(),
             submitted: view::date_text(local_date(case.submitted_at), lang),
+            delivery: view::delivery_text(&case, lang),
             href: format!("/{}/vorgang/{}", tenant.slug, case.reference),
             reference: case.reference,
         });

@@ -19,13 +19,11 @@ use crate::domain::form::{Answers, FormState, derive};
 use crate::domain::reference::Reference;
 use crate::error::AppError;
 use crate::i18n::Lang;
-use crate::mail::{Mail, Mailer};
-use crate::pdf::{self, Receipt, ReceiptFonts};
+use crate::mail::Mail;
+use crate::outbox::Outbox;
+use crate::pdf::{self, CaseFacts, ReceiptFonts};
 use crate::routes::Layout;
 use crate::routes::forms::{respond, see_other};
-
-/// Where a new case is delivered until destinations are configured per service.
-const DEFAULT_DESTINATION: &str = "default";
 
 #[derive(Template)]
 #[template(path = "application/check.html")]
@@ -78,7 +76,7 @@ fn check_page(
         service_name: opened.service_name.clone(),
         sections: view::answer_sections(state, lang, locked),
         draft_id: opened.draft.id.clone(),
-        fee: fee.map(|f| view::money_text(f, lang)),
+        fee: fee.map(|f| lang.money(f)),
         fee_note: fee.map(|_| {
             opened
                 .form
@@ -141,7 +139,7 @@ pub async fn submit(
     path: web::Path<DraftPath>,
     form: web::Form<SubmitForm>,
     drafts: Drafts,
-    mailer: web::Data<Mailer>,
+    outbox: web::Data<Outbox>,
     settings: web::Data<Settings>,
 ) -> Result<HttpResponse, AppError> {
     let (db, sessions) = (&drafts.db, &drafts.sessions);
@@ -173,6 +171,7 @@ pub async fn submit(
     }
     let summary = view::summary(&view::answer_sections(&state, layout.lang, &Answers::new()));
     let fee = state.fee().or(opened.service_fee);
+    let confirmation = confirmation(db, &settings, &opened.citizen.account_id, layout.lang).await?;
     for _ in 0..5 {
         let reference = Reference::generate();
         let case = queries::NewCase {
@@ -186,12 +185,12 @@ pub async fn submit(
             summary: &summary,
             trust_level: opened.citizen.trust_level.as_str(),
             fee_cents: fee.map(Money::cents),
-            destination: DEFAULT_DESTINATION,
+            confirmation: confirmation.as_ref(),
             now: Utc::now(),
         };
         match queries::submit(db, &case).await? {
             Submitted::Created => {
-                confirm_by_mail(db, &mailer, &settings, &opened.citizen.account_id, layout.lang).await?;
+                outbox.wake();
                 return Ok(see_other(&layout.href(&format!("/vorgang/{}", reference.as_str()))));
             }
             Submitted::Already => return already_submitted(&req, &layout, db, sessions, &path.draft).await,
@@ -220,26 +219,14 @@ async fn already_submitted(
     Ok(see_other(&layout.href(&format!("/vorgang/{}", case.reference))))
 }
 
-/// "Ihr Antrag ist eingegangen", with a link to the account: no answers, no service name.
-async fn confirm_by_mail(
-    db: &Db,
-    mailer: &Mailer,
-    settings: &Settings,
-    account_id: &str,
-    lang: Lang,
-) -> Result<(), AppError> {
-    let Some(email) = accounts::account_by_id(db, account_id).await?.and_then(|a| a.email) else {
-        return Ok(());
-    };
-    let link = format!("{}/antraege", settings.base_url.trim_end_matches('/'));
-    let mail = Mail {
-        lang,
-        subject_key: "mail-submitted-subject",
-        text_key: "mail-submitted-text",
-        link: Some(("mail-submitted-link", &link)),
-    };
-    mailer.deliver(&email, &mail).await;
-    Ok(())
+/// "Ihr Antrag wurde gesendet", with a link to the account: no answers, no service name. `None` for an
+/// account without an address.
+async fn confirmation(db: &Db, settings: &Settings, account_id: &str, lang: Lang) -> Result<Option<Mail>, AppError> {
+    let email = accounts::account_by_id(db, account_id).await?.and_then(|a| a.email);
+    Ok(email.map(|to| {
+        Mail::new(&to, lang, "mail-submitted")
+            .with_link(format!("{}/antraege", settings.base_url.trim_end_matches('/')))
+    }))
 }
 
 #[derive(Deserialize)]
@@ -254,6 +241,8 @@ pub struct DonePage {
     service_name: String,
     reference: String,
     submitted_at: String,
+    delivery: String,
+    authority_reference: Option<String>,
     next_steps: Option<String>,
     receipt_href: String,
 }
@@ -287,6 +276,8 @@ pub async fn done(
         service_name: service_name(&drafts.cache, &drafts.db, &tenant.id, &case.service_slug, layout.lang).await?,
         reference: case.reference.clone(),
         submitted_at: layout.lang.date_time(case.submitted_at),
+        delivery: view::delivery_text(&case, layout.lang),
+        authority_reference: case.authority_reference.clone(),
         next_steps: drafts
             .forms
             .get(&tenant.slug, &case.service_slug)
@@ -308,45 +299,27 @@ pub async fn receipt(
 ) -> Result<HttpResponse, AppError> {
     let (tenant, case) = drafts.case(&req, &layout, &path.reference).await?;
     let lang = layout.lang;
-    let service_name = service_name(&drafts.cache, &drafts.db, &tenant.id, &case.service_slug, lang).await?;
-    let mut facts = vec![
-        (lang.t("form-done-reference-short"), case.reference.clone()),
-        (lang.t("receipt-authority"), tenant.name.clone()),
-        (lang.t("form-done-service"), service_name),
-        (lang.t("form-done-sent"), lang.date_time(case.submitted_at)),
-    ];
-    if let Some(cents) = case.fee_cents.filter(|c| *c > 0) {
-        facts.push((
-            lang.t("form-fee-title"),
-            view::money_text(Money::from_cents(cents), lang),
-        ));
-    }
-    let title = lang.t("receipt-title");
-    let note = lang.t("receipt-note");
-    let answers = case.summary.0;
-    // Laying out and compressing takes milliseconds: off the request threads.
+    let service = service_name(&drafts.cache, &drafts.db, &tenant.id, &case.service_slug, lang).await?;
+    let reference = case.reference.clone();
     let pdf = web::block(move || {
-        let receipt = Receipt {
-            lang: lang.code(),
-            title,
-            facts,
-            answers: &answers,
-            note,
+        let facts = CaseFacts {
+            reference: &case.reference,
+            authority: &tenant.name,
+            service: &service,
+            submitted_at: case.submitted_at,
+            fee_cents: case.fee_cents,
+            answers: &case.summary.0,
         };
-        pdf::render(&receipt, &fonts)
+        pdf::case_receipt(&facts, lang, &fonts)
     })
     .await
     .map_err(|e| AppError::Internal(anyhow::anyhow!("receipt PDF: {e}")))?
-    .map_err(|e| AppError::Internal(anyhow::anyhow!("receipt PDF: {e:?}")))?;
+    .map_err(AppError::Internal)?;
     Ok(HttpResponse::Ok()
         .content_type("application/pdf")
         .insert_header((
             actix_web::http::header::CONTENT_DISPOSITION,
-            format!(
-                "attachment; filename=\"{}-{}.pdf\"",
-                lang.t("receipt-file"),
-                case.reference
-            ),
+            format!("attachment; filename=\"{}-{}.pdf\"", lang.t("receipt-file"), reference),
         ))
         .body(pdf))
 }

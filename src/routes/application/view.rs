@@ -5,7 +5,7 @@ use chrono::NaiveDate;
 use fluent_templates::fluent_bundle::FluentValue;
 use serde_json::Value as Json;
 
-use crate::db::forms::SummaryLine;
+use crate::db::forms::{CaseRow, SummaryLine};
 use crate::domain::Money;
 use crate::domain::form::derive::{ADDRESS_PARTS, DATE_PARTS};
 use crate::domain::form::{Answers, Field, FieldError, FieldState, FormState, Kind, StepState, Value};
@@ -316,17 +316,20 @@ fn parts<const N: usize>(
 
 fn shown_value(value: &Value, money: bool, lang: Lang) -> String {
     match value {
-        Value::Number(cents) if money => money_text(Money::from_cents(cents.round() as i64), lang),
+        Value::Number(cents) if money => lang.money(Money::from_cents(cents.round() as i64)),
         Value::Number(n) => n.to_string(),
         Value::Text(t) => t.clone(),
         _ => String::new(),
     }
 }
 
-pub fn money_text(amount: Money, lang: Lang) -> String {
-    match lang {
-        Lang::De => amount.to_german(),
-        Lang::En => amount.to_english(),
+/// Where the case is on its way to the authority, in the citizen's words: delivered (with when),
+/// delayed (without why), or sent and being passed on.
+pub fn delivery_text(case: &CaseRow, lang: Lang) -> String {
+    match case.delivered_at {
+        Some(at) => lang.t1("case-delivery-done", "date", lang.date_time(at)),
+        None if case.delivery_delayed => lang.t("case-delivery-delayed").to_owned(),
+        None => lang.t("case-delivery-pending").to_owned(),
     }
 }
 
@@ -360,8 +363,8 @@ pub fn message(error: &FieldError<'_>, field: &Field, lang: Lang) -> String {
         FieldError::NumberBelow(n) => with("form-error-number-below", number_text(*n, lang).into()),
         FieldError::NumberAbove(n) => with("form-error-number-above", number_text(*n, lang).into()),
         FieldError::NotAnAmount => lang.t1("form-error-amount", "label", label()),
-        FieldError::AmountBelow(m) => with("form-error-number-below", money_text(*m, lang).into()),
-        FieldError::AmountAbove(m) => with("form-error-number-above", money_text(*m, lang).into()),
+        FieldError::AmountBelow(m) => with("form-error-number-below", lang.money(*m).into()),
+        FieldError::AmountAbove(m) => with("form-error-number-above", lang.money(*m).into()),
         FieldError::DateIncomplete => lang.t1("form-error-date-incomplete", "label", label()),
         FieldError::NotADate => lang.t1("form-error-date", "label", label()),
         FieldError::DateBefore(d) => with("form-error-date-before", date_text(*d, lang).into()),
@@ -394,7 +397,7 @@ pub fn answer_text(state: &FieldState<'_>, lang: Lang) -> Option<String> {
     let text = match (&field.kind, &state.value) {
         (Kind::Info { .. } | Kind::File { .. }, _) => return None,
         (_, Value::Null) => state.text().to_owned(),
-        (Kind::Money { .. }, Value::Number(cents)) => money_text(Money::from_cents(cents.round() as i64), lang),
+        (Kind::Money { .. }, Value::Number(cents)) => lang.money(Money::from_cents(cents.round() as i64)),
         (Kind::Date { .. }, Value::Date(d)) => date_text(*d, lang),
         (Kind::Select(choices) | Kind::Radios(choices), Value::Text(v)) => choices
             .iter()

@@ -1,0 +1,193 @@
+//! The outbox: one queue of jobs the worker works, deliveries of cases to the authority's backend and
+//! mails. Jobs are written in the transaction that causes them, claimed with a lease, retried with
+//! backoff and given up after a number of attempts.
+
+use chrono::{DateTime, Utc};
+use serde_json::Value as Json;
+use sqlx::types::Json as AsJson;
+use uuid::Uuid;
+
+use super::{Db, Tx, with_pool, with_tx};
+use crate::mail::Mail;
+
+pub const DELIVERY: &str = "delivery";
+pub const MAIL: &str = "mail";
+
+/// A claimed job as the worker sees it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct JobRow {
+    pub id: String,
+    pub kind: String,
+    pub case_id: Option<String>,
+    pub destination: Option<String>,
+    pub payload: Option<AsJson<Json>>,
+    /// Attempts started, this one included.
+    pub attempt: i32,
+    pub claim: String,
+}
+
+/// A case's delivery as operators see it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct DeliveryRow {
+    pub reference: String,
+    pub tenant_slug: String,
+    pub destination: Option<String>,
+    pub attempt: i32,
+    pub last_error: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub done_at: Option<DateTime<Utc>>,
+    pub failed_at: Option<DateTime<Utc>>,
+}
+
+/// What waits in the outbox, for `/metrics`.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Depth {
+    pub deliveries_waiting: i64,
+    pub deliveries_failed: i64,
+    pub mails_waiting: i64,
+    pub mails_failed: i64,
+    /// Seconds since the oldest case still waiting for its delivery was sent; 0 when none waits.
+    pub oldest_undelivered_seconds: i64,
+}
+
+/// Queues a mail in the caller's transaction, due at once (on the wall clock, whatever time the
+/// caller works with).
+pub async fn enqueue_mail(tx: &mut Tx, mail: &Mail) -> sqlx::Result<()> {
+    let now = Utc::now();
+    let payload = serde_json::to_value(mail).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+    with_tx!(tx, conn => sqlx::query(
+        "INSERT INTO outbox (id, kind, payload, attempt, next_attempt_at, created_at) VALUES ($1, $2, $3, 0, $4, $4)",
+    )
+    .bind(Uuid::now_v7().to_string()).bind(MAIL).bind(AsJson(payload)).bind(now)
+    .execute(conn).await.map(|_| ()))
+}
+
+/// Claims up to `limit` due jobs until `lease_until`. A job whose lease ran out (its worker died) is
+/// due again. On PostgreSQL concurrent workers skip each other's rows; SQLite has one writer.
+pub async fn claim(db: &Db, now: DateTime<Utc>, lease_until: DateTime<Utc>, limit: i64) -> sqlx::Result<Vec<JobRow>> {
+    let claim = Uuid::now_v7().to_string();
+    let lock = if db.is_sqlite() { "" } else { "FOR UPDATE SKIP LOCKED" };
+    let sql = format!(
+        "UPDATE outbox SET attempt = attempt + 1, lease_until = $1, claim = $2
+         WHERE id IN (SELECT id FROM outbox
+                      WHERE done_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $3
+                        AND (lease_until IS NULL OR lease_until <= $3)
+                      ORDER BY next_attempt_at LIMIT $4 {lock})
+         RETURNING id, kind, case_id, destination, payload, attempt, claim"
+    );
+    with_pool!(db, pool => sqlx::query_as(&sql).bind(lease_until).bind(&claim).bind(now).bind(limit)
+        .fetch_all(pool).await)
+}
+
+/// A mail went out: the job is removed, because it holds the address and the link.
+pub async fn mail_sent(db: &Db, job: &JobRow) -> sqlx::Result<()> {
+    with_pool!(db, pool => sqlx::query("DELETE FROM outbox WHERE id = $1 AND claim = $2")
+        .bind(&job.id).bind(&job.claim).execute(pool).await.map(|_| ()))
+}
+
+/// The backend accepted the case: the job is done and the case says when, with the backend's own
+/// reference if it gave one. Recorded even if the lease ran out meanwhile: the case did arrive.
+pub async fn delivered(
+    db: &Db,
+    job: &JobRow,
+    authority_reference: Option<&str>,
+    now: DateTime<Utc>,
+) -> sqlx::Result<()> {
+    let mut tx = db.begin().await?;
+    with_tx!(&mut tx, conn => sqlx::query(
+        "UPDATE outbox SET done_at = $1, lease_until = NULL, last_error = NULL WHERE id = $2 AND done_at IS NULL",
+    ).bind(now).bind(&job.id).execute(conn).await.map(|_| ()))?;
+    with_tx!(&mut tx, conn => sqlx::query(
+        "UPDATE cases SET delivered_at = COALESCE(delivered_at, $1), authority_reference = COALESCE($2, authority_reference)
+         WHERE id = $3",
+    ).bind(now).bind(authority_reference).bind(&job.case_id).execute(conn).await.map(|_| ()))?;
+    tx.commit().await
+}
+
+/// The attempt failed; the job is due again at `next_attempt_at`.
+pub async fn retry_later(db: &Db, job: &JobRow, next_attempt_at: DateTime<Utc>, error: &str) -> sqlx::Result<()> {
+    with_pool!(db, pool => sqlx::query(
+        "UPDATE outbox SET next_attempt_at = $1, lease_until = NULL, last_error = $2 WHERE id = $3 AND claim = $4",
+    ).bind(next_attempt_at).bind(error).bind(&job.id).bind(&job.claim).execute(pool).await.map(|_| ()))
+}
+
+/// The job failed for good: it waits for an operator (`deliveries retry`).
+pub async fn give_up(db: &Db, job: &JobRow, error: &str, now: DateTime<Utc>) -> sqlx::Result<()> {
+    with_pool!(db, pool => sqlx::query(
+        "UPDATE outbox SET failed_at = $1, lease_until = NULL, last_error = $2 WHERE id = $3 AND claim = $4",
+    ).bind(now).bind(error).bind(&job.id).bind(&job.claim).execute(pool).await.map(|_| ()))
+}
+
+/// Deliveries for operators, newest first: all, or only those given up.
+pub async fn deliveries(db: &Db, failed_only: bool, limit: i64) -> sqlx::Result<Vec<DeliveryRow>> {
+    let filter = if failed_only { "AND o.failed_at IS NOT NULL" } else { "" };
+    let sql = format!(
+        "SELECT c.reference, t.slug AS tenant_slug, o.destination, o.attempt, o.last_error, o.created_at, o.done_at, o.failed_at
+         FROM outbox o JOIN cases c ON c.id = o.case_id JOIN tenant t ON t.id = c.tenant_id
+         WHERE o.kind = 'delivery' {filter}
+         ORDER BY o.created_at DESC LIMIT $1"
+    );
+    with_pool!(db, pool => sqlx::query_as(&sql).bind(limit).fetch_all(pool).await)
+}
+
+/// Makes the undelivered deliveries of the case with this reference due now, with a fresh count of
+/// attempts; how many there were.
+pub async fn retry_now(db: &Db, reference: &str, now: DateTime<Utc>) -> sqlx::Result<u64> {
+    with_pool!(db, pool => sqlx::query(
+        "UPDATE outbox SET failed_at = NULL, attempt = 0, next_attempt_at = $1, lease_until = NULL
+         WHERE kind = 'delivery' AND done_at IS NULL AND case_id IN (SELECT id FROM cases WHERE reference = $2)",
+    ).bind(now).bind(reference).execute(pool).await.map(|r| r.rows_affected()))
+}
+
+pub async fn depth(db: &Db, now: DateTime<Utc>) -> sqlx::Result<Depth> {
+    let rows: Vec<(String, bool, i64)> = with_pool!(db, pool => sqlx::query_as(
+        "SELECT kind, failed_at IS NOT NULL AS failed, COUNT(*) FROM outbox WHERE done_at IS NULL GROUP BY kind, failed_at IS NOT NULL",
+    ).fetch_all(pool).await)?;
+    let oldest: Option<(DateTime<Utc>,)> = with_pool!(db, pool => sqlx::query_as(
+        "SELECT created_at FROM outbox WHERE kind = 'delivery' AND done_at IS NULL ORDER BY created_at LIMIT 1",
+    ).fetch_optional(pool).await)?;
+    let mut depth = Depth {
+        oldest_undelivered_seconds: oldest.map_or(0, |(at,)| (now - at).num_seconds().max(0)),
+        ..Depth::default()
+    };
+    for (kind, failed, count) in rows {
+        match (kind.as_str(), failed) {
+            (DELIVERY, false) => depth.deliveries_waiting = count,
+            (DELIVERY, true) => depth.deliveries_failed = count,
+            (_, false) => depth.mails_waiting = count,
+            (_, true) => depth.mails_failed = count,
+        }
+    }
+    Ok(depth)
+}
+
+/// A case with what its delivery needs: answers, the service's name and key, the tenant's
+/// destinations (as stored; read by the delivery).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CaseToDeliver {
+    pub id: String,
+    pub reference: String,
+    pub service_slug: String,
+    pub form_version: i32,
+    pub answers: AsJson<Json>,
+    pub summary: AsJson<Vec<super::forms::SummaryLine>>,
+    pub trust_level: String,
+    pub fee_cents: Option<i64>,
+    pub submitted_at: DateTime<Utc>,
+    pub tenant_slug: String,
+    pub tenant_name: String,
+    pub destinations: AsJson<Json>,
+    pub service_name: Option<String>,
+    pub leistungsschluessel: Option<String>,
+}
+
+pub async fn case_to_deliver(db: &Db, case_id: &str) -> sqlx::Result<Option<CaseToDeliver>> {
+    with_pool!(db, pool => sqlx::query_as(
+        "SELECT c.id, c.reference, c.service_slug, c.form_version, c.answers, c.summary, c.trust_level, c.fee_cents,
+                c.submitted_at, t.slug AS tenant_slug, t.name AS tenant_name, t.destinations,
+                s.name_de AS service_name, s.leistungsschluessel
+         FROM cases c JOIN tenant t ON t.id = c.tenant_id
+              LEFT JOIN service s ON s.tenant_id = c.tenant_id AND s.slug = c.service_slug
+         WHERE c.id = $1",
+    ).bind(case_id).fetch_optional(pool).await)
+}

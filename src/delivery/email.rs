@@ -1,0 +1,49 @@
+//! E-mail: the case to the authority's functional mailbox, the answers in the text and the receipt
+//! PDF attached. Unlike the citizen's mails this one carries the answers: it is the application.
+
+use super::Failure;
+use crate::db::outbox::CaseToDeliver;
+use crate::mail::Mailer;
+
+pub async fn send(
+    mailer: &Mailer,
+    to: &str,
+    case: &CaseToDeliver,
+    receipt: Vec<u8>,
+) -> Result<Option<String>, Failure> {
+    let service = case.service_name.as_deref().unwrap_or(&case.service_slug);
+    let subject = format!("Antrag {}: {service}", case.reference);
+    let mut text = format!(
+        "Neuer Antrag über das Bürgerportal\n\nVorgangsnummer: {}\nLeistung: {service}\nLeistungsschlüssel: {}\n\
+         Eingegangen: {} (UTC)\nVertrauensniveau der Anmeldung: {}\nVorgangs-ID (zur Erkennung von Wiederholungen): {}\n",
+        case.reference,
+        case.leistungsschluessel.as_deref().unwrap_or("-"),
+        case.submitted_at.format("%d.%m.%Y %H:%M"),
+        case.trust_level,
+        case.id,
+    );
+    let mut section = "";
+    for line in &case.summary.0 {
+        if line.section != section {
+            section = &line.section;
+            text.push_str(&format!("\n{section}\n"));
+        }
+        text.push_str(&format!("  {}: {}\n", line.label, line.value));
+    }
+    let attachment = (
+        format!("Empfangsbestaetigung-{}.pdf", case.reference),
+        "application/pdf".to_owned(),
+        receipt,
+    );
+    mailer
+        .send_to_authority(
+            to,
+            format!("<{}@buergerportal>", case.id),
+            &subject,
+            text,
+            vec![attachment],
+        )
+        .await
+        .map(|()| None)
+        .map_err(|e| Failure::Retry(format!("mail to the authority: {e:#}")))
+}

@@ -1,0 +1,97 @@
+//! Handing a case to the authority's processing backend (Fachverfahren): one adapter per kind of
+//! destination. The outbox worker calls [`Deliverer::deliver`] and decides, from the answer, whether
+//! to record the delivery, try again later or give up.
+//!
+//! Every attempt for a case carries the case id as its idempotency key, so a receiver can tell a
+//! repeat (after a crash between sending and recording) from a new case.
+
+mod email;
+mod webhook;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::db::outbox::CaseToDeliver;
+use crate::domain::destination::Destination;
+use crate::mail::Mailer;
+use crate::pdf::{CaseFacts, ReceiptFonts};
+
+/// Why an attempt did not hand the case over. Reasons are for operators: they name the destination
+/// and what went wrong, never answers.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Failure {
+    /// Worth another attempt later: the receiver is down, slow or overloaded.
+    Retry(String),
+    /// Another attempt would fail the same way until an operator changes something.
+    Permanent(String),
+}
+
+pub struct Deliverer {
+    http: reqwest::Client,
+    mailer: Arc<Mailer>,
+    fonts: Arc<ReceiptFonts>,
+}
+
+impl Deliverer {
+    /// `timeout` bounds each request to a receiver, so a receiver that hangs costs one attempt.
+    pub fn new(mailer: Arc<Mailer>, fonts: Arc<ReceiptFonts>, timeout: Duration) -> anyhow::Result<Self> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(timeout.min(Duration::from_secs(10)))
+            .timeout(timeout)
+            // A redirect is an answer to report, not to follow: the destination's URL is wrong.
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("buergerportal/", env!("CARGO_PKG_VERSION")))
+            .build()?;
+        Ok(Self { http, mailer, fonts })
+    }
+
+    /// Hands the case to the destination named `destination` in its tenant; the backend's own
+    /// reference for the case when it gave one.
+    pub async fn deliver(&self, case: &CaseToDeliver, destination: Option<&str>) -> Result<Option<String>, Failure> {
+        let name = destination.ok_or_else(|| Failure::Permanent("the service names no destination".into()))?;
+        let destination =
+            serde_json::from_value::<std::collections::BTreeMap<String, Destination>>(case.destinations.0.clone())
+                .ok()
+                .and_then(|mut all| all.remove(name))
+                .ok_or_else(|| {
+                    Failure::Permanent(format!(
+                        "tenant '{}' has no usable destination '{name}'",
+                        case.tenant_slug
+                    ))
+                })?;
+        match destination {
+            Destination::Webhook { url, secret_env } => {
+                let secret = secret(&secret_env)?;
+                webhook::send(&self.http, &url, &secret, case).await
+            }
+            Destination::Email { to } => email::send(&self.mailer, &to, case, self.receipt(case).await?).await,
+        }
+    }
+
+    /// The receipt PDF in German, the authorities' language, made off the async threads.
+    async fn receipt(&self, case: &CaseToDeliver) -> Result<Vec<u8>, Failure> {
+        let (fonts, case) = (self.fonts.clone(), case.clone());
+        tokio::task::spawn_blocking(move || {
+            let facts = CaseFacts {
+                reference: &case.reference,
+                authority: &case.tenant_name,
+                service: case.service_name.as_deref().unwrap_or(&case.service_slug),
+                submitted_at: case.submitted_at,
+                fee_cents: case.fee_cents,
+                answers: &case.summary.0,
+            };
+            crate::pdf::case_receipt(&facts, crate::i18n::Lang::De, &fonts)
+        })
+        .await
+        .map_err(|e| Failure::Retry(format!("making the receipt failed: {e}")))?
+        .map_err(|e| Failure::Retry(format!("{e:#}")))
+    }
+}
+
+/// A secret named by a `*_env` key, read when it is needed so a rotated secret needs no restart.
+fn secret(env: &str) -> Result<String, Failure> {
+    std::env::var(env)
+        .ok()
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| Failure::Permanent(format!("the environment variable {env} is not set")))
+}

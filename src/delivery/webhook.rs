@@ -1,0 +1,112 @@
+//! Webhook: the case as JSON, POSTed to the backend and signed like the common payment webhooks.
+//!
+//! Headers: `Idempotency-Key` (the case id, the same on every attempt), `X-Buergerportal-Timestamp`
+//! (Unix seconds) and `X-Buergerportal-Signature: sha256=<hex>`, an HMAC-SHA256 with the shared secret
+//! over `<timestamp>.<body>`. A 2xx answer means accepted; a JSON body `{"reference": "…"}` gives the
+//! backend's own reference. 408, 425, 429 and 5xx are tried again; other answers (a redirect, 4xx)
+//! need an operator.
+
+use chrono::Utc;
+use hmac::{Hmac, KeyInit, Mac};
+use serde_json::json;
+use sha2::Sha256;
+
+use super::Failure;
+use crate::db::outbox::CaseToDeliver;
+
+pub async fn send(
+    http: &reqwest::Client,
+    url: &str,
+    secret: &str,
+    case: &CaseToDeliver,
+) -> Result<Option<String>, Failure> {
+    let body = json!({
+        "case": {
+            "id": case.id,
+            "reference": case.reference,
+            "tenant": case.tenant_slug,
+            "service": case.service_slug,
+            "service_name": case.service_name,
+            "leistungsschluessel": case.leistungsschluessel,
+            "form_version": case.form_version,
+            "submitted_at": case.submitted_at.to_rfc3339(),
+            "trust_level": case.trust_level,
+            "fee_cents": case.fee_cents,
+        },
+        "answers": case.answers.0,
+        "summary": case.summary.0,
+        "attachments": [],
+        "payment": null,
+    })
+    .to_string();
+    let timestamp = Utc::now().timestamp().to_string();
+    let response = http
+        .post(url)
+        .header("content-type", "application/json")
+        .header("idempotency-key", &case.id)
+        .header("x-buergerportal-timestamp", &timestamp)
+        .header("x-buergerportal-signature", signature(secret, &timestamp, &body)?)
+        .body(body)
+        .send()
+        .await
+        .map_err(|e| Failure::Retry(format!("webhook {}: {}", host(url), describe(&e))))?;
+    let status = response.status();
+    if status.is_success() {
+        // The reference is optional; an answer that is not JSON still means accepted.
+        let answer = response.json::<serde_json::Value>().await.unwrap_or_default();
+        return Ok(answer
+            .get("reference")
+            .and_then(|r| r.as_str())
+            .map(|r| r.chars().filter(|c| !c.is_control()).take(100).collect()));
+    }
+    let reason = format!("webhook {} answered {status}", host(url));
+    match status.as_u16() {
+        408 | 425 | 429 | 500..=599 => Err(Failure::Retry(reason)),
+        _ => Err(Failure::Permanent(reason)),
+    }
+}
+
+/// `sha256=<hex of HMAC-SHA256(secret, "<timestamp>.<body>")>`.
+pub fn signature(secret: &str, timestamp: &str, body: &str) -> Result<String, Failure> {
+    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(secret.as_bytes())
+        .map_err(|_| Failure::Permanent("the webhook secret cannot key an HMAC".into()))?;
+    mac.update(timestamp.as_bytes());
+    mac.update(b".");
+    mac.update(body.as_bytes());
+    Ok(format!("sha256={}", hex::encode(mac.finalize().into_bytes())))
+}
+
+/// Host and port only: URLs can carry tokens in their path or query.
+fn host(url: &str) -> String {
+    url::Url::parse(url)
+        .ok()
+        .and_then(|u| {
+            u.host_str()
+                .map(|h| format!("{h}:{}", u.port_or_known_default().unwrap_or(0)))
+        })
+        .unwrap_or_else(|| "?".into())
+}
+
+fn describe(e: &reqwest::Error) -> &'static str {
+    if e.is_timeout() {
+        "no answer in time"
+    } else if e.is_connect() {
+        "cannot connect"
+    } else {
+        "the request failed"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signature_is_hmac_sha256_over_timestamp_dot_body() {
+        // Computed independently: Python's hmac.new(b"geheim", b"1700000000.{}", "sha256").
+        assert_eq!(
+            signature("geheim", "1700000000", "{}"),
+            Ok("sha256=75e8aa01e776401a6bfda6664664c1271ca25506052e3b8c43308bdf92f3c8d5".to_owned())
+        );
+    }
+}

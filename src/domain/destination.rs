@@ -1,0 +1,88 @@
+//! Where a tenant's cases go: the authority's processing backend (Fachverfahren), named in the
+//! tenant's files as `[destinations.<name>]` and chosen per service by `destination = "<name>"`.
+//! Secrets are never in the files, only the names of environment variables that hold them.
+
+use serde::{Deserialize, Serialize};
+
+use super::account::Email;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum Destination {
+    /// A JSON POST signed with HMAC-SHA256 over `timestamp.body`; 2xx means accepted.
+    Webhook {
+        url: String,
+        /// Name of the environment variable holding the signing secret.
+        secret_env: String,
+    },
+    /// A mail with the answers and the receipt to the authority's functional mailbox.
+    Email { to: String },
+}
+
+impl Destination {
+    /// The environment variables this destination reads its secrets from.
+    pub fn secret_envs(&self) -> Vec<&str> {
+        match self {
+            Self::Webhook { secret_env, .. } => vec![secret_env],
+            Self::Email { .. } => Vec::new(),
+        }
+    }
+
+    /// Every problem with the settings themselves, as `(key, message)`. Whether a secret's
+    /// environment variable is set is checked where it is read.
+    pub fn problems(&self) -> Vec<(&'static str, String)> {
+        let mut problems = Vec::new();
+        match self {
+            Self::Webhook { url, secret_env } => {
+                check_url(url, &mut problems);
+                if !is_env_name(secret_env) {
+                    problems.push((
+                        "secret_env",
+                        format!("'{secret_env}' is not the name of an environment variable (A-Z, 0-9, _)"),
+                    ));
+                }
+            }
+            Self::Email { to } => {
+                if Email::parse(to).is_err() {
+                    problems.push(("to", format!("'{to}' is not an e-mail address")));
+                }
+            }
+        }
+        problems
+    }
+}
+
+fn check_url(url: &str, problems: &mut Vec<(&'static str, String)>) {
+    let ok = url::Url::parse(url).is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
+    if !ok {
+        problems.push(("url", format!("'{url}' is not an http:// or https:// URL")));
+    }
+}
+
+fn is_env_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn destinations_are_read_by_kind_and_checked() {
+        let webhook: Destination =
+            toml::from_str("kind = \"webhook\"\nurl = \"https://fv.example/in\"\nsecret_env = \"FV_SECRET\"").unwrap();
+        assert!(webhook.problems().is_empty());
+        let bad: Destination = toml::from_str("kind = \"webhook\"\nurl = \"ftp://x\"\nsecret_env = \"lower\"").unwrap();
+        assert_eq!(
+            bad.problems().iter().map(|(k, _)| *k).collect::<Vec<_>>(),
+            ["url", "secret_env"]
+        );
+        let mail: Destination = toml::from_str("kind = \"email\"\nto = \"kein-postfach\"").unwrap();
+        assert_eq!(mail.problems().len(), 1);
+        assert!(toml::from_str::<Destination>("kind = \"fax\"\nto = \"1\"").is_err());
+        assert!(toml::from_str::<Destination>("kind = \"email\"\nto = \"a@b.de\"\nsecret = \"x\"").is_err());
+    }
+}

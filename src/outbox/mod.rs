@@ -1,0 +1,210 @@
+//! The outbox worker: works the queue of deliveries and mails (`db::outbox`), in-process with
+//! `serve` and alone as `buergerportal worker`. Jobs are claimed with a lease, so several workers on
+//! PostgreSQL never work one job at once, and a worker that dies leaves its jobs to the next claim.
+//!
+//! The queue is worked at once: a request that commits a job calls [`Outbox::wake`]; a poll every
+//! second is the fallback for jobs committed by other processes.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use rand::RngExt;
+use tokio::sync::Notify;
+
+use crate::config::Settings;
+use crate::db::outbox::{self, JobRow};
+use crate::db::{Db, Tx};
+use crate::delivery::{Deliverer, Failure};
+use crate::mail::{Mail, Mailer};
+use crate::pdf::ReceiptFonts;
+
+/// How often an idle worker looks for jobs other processes committed.
+const POLL: Duration = Duration::from_secs(1);
+/// Jobs claimed at once and worked side by side.
+const BATCH: i64 = 16;
+/// Retries wait at most this long.
+const LONGEST_WAIT: Duration = Duration::from_secs(3600);
+
+/// The handle requests use to wake the worker after committing a job.
+#[derive(Clone, Default)]
+pub struct Outbox {
+    wake: Arc<Notify>,
+}
+
+impl Outbox {
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+
+    /// Commits a transaction that queued jobs, and wakes the worker for them.
+    pub async fn commit(&self, tx: Tx) -> sqlx::Result<()> {
+        tx.commit().await?;
+        self.wake();
+        Ok(())
+    }
+
+    /// Queues a mail that no other write causes, and wakes the worker.
+    pub async fn send(&self, db: &Db, mail: &Mail) -> sqlx::Result<()> {
+        let mut tx = db.begin().await?;
+        outbox::enqueue_mail(&mut tx, mail).await?;
+        self.commit(tx).await
+    }
+}
+
+/// When to try again and when to give up.
+#[derive(Debug, Clone, Copy)]
+pub struct Policy {
+    pub max_attempts: i32,
+    pub first_retry: Duration,
+    pub lease: Duration,
+}
+
+impl Policy {
+    pub fn of(settings: &Settings) -> Self {
+        let timeout = settings.outbox_send_timeout();
+        Self {
+            max_attempts: settings.outbox_max_attempts,
+            first_retry: Duration::from_secs_f64(settings.outbox_retry_seconds),
+            // Longer than any one attempt can take, so a live worker's job is never claimed twice.
+            lease: timeout * 2 + Duration::from_secs(1),
+        }
+    }
+
+    /// Exponential backoff with jitter: the n-th retry waits between half and all of
+    /// `first_retry × 2^(n-1)`, at most an hour, so receivers coming back are not hit all at once.
+    pub fn wait_after(&self, attempt: i32) -> Duration {
+        let doublings = attempt.clamp(1, 20) - 1;
+        let full = self.first_retry.saturating_mul(1 << doublings).min(LONGEST_WAIT);
+        full.mul_f64(rand::rng().random_range(0.5..=1.0))
+    }
+}
+
+pub struct Worker {
+    db: Db,
+    mailer: Arc<Mailer>,
+    deliverer: Deliverer,
+    policy: Policy,
+    wake: Arc<Notify>,
+}
+
+impl Worker {
+    pub fn new(
+        settings: &Settings,
+        db: Db,
+        mailer: Arc<Mailer>,
+        fonts: Arc<ReceiptFonts>,
+        outbox: &Outbox,
+    ) -> anyhow::Result<Self> {
+        Ok(Self {
+            deliverer: Deliverer::new(mailer.clone(), fonts, settings.outbox_send_timeout())?,
+            db,
+            mailer,
+            policy: Policy::of(settings),
+            wake: outbox.wake.clone(),
+        })
+    }
+
+    /// Works the queue until the process ends.
+    pub async fn run(self) {
+        loop {
+            match self.work_due().await {
+                Ok(0) => {
+                    tokio::select! {
+                        () = self.wake.notified() => {}
+                        () = tokio::time::sleep(POLL) => {}
+                    }
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, "the outbox cannot be read; trying again shortly");
+                    tokio::time::sleep(POLL).await;
+                }
+            }
+        }
+    }
+
+    /// Claims one batch of due jobs and works them side by side; how many there were.
+    pub async fn work_due(&self) -> sqlx::Result<usize> {
+        let now = Utc::now();
+        let lease = chrono::Duration::from_std(self.policy.lease).unwrap_or(chrono::Duration::minutes(2));
+        let jobs = outbox::claim(&self.db, now, now + lease, BATCH).await?;
+        let results = futures_util::future::join_all(jobs.iter().map(|job| self.work(job))).await;
+        results.into_iter().collect::<sqlx::Result<Vec<()>>>()?;
+        Ok(jobs.len())
+    }
+
+    async fn work(&self, job: &JobRow) -> sqlx::Result<()> {
+        if job.kind == outbox::MAIL {
+            let mail = job
+                .payload
+                .as_ref()
+                .and_then(|p| serde_json::from_value::<Mail>(p.0.clone()).ok());
+            let outcome = match mail {
+                Some(mail) => self
+                    .mailer
+                    .send(&mail)
+                    .await
+                    .map_err(|e| Failure::Retry(format!("{e:#}"))),
+                None => Err(Failure::Permanent("the mail job cannot be read".into())),
+            };
+            return match outcome {
+                Ok(()) => outbox::mail_sent(&self.db, job).await,
+                Err(failure) => self.failed(job, "mail", failure).await,
+            };
+        }
+        let Some(case) = outbox::case_to_deliver(&self.db, job.case_id.as_deref().unwrap_or_default()).await? else {
+            return self
+                .failed(job, "?", Failure::Permanent("the case is gone".into()))
+                .await;
+        };
+        match self.deliverer.deliver(&case, job.destination.as_deref()).await {
+            Ok(reference) => {
+                tracing::info!(case = %case.reference, attempt = job.attempt, "delivered to the authority");
+                outbox::delivered(&self.db, job, reference.as_deref(), Utc::now()).await
+            }
+            Err(failure) => self.failed(job, &case.reference, failure).await,
+        }
+    }
+
+    /// Schedules another attempt, or gives up after the last one (or at once when trying again
+    /// cannot help); giving up is logged at error level for operators.
+    async fn failed(&self, job: &JobRow, what: &str, failure: Failure) -> sqlx::Result<()> {
+        let now = Utc::now();
+        match failure {
+            Failure::Retry(reason) if job.attempt < self.policy.max_attempts => {
+                tracing::warn!(job = %what, attempt = job.attempt, %reason, "an outbox job failed; trying again later");
+                let wait = chrono::Duration::from_std(self.policy.wait_after(job.attempt))
+                    .unwrap_or(chrono::Duration::hours(1));
+                outbox::retry_later(&self.db, job, now + wait, &reason).await
+            }
+            Failure::Retry(reason) | Failure::Permanent(reason) => {
+                tracing::error!(job = %what, attempt = job.attempt, %reason, "an outbox job failed for good; it waits for an operator");
+                outbox::give_up(&self.db, job, &reason, now).await
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retries_wait_twice_as_long_each_time_with_jitter_up_to_an_hour() {
+        let policy = Policy {
+            max_attempts: 40,
+            first_retry: Duration::from_secs(10),
+            lease: Duration::from_secs(61),
+        };
+        for (attempt, full) in [(1, 10), (2, 20), (3, 40), (10, 3600), (40, 3600)] {
+            for _ in 0..50 {
+                let wait = policy.wait_after(attempt).as_secs_f64();
+                assert!(
+                    (full as f64 / 2.0..=full as f64).contains(&wait),
+                    "attempt {attempt}: {wait}"
+                );
+            }
+        }
+    }
+}
