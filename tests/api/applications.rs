@@ -54,18 +54,18 @@ async fn post_step(browser: &Browser<'_>, step: &str, fields: &[(&str, &str)]) -
 }
 
 /// An address of its own for each test: the mail sink is shared by tests running at once.
-fn unique(name: &str) -> String {
+pub(crate) fn unique(name: &str) -> String {
     format!("{name}.{}@example.de", uuid::Uuid::now_v7().simple())
 }
 
-async fn logged_in<'a>(app: &'a TestApp, email: &str) -> Browser<'a> {
+pub(crate) async fn logged_in<'a>(app: &'a TestApp, email: &str) -> Browser<'a> {
     let browser = app.browser();
     browser.register_and_log_in(email, "Lange genug und geheim 42").await;
     browser
 }
 
 /// Fills in the contact form up to check-answers; returns the draft path.
-async fn contact_form_filled(browser: &Browser<'_>, email: &str) -> String {
+pub(crate) async fn contact_form_filled(browser: &Browser<'_>, email: &str) -> String {
     let draft = start(browser, "kontakt").await;
     let first = resume(browser, &draft).await;
     assert_eq!(first, format!("{draft}/schritt/nachricht"));

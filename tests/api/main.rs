@@ -5,6 +5,7 @@ mod accounts;
 mod applications;
 mod catalogue;
 mod config;
+mod delivery;
 mod health;
 mod helpers;
 mod i18n;

@@ -1,0 +1,377 @@
+//! Handing sent cases to the authority's backend: a real webhook receiver over HTTP that records what
+//! it gets and fails on demand, the real SMTP sink for the e-mail destination, both databases.
+
+use std::collections::VecDeque;
+use std::net::TcpListener;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use hmac::{Hmac, KeyInit, Mac};
+use sha2::Sha256;
+
+use crate::applications::{contact_form_filled, logged_in, unique};
+use crate::helpers::{Browser, TestApp, spawn_on, spawn_with};
+
+const SECRET_ENV: &str = "TEST_WEBHOOK_SECRET";
+const SECRET: &str = "geheim-und-lang-genug";
+
+/// One request as the receiver got it.
+#[derive(Debug, Clone)]
+struct Received {
+    idempotency_key: String,
+    signature_valid: bool,
+    body: serde_json::Value,
+}
+
+/// How the receiver answers its next requests; after the script, 200 with a reference.
+#[derive(Clone)]
+enum Answer {
+    Status(u16),
+    /// Never answers (until the request times out on the portal's side).
+    Hang,
+}
+
+#[derive(Clone, Default)]
+struct Receiver {
+    received: Arc<Mutex<Vec<Received>>>,
+    script: Arc<Mutex<VecDeque<Answer>>>,
+}
+
+impl Receiver {
+    /// Starts on `port` (0 for any); the receiver and its URL.
+    fn start(port: u16, script: Vec<Answer>) -> (Self, String) {
+        let receiver = Self {
+            received: Arc::default(),
+            script: Arc::new(Mutex::new(script.into())),
+        };
+        let listener = TcpListener::bind(("127.0.0.1", port)).unwrap();
+        let url = format!("http://127.0.0.1:{}/antraege", listener.local_addr().unwrap().port());
+        let state = web::Data::new(receiver.clone());
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(state.clone())
+                .route("/antraege", web::post().to(receive))
+        })
+        .workers(1)
+        .listen(listener)
+        .unwrap()
+        .run();
+        tokio::spawn(server);
+        (receiver, url)
+    }
+
+    fn received(&self) -> Vec<Received> {
+        self.received.lock().unwrap().clone()
+    }
+
+    /// Waits (at most 20 s) until `n` requests came in.
+    async fn wait_for(&self, n: usize) -> Vec<Received> {
+        for _ in 0..400 {
+            if self.received.lock().unwrap().len() >= n {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        self.received()
+    }
+}
+
+async fn receive(req: HttpRequest, body: web::Bytes, receiver: web::Data<Receiver>) -> HttpResponse {
+    let header = |name| {
+        req.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let timestamp = header("x-buergerportal-timestamp");
+    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(SECRET.as_bytes()).unwrap();
+    mac.update(timestamp.as_bytes());
+    mac.update(b".");
+    mac.update(&body);
+    let expected = format!("sha256={}", hex::encode(mac.finalize().into_bytes()));
+    receiver.received.lock().unwrap().push(Received {
+        idempotency_key: header("idempotency-key"),
+        signature_valid: header("x-buergerportal-signature") == expected,
+        body: serde_json::from_slice(&body).unwrap_or_default(),
+    });
+    let answer = receiver.script.lock().unwrap().pop_front();
+    match answer {
+        Some(Answer::Status(code)) => HttpResponse::build(actix_web::http::StatusCode::from_u16(code).unwrap())
+            .insert_header(("location", "https://elsewhere.example/"))
+            .finish(),
+        Some(Answer::Hang) => {
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+            HttpResponse::Ok().finish()
+        }
+        None => HttpResponse::Ok().json(serde_json::json!({"reference": "FV-2026-0042"})),
+    }
+}
+
+/// A copy of the demo catalogue whose Musterstadt services deliver to a webhook at `url`.
+fn catalogue_with_webhook(url: &str) -> tempfile::TempDir {
+    // Each test runs in its own process under nextest; the variable only names the secret.
+    unsafe { std::env::set_var(SECRET_ENV, SECRET) };
+    let dir = crate::helpers::copy_of_demo_tenants();
+    let tenant = dir.path().join("musterstadt/tenant.toml");
+    let text = std::fs::read_to_string(&tenant).unwrap().replace(
+        "kind = \"email\"\nto = \"antraege@musterstadt.example\"",
+        &format!("kind = \"webhook\"\nurl = \"{url}\"\nsecret_env = \"{SECRET_ENV}\""),
+    );
+    std::fs::write(&tenant, text).unwrap();
+    dir
+}
+
+async fn spawn_delivering_to(catalogue: &Path) -> TestApp {
+    let dir = catalogue.to_path_buf();
+    spawn_with(move |s| {
+        s.tenants_dir = dir;
+        s.outbox_retry_seconds = 0.05;
+        s.outbox_send_timeout_seconds = 1.0;
+    })
+    .await
+}
+
+/// A citizen sends the contact form; the browser and the case's page.
+async fn send_case<'a>(app: &'a TestApp) -> (Browser<'a>, String) {
+    let email = unique("anna");
+    let browser = logged_in(app, &email).await;
+    let draft = contact_form_filled(&browser, &email).await;
+    let check = browser.get(&format!("{draft}/pruefen")).await;
+    let sent = browser
+        .post(
+            &format!("{draft}/absenden"),
+            &[("csrf_token", &check.csrf_token()), ("stand", &check.hidden("stand"))],
+        )
+        .await;
+    assert_eq!(sent.status, 303, "{}", sent.body);
+    (browser, sent.location().unwrap())
+}
+
+async fn case_id(app: &TestApp, case_page: &str) -> String {
+    let reference = case_page.rsplit('/').next().unwrap();
+    let sql = format!("SELECT id FROM cases WHERE reference = '{reference}'");
+    match &app.db {
+        buergerportal::db::Db::Sqlite(pool) => sqlx::query_scalar(&sql).fetch_one(pool).await.unwrap(),
+        buergerportal::db::Db::Postgres(pool) => sqlx::query_scalar(&sql).fetch_one(pool).await.unwrap(),
+    }
+}
+
+/// Waits (at most 20 s) until the case page shows `text`.
+async fn case_page_shows(browser: &Browser<'_>, case_page: &str, text: &str) -> String {
+    let mut body = String::new();
+    for _ in 0..400 {
+        body = browser.get(case_page).await.body;
+        if body.contains(text) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    body
+}
+
+#[tokio::test]
+async fn a_sent_case_reaches_the_webhook_once_signed_and_the_citizen_sees_when_and_the_authoritys_reference() {
+    let (receiver, url) = Receiver::start(0, vec![]);
+    let catalogue = catalogue_with_webhook(&url);
+    let app = spawn_delivering_to(catalogue.path()).await;
+    let (browser, case_page) = send_case(&app).await;
+
+    let body = case_page_shows(&browser, &case_page, "An die Behörde übermittelt am").await;
+    assert!(
+        body.contains("FV-2026-0042"),
+        "the authority's reference is shown:\n{body}"
+    );
+    let received = receiver.received();
+    assert_eq!(received.len(), 1, "delivered once");
+    let got = &received[0];
+    assert!(got.signature_valid, "signed with the shared secret");
+    assert_eq!(got.idempotency_key, case_id(&app, &case_page).await);
+    assert_eq!(got.body["case"]["reference"], case_page.rsplit('/').next().unwrap());
+    assert_eq!(got.body["case"]["leistungsschluessel"], "99001001000000");
+    assert_eq!(got.body["answers"]["betreff"], "Straßenlaterne");
+
+    let list = browser.get("/antraege").await;
+    assert!(list.body.contains("An die Behörde übermittelt am"));
+}
+
+#[tokio::test]
+async fn a_receiver_that_fails_twice_gets_the_case_again_with_the_same_key_and_once_accepted() {
+    let (receiver, url) = Receiver::start(0, vec![Answer::Status(500), Answer::Status(503)]);
+    let catalogue = catalogue_with_webhook(&url);
+    let app = spawn_delivering_to(catalogue.path()).await;
+    let (browser, case_page) = send_case(&app).await;
+
+    case_page_shows(&browser, &case_page, "An die Behörde übermittelt am").await;
+    let received = receiver.received();
+    assert_eq!(received.len(), 3, "two failures, one success, nothing more");
+    let key = case_id(&app, &case_page).await;
+    assert!(received.iter().all(|r| r.idempotency_key == key));
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM outbox WHERE kind = 'delivery' AND done_at IS NOT NULL AND attempt = 3")
+            .await,
+        1
+    );
+}
+
+#[tokio::test]
+async fn a_receiver_that_is_down_gets_the_case_once_it_is_up_and_the_citizen_sees_the_delay_meanwhile() {
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let catalogue = catalogue_with_webhook(&format!("http://127.0.0.1:{port}/antraege"));
+    let app = spawn_delivering_to(catalogue.path()).await;
+    let (browser, case_page) = send_case(&app).await;
+
+    let body = case_page_shows(&browser, &case_page, "Übermittlung verzögert").await;
+    assert!(body.contains("Übermittlung verzögert"), "{body}");
+    assert!(!body.contains("connect"), "no technical detail for the citizen");
+
+    let (receiver, _) = Receiver::start(port, vec![]);
+    // Backoff has grown meanwhile; an operator need not wait for it.
+    let reference = case_page.rsplit('/').next().unwrap();
+    buergerportal::db::outbox::retry_now(&app.db, reference, chrono::Utc::now())
+        .await
+        .unwrap();
+    case_page_shows(&browser, &case_page, "An die Behörde übermittelt am").await;
+    assert_eq!(receiver.wait_for(1).await.len(), 1);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(receiver.received().len(), 1, "once, not again");
+}
+
+#[tokio::test]
+async fn a_redirect_or_a_404_fails_the_delivery_for_operators_until_they_retry_it() {
+    let (receiver, url) = Receiver::start(0, vec![Answer::Status(302), Answer::Status(404)]);
+    let catalogue = catalogue_with_webhook(&url);
+    let app = spawn_delivering_to(catalogue.path()).await;
+    let (browser, case_page) = send_case(&app).await;
+    let reference = case_page.rsplit('/').next().unwrap().to_owned();
+
+    let body = case_page_shows(&browser, &case_page, "Übermittlung verzögert").await;
+    assert!(body.contains("Übermittlung verzögert"));
+    let failed = buergerportal::db::outbox::deliveries(&app.db, true, 10).await.unwrap();
+    assert_eq!(failed.len(), 1, "given up at once: trying again cannot help");
+    assert_eq!(failed[0].reference, reference);
+    assert!(failed[0].last_error.as_deref().unwrap().contains("302"), "{failed:?}");
+    assert_eq!(receiver.received().len(), 1);
+
+    // The operator retries; the 404 fails it again; the next retry goes through.
+    for expected in [2, 3] {
+        buergerportal::db::outbox::retry_now(&app.db, &reference, chrono::Utc::now())
+            .await
+            .unwrap();
+        receiver.wait_for(expected).await;
+    }
+    case_page_shows(&browser, &case_page, "An die Behörde übermittelt am").await;
+    assert_eq!(receiver.received().len(), 3);
+    assert!(
+        buergerportal::db::outbox::deliveries(&app.db, true, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn a_receiver_that_hangs_costs_one_attempt_and_the_case_is_sent_again() {
+    let (receiver, url) = Receiver::start(0, vec![Answer::Hang]);
+    let catalogue = catalogue_with_webhook(&url);
+    let app = spawn_delivering_to(catalogue.path()).await;
+    let (browser, case_page) = send_case(&app).await;
+    case_page_shows(&browser, &case_page, "An die Behörde übermittelt am").await;
+    let received = receiver.received();
+    assert_eq!(received.len(), 2, "the hanging attempt and the one that was accepted");
+    assert_eq!(received[0].idempotency_key, received[1].idempotency_key);
+}
+
+#[tokio::test]
+async fn two_workers_never_send_one_case_twice() {
+    let (receiver, url) = Receiver::start(0, vec![]);
+    let catalogue = catalogue_with_webhook(&url);
+    let first = spawn_delivering_to(catalogue.path()).await;
+    let dir = catalogue.path().to_path_buf();
+    let _second = spawn_on(&first.database_url, move |s| {
+        s.tenants_dir = dir;
+        s.outbox_retry_seconds = 0.05;
+    })
+    .await;
+    let mut pages = Vec::new();
+    for _ in 0..6 {
+        pages.push(send_case(&first).await.1);
+    }
+    let received = receiver.wait_for(6).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let received_later = receiver.received();
+    assert_eq!(received_later.len(), received.len());
+    let mut keys: Vec<_> = received_later.iter().map(|r| r.idempotency_key.clone()).collect();
+    keys.sort();
+    keys.dedup();
+    assert_eq!(keys.len(), 6, "six cases");
+    assert_eq!(received_later.len(), 6, "each once: {received_later:?}");
+}
+
+#[tokio::test]
+async fn the_demo_tenants_deliver_by_mail_to_the_authority_with_answers_and_receipt() {
+    let app = crate::helpers::spawn_app().await;
+    let (browser, case_page) = send_case(&app).await;
+    let reference = case_page.rsplit('/').next().unwrap();
+    case_page_shows(&browser, &case_page, "An die Behörde übermittelt am").await;
+    let mails = app.mails_to("antraege@musterstadt.example").await;
+    let mail = mails
+        .iter()
+        .find(|m| m.contains(reference))
+        .expect("the authority's mail");
+    assert!(mail.contains("Straßenlaterne"), "the answers are in the text");
+    assert!(mail.contains("application/pdf"), "the receipt is attached");
+    assert!(mail.contains(&format!(
+        "Message-ID: <{}@buergerportal>",
+        case_id(&app, &case_page).await
+    )));
+}
+
+/// `buergerportal worker` as its own process on the test's database and mail.
+fn worker_process(app: &TestApp, send_timeout: &str) -> std::process::Child {
+    std::process::Command::new(env!("CARGO_BIN_EXE_buergerportal"))
+        .arg("worker")
+        .env("BUERGERPORTAL_DATABASE_URL", &app.database_url)
+        .env("BUERGERPORTAL_DATA_DIR", app.mail_dir.parent().unwrap())
+        .env("BUERGERPORTAL_MAIL", std::env::var("TEST_SMTP_URL").unwrap_or_default())
+        .env("BUERGERPORTAL_OUTBOX_SEND_TIMEOUT_SECONDS", send_timeout)
+        .env("BUERGERPORTAL_OUTBOX_RETRY_SECONDS", "0.05")
+        .env(SECRET_ENV, SECRET)
+        .env("RUST_LOG", "error")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_worker_killed_while_sending_leaves_the_case_to_the_next_which_sends_it_with_the_same_key() {
+    let (receiver, url) = Receiver::start(0, vec![Answer::Hang]);
+    let catalogue = catalogue_with_webhook(&url);
+    let dir = catalogue.path().to_path_buf();
+    // The web app sends nothing itself: separate worker processes do.
+    let app = spawn_with(move |s| {
+        s.tenants_dir = dir;
+        s.worker = false;
+    })
+    .await;
+    let mut first = worker_process(&app, "2");
+    let (browser, case_page) = send_case(&app).await;
+    assert_eq!(receiver.wait_for(1).await.len(), 1, "the first worker is sending");
+    first.kill().unwrap(); // SIGKILL: no chance to record anything
+    first.wait().unwrap();
+
+    let mut second = worker_process(&app, "2");
+    let body = case_page_shows(&browser, &case_page, "An die Behörde übermittelt am").await;
+    second.kill().unwrap();
+    second.wait().unwrap();
+    assert!(body.contains("FV-2026-0042"), "{body}");
+    let received = receiver.received();
+    assert_eq!(received.len(), 2, "sent again once the dead worker's lease ran out");
+    assert_eq!(
+        received[0].idempotency_key, received[1].idempotency_key,
+        "the receiver can tell the repeat"
+    );
+}
