@@ -54,6 +54,8 @@ pub struct Settings {
     pub outbox_retry_seconds: f64,
     /// One attempt to hand a case to a backend may take this long.
     pub outbox_send_timeout_seconds: f64,
+    /// Address for Prometheus metrics (`GET /metrics`), apart from the citizens' port; empty: none.
+    pub metrics_listen: String,
 }
 
 /// One `[[identity_providers]]` entry. The callback to register is `{base_url}/anmelden/{id}/callback`.
@@ -115,6 +117,7 @@ impl Default for Settings {
             outbox_max_attempts: 40,
             outbox_retry_seconds: 10.0,
             outbox_send_timeout_seconds: 30.0,
+            metrics_listen: String::new(),
         }
     }
 }

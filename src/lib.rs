@@ -12,6 +12,7 @@ pub mod error;
 pub mod housekeeping;
 pub mod i18n;
 pub mod mail;
+pub mod metrics;
 mod middleware;
 pub mod outbox;
 pub mod pdf;

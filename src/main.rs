@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use buergerportal::db::{Db, outbox};
 use buergerportal::mail::Mailer;
+use buergerportal::metrics::{self, OutboxCounters};
 use buergerportal::outbox::{Outbox, Worker};
 use buergerportal::pdf::ReceiptFonts;
 use buergerportal::startup::Application;
@@ -98,7 +99,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let mailer = Arc::new(Mailer::new(&settings.mail, &settings.mail_from, &settings.data_dir)?);
             let fonts = Arc::new(ReceiptFonts::load()?);
             tracing::info!("working the outbox");
-            Worker::new(&settings, db, mailer, fonts, &Outbox::default())?
+            let counters = Arc::new(OutboxCounters::default());
+            if !settings.metrics_listen.is_empty() {
+                let listener = std::net::TcpListener::bind(&settings.metrics_listen)?;
+                tokio::spawn(metrics::serve(listener, db.clone(), counters.clone())?);
+            }
+            Worker::new(&settings, db, mailer, fonts, &Outbox::default(), counters)?
                 .run()
                 .await;
         }

@@ -1,6 +1,9 @@
 //! Builds the application: data directory, catalogue, database, tenant directory, HTTP server.
 
 use std::net::TcpListener;
+use std::sync::Arc;
+
+use anyhow::Context;
 
 use actix_web::dev::Server;
 use actix_web::middleware::{ErrorHandlers, from_fn};
@@ -16,6 +19,7 @@ use crate::config::Settings;
 use crate::db::{Db, catalogue};
 use crate::housekeeping;
 use crate::mail::Mailer;
+use crate::metrics::{self, OutboxCounters};
 use crate::middleware::{response_headers, security_headers};
 use crate::outbox::{Outbox, Worker};
 use crate::pdf::ReceiptFonts;
@@ -26,6 +30,7 @@ use crate::tenancy::TenantDirectory;
 pub struct Application {
     server: Server,
     port: u16,
+    metrics_port: Option<u16>,
     db: Db,
 }
 
@@ -47,6 +52,7 @@ impl Application {
         let receipt_fonts = web::Data::new(ReceiptFonts::load()?);
         let mailer = web::Data::new(Mailer::new(&settings.mail, &settings.mail_from, &settings.data_dir)?);
         let outbox = web::Data::new(Outbox::default());
+        let counters = Arc::new(OutboxCounters::default());
         if settings.worker {
             let worker = Worker::new(
                 &settings,
@@ -54,9 +60,20 @@ impl Application {
                 mailer.clone().into_inner(),
                 receipt_fonts.clone().into_inner(),
                 &outbox,
+                counters.clone(),
             )?;
             tokio::spawn(worker.run());
         }
+        let metrics_port = match settings.metrics_listen.as_str() {
+            "" => None,
+            address => {
+                let listener =
+                    TcpListener::bind(address).with_context(|| format!("metrics_listen {address} cannot be bound"))?;
+                let port = listener.local_addr()?.port();
+                tokio::spawn(metrics::serve(listener, db.clone(), counters)?);
+                Some(port)
+            }
+        };
         let sessions = web::Data::new(Sessions::new(
             db.clone(),
             settings.is_https(),
@@ -101,11 +118,20 @@ impl Application {
         .listen(listener)?
         .run();
         tracing::info!(port, "listening");
-        Ok(Self { server, port, db })
+        Ok(Self {
+            server,
+            port,
+            metrics_port,
+            db,
+        })
     }
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics_port
     }
 
     pub fn db(&self) -> &Db {

@@ -17,6 +17,7 @@ use crate::db::outbox::{self, JobRow};
 use crate::db::{Db, Tx};
 use crate::delivery::{Deliverer, Failure};
 use crate::mail::{Mail, Mailer};
+use crate::metrics::{OutboxCounters, Outcome};
 use crate::pdf::ReceiptFonts;
 
 /// How often an idle worker looks for jobs other processes committed.
@@ -86,6 +87,7 @@ pub struct Worker {
     deliverer: Deliverer,
     policy: Policy,
     wake: Arc<Notify>,
+    counters: Arc<OutboxCounters>,
 }
 
 impl Worker {
@@ -95,6 +97,7 @@ impl Worker {
         mailer: Arc<Mailer>,
         fonts: Arc<ReceiptFonts>,
         outbox: &Outbox,
+        counters: Arc<OutboxCounters>,
     ) -> anyhow::Result<Self> {
         Ok(Self {
             deliverer: Deliverer::new(mailer.clone(), fonts, settings.outbox_send_timeout())?,
@@ -102,6 +105,7 @@ impl Worker {
             mailer,
             policy: Policy::of(settings),
             wake: outbox.wake.clone(),
+            counters,
         })
     }
 
@@ -149,7 +153,10 @@ impl Worker {
                 None => Err(Failure::Permanent("the mail job cannot be read".into())),
             };
             return match outcome {
-                Ok(()) => outbox::mail_sent(&self.db, job).await,
+                Ok(()) => {
+                    self.counters.count(&job.kind, Outcome::Done);
+                    outbox::mail_sent(&self.db, job).await
+                }
                 Err(failure) => self.failed(job, "mail", failure).await,
             };
         }
@@ -161,6 +168,7 @@ impl Worker {
         match self.deliverer.deliver(&case, job.destination.as_deref()).await {
             Ok(reference) => {
                 tracing::info!(case = %case.reference, attempt = job.attempt, "delivered to the authority");
+                self.counters.count(&job.kind, Outcome::Done);
                 outbox::delivered(&self.db, job, reference.as_deref(), Utc::now()).await
             }
             Err(failure) => self.failed(job, &case.reference, failure).await,
@@ -174,12 +182,14 @@ impl Worker {
         match failure {
             Failure::Retry(reason) if job.attempt < self.policy.max_attempts => {
                 tracing::warn!(job = %what, attempt = job.attempt, %reason, "an outbox job failed; trying again later");
+                self.counters.count(&job.kind, Outcome::Retry);
                 let wait = chrono::Duration::from_std(self.policy.wait_after(job.attempt))
                     .unwrap_or(chrono::Duration::hours(1));
                 outbox::retry_later(&self.db, job, now + wait, &reason).await
             }
             Failure::Retry(reason) | Failure::Permanent(reason) => {
                 tracing::error!(job = %what, attempt = job.attempt, %reason, "an outbox job failed for good; it waits for an operator");
+                self.counters.count(&job.kind, Outcome::GivenUp);
                 outbox::give_up(&self.db, job, &reason, now).await
             }
         }

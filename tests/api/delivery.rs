@@ -375,3 +375,36 @@ async fn a_worker_killed_while_sending_leaves_the_case_to_the_next_which_sends_i
         "the receiver can tell the repeat"
     );
 }
+
+#[tokio::test]
+async fn operators_see_the_queue_on_the_metrics_listener_and_citizens_do_not() {
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let catalogue = catalogue_with_webhook(&format!("http://127.0.0.1:{port}/antraege"));
+    let dir = catalogue.path().to_path_buf();
+    let app = spawn_with(move |s| {
+        s.tenants_dir = dir;
+        s.outbox_retry_seconds = 0.05;
+        s.metrics_listen = "127.0.0.1:0".into();
+    })
+    .await;
+    let (browser, case_page) = send_case(&app).await;
+    case_page_shows(&browser, &case_page, "Übermittlung verzögert").await;
+
+    let metrics = reqwest::get(format!("{}/metrics", app.metrics_address.as_ref().unwrap()))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let value = |series: &str| -> f64 {
+        metrics
+            .lines()
+            .find_map(|l| l.strip_prefix(series).and_then(|v| v.trim().parse().ok()))
+            .unwrap_or_else(|| panic!("no {series} in:\n{metrics}"))
+    };
+    assert_eq!(value("buergerportal_outbox_waiting{kind=\"delivery\"}"), 1.0);
+    assert!(value("buergerportal_outbox_attempts_total{kind=\"delivery\",outcome=\"retry\"}") >= 2.0);
+    assert!(value("buergerportal_outbox_attempts_total{kind=\"mail\",outcome=\"done\"}") >= 2.0);
+    assert!(value("buergerportal_outbox_oldest_undelivered_seconds") >= 0.0);
+    assert_eq!(app.get("/metrics").await.status, 404, "not on the citizens' port");
+}

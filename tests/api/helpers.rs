@@ -13,6 +13,8 @@ use tempfile::TempDir;
 
 pub struct TestApp {
     pub address: String,
+    /// `http://127.0.0.1:<port>` of the metrics listener, when `metrics_listen` was set.
+    pub metrics_address: Option<String>,
     /// Where this app writes mails when no SMTP sink is configured.
     pub mail_dir: PathBuf,
     pub db: Db,
@@ -375,6 +377,7 @@ pub async fn spawn_on(database_url: &str, customise: impl FnOnce(&mut Settings))
         .await
         .expect("the application did not start");
     let address = format!("http://127.0.0.1:{}", app.port());
+    let metrics_address = app.metrics_port().map(|port| format!("http://127.0.0.1:{port}"));
     let db = app.db().clone();
     tokio::spawn(app.run_until_stopped());
     let client = reqwest::Client::builder()
@@ -383,6 +386,7 @@ pub async fn spawn_on(database_url: &str, customise: impl FnOnce(&mut Settings))
         .unwrap();
     TestApp {
         address,
+        metrics_address,
         mail_dir,
         db,
         database_url: database_url.to_owned(),

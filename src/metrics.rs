@@ -1,0 +1,116 @@
+//! Prometheus metrics for operators, on a listener of their own (`metrics_listen`), never on the
+//! citizens' port: what waits in the outbox (read from the database, so every worker's jobs count)
+//! and what this process's worker did.
+//!
+//! The text format is written here: five series do not need a metrics registry, and the common
+//! crates keep a process-wide recorder that tests starting several apps in one process cannot share.
+
+use std::fmt::Write;
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use actix_web::dev::Server;
+use actix_web::{App, HttpResponse, HttpServer, web};
+use chrono::Utc;
+
+use crate::db::{Db, outbox};
+
+/// What the worker of this process did, by kind of job (delivery, mail) and outcome.
+#[derive(Default)]
+pub struct OutboxCounters {
+    counts: [[AtomicU64; 3]; 2],
+}
+
+#[derive(Clone, Copy)]
+pub enum Outcome {
+    Done = 0,
+    Retry = 1,
+    GivenUp = 2,
+}
+
+const KINDS: [&str; 2] = [outbox::DELIVERY, outbox::MAIL];
+const OUTCOMES: [&str; 3] = ["done", "retry", "given_up"];
+
+impl OutboxCounters {
+    pub fn count(&self, kind: &str, outcome: Outcome) {
+        let kind = usize::from(kind == outbox::MAIL);
+        self.counts[kind][outcome as usize].fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// Serves `GET /metrics` on its own listener.
+pub fn serve(listener: TcpListener, db: Db, counters: Arc<OutboxCounters>) -> std::io::Result<Server> {
+    let state = web::Data::new((db, counters));
+    Ok(HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .route("/metrics", web::get().to(metrics))
+    })
+    .workers(1)
+    .listen(listener)?
+    .run())
+}
+
+async fn metrics(state: web::Data<(Db, Arc<OutboxCounters>)>) -> HttpResponse {
+    let (db, counters) = state.get_ref();
+    match outbox::depth(db, Utc::now()).await {
+        Ok(depth) => HttpResponse::Ok()
+            .content_type("text/plain; version=0.0.4; charset=utf-8")
+            .body(render(&depth, counters)),
+        Err(e) => {
+            tracing::warn!(error = %e, "metrics: the outbox cannot be read");
+            HttpResponse::ServiceUnavailable().finish()
+        }
+    }
+}
+
+fn render(depth: &outbox::Depth, counters: &OutboxCounters) -> String {
+    let mut out = String::new();
+    let mut series = |name: &str, kind: &str, help: &str, values: &[(String, u64)]| {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+        for (labels, value) in values {
+            let _ = writeln!(out, "{name}{labels} {value}");
+        }
+    };
+    let by_kind = |delivery: i64, mail: i64| {
+        vec![
+            ("{kind=\"delivery\"}".to_owned(), delivery.max(0) as u64),
+            ("{kind=\"mail\"}".to_owned(), mail.max(0) as u64),
+        ]
+    };
+    series(
+        "buergerportal_outbox_waiting",
+        "gauge",
+        "Jobs waiting to be worked (queue depth).",
+        &by_kind(depth.deliveries_waiting, depth.mails_waiting),
+    );
+    series(
+        "buergerportal_outbox_failed",
+        "gauge",
+        "Jobs given up that wait for an operator (deliveries retry).",
+        &by_kind(depth.deliveries_failed, depth.mails_failed),
+    );
+    series(
+        "buergerportal_outbox_oldest_undelivered_seconds",
+        "gauge",
+        "Age of the oldest case not yet accepted by its backend.",
+        &[(String::new(), depth.oldest_undelivered_seconds.max(0) as u64)],
+    );
+    let mut attempts = Vec::new();
+    for (k, kind) in KINDS.iter().enumerate() {
+        for (o, outcome) in OUTCOMES.iter().enumerate() {
+            attempts.push((
+                format!("{{kind=\"{kind}\",outcome=\"{outcome}\"}}"),
+                counters.counts[k][o].load(Ordering::Relaxed),
+            ));
+        }
+    }
+    series(
+        "buergerportal_outbox_attempts_total",
+        "counter",
+        "Attempts by this process's worker, by kind and outcome.",
+        &attempts,
+    );
+    out
+}
