@@ -23,11 +23,17 @@ pub struct DraftRow {
 }
 
 /// One line of the answers as the citizen saw them on check-answers.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct SummaryLine {
     pub section: String,
     pub label: String,
     pub value: String,
+    /// The ids of step and field, for backends that name what they receive (empty in cases sent
+    /// before they were kept).
+    #[serde(default)]
+    pub step: String,
+    #[serde(default)]
+    pub field: String,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -233,6 +239,7 @@ pub async fn submit(db: &Db, case: &NewCase<'_>) -> sqlx::Result<Submitted> {
             if let Some(mail) = case.confirmation {
                 outbox::enqueue_mail(&mut tx, mail).await?;
             }
+            outbox::notify_workers(&mut tx).await?;
             tx.commit().await.map(|()| Submitted::Created)
         }
         other => other,

@@ -59,7 +59,23 @@ pub async fn enqueue_mail(tx: &mut Tx, mail: &Mail) -> sqlx::Result<()> {
         "INSERT INTO outbox (id, kind, payload, attempt, next_attempt_at, created_at) VALUES ($1, $2, $3, 0, $4, $4)",
     )
     .bind(Uuid::now_v7().to_string()).bind(MAIL).bind(AsJson(payload)).bind(now)
-    .execute(conn).await.map(|_| ()))
+    .execute(conn).await.map(|_| ()))?;
+    notify_workers(tx).await
+}
+
+/// The PostgreSQL channel workers listen on: a job committed by any process wakes them all.
+pub const CHANNEL: &str = "outbox";
+
+/// On PostgreSQL, wakes the listening workers of every process when the transaction commits (SQLite
+/// has one process: the committing request wakes its own worker).
+pub(super) async fn notify_workers(tx: &mut Tx) -> sqlx::Result<()> {
+    if let Tx::Postgres(tx) = tx {
+        sqlx::query("SELECT pg_notify($1, '')")
+            .bind(CHANNEL)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
 }
 
 /// Claims up to `limit` due jobs until `lease_until`. A job whose lease ran out (its worker died) is
@@ -133,10 +149,14 @@ pub async fn deliveries(db: &Db, failed_only: bool, limit: i64) -> sqlx::Result<
 /// Makes the undelivered deliveries of the case with this reference due now, with a fresh count of
 /// attempts; how many there were.
 pub async fn retry_now(db: &Db, reference: &str, now: DateTime<Utc>) -> sqlx::Result<u64> {
-    with_pool!(db, pool => sqlx::query(
+    let mut tx = db.begin().await?;
+    let due = with_tx!(&mut tx, conn => sqlx::query(
         "UPDATE outbox SET failed_at = NULL, attempt = 0, next_attempt_at = $1, lease_until = NULL
          WHERE kind = 'delivery' AND done_at IS NULL AND case_id IN (SELECT id FROM cases WHERE reference = $2)",
-    ).bind(now).bind(reference).execute(pool).await.map(|r| r.rows_affected()))
+    ).bind(now).bind(reference).execute(conn).await.map(|r| r.rows_affected()))?;
+    notify_workers(&mut tx).await?;
+    tx.commit().await?;
+    Ok(due)
 }
 
 pub async fn depth(db: &Db, now: DateTime<Utc>) -> sqlx::Result<Depth> {
@@ -174,6 +194,8 @@ pub struct CaseToDeliver {
     pub trust_level: String,
     pub fee_cents: Option<i64>,
     pub submitted_at: DateTime<Utc>,
+    /// None once the citizen deleted the account.
+    pub account_id: Option<String>,
     pub tenant_slug: String,
     pub tenant_name: String,
     pub destinations: AsJson<Json>,
@@ -184,7 +206,7 @@ pub struct CaseToDeliver {
 pub async fn case_to_deliver(db: &Db, case_id: &str) -> sqlx::Result<Option<CaseToDeliver>> {
     with_pool!(db, pool => sqlx::query_as(
         "SELECT c.id, c.reference, c.service_slug, c.form_version, c.answers, c.summary, c.trust_level, c.fee_cents,
-                c.submitted_at, t.slug AS tenant_slug, t.name AS tenant_name, t.destinations,
+                c.submitted_at, c.account_id, t.slug AS tenant_slug, t.name AS tenant_name, t.destinations,
                 s.name_de AS service_name, s.leistungsschluessel
          FROM cases c JOIN tenant t ON t.id = c.tenant_id
               LEFT JOIN service s ON s.tenant_id = c.tenant_id AND s.slug = c.service_slug

@@ -6,6 +6,7 @@
 //! repeat (after a crash between sending and recording) from a new case.
 
 mod email;
+mod ozg_cloud;
 mod webhook;
 
 use std::sync::Arc;
@@ -65,6 +66,18 @@ impl Deliverer {
                 webhook::send(&self.http, &url, &secret, case).await
             }
             Destination::Email { to } => email::send(&self.mailer, &to, case, self.receipt(case).await?).await,
+            Destination::OzgCloud {
+                url,
+                zustaendige_stelle,
+                service_konto_type,
+            } => {
+                let intake = ozg_cloud::Intake {
+                    url: &url,
+                    zustaendige_stelle: &zustaendige_stelle,
+                    service_konto_type: &service_konto_type,
+                };
+                ozg_cloud::send(&self.http, &intake, case, self.receipt(case).await?).await
+            }
         }
     }
 
@@ -85,6 +98,27 @@ impl Deliverer {
         .await
         .map_err(|e| Failure::Retry(format!("making the receipt failed: {e}")))?
         .map_err(|e| Failure::Retry(format!("{e:#}")))
+    }
+}
+
+/// Host and port only: URLs can carry tokens in their path or query.
+pub(super) fn host(url: &str) -> String {
+    url::Url::parse(url)
+        .ok()
+        .and_then(|u| {
+            u.host_str()
+                .map(|h| format!("{h}:{}", u.port_or_known_default().unwrap_or(0)))
+        })
+        .unwrap_or_else(|| "?".into())
+}
+
+pub(super) fn describe(e: &reqwest::Error) -> &'static str {
+    if e.is_timeout() {
+        "no answer in time"
+    } else if e.is_connect() {
+        "cannot connect"
+    } else {
+        "the request failed"
     }
 }
 

@@ -11,7 +11,7 @@ use hmac::{Hmac, KeyInit, Mac};
 use serde_json::json;
 use sha2::Sha256;
 
-use super::Failure;
+use super::{Failure, describe, host};
 use crate::db::outbox::CaseToDeliver;
 
 pub async fn send(
@@ -74,27 +74,6 @@ pub fn signature(secret: &str, timestamp: &str, body: &str) -> Result<String, Fa
     mac.update(b".");
     mac.update(body.as_bytes());
     Ok(format!("sha256={}", hex::encode(mac.finalize().into_bytes())))
-}
-
-/// Host and port only: URLs can carry tokens in their path or query.
-fn host(url: &str) -> String {
-    url::Url::parse(url)
-        .ok()
-        .and_then(|u| {
-            u.host_str()
-                .map(|h| format!("{h}:{}", u.port_or_known_default().unwrap_or(0)))
-        })
-        .unwrap_or_else(|| "?".into())
-}
-
-fn describe(e: &reqwest::Error) -> &'static str {
-    if e.is_timeout() {
-        "no answer in time"
-    } else if e.is_connect() {
-        "cannot connect"
-    } else {
-        "the request failed"
-    }
 }
 
 #[cfg(test)]

@@ -17,6 +17,19 @@ pub enum Destination {
     },
     /// A mail with the answers and the receipt to the authority's functional mailbox.
     Email { to: String },
+    /// OZG-Cloud intake: `POST {url}` (the intake's `/antrag`), multipart.
+    OzgCloud {
+        url: String,
+        /// The OrganisationsEinheitID registered in OZG-Cloud.
+        zustaendige_stelle: String,
+        /// `serviceKonto.type` of identified citizens: `OSI` or `BAYERN_ID`.
+        #[serde(default = "default_service_konto_type")]
+        service_konto_type: String,
+    },
+}
+
+fn default_service_konto_type() -> String {
+    "OSI".into()
 }
 
 impl Destination {
@@ -24,7 +37,7 @@ impl Destination {
     pub fn secret_envs(&self) -> Vec<&str> {
         match self {
             Self::Webhook { secret_env, .. } => vec![secret_env],
-            Self::Email { .. } => Vec::new(),
+            Self::Email { .. } | Self::OzgCloud { .. } => Vec::new(),
         }
     }
 
@@ -45,6 +58,22 @@ impl Destination {
             Self::Email { to } => {
                 if Email::parse(to).is_err() {
                     problems.push(("to", format!("'{to}' is not an e-mail address")));
+                }
+            }
+            Self::OzgCloud {
+                url,
+                zustaendige_stelle,
+                service_konto_type,
+            } => {
+                check_url(url, &mut problems);
+                if zustaendige_stelle.trim().is_empty() {
+                    problems.push(("zustaendige_stelle", "must name the OrganisationsEinheitID".into()));
+                }
+                if !matches!(service_konto_type.as_str(), "OSI" | "BAYERN_ID") {
+                    problems.push((
+                        "service_konto_type",
+                        format!("'{service_konto_type}' must be 'OSI' or 'BAYERN_ID'"),
+                    ));
                 }
             }
         }

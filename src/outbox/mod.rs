@@ -2,14 +2,16 @@
 //! `serve` and alone as `buergerportal worker`. Jobs are claimed with a lease, so several workers on
 //! PostgreSQL never work one job at once, and a worker that dies leaves its jobs to the next claim.
 //!
-//! The queue is worked at once: a request that commits a job calls [`Outbox::wake`]; a poll every
-//! second is the fallback for jobs committed by other processes.
+//! The queue is worked at once: a request that commits a job calls [`Outbox::wake`], and on PostgreSQL
+//! the commit also notifies the workers of every process (`LISTEN outbox`); a poll every second is
+//! the fallback.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
 use rand::RngExt;
+use sqlx::postgres::PgListener;
 use tokio::sync::Notify;
 
 use crate::config::Settings;
@@ -50,6 +52,19 @@ impl Outbox {
         let mut tx = db.begin().await?;
         outbox::enqueue_mail(&mut tx, mail).await?;
         self.commit(tx).await
+    }
+}
+
+/// Returns when the listener hears of a committed job; never without a listener. A lost connection
+/// is re-established by the next `recv`.
+async fn notified(listener: &mut Option<PgListener>) {
+    match listener {
+        Some(listener) => {
+            if listener.recv().await.is_err() {
+                tokio::time::sleep(POLL).await;
+            }
+        }
+        None => std::future::pending().await,
     }
 }
 
@@ -111,12 +126,14 @@ impl Worker {
 
     /// Works the queue until the process ends.
     pub async fn run(self) {
+        let mut listener = self.listen().await;
         loop {
             match self.work_due().await {
                 Ok(0) => {
                     tokio::select! {
                         () = self.wake.notified() => {}
                         () = tokio::time::sleep(POLL) => {}
+                        () = notified(&mut listener) => {}
                     }
                 }
                 Ok(_) => {}
@@ -126,6 +143,22 @@ impl Worker {
                 }
             }
         }
+    }
+
+    /// On PostgreSQL, a listener for jobs other processes commit; without one the poll finds them.
+    async fn listen(&self) -> Option<PgListener> {
+        let Db::Postgres(pool) = &self.db else {
+            return None;
+        };
+        let listener = async {
+            let mut listener = PgListener::connect_with(pool).await?;
+            listener.listen(outbox::CHANNEL).await?;
+            Ok::<_, sqlx::Error>(listener)
+        };
+        listener
+            .await
+            .inspect_err(|e| tracing::warn!(error = %e, "the outbox worker cannot listen; it polls every second"))
+            .ok()
     }
 
     /// Claims one batch of due jobs and works them side by side; how many there were.

@@ -456,6 +456,7 @@ mod tests {
             section: section.into(),
             label: label.into(),
             value: value.into(),
+            ..SummaryLine::default()
         }
     }
 

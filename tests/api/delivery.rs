@@ -23,6 +23,8 @@ struct Received {
     idempotency_key: String,
     signature_valid: bool,
     body: serde_json::Value,
+    content_type: String,
+    raw: Vec<u8>,
 }
 
 /// How the receiver answers its next requests; after the script, 200 with a reference.
@@ -53,6 +55,7 @@ impl Receiver {
             App::new()
                 .app_data(state.clone())
                 .route("/antraege", web::post().to(receive))
+                .route("/antrag", web::post().to(receive))
         })
         .workers(1)
         .listen(listener)
@@ -96,6 +99,8 @@ async fn receive(req: HttpRequest, body: web::Bytes, receiver: web::Data<Receive
         idempotency_key: header("idempotency-key"),
         signature_valid: header("x-buergerportal-signature") == expected,
         body: serde_json::from_slice(&body).unwrap_or_default(),
+        content_type: header("content-type"),
+        raw: body.to_vec(),
     });
     let answer = receiver.script.lock().unwrap().pop_front();
     match answer {
@@ -106,6 +111,10 @@ async fn receive(req: HttpRequest, body: web::Bytes, receiver: web::Data<Receive
             tokio::time::sleep(Duration::from_secs(3600)).await;
             HttpResponse::Ok().finish()
         }
+        None if req.path() == "/antrag" => HttpResponse::Ok().json(serde_json::json!({
+            "transactionId": header("idempotency-key"),
+            "vorgang": {"vorgangId": "65a1b2c3", "vorgangNummer": "OZG-2026-4711", "status": "NEU", "statusSince": "2026-12-01T09:00:00Z"}
+        })),
         None => HttpResponse::Ok().json(serde_json::json!({"reference": "FV-2026-0042"})),
     }
 }
@@ -290,8 +299,11 @@ async fn two_workers_never_send_one_case_twice() {
     let catalogue = catalogue_with_webhook(&url);
     let first = spawn_delivering_to(catalogue.path()).await;
     let dir = catalogue.path().to_path_buf();
+    // Either worker may send the citizens' mails: both write them where the test reads them.
+    let data_dir = first.mail_dir.parent().unwrap().to_path_buf();
     let _second = spawn_on(&first.database_url, move |s| {
         s.tenants_dir = dir;
+        s.data_dir = data_dir;
         s.outbox_retry_seconds = 0.05;
     })
     .await;
@@ -407,4 +419,85 @@ async fn operators_see_the_queue_on_the_metrics_listener_and_citizens_do_not() {
     assert!(value("buergerportal_outbox_attempts_total{kind=\"mail\",outcome=\"done\"}") >= 2.0);
     assert!(value("buergerportal_outbox_oldest_undelivered_seconds") >= 0.0);
     assert_eq!(app.get("/metrics").await.status, 404, "not on the citizens' port");
+}
+
+/// The parts of a `multipart/form-data` body: name, content type, bytes.
+fn multipart_parts(content_type: &str, body: &[u8]) -> Vec<(String, String, Vec<u8>)> {
+    let boundary = content_type.split("boundary=").nth(1).unwrap().trim_matches('"');
+    let delimiter = format!("--{boundary}");
+    let text = unsafe_latin1(body);
+    text.split(&delimiter)
+        .filter_map(|chunk| {
+            let chunk = chunk.strip_prefix("\r\n")?;
+            let (head, content) = chunk.split_once("\r\n\r\n")?;
+            let name = head.split("name=\"").nth(1)?.split('"').next()?.to_owned();
+            let kind = head
+                .lines()
+                .find_map(|l| {
+                    l.to_ascii_lowercase()
+                        .strip_prefix("content-type:")
+                        .map(|v| v.trim().to_owned())
+                })
+                .unwrap_or_default();
+            let content = content.strip_suffix("\r\n").unwrap_or(content);
+            Some((name, kind, content.chars().map(|c| c as u8).collect()))
+        })
+        .collect()
+}
+
+/// Bytes as Latin-1 characters, so a binary part survives splitting by text.
+fn unsafe_latin1(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| char::from(*b)).collect()
+}
+
+#[tokio::test]
+async fn ozg_cloud_receives_control_form_data_and_the_receipt_and_its_vorgangnummer_is_shown() {
+    let (receiver, url) = Receiver::start(0, vec![]);
+    let intake = url.replace("/antraege", "/antrag");
+    let catalogue = crate::helpers::copy_of_demo_tenants();
+    let tenant = catalogue.path().join("musterstadt/tenant.toml");
+    let text = std::fs::read_to_string(&tenant).unwrap().replace(
+        "kind = \"email\"\nto = \"antraege@musterstadt.example\"",
+        &format!("kind = \"ozg-cloud\"\nurl = \"{intake}\"\nzustaendige_stelle = \"197008\""),
+    );
+    std::fs::write(&tenant, text).unwrap();
+    let app = spawn_delivering_to(catalogue.path()).await;
+    let (browser, case_page) = send_case(&app).await;
+
+    let body = case_page_shows(&browser, &case_page, "An die Behörde übermittelt am").await;
+    assert!(
+        body.contains("OZG-2026-4711"),
+        "the vorgangNummer is the authority's reference:\n{body}"
+    );
+    let received = receiver.received();
+    assert_eq!(received.len(), 1);
+    assert!(received[0].content_type.starts_with("multipart/form-data"));
+    let parts = multipart_parts(&received[0].content_type, &received[0].raw);
+    let names: Vec<&str> = parts.iter().map(|(n, _, _)| n.as_str()).collect();
+    assert_eq!(names, ["formData", "representation"]);
+    let (_, kind, json) = &parts[0];
+    assert_eq!(kind, "application/json");
+    let form: serde_json::Value = serde_json::from_slice(json).unwrap();
+    let control = &form["control"];
+    assert_eq!(control["transactionId"], case_id(&app, &case_page).await.as_str());
+    assert_eq!(control["zustaendigeStelle"], "197008");
+    assert_eq!(control["leikaIds"], serde_json::json!(["99001001000000"]));
+    assert_eq!(control["formId"], "kontakt");
+    assert_eq!(control["serviceKonto"]["type"], "OSI");
+    assert_eq!(control["serviceKonto"]["trustLevel"], "STORK-QAA-Level-1");
+    assert_eq!(control["serviceKonto"]["postfachAddress"]["type"], "Citizen");
+    let sections = form["formData"].as_array().unwrap();
+    let items: Vec<&serde_json::Value> = sections
+        .iter()
+        .flat_map(|s| s["formItems"].as_array().unwrap())
+        .collect();
+    let betreff = items
+        .iter()
+        .find(|i| i["name"] == "betreff")
+        .expect("a named item per field");
+    assert_eq!(betreff["stringValue"], "Straßenlaterne");
+    assert!(sections.iter().all(|s| s["label"].is_string() && s["name"].is_string()));
+    let (_, kind, pdf) = &parts[1];
+    assert_eq!(kind, "application/pdf");
+    assert!(pdf.starts_with(b"%PDF-"), "the receipt as the representation");
 }

@@ -495,6 +495,8 @@ pub fn summary(sections: &[AnswerSection]) -> Vec<SummaryLine> {
                 section: s.title.clone(),
                 label: r.label.clone(),
                 value: r.value.clone(),
+                step: s.step_id.clone(),
+                field: r.field_anchor.clone(),
             })
         })
         .collect()
