@@ -28,6 +28,7 @@ const RESERVED_SLUGS: &[&str] = &[
     "vorgang",
     "postfach",
     "api",
+    "fit-connect",
     "impressum",
     "datenschutz",
     "barrierefreiheit",

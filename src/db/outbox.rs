@@ -24,6 +24,8 @@ pub struct JobRow {
     /// Attempts started, this one included.
     pub attempt: i32,
     pub claim: String,
+    /// Where a delivery in several steps stands; `None` before its first step.
+    pub progress: Option<AsJson<Json>>,
 }
 
 /// A case's delivery as operators see it.
@@ -89,7 +91,7 @@ pub async fn claim(db: &Db, now: DateTime<Utc>, lease_until: DateTime<Utc>, limi
                       WHERE done_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $3
                         AND (lease_until IS NULL OR lease_until <= $3)
                       ORDER BY next_attempt_at LIMIT $4 {lock})
-         RETURNING id, kind, case_id, destination, payload, attempt, claim"
+         RETURNING id, kind, case_id, destination, payload, attempt, claim, progress"
     );
     with_pool!(db, pool => sqlx::query_as(&sql).bind(lease_until).bind(&claim).bind(now).bind(limit)
         .fetch_all(pool).await)
@@ -125,6 +127,38 @@ pub async fn retry_later(db: &Db, job: &JobRow, next_attempt_at: DateTime<Utc>, 
     with_pool!(db, pool => sqlx::query(
         "UPDATE outbox SET next_attempt_at = $1, lease_until = NULL, last_error = $2 WHERE id = $3 AND claim = $4",
     ).bind(next_attempt_at).bind(error).bind(&job.id).bind(&job.claim).execute(pool).await.map(|_| ()))
+}
+
+/// Records how far a delivery got, while the claim is still this worker's.
+pub async fn save_progress(db: &Db, job: &JobRow, progress: &Json) -> sqlx::Result<()> {
+    with_pool!(db, pool => sqlx::query("UPDATE outbox SET progress = $1 WHERE id = $2 AND claim = $3")
+        .bind(AsJson(progress)).bind(&job.id).bind(&job.claim).execute(pool).await.map(|_| ()))
+}
+
+/// The backend took the case and will answer later: asked again at `next_attempt_at`, with a fresh
+/// count of attempts (waiting for an answer is not failing).
+pub async fn await_answer(db: &Db, job: &JobRow, progress: &Json, next_attempt_at: DateTime<Utc>) -> sqlx::Result<()> {
+    with_pool!(db, pool => sqlx::query(
+        "UPDATE outbox SET progress = $1, attempt = 0, next_attempt_at = $2, lease_until = NULL, last_error = NULL
+         WHERE id = $3 AND claim = $4",
+    ).bind(AsJson(progress)).bind(next_attempt_at).bind(&job.id).bind(&job.claim).execute(pool).await.map(|_| ()))
+}
+
+/// Makes the waiting deliveries of a tenant's destination due now (its backend said it has news).
+pub async fn ask_again_now(db: &Db, tenant_slug: &str, destination: &str, now: DateTime<Utc>) -> sqlx::Result<u64> {
+    with_pool!(db, pool => sqlx::query(
+        "UPDATE outbox SET next_attempt_at = $1
+         WHERE kind = 'delivery' AND destination = $2 AND done_at IS NULL AND failed_at IS NULL AND progress IS NOT NULL
+           AND case_id IN (SELECT c.id FROM cases c JOIN tenant t ON t.id = c.tenant_id WHERE t.slug = $3)",
+    ).bind(now).bind(destination).bind(tenant_slug).execute(pool).await.map(|r| r.rows_affected()))
+}
+
+/// A tenant's destinations as stored, to check a backend's callback.
+pub async fn destinations_of(db: &Db, tenant_slug: &str) -> sqlx::Result<Option<Json>> {
+    let row: Option<(AsJson<Json>,)> = with_pool!(db, pool => sqlx::query_as(
+        "SELECT destinations FROM tenant WHERE slug = $1 AND retired_at IS NULL",
+    ).bind(tenant_slug).fetch_optional(pool).await)?;
+    Ok(row.map(|(d,)| d.0))
 }
 
 /// The job failed for good: it waits for an operator (`deliveries retry`).
@@ -194,6 +228,8 @@ pub struct CaseToDeliver {
     pub trust_level: String,
     pub fee_cents: Option<i64>,
     pub submitted_at: DateTime<Utc>,
+    /// The citizen's address, for a backend's reply channel; none without one.
+    pub email: Option<String>,
     /// None once the citizen deleted the account.
     pub account_id: Option<String>,
     pub tenant_slug: String,
@@ -206,10 +242,11 @@ pub struct CaseToDeliver {
 pub async fn case_to_deliver(db: &Db, case_id: &str) -> sqlx::Result<Option<CaseToDeliver>> {
     with_pool!(db, pool => sqlx::query_as(
         "SELECT c.id, c.reference, c.service_slug, c.form_version, c.answers, c.summary, c.trust_level, c.fee_cents,
-                c.submitted_at, c.account_id, t.slug AS tenant_slug, t.name AS tenant_name, t.destinations,
+                c.submitted_at, a.email, c.account_id, t.slug AS tenant_slug, t.name AS tenant_name, t.destinations,
                 s.name_de AS service_name, s.leistungsschluessel
          FROM cases c JOIN tenant t ON t.id = c.tenant_id
               LEFT JOIN service s ON s.tenant_id = c.tenant_id AND s.slug = c.service_slug
+              LEFT JOIN account a ON a.id = c.account_id
          WHERE c.id = $1",
     ).bind(case_id).fetch_optional(pool).await)
 }

@@ -6,14 +6,17 @@
 //! repeat (after a crash between sending and recording) from a new case.
 
 mod email;
+pub mod fit_connect;
+mod jose;
 mod ozg_cloud;
 mod webhook;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::db::outbox::CaseToDeliver;
-use crate::domain::destination::Destination;
+use crate::db::Db;
+use crate::db::outbox::{self, CaseToDeliver, JobRow};
+use crate::domain::destination::{Destination, FitConnectSettings};
 use crate::mail::Mailer;
 use crate::pdf::{CaseFacts, ReceiptFonts};
 
@@ -27,10 +30,19 @@ pub enum Failure {
     Permanent(String),
 }
 
+/// What an attempt achieved.
+pub enum Delivered {
+    /// The backend accepted the case, with its own reference if it gave one.
+    Accepted(Option<String>),
+    /// The backend took the case and answers later (FIT-Connect): ask again, from this progress.
+    Awaiting(serde_json::Value),
+}
+
 pub struct Deliverer {
     http: reqwest::Client,
     mailer: Arc<Mailer>,
     fonts: Arc<ReceiptFonts>,
+    tokens: fit_connect::Tokens,
 }
 
 impl Deliverer {
@@ -43,13 +55,20 @@ impl Deliverer {
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("buergerportal/", env!("CARGO_PKG_VERSION")))
             .build()?;
-        Ok(Self { http, mailer, fonts })
+        Ok(Self {
+            http,
+            mailer,
+            fonts,
+            tokens: fit_connect::Tokens::default(),
+        })
     }
 
-    /// Hands the case to the destination named `destination` in its tenant; the backend's own
-    /// reference for the case when it gave one.
-    pub async fn deliver(&self, case: &CaseToDeliver, destination: Option<&str>) -> Result<Option<String>, Failure> {
-        let name = destination.ok_or_else(|| Failure::Permanent("the service names no destination".into()))?;
+    /// One attempt to hand the job's case to the destination it names in the case's tenant.
+    pub async fn deliver(&self, db: &Db, job: &JobRow, case: &CaseToDeliver) -> Result<Delivered, Failure> {
+        let name = job
+            .destination
+            .as_deref()
+            .ok_or_else(|| Failure::Permanent("the service names no destination".into()))?;
         let destination =
             serde_json::from_value::<std::collections::BTreeMap<String, Destination>>(case.destinations.0.clone())
                 .ok()
@@ -60,12 +79,13 @@ impl Deliverer {
                         case.tenant_slug
                     ))
                 })?;
-        match destination {
+        let accepted = match destination {
             Destination::Webhook { url, secret_env } => {
                 let secret = secret(&secret_env)?;
                 webhook::send(&self.http, &url, &secret, case).await
             }
             Destination::Email { to } => email::send(&self.mailer, &to, case, self.receipt(case).await?).await,
+            Destination::FitConnect(settings) => return self.fit_connect(db, job, case, &settings).await,
             Destination::OzgCloud {
                 url,
                 zustaendige_stelle,
@@ -78,6 +98,42 @@ impl Deliverer {
                 };
                 ozg_cloud::send(&self.http, &intake, case, self.receipt(case).await?).await
             }
+        };
+        accepted.map(Delivered::Accepted)
+    }
+
+    async fn fit_connect(
+        &self,
+        db: &Db,
+        job: &JobRow,
+        case: &CaseToDeliver,
+        settings: &FitConnectSettings,
+    ) -> Result<Delivered, Failure> {
+        let sender = fit_connect::Sender {
+            http: &self.http,
+            tokens: &self.tokens,
+            settings,
+            client_secret: secret(&settings.client_secret_env)?,
+        };
+        let progress = job
+            .progress
+            .as_ref()
+            .and_then(|p| serde_json::from_value(p.0.clone()).ok())
+            .unwrap_or_default();
+        let save = async |progress: fit_connect::Progress| {
+            let progress = serde_json::to_value(progress).map_err(|e| Failure::Retry(e.to_string()))?;
+            outbox::save_progress(db, job, &progress)
+                .await
+                .map_err(|e| Failure::Retry(format!("recording the FIT-Connect progress failed: {e}")))
+        };
+        match sender
+            .attempt(case, async || self.receipt(case).await, progress, save)
+            .await?
+        {
+            fit_connect::Step::Accepted => Ok(Delivered::Accepted(None)),
+            fit_connect::Step::Awaiting(progress) => serde_json::to_value(progress)
+                .map(Delivered::Awaiting)
+                .map_err(|e| Failure::Retry(e.to_string())),
         }
     }
 
@@ -120,6 +176,28 @@ pub(super) fn describe(e: &reqwest::Error) -> &'static str {
     } else {
         "the request failed"
     }
+}
+
+/// The case as backends that take JSON get it (webhook body, FIT-Connect Fachdaten).
+pub(super) fn case_json(case: &CaseToDeliver) -> serde_json::Value {
+    serde_json::json!({
+        "case": {
+            "id": case.id,
+            "reference": case.reference,
+            "tenant": case.tenant_slug,
+            "service": case.service_slug,
+            "service_name": case.service_name,
+            "leistungsschluessel": case.leistungsschluessel,
+            "form_version": case.form_version,
+            "submitted_at": case.submitted_at.to_rfc3339(),
+            "trust_level": case.trust_level,
+            "fee_cents": case.fee_cents,
+        },
+        "answers": case.answers.0,
+        "summary": case.summary.0,
+        "attachments": [],
+        "payment": null,
+    })
 }
 
 /// A secret named by a `*_env` key, read when it is needed so a rotated secret needs no restart.

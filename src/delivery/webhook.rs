@@ -8,7 +8,6 @@
 
 use chrono::Utc;
 use hmac::{Hmac, KeyInit, Mac};
-use serde_json::json;
 use sha2::Sha256;
 
 use super::{Failure, describe, host};
@@ -20,25 +19,7 @@ pub async fn send(
     secret: &str,
     case: &CaseToDeliver,
 ) -> Result<Option<String>, Failure> {
-    let body = json!({
-        "case": {
-            "id": case.id,
-            "reference": case.reference,
-            "tenant": case.tenant_slug,
-            "service": case.service_slug,
-            "service_name": case.service_name,
-            "leistungsschluessel": case.leistungsschluessel,
-            "form_version": case.form_version,
-            "submitted_at": case.submitted_at.to_rfc3339(),
-            "trust_level": case.trust_level,
-            "fee_cents": case.fee_cents,
-        },
-        "answers": case.answers.0,
-        "summary": case.summary.0,
-        "attachments": [],
-        "payment": null,
-    })
-    .to_string();
+    let body = super::case_json(case).to_string();
     let timestamp = Utc::now().timestamp().to_string();
     let response = http
         .post(url)

@@ -26,6 +26,25 @@ pub enum Destination {
         #[serde(default = "default_service_konto_type")]
         service_konto_type: String,
     },
+    /// FIT-Connect v2: the case encrypted to the Zustellpunkt, its answer read from the event log.
+    FitConnect(FitConnectSettings),
+}
+
+/// The parts of a FIT-Connect destination (Zustellpunkt) a sender needs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FitConnectSettings {
+    /// Base URL of the Submission API (v2), e.g. `https://test.fit-connect.fitko.dev/submission-api`.
+    pub submission_api: String,
+    /// OAuth2 token endpoint of the sender client.
+    pub token_url: String,
+    /// The Zustellpunkt's destinationId (UUID).
+    pub destination_id: String,
+    pub client_id: String,
+    /// Name of the environment variable holding the client secret.
+    pub client_secret_env: String,
+    /// Name of the environment variable holding the callback secret; without one the portal only polls.
+    pub callback_secret_env: Option<String>,
 }
 
 fn default_service_konto_type() -> String {
@@ -38,6 +57,9 @@ impl Destination {
         match self {
             Self::Webhook { secret_env, .. } => vec![secret_env],
             Self::Email { .. } | Self::OzgCloud { .. } => Vec::new(),
+            Self::FitConnect(f) => std::iter::once(f.client_secret_env.as_str())
+                .chain(f.callback_secret_env.as_deref())
+                .collect(),
         }
     }
 
@@ -76,15 +98,38 @@ impl Destination {
                     ));
                 }
             }
+            Self::FitConnect(f) => {
+                check_url_at("submission_api", &f.submission_api, &mut problems);
+                check_url_at("token_url", &f.token_url, &mut problems);
+                if uuid::Uuid::parse_str(&f.destination_id).is_err() {
+                    problems.push(("destination_id", format!("'{}' is not a UUID", f.destination_id)));
+                }
+                let envs = [
+                    ("client_secret_env", Some(&f.client_secret_env)),
+                    ("callback_secret_env", f.callback_secret_env.as_ref()),
+                ];
+                for (key, env) in envs {
+                    if let Some(env) = env.filter(|env| !is_env_name(env)) {
+                        problems.push((
+                            key,
+                            format!("'{env}' is not the name of an environment variable (A-Z, 0-9, _)"),
+                        ));
+                    }
+                }
+            }
         }
         problems
     }
 }
 
 fn check_url(url: &str, problems: &mut Vec<(&'static str, String)>) {
+    check_url_at("url", url, problems);
+}
+
+fn check_url_at(key: &'static str, url: &str, problems: &mut Vec<(&'static str, String)>) {
     let ok = url::Url::parse(url).is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
     if !ok {
-        problems.push(("url", format!("'{url}' is not an http:// or https:// URL")));
+        problems.push((key, format!("'{url}' is not an http:// or https:// URL")));
     }
 }
 

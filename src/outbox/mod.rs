@@ -17,7 +17,7 @@ use tokio::sync::Notify;
 use crate::config::Settings;
 use crate::db::outbox::{self, JobRow};
 use crate::db::{Db, Tx};
-use crate::delivery::{Deliverer, Failure};
+use crate::delivery::{Delivered, Deliverer, Failure};
 use crate::mail::{Mail, Mailer};
 use crate::metrics::{OutboxCounters, Outcome};
 use crate::pdf::ReceiptFonts;
@@ -198,8 +198,14 @@ impl Worker {
                 .failed(job, "?", Failure::Permanent("the case is gone".into()))
                 .await;
         };
-        match self.deliverer.deliver(&case, job.destination.as_deref()).await {
-            Ok(reference) => {
+        match self.deliverer.deliver(&self.db, job, &case).await {
+            Ok(Delivered::Awaiting(progress)) => {
+                // Sent; the answer is asked for every few retry intervals (or at once on a callback).
+                let wait =
+                    chrono::Duration::from_std(self.policy.first_retry * 3).unwrap_or(chrono::Duration::seconds(30));
+                outbox::await_answer(&self.db, job, &progress, Utc::now() + wait).await
+            }
+            Ok(Delivered::Accepted(reference)) => {
                 tracing::info!(case = %case.reference, attempt = job.attempt, "delivered to the authority");
                 self.counters.count(&job.kind, Outcome::Done);
                 outbox::delivered(&self.db, job, reference.as_deref(), Utc::now()).await

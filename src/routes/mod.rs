@@ -6,6 +6,7 @@ mod account;
 mod application;
 pub(crate) mod catalogue;
 pub mod error_pages;
+mod fit_connect;
 mod forms;
 mod health;
 mod layout;
@@ -22,6 +23,10 @@ use crate::error::AppError;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/healthz", web::get().to(health::healthz))
         .route("/readyz", web::get().to(health::readyz))
+        .route(
+            "/fit-connect/callback/{tenant}/{destination}",
+            web::post().to(fit_connect::callback),
+        )
         .route("/zustaendigkeit", web::get().to(responsibility::show))
         .route("/mandant/{slug}/theme.css", web::get().to(tenant_pages::theme_css))
         .route("/mandant/{slug}/logo.svg", web::get().to(tenant_pages::logo))

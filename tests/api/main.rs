@@ -6,6 +6,7 @@ mod applications;
 mod catalogue;
 mod config;
 mod delivery;
+mod fit_connect;
 mod health;
 mod helpers;
 mod i18n;

@@ -1,0 +1,416 @@
+//! FIT-Connect v2, sender side (`../shared/reference/handoff.md`, part B): a token by OAuth2 client
+//! credentials; the Zustellpunkt and its encryption key; a submission created with one announced
+//! attachment (the receipt PDF); the attachment, the metadata (schema 2.1.0) and the Fachdaten each a
+//! compact JWE to that key; then the submission is sent. The authority's answer comes later as a
+//! Security Event Token (PS512, signed with the Zustellpunkt's key) in the case's event log:
+//! `accept-submission` with the authentication tags of what was sent, or `reject-submission`.
+//!
+//! Each step's result is kept in the outbox row's progress, so an attempt after a crash continues the
+//! same submission instead of creating a second one.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha512};
+
+use super::jose::{self, EncryptionKey};
+use super::{Failure, describe, host};
+use crate::db::outbox::CaseToDeliver;
+use crate::domain::destination::FitConnectSettings;
+
+const METADATA_SCHEMA: &str = "https://schema.fitko.de/fit-connect/metadata/2.1.0/metadata.schema.json";
+const EVENTS: &str = "https://schema.fitko.de/fit-connect/events/";
+/// FIT-Connect rejects a submission nobody fetched after 14 days; a day later the portal stops asking.
+const LONGEST_WAIT: chrono::Duration = chrono::Duration::days(15);
+
+/// How far a delivery got.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Progress {
+    pub submission_id: Option<String>,
+    pub case_id: Option<String>,
+    pub attachment_id: Option<String>,
+    /// Set once the submission was sent: from then on only the answer is awaited.
+    pub sent_at: Option<DateTime<Utc>>,
+    /// The authentication tags of what was sent, which an `accept-submission` must repeat.
+    pub tags: Option<Tags>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Tags {
+    pub metadata: String,
+    pub data: String,
+    pub attachments: BTreeMap<String, String>,
+}
+
+/// What one attempt achieved.
+pub enum Step {
+    /// The authority accepted the submission.
+    Accepted,
+    /// Sent, or still without an answer: ask again later.
+    Awaiting(Progress),
+}
+
+/// Access tokens by client, reused until shortly before they expire (FIT-Connect: 30 minutes).
+#[derive(Default)]
+pub struct Tokens {
+    by_client: Mutex<HashMap<(String, String), (String, Instant)>>,
+}
+
+pub struct Sender<'a> {
+    pub http: &'a reqwest::Client,
+    pub tokens: &'a Tokens,
+    pub settings: &'a FitConnectSettings,
+    pub client_secret: String,
+}
+
+impl Sender<'_> {
+    /// One attempt: continues from `progress`, reporting each step through `save` before the next.
+    pub async fn attempt<F, Fut>(
+        &self,
+        case: &CaseToDeliver,
+        receipt: impl AsyncFnOnce() -> Result<Vec<u8>, Failure>,
+        mut progress: Progress,
+        save: F,
+    ) -> Result<Step, Failure>
+    where
+        F: Fn(Progress) -> Fut,
+        Fut: Future<Output = Result<(), Failure>>,
+    {
+        let token = self.token().await?;
+        if let (Some(sent_at), Some(_)) = (progress.sent_at, &progress.tags) {
+            return self.answer(&token, progress, sent_at).await;
+        }
+        let api = self.settings.submission_api.trim_end_matches('/');
+        let destination_id = &self.settings.destination_id;
+        let destination = self
+            .get(&token, &format!("{api}/v2/destinations/{destination_id}"))
+            .await?;
+        if destination.get("status").and_then(Value::as_str) != Some("active") {
+            return Err(Failure::Retry(format!(
+                "FIT-Connect destination {destination_id} is not active"
+            )));
+        }
+        let schema_uri = destination
+            .pointer("/publicServices/0/submissionSchemas/0/schemaUri")
+            .and_then(Value::as_str)
+            .ok_or_else(|| Failure::Permanent("the FIT-Connect destination names no submission schema".into()))?
+            .to_owned();
+        let kid = destination
+            .get("encryptionKid")
+            .and_then(Value::as_str)
+            .ok_or_else(|| Failure::Permanent("the FIT-Connect destination has no encryptionKid".into()))?;
+        let jwk = self
+            .get(&token, &format!("{api}/v2/destinations/{destination_id}/keys/{kid}"))
+            .await?;
+        let key = EncryptionKey::from_jwk(&jwk).map_err(Failure::Permanent)?;
+
+        let (submission_id, attachment_id) = match (&progress.submission_id, &progress.attachment_id) {
+            (Some(submission), Some(attachment)) => (submission.clone(), attachment.clone()),
+            _ => {
+                let attachment_id = uuid::Uuid::new_v4().to_string();
+                let created = self
+                    .send(
+                        &token,
+                        self.http.post(format!("{api}/v2/submissions")).json(&json!({
+                            "destinationId": destination_id,
+                            "announcedAttachments": [attachment_id],
+                            "publicService": {
+                                "name": case.service_name.as_deref().unwrap_or(&case.service_slug),
+                                "identifier": format!(
+                                    "urn:de:fim:leika:leistung:{}",
+                                    case.leistungsschluessel.as_deref().unwrap_or_default()
+                                ),
+                            },
+                        })),
+                    )
+                    .await?;
+                let text = |name: &str| created.get(name).and_then(Value::as_str).map(str::to_owned);
+                let (Some(submission_id), Some(case_id)) = (text("submissionId"), text("caseId")) else {
+                    return Err(Failure::Retry(
+                        "FIT-Connect created a submission without its ids".into(),
+                    ));
+                };
+                progress.submission_id = Some(submission_id.clone());
+                progress.case_id = Some(case_id);
+                progress.attachment_id = Some(attachment_id.clone());
+                save(progress.clone()).await?;
+                (submission_id, attachment_id)
+            }
+        };
+
+        let pdf = receipt().await?;
+        let attachment = key.encrypt(&pdf, None).map_err(Failure::Retry)?;
+        self.send(
+            &token,
+            self.http
+                .put(format!(
+                    "{api}/v2/submissions/{submission_id}/attachments/{attachment_id}"
+                ))
+                .header("content-type", "application/jose")
+                .body(attachment.clone()),
+        )
+        .await?;
+        let data = super::case_json(case).to_string();
+        let metadata = metadata(case, &schema_uri, &data, &attachment_id, &pdf).to_string();
+        let encrypted_data = key
+            .encrypt(data.as_bytes(), Some("application/json"))
+            .map_err(Failure::Retry)?;
+        let encrypted_metadata = key
+            .encrypt(metadata.as_bytes(), Some("application/json"))
+            .map_err(Failure::Retry)?;
+        self.send(
+            &token,
+            self.http
+                .put(format!("{api}/v2/submissions/{submission_id}"))
+                .json(&json!({
+                    "encryptedMetadata": encrypted_metadata,
+                    "encryptedData": encrypted_data,
+                })),
+        )
+        .await?;
+        progress.sent_at = Some(Utc::now());
+        progress.tags = Some(Tags {
+            metadata: jose::authentication_tag(&encrypted_metadata).to_owned(),
+            data: jose::authentication_tag(&encrypted_data).to_owned(),
+            attachments: BTreeMap::from([(attachment_id, jose::authentication_tag(&attachment).to_owned())]),
+        });
+        Ok(Step::Awaiting(progress))
+    }
+
+    /// Reads the case's event log for the authority's answer to the submission that was sent.
+    async fn answer(&self, token: &str, progress: Progress, sent_at: DateTime<Utc>) -> Result<Step, Failure> {
+        let api = self.settings.submission_api.trim_end_matches('/');
+        let destination_id = &self.settings.destination_id;
+        let (Some(submission_id), Some(case_id), Some(tags)) =
+            (&progress.submission_id, &progress.case_id, &progress.tags)
+        else {
+            return Err(Failure::Permanent("the FIT-Connect progress is incomplete".into()));
+        };
+        let log = self.get(token, &format!("{api}/v2/cases/{case_id}/events")).await?;
+        let mut keys: HashMap<String, Option<Value>> = HashMap::new();
+        for set in log.get("eventLog").and_then(Value::as_array).into_iter().flatten() {
+            let Some(set) = set.as_str() else { continue };
+            // Only the Zustellpunkt's own events answer; the delivery service's are signed by keys
+            // the destination does not publish and say nothing about acceptance.
+            let Some(kid) = jose::signing_kid(set) else { continue };
+            if !keys.contains_key(&kid) {
+                let url = format!("{api}/v2/destinations/{destination_id}/keys/{kid}");
+                keys.insert(kid.clone(), self.get(token, &url).await.ok());
+            }
+            let Some(claims) = keys[&kid].as_ref().and_then(|jwk| jose::verified_claims(set, jwk)) else {
+                continue;
+            };
+            if claims.get("iss").and_then(Value::as_str) != Some(destination_id)
+                || claims.get("sub").and_then(Value::as_str) != Some(&format!("submission:{submission_id}"))
+            {
+                continue;
+            }
+            let events = claims.get("events").and_then(Value::as_object);
+            for (name, event) in events.into_iter().flatten() {
+                match name.strip_prefix(EVENTS) {
+                    Some("accept-submission") => {
+                        let echoed: Option<Tags> = event
+                            .get("authenticationTags")
+                            .and_then(|t| serde_json::from_value(t.clone()).ok());
+                        if echoed.as_ref() != Some(tags) {
+                            return Err(Failure::Permanent(
+                                "FIT-Connect: the authority accepted content other than what was sent".into(),
+                            ));
+                        }
+                        return Ok(Step::Accepted);
+                    }
+                    Some("reject-submission") => {
+                        let problems = event.get("problems").map(Value::to_string).unwrap_or_default();
+                        return Err(Failure::Permanent(format!(
+                            "FIT-Connect: rejected by the authority {problems}"
+                        )));
+                    }
+                    _ => {}
+                }
+            }
+        }
+        if Utc::now() - sent_at > LONGEST_WAIT {
+            return Err(Failure::Permanent(
+                "FIT-Connect: no answer from the authority in 15 days".into(),
+            ));
+        }
+        Ok(Step::Awaiting(progress))
+    }
+
+    async fn token(&self) -> Result<String, Failure> {
+        let client = (self.settings.token_url.clone(), self.settings.client_id.clone());
+        if let Ok(tokens) = self.tokens.by_client.lock()
+            && let Some((token, until)) = tokens.get(&client)
+            && *until > Instant::now()
+        {
+            return Ok(token.clone());
+        }
+        // FIT-Connect wants the credentials in the form (Basic gives invalid_client) and no scope.
+        let answer = self
+            .http
+            .post(&self.settings.token_url)
+            .form(&[
+                ("grant_type", "client_credentials"),
+                ("client_id", self.settings.client_id.as_str()),
+                ("client_secret", self.client_secret.as_str()),
+            ])
+            .send()
+            .await
+            .map_err(|e| {
+                Failure::Retry(format!(
+                    "FIT-Connect token {}: {}",
+                    host(&self.settings.token_url),
+                    describe(&e)
+                ))
+            })?;
+        let status = answer.status();
+        if !status.is_success() {
+            // The answer is not logged: it may echo the secret.
+            let reason = format!("FIT-Connect token {} answered {status}", host(&self.settings.token_url));
+            return Err(if status.is_server_error() {
+                Failure::Retry(reason)
+            } else {
+                Failure::Permanent(reason)
+            });
+        }
+        let body: Value = answer
+            .json()
+            .await
+            .map_err(|_| Failure::Retry("FIT-Connect token answer is not JSON".into()))?;
+        let token = body
+            .get("access_token")
+            .and_then(Value::as_str)
+            .ok_or_else(|| Failure::Retry("FIT-Connect token answer without access_token".into()))?
+            .to_owned();
+        let lifetime = body.get("expires_in").and_then(Value::as_u64).unwrap_or(300).min(1800);
+        let until = Instant::now() + Duration::from_secs(lifetime.saturating_sub(60));
+        if let Ok(mut tokens) = self.tokens.by_client.lock() {
+            tokens.insert(client, (token.clone(), until));
+        }
+        Ok(token)
+    }
+
+    async fn get(&self, token: &str, url: &str) -> Result<Value, Failure> {
+        self.send(token, self.http.get(url)).await
+    }
+
+    /// Sends with the token; the JSON answer (`null` for none). 5xx, 408 and 429 are tried again.
+    async fn send(&self, token: &str, request: reqwest::RequestBuilder) -> Result<Value, Failure> {
+        let api = host(&self.settings.submission_api);
+        let response = request
+            .bearer_auth(token)
+            .send()
+            .await
+            .map_err(|e| Failure::Retry(format!("FIT-Connect {api}: {}", describe(&e))))?;
+        let status = response.status();
+        let path = response.url().path().to_owned();
+        if !status.is_success() {
+            let reason = format!("FIT-Connect {api} answered {status} to {path}");
+            return Err(match status.as_u16() {
+                408 | 429 | 500..=599 => Failure::Retry(reason),
+                _ => Failure::Permanent(reason),
+            });
+        }
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| Failure::Retry(format!("FIT-Connect {api}: {}", describe(&e))))?;
+        if bytes.is_empty() {
+            return Ok(Value::Null);
+        }
+        serde_json::from_slice(&bytes).map_err(|_| {
+            Failure::Retry(format!(
+                "FIT-Connect {api} answered {path} with something other than JSON"
+            ))
+        })
+    }
+}
+
+/// Metadata after schema 2.1.0: hashes (SHA-512 of the plaintexts), the receipt as the form's
+/// representation, the citizen's e-mail as reply channel when there is one, and the portal as author.
+fn metadata(case: &CaseToDeliver, schema_uri: &str, data: &str, attachment_id: &str, pdf: &[u8]) -> Value {
+    let sha512 = |bytes: &[u8]| json!({"type": "sha512", "content": hex::encode(Sha512::digest(bytes))});
+    let mut metadata = json!({
+        "$schema": METADATA_SCHEMA,
+        "contentStructure": {
+            "data": {
+                "hash": sha512(data.as_bytes()),
+                "submissionSchema": {"schemaUri": schema_uri, "mimeType": "application/json"},
+            },
+            "attachments": [{
+                "attachmentId": attachment_id,
+                "hash": sha512(pdf),
+                "purpose": "form",
+                "mimeType": "application/pdf",
+                "filename": format!("Antrag-{}.pdf", case.reference),
+                "description": "Empfangsbestätigung mit allen Angaben",
+            }],
+        },
+        "additionalReferenceInfo": {
+            "senderReference": case.reference,
+            "applicationDate": case.submitted_at.format("%Y-%m-%d").to_string(),
+        },
+        "author": {
+            "name": "Bürgerportal",
+            "product": {"name": "buergerportal", "version": env!("CARGO_PKG_VERSION"), "manufacturer": "Bürgerportal"},
+        },
+    });
+    if let Some(email) = &case.email {
+        metadata["replyChannel"] = json!({"eMail": {"address": email}});
+    }
+    metadata
+}
+
+/// Whether a callback of the delivery service is genuine: `callback-authentication` is the hex
+/// HMAC-SHA512 with the callback secret over `<callback-timestamp>.<body>`, and the timestamp (Unix
+/// seconds) is at most five minutes old. Compared in constant time.
+pub fn callback_is_authentic(
+    secret: &str,
+    timestamp: &str,
+    authentication: &str,
+    body: &[u8],
+    now: DateTime<Utc>,
+) -> bool {
+    use hmac::{Hmac, KeyInit, Mac};
+    let Ok(sent) = timestamp.parse::<i64>() else {
+        return false;
+    };
+    if (now.timestamp() - sent).abs() > 300 {
+        return false;
+    }
+    let (Ok(mut mac), Ok(expected)) = (
+        <Hmac<Sha512> as KeyInit>::new_from_slice(secret.as_bytes()),
+        hex::decode(authentication),
+    ) else {
+        return false;
+    };
+    mac.update(timestamp.as_bytes());
+    mac.update(b".");
+    mac.update(body);
+    mac.verify_slice(&expected).is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn callbacks_need_the_secret_and_a_fresh_timestamp() {
+        // Computed independently: Python's hmac.new(b"geheim", b"1764583200.{}", "sha512").
+        let mac = "538304a128b235dbc8b2c04ca6c3522dcbbb6056201ed462b7a1938df776ac104a2406353ed4ad9393365a3e4f46ee960fcef9fd0aba56fbfbbc68e598fa7495";
+        let sent = DateTime::from_timestamp(1_764_583_200, 0).unwrap_or_default();
+        let authentic = |secret, body: &[u8], now| callback_is_authentic(secret, "1764583200", mac, body, now);
+        assert!(authentic("geheim", b"{}", sent + chrono::Duration::minutes(4)));
+        assert!(!authentic("anders", b"{}", sent), "another secret");
+        assert!(!authentic("geheim", b"{ }", sent), "another body");
+        assert!(
+            !authentic("geheim", b"{}", sent + chrono::Duration::minutes(6)),
+            "too old"
+        );
+        assert!(!callback_is_authentic("geheim", "x", mac, b"{}", sent));
+    }
+}

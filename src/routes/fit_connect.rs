@@ -1,0 +1,58 @@
+//! `POST /fit-connect/callback/{tenant}/{destination}`: the FIT-Connect delivery service says a
+//! Zustellpunkt has news (new events). The portal checks the callback's signature and asks that
+//! destination's waiting deliveries for their answer at once; the answer itself is only believed from
+//! the signed event log.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::Utc;
+use serde::Deserialize;
+
+use crate::db::{Db, outbox};
+use crate::delivery::fit_connect::callback_is_authentic;
+use crate::domain::destination::Destination;
+use crate::error::AppError;
+use crate::outbox::Outbox;
+
+#[derive(Deserialize)]
+pub struct CallbackPath {
+    tenant: String,
+    destination: String,
+}
+
+pub async fn callback(
+    req: HttpRequest,
+    path: web::Path<CallbackPath>,
+    body: web::Bytes,
+    db: web::Data<Db>,
+    queue: web::Data<Outbox>,
+) -> Result<HttpResponse, AppError> {
+    let destinations = outbox::destinations_of(&db, &path.tenant).await?.unwrap_or_default();
+    let secret = serde_json::from_value::<std::collections::BTreeMap<String, Destination>>(destinations)
+        .ok()
+        .and_then(|mut all| all.remove(&path.destination))
+        .and_then(|destination| match destination {
+            Destination::FitConnect(settings) => settings.callback_secret_env,
+            _ => None,
+        })
+        .and_then(|env| std::env::var(env).ok())
+        .filter(|secret| !secret.is_empty())
+        .ok_or(AppError::NotFound)?;
+    let header = |name| {
+        req.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+    };
+    if !callback_is_authentic(
+        &secret,
+        header("callback-timestamp"),
+        header("callback-authentication"),
+        &body,
+        Utc::now(),
+    ) {
+        return Ok(HttpResponse::Unauthorized().finish());
+    }
+    outbox::ask_again_now(&db, &path.tenant, &path.destination, Utc::now()).await?;
+    queue.wake();
+    Ok(HttpResponse::NoContent().finish())
+}
