@@ -74,6 +74,60 @@ fn check_config_reports_problems_and_exits_non_zero() {
     assert!(String::from_utf8_lossy(&valid.stdout).contains("2 tenant(s), 11 service(s)"));
 }
 
+#[test]
+fn check_config_names_destination_problems_and_unset_secrets() {
+    let catalogue = copy_of_demo_tenants();
+    let musterstadt = catalogue.path().join("musterstadt");
+    let tenant = musterstadt.join("tenant.toml");
+    let text = std::fs::read_to_string(&tenant).unwrap()
+        + "\n[destinations.fachverfahren]\nkind = \"webhook\"\nurl = \"https://fv.example/in\"\nsecret_env = \"BP_TEST_UNSET_SECRET\"\n";
+    std::fs::write(&tenant, text).unwrap();
+    let service = musterstadt.join("services/kontakt.toml");
+    let text = std::fs::read_to_string(&service).unwrap();
+    std::fs::write(
+        &service,
+        text.replace("destination = \"antragspostfach\"", "destination = \"fachverfahren\""),
+    )
+    .unwrap();
+    let check = || {
+        Command::new(env!("CARGO_BIN_EXE_buergerportal"))
+            .arg("check-config")
+            .env("BUERGERPORTAL_TENANTS_DIR", catalogue.path())
+            .env_remove("BP_TEST_UNSET_SECRET")
+            .output()
+            .unwrap()
+    };
+    let output = check();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(
+            "musterstadt: destinations.fachverfahren: the environment variable BP_TEST_UNSET_SECRET is not set"
+        ),
+        "{stderr}"
+    );
+
+    let service = musterstadt.join("services/hund-anmelden.toml");
+    let text = std::fs::read_to_string(&service).unwrap();
+    std::fs::write(
+        &service,
+        text.replace("destination = \"antragspostfach\"", "destination = \"fax\""),
+    )
+    .unwrap();
+    let form_without = musterstadt.join("services/hund-abmelden.toml");
+    let text = std::fs::read_to_string(&form_without).unwrap();
+    std::fs::write(&form_without, text.replace("destination = \"antragspostfach\"\n", "")).unwrap();
+    let stderr = String::from_utf8_lossy(&check().stderr).into_owned();
+    assert!(
+        stderr.contains("hund-anmelden.toml: destination: there is no destination 'fax'"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("hund-abmelden.toml: destination: a service with a form must name the destination"),
+        "{stderr}"
+    );
+}
+
 #[tokio::test]
 async fn a_missing_data_directory_is_created() {
     let parent = tempfile::tempdir().unwrap();

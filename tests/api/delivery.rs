@@ -501,3 +501,38 @@ async fn ozg_cloud_receives_control_form_data_and_the_receipt_and_its_vorgangnum
     assert_eq!(kind, "application/pdf");
     assert!(pdf.starts_with(b"%PDF-"), "the receipt as the representation");
 }
+
+#[tokio::test]
+async fn a_receiver_without_tls_behind_an_https_url_delays_the_case_and_a_413_waits_for_an_operator() {
+    // TLS fails: the receiver speaks plain HTTP where the destination says https.
+    let (tls_receiver, url) = Receiver::start(0, vec![]);
+    let catalogue = catalogue_with_webhook(&url.replace("http://", "https://"));
+    let app = spawn_delivering_to(catalogue.path()).await;
+    let (browser, case_page) = send_case(&app).await;
+    let body = case_page_shows(&browser, &case_page, "Übermittlung verzögert").await;
+    assert!(body.contains("Übermittlung verzögert"));
+    assert!(tls_receiver.received().is_empty(), "nothing was sent in the clear");
+    assert!(
+        buergerportal::db::outbox::deliveries(&app.db, true, 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "still retried"
+    );
+
+    // A case too large for the receiver: given up at once with the reason, the case kept.
+    let (receiver, url) = Receiver::start(0, vec![Answer::Status(413)]);
+    let catalogue = catalogue_with_webhook(&url);
+    let app = spawn_delivering_to(catalogue.path()).await;
+    let (browser, case_page) = send_case(&app).await;
+    case_page_shows(&browser, &case_page, "Übermittlung verzögert").await;
+    let failed = buergerportal::db::outbox::deliveries(&app.db, true, 10).await.unwrap();
+    assert_eq!(failed.len(), 1);
+    assert!(failed[0].last_error.as_deref().unwrap().contains("413"), "{failed:?}");
+    assert_eq!(receiver.received().len(), 1);
+    assert_eq!(
+        browser.get(&case_page).await.status,
+        200,
+        "the citizen's case is untouched"
+    );
+}

@@ -44,7 +44,7 @@ describe('Servicekonto in a browser, phone-sized', { timeout: 120_000 }, () => {
     await page.getByRole('button', { name: 'Konto anlegen' }).click();
     assert.equal(await page.locator('h1').textContent(), 'Prüfen Sie Ihr E-Mail-Postfach');
 
-    await page.goto(portal.baseUrl + portal.linkInMail(email, '/registrieren/bestaetigen'));
+    await page.goto(portal.baseUrl + (await portal.linkInMail(email, '/registrieren/bestaetigen')));
     assert.equal(await page.locator('h1').textContent(), 'Ihre E-Mail-Adresse ist bestätigt');
     await page.getByRole('link', { name: 'Anmelden' }).last().click();
     await check(page, 'login');

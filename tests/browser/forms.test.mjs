@@ -64,7 +64,7 @@ describe('Applying for services in a browser, phone-sized', { timeout: 300_000 }
     await page.getByLabel('Passwort').fill(PASSWORD);
     await page.getByLabel('Ich habe die Datenschutzhinweise gelesen.').check();
     await page.getByRole('button', { name: 'Konto anlegen' }).click();
-    await page.goto(portal.baseUrl + portal.linkInMail(email, '/registrieren/bestaetigen'));
+    await page.goto(portal.baseUrl + (await portal.linkInMail(email, '/registrieren/bestaetigen')));
     await page.goto(portal.baseUrl + '/anmelden');
     await page.getByLabel('E-Mail-Adresse').fill(email);
     await page.getByLabel('Passwort').fill(PASSWORD);
@@ -83,7 +83,7 @@ describe('Applying for services in a browser, phone-sized', { timeout: 300_000 }
     await check(page, `${name}-check`, { axe });
     if (declaration) await page.getByRole('checkbox').check();
     await page.getByRole('button', { name: 'Antrag absenden' }).click();
-    assert.equal((await page.locator('h1').textContent()).trim(), 'Ihr Antrag ist eingegangen');
+    assert.equal((await page.locator('h1').textContent()).trim(), 'Ihr Antrag wurde gesendet');
     await check(page, `${name}-done`, { axe });
     const reference = (await page.locator('.portal-reference').textContent()).trim();
     assert.match(reference, /^[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]$/);

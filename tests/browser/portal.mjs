@@ -55,17 +55,23 @@ export async function startPortal(settings = {}) {
   }
   return {
     baseUrl,
-    /** The newest link to `path` in the mails the portal wrote to its data directory. */
-    linkInMail(to, path) {
+    /**
+     * The newest link to `path` in the mails the portal wrote to its data directory. Mails go out
+     * from the portal's outbox after the page has answered, so this waits for one (at most 10 s).
+     */
+    async linkInMail(to, path) {
       const dir = join(dataDir, 'mail');
-      const mails = readdirSync(dir)
-        .map((name) => join(dir, name))
-        .sort((a, b) => statSync(a).mtimeMs - statSync(b).mtimeMs)
-        .map((file) => readFileSync(file, 'utf8').replace(/=\r?\n/g, '').replace(/=3D/g, '='))
-        .filter((mail) => mail.includes(`To: ${to}`));
-      const match = mails.at(-1)?.match(new RegExp(`${path}\\?token=[A-Za-z0-9_-]+`));
-      if (!match) throw new Error(`no ${path} link in the mails to ${to}`);
-      return match[0];
+      for (let tries = 0; tries < 100; tries++) {
+        const mails = readdirSync(dir)
+          .map((name) => join(dir, name))
+          .sort((a, b) => statSync(a).mtimeMs - statSync(b).mtimeMs)
+          .map((file) => readFileSync(file, 'utf8').replace(/=\r?\n/g, '').replace(/=3D/g, '='))
+          .filter((mail) => mail.includes(`To: ${to}`));
+        const match = mails.at(-1)?.match(new RegExp(`${path}\\?token=[A-Za-z0-9_-]+`));
+        if (match) return match[0];
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      throw new Error(`no ${path} link in the mails to ${to}`);
     },
     stop() {
       child.kill();

@@ -24,7 +24,7 @@ describe('The session-timeout warning on a form step', { timeout: 120_000 }, () 
     await page.getByLabel('Passwort').fill('Kaffeetasse Fahrrad Birke');
     await page.getByLabel('Ich habe die Datenschutzhinweise gelesen.').check();
     await page.getByRole('button', { name: 'Konto anlegen' }).click();
-    await page.goto(portal.baseUrl + portal.linkInMail(email, '/registrieren/bestaetigen'));
+    await page.goto(portal.baseUrl + (await portal.linkInMail(email, '/registrieren/bestaetigen')));
     await page.goto(portal.baseUrl + '/anmelden');
     await page.getByLabel('E-Mail-Adresse').fill(email);
     await page.getByLabel('Passwort').fill('Kaffeetasse Fahrrad Birke');
