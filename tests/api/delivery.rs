@@ -119,18 +119,25 @@ async fn receive(req: HttpRequest, body: web::Bytes, receiver: web::Data<Receive
     }
 }
 
+/// A copy of the demo catalogue whose Musterstadt services deliver to the destination `settings`
+/// (the lines after `[destinations.antragspostfach]`).
+pub(crate) fn catalogue_delivering_to(settings: &str) -> tempfile::TempDir {
+    let dir = crate::helpers::copy_of_demo_tenants();
+    let tenant = dir.path().join("musterstadt/tenant.toml");
+    let text = std::fs::read_to_string(&tenant)
+        .unwrap()
+        .replace("kind = \"email\"\nto = \"antraege@musterstadt.example\"", settings);
+    std::fs::write(&tenant, text).unwrap();
+    dir
+}
+
 /// A copy of the demo catalogue whose Musterstadt services deliver to a webhook at `url`.
 fn catalogue_with_webhook(url: &str) -> tempfile::TempDir {
     // Each test runs in its own process under nextest; the variable only names the secret.
     unsafe { std::env::set_var(SECRET_ENV, SECRET) };
-    let dir = crate::helpers::copy_of_demo_tenants();
-    let tenant = dir.path().join("musterstadt/tenant.toml");
-    let text = std::fs::read_to_string(&tenant).unwrap().replace(
-        "kind = \"email\"\nto = \"antraege@musterstadt.example\"",
-        &format!("kind = \"webhook\"\nurl = \"{url}\"\nsecret_env = \"{SECRET_ENV}\""),
-    );
-    std::fs::write(&tenant, text).unwrap();
-    dir
+    catalogue_delivering_to(&format!(
+        "kind = \"webhook\"\nurl = \"{url}\"\nsecret_env = \"{SECRET_ENV}\""
+    ))
 }
 
 async fn spawn_delivering_to(catalogue: &Path) -> TestApp {
@@ -144,7 +151,7 @@ async fn spawn_delivering_to(catalogue: &Path) -> TestApp {
 }
 
 /// A citizen sends the contact form; the browser and the case's page.
-async fn send_case<'a>(app: &'a TestApp) -> (Browser<'a>, String) {
+pub(crate) async fn send_case<'a>(app: &'a TestApp) -> (Browser<'a>, String) {
     let email = unique("anna");
     let browser = logged_in(app, &email).await;
     let draft = contact_form_filled(&browser, &email).await;
@@ -169,7 +176,7 @@ async fn case_id(app: &TestApp, case_page: &str) -> String {
 }
 
 /// Waits (at most 20 s) until the case page shows `text`.
-async fn case_page_shows(browser: &Browser<'_>, case_page: &str, text: &str) -> String {
+pub(crate) async fn case_page_shows(browser: &Browser<'_>, case_page: &str, text: &str) -> String {
     let mut body = String::new();
     for _ in 0..400 {
         body = browser.get(case_page).await.body;
@@ -454,13 +461,9 @@ fn unsafe_latin1(bytes: &[u8]) -> String {
 async fn ozg_cloud_receives_control_form_data_and_the_receipt_and_its_vorgangnummer_is_shown() {
     let (receiver, url) = Receiver::start(0, vec![]);
     let intake = url.replace("/antraege", "/antrag");
-    let catalogue = crate::helpers::copy_of_demo_tenants();
-    let tenant = catalogue.path().join("musterstadt/tenant.toml");
-    let text = std::fs::read_to_string(&tenant).unwrap().replace(
-        "kind = \"email\"\nto = \"antraege@musterstadt.example\"",
-        &format!("kind = \"ozg-cloud\"\nurl = \"{intake}\"\nzustaendige_stelle = \"197008\""),
-    );
-    std::fs::write(&tenant, text).unwrap();
+    let catalogue = catalogue_delivering_to(&format!(
+        "kind = \"ozg-cloud\"\nurl = \"{intake}\"\nzustaendige_stelle = \"197008\""
+    ));
     let app = spawn_delivering_to(catalogue.path()).await;
     let (browser, case_page) = send_case(&app).await;
 

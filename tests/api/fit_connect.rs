@@ -19,8 +19,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha512};
 
-use crate::applications::{contact_form_filled, logged_in, unique};
-use crate::helpers::{Browser, TestApp, spawn_with};
+use crate::delivery::{case_page_shows, catalogue_delivering_to, send_case};
+use crate::helpers::{TestApp, spawn_with};
 
 const CLIENT_SECRET_ENV: &str = "TEST_FIT_CONNECT_SECRET";
 const CALLBACK_SECRET_ENV: &str = "TEST_FIT_CONNECT_CALLBACK_SECRET";
@@ -482,18 +482,11 @@ fn catalogue_with_fit_connect(base: &str, destination_id: &str) -> tempfile::Tem
         std::env::set_var(CLIENT_SECRET_ENV, "sender-secret");
         std::env::set_var(CALLBACK_SECRET_ENV, "callback-secret");
     }
-    let dir = crate::helpers::copy_of_demo_tenants();
-    let tenant = dir.path().join("musterstadt/tenant.toml");
-    let text = std::fs::read_to_string(&tenant).unwrap().replace(
-        "kind = \"email\"\nto = \"antraege@musterstadt.example\"",
-        &format!(
-            "kind = \"fit-connect\"\nsubmission_api = \"{base}\"\ntoken_url = \"{base}/token\"\n\
-             destination_id = \"{destination_id}\"\nclient_id = \"portal-sender\"\n\
-             client_secret_env = \"{CLIENT_SECRET_ENV}\"\ncallback_secret_env = \"{CALLBACK_SECRET_ENV}\""
-        ),
-    );
-    std::fs::write(&tenant, text).unwrap();
-    dir
+    catalogue_delivering_to(&format!(
+        "kind = \"fit-connect\"\nsubmission_api = \"{base}\"\ntoken_url = \"{base}/token\"\n\
+         destination_id = \"{destination_id}\"\nclient_id = \"portal-sender\"\n\
+         client_secret_env = \"{CLIENT_SECRET_ENV}\"\ncallback_secret_env = \"{CALLBACK_SECRET_ENV}\""
+    ))
 }
 
 async fn spawn_for(answer: Answer) -> (Arc<Zustellpunkt>, TestApp, tempfile::TempDir) {
@@ -506,33 +499,6 @@ async fn spawn_for(answer: Answer) -> (Arc<Zustellpunkt>, TestApp, tempfile::Tem
     })
     .await;
     (zp, app, catalogue)
-}
-
-async fn send_case<'a>(app: &'a TestApp) -> (Browser<'a>, String) {
-    let email = unique("anna");
-    let browser = logged_in(app, &email).await;
-    let draft = contact_form_filled(&browser, &email).await;
-    let check = browser.get(&format!("{draft}/pruefen")).await;
-    let sent = browser
-        .post(
-            &format!("{draft}/absenden"),
-            &[("csrf_token", &check.csrf_token()), ("stand", &check.hidden("stand"))],
-        )
-        .await;
-    assert_eq!(sent.status, 303, "{}", sent.body);
-    (browser, sent.location().unwrap())
-}
-
-async fn case_page_shows(browser: &Browser<'_>, page: &str, text: &str) -> String {
-    let mut body = String::new();
-    for _ in 0..400 {
-        body = browser.get(page).await.body;
-        if body.contains(text) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    body
 }
 
 #[tokio::test]
