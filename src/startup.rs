@@ -32,7 +32,6 @@ pub struct Application {
     port: u16,
     metrics_port: Option<u16>,
     db: Db,
-    outbox: Outbox,
 }
 
 impl Application {
@@ -91,7 +90,6 @@ impl Application {
         let listener = TcpListener::bind(settings.listen)?;
         let port = listener.local_addr()?.port();
         let db_data = web::Data::new(db.clone());
-        let outbox_handle = outbox.get_ref().clone();
         let https = settings.is_https();
         let static_dir = settings.static_dir.clone();
         let settings_data = web::Data::new(settings);
@@ -125,7 +123,6 @@ impl Application {
             port,
             metrics_port,
             db,
-            outbox: outbox_handle,
         })
     }
 
@@ -135,11 +132,6 @@ impl Application {
 
     pub fn metrics_port(&self) -> Option<u16> {
         self.metrics_port
-    }
-
-    /// The handle that wakes this process's worker.
-    pub fn outbox(&self) -> Outbox {
-        self.outbox.clone()
     }
 
     pub fn db(&self) -> &Db {
