@@ -149,7 +149,9 @@ async fn fixtures(db: &Db) -> anyhow::Result<(String, String)> {
 async fn submit(db: &Db, tenant_id: &str, account_id: &str) -> anyhow::Result<()> {
     let now = Utc::now();
     let answers = serde_json::Map::from_iter([("betreff".to_owned(), serde_json::json!("Laterne"))]);
-    let draft = forms::create_draft(db, account_id, tenant_id, "kontakt", 1, &answers, now, now).await?;
+    let draft = forms::create_draft(db, account_id, tenant_id, "kontakt", 1, &answers, now, now)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("the bench account's previous draft is still open"))?;
     let reference = buergerportal::domain::reference::Reference::generate();
     let case = forms::NewCase {
         account_id,

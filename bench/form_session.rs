@@ -34,7 +34,27 @@ async fn main() -> Fallible<()> {
     register(&client, base, data_dir, &email).await?;
     let (status, cookie) = post_form(&client, base, "/anmelden", &[("email", &email), ("password", PASSWORD)]).await?;
     let cookie = cookie.filter(|_| status == 303).ok_or("the login failed")?;
-    let draft = location(&client, base, "/musterstadt/leistungen/kontakt/antrag", &cookie).await?;
+    let start = format!("{base}/musterstadt/leistungen/kontakt/antrag");
+    let asked = client
+        .get(&start)
+        .header("cookie", &cookie)
+        .send()
+        .await?
+        .text()
+        .await?;
+    let begun = client
+        .post(&start)
+        .header("cookie", &cookie)
+        .header("origin", base.as_str())
+        .form(&[("csrf_token", csrf_token(&asked)?)])
+        .send()
+        .await?;
+    let draft = begun
+        .headers()
+        .get("location")
+        .and_then(|l| l.to_str().ok())
+        .ok_or_else(|| format!("beginning the application did not redirect: {}", begun.status()))?
+        .to_owned();
     let step = location(&client, base, &draft, &cookie).await?;
     let page = client
         .get(format!("{base}{step}"))

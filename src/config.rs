@@ -56,6 +56,13 @@ pub struct Settings {
     pub outbox_send_timeout_seconds: f64,
     /// Address for Prometheus metrics (`GET /metrics`), apart from the citizens' port; empty: none.
     pub metrics_listen: String,
+    /// Networks of the load balancers in front of the portal (CIDR, e.g. `["10.0.0.0/8"]`): only
+    /// from these is `X-Forwarded-For` believed, so per-IP limits see the real client. Empty: none.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// A secret shared by all nodes (at least 32 characters), for tokens that need no stored state:
+    /// the CSRF token of forms shown without a session. Empty: generated into `<data_dir>/secret-key`
+    /// on first start, which serves every node that shares the data directory.
+    pub secret_key: String,
 }
 
 /// One `[[identity_providers]]` entry. The callback to register is `{base_url}/anmelden/{id}/callback`.
@@ -118,6 +125,8 @@ impl Default for Settings {
             outbox_retry_seconds: 10.0,
             outbox_send_timeout_seconds: 30.0,
             metrics_listen: String::new(),
+            trusted_proxies: Vec::new(),
+            secret_key: String::new(),
         }
     }
 }
@@ -201,6 +210,43 @@ impl Settings {
 
     pub fn is_https(&self) -> bool {
         self.base_url.starts_with("https://")
+    }
+
+    /// `secret_key`, or the one in the data directory, generated there on first start.
+    pub fn secret_key(&self) -> anyhow::Result<String> {
+        const MIN_LEN: usize = 32;
+        if !self.secret_key.is_empty() {
+            anyhow::ensure!(
+                self.secret_key.len() >= MIN_LEN,
+                "secret_key must be at least {MIN_LEN} characters long"
+            );
+            return Ok(self.secret_key.clone());
+        }
+        let file = self.data_dir.join("secret-key");
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        match options.open(&file) {
+            Ok(mut new) => {
+                let key = crate::auth::token::random_token();
+                std::io::Write::write_all(&mut new, key.as_bytes())
+                    .with_context(|| format!("cannot write {}", file.display()))?;
+                Ok(key)
+            }
+            // Another node (or an earlier start) made it.
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                let key = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
+                let key = key.trim().to_owned();
+                anyhow::ensure!(
+                    key.len() >= MIN_LEN,
+                    "{} holds no key of {MIN_LEN} characters",
+                    file.display()
+                );
+                Ok(key)
+            }
+            Err(e) => Err(e).with_context(|| format!("cannot create {}", file.display())),
+        }
     }
 
     /// Creates the data directory if needed and proves it is writable.

@@ -8,6 +8,12 @@ use actix_web::{HttpResponse, ResponseError};
 pub enum AppError {
     #[error("not found")]
     NotFound,
+    /// A form body that no page of the portal sends.
+    #[error("bad request")]
+    BadRequest,
+    /// More fields than the form has.
+    #[error("payload too large")]
+    PayloadTooLarge,
     /// A forged or expired form, or a cross-site request.
     #[error("forbidden")]
     Forbidden,
@@ -29,6 +35,8 @@ impl ResponseError for AppError {
     fn status_code(&self) -> StatusCode {
         match self {
             Self::NotFound => StatusCode::NOT_FOUND,
+            Self::BadRequest => StatusCode::BAD_REQUEST,
+            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Forbidden => StatusCode::FORBIDDEN,
             Self::LoginRequired(_) | Self::StepUpRequired(_) => StatusCode::SEE_OTHER,
             // The database is unreachable: a temporary outage, not a fault of this request.

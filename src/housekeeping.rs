@@ -1,12 +1,13 @@
 //! Every ten minutes: removes expired sessions, used tokens, old rate-limit attempts, expired drafts
-//! and old parked steps, and reminds citizens a week before a draft of theirs is deleted.
+//! and old parked steps, and reminds citizens a week before a draft of theirs is deleted. With
+//! several nodes, the one that takes the round's lease does the round.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use crate::db::{Db, accounts, forms, outbox};
+use crate::db::{Db, accounts, forms, lease, outbox};
 use crate::i18n::Lang;
 use crate::mail::Mail;
 use crate::outbox::Outbox;
@@ -18,11 +19,12 @@ const KEEP_ATTEMPTS: chrono::Duration = chrono::Duration::days(1);
 pub const REMIND_BEFORE: chrono::Duration = chrono::Duration::days(7);
 
 pub fn spawn(db: Db, outbox: Outbox, base_url: String) {
+    let node = uuid::Uuid::now_v7().to_string();
     tokio::spawn(async move {
         let mut ticks = tokio::time::interval(EVERY);
         loop {
             ticks.tick().await;
-            match tidy(&db, &base_url, Utc::now()).await {
+            match round(&db, &node, &base_url, Utc::now()).await {
                 Ok(0) => {}
                 Ok(_) => outbox.wake(),
                 Err(e) => tracing::warn!(error = %e, "housekeeping failed; trying again later"),
@@ -31,7 +33,18 @@ pub fn spawn(db: Db, outbox: Outbox, base_url: String) {
     });
 }
 
-/// One round of housekeeping as of `now`; how many reminder mails it queued.
+/// A round, if this node gets its lease (held a little less than the time between rounds, so the
+/// next round may go to any node); how many reminder mails it queued.
+pub async fn round(db: &Db, node: &str, base_url: &str, now: DateTime<Utc>) -> sqlx::Result<usize> {
+    let until = now + chrono::Duration::from_std(EVERY).unwrap_or_default() - chrono::Duration::seconds(30);
+    if !lease::take(db, "housekeeping", node, now, until).await? {
+        return Ok(0);
+    }
+    tidy(db, base_url, now).await
+}
+
+/// One round of housekeeping as of `now`; how many reminder mails it queued. A draft another node
+/// reminded meanwhile is not reminded twice.
 pub async fn tidy(db: &Db, base_url: &str, now: DateTime<Utc>) -> sqlx::Result<usize> {
     accounts::remove_expired(db, now, now - KEEP_ATTEMPTS).await?;
     forms::remove_expired_drafts(db, now, now - chrono::Duration::hours(crate::routes::PARKED_HOURS)).await?;
@@ -45,12 +58,13 @@ pub async fn tidy(db: &Db, base_url: &str, now: DateTime<Utc>) -> sqlx::Result<u
     let mut queued = 0;
     for (email, drafts) in by_address {
         let mut tx = db.begin().await?;
+        let mut marked = false;
         for draft_id in &drafts {
-            forms::mark_reminded(&mut tx, draft_id, now, warn_from).await?;
+            marked |= forms::mark_reminded(&mut tx, draft_id, now, warn_from).await?;
         }
         // The account keeps no language; the reminder is in German, the portal's first language.
         // An account without an address (provider logins only) is marked without a mail.
-        if let Some(email) = email {
+        if let Some(email) = email.filter(|_| marked) {
             let mail = Mail::new(&email, Lang::De, "mail-draft-reminder").with_link(link.clone());
             outbox::enqueue_mail(&mut tx, &mail).await?;
             queued += 1;

@@ -1,8 +1,8 @@
 //! Prometheus metrics for operators, on a listener of their own (`metrics_listen`), never on the
-//! citizens' port: what waits in the outbox (read from the database, so every worker's jobs count)
-//! and what this process's worker did.
+//! citizens' port: what waits in the outbox (read from the database, so every worker's jobs count),
+//! what this process's worker did, and how many passwords it checked.
 //!
-//! The text format is written here: five series do not need a metrics registry, and the common
+//! The text format is written here: six series do not need a metrics registry, and the common
 //! crates keep a process-wide recorder that tests starting several apps in one process cannot share.
 
 use std::fmt::Write;
@@ -14,6 +14,7 @@ use actix_web::dev::Server;
 use actix_web::{App, HttpResponse, HttpServer, web};
 use chrono::Utc;
 
+use crate::auth::password::PasswordHasher;
 use crate::db::{Db, outbox};
 
 /// What the worker of this process did, by kind of job (delivery, mail) and outcome.
@@ -40,8 +41,13 @@ impl OutboxCounters {
 }
 
 /// Serves `GET /metrics` on its own listener.
-pub fn serve(listener: TcpListener, db: Db, counters: Arc<OutboxCounters>) -> std::io::Result<Server> {
-    let state = web::Data::new((db, counters));
+pub fn serve(
+    listener: TcpListener,
+    db: Db,
+    counters: Arc<OutboxCounters>,
+    hasher: Option<PasswordHasher>,
+) -> std::io::Result<Server> {
+    let state = web::Data::new((db, counters, hasher));
     Ok(HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
@@ -52,12 +58,12 @@ pub fn serve(listener: TcpListener, db: Db, counters: Arc<OutboxCounters>) -> st
     .run())
 }
 
-async fn metrics(state: web::Data<(Db, Arc<OutboxCounters>)>) -> HttpResponse {
-    let (db, counters) = state.get_ref();
+async fn metrics(state: web::Data<(Db, Arc<OutboxCounters>, Option<PasswordHasher>)>) -> HttpResponse {
+    let (db, counters, hasher) = state.get_ref();
     match outbox::depth(db, Utc::now()).await {
         Ok(depth) => HttpResponse::Ok()
             .content_type("text/plain; version=0.0.4; charset=utf-8")
-            .body(render(&depth, counters)),
+            .body(render(&depth, counters, hasher.as_ref().map(PasswordHasher::checks))),
         Err(e) => {
             tracing::warn!(error = %e, "metrics: the outbox cannot be read");
             HttpResponse::ServiceUnavailable().finish()
@@ -65,7 +71,8 @@ async fn metrics(state: web::Data<(Db, Arc<OutboxCounters>)>) -> HttpResponse {
     }
 }
 
-fn render(depth: &outbox::Depth, counters: &OutboxCounters) -> String {
+/// `password_checks` is `None` in a process that serves no citizens (`buergerportal worker`).
+fn render(depth: &outbox::Depth, counters: &OutboxCounters, password_checks: Option<u64>) -> String {
     let mut out = String::new();
     let mut series = |name: &str, kind: &str, help: &str, values: &[(String, u64)]| {
         let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
@@ -112,5 +119,13 @@ fn render(depth: &outbox::Depth, counters: &OutboxCounters) -> String {
         "Attempts by this process's worker, by kind and outcome.",
         &attempts,
     );
+    if let Some(checks) = password_checks {
+        series(
+            "buergerportal_password_checks_total",
+            "counter",
+            "Passwords checked (logins and changes); the login limits keep this down under brute force.",
+            &[(String::new(), checks)],
+        );
+    }
     out
 }

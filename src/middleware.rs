@@ -1,5 +1,5 @@
 //! Response headers every page gets: security headers, the request id, the remembered language, and the
-//! session cookie when a handler started or ended a session.
+//! session cookie when a handler started or ended a session, the form cookie when it issued a form token.
 
 use actix_web::body::MessageBody;
 use actix_web::cookie::{Cookie, SameSite, time::Duration};
@@ -10,6 +10,7 @@ use actix_web::middleware::{DefaultHeaders, Next};
 use actix_web::{HttpMessage, web};
 use tracing_actix_web::RequestId;
 
+use crate::auth::csrf::set_form_cookie;
 use crate::auth::session::{CookieChange, Personal, Sessions};
 use crate::i18n::{LANG_COOKIE, Lang};
 
@@ -53,6 +54,7 @@ pub async fn response_headers(
         let cookie = sessions.cookie(&change);
         res.response_mut().add_cookie(&cookie)?;
     }
+    set_form_cookie(&mut res)?;
     if res.request().extensions().get::<Personal>().is_some() {
         res.headers_mut()
             .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));

@@ -10,7 +10,8 @@ use actix_web::middleware::{ErrorHandlers, from_fn};
 use actix_web::{App, HttpServer, web};
 use tracing_actix_web::TracingLogger;
 
-use crate::auth::csrf::refuse_cross_site;
+use crate::auth::client_ip::TrustedProxies;
+use crate::auth::csrf::{FormTokens, refuse_cross_site};
 use crate::auth::oidc::IdentityProviders;
 use crate::auth::password::PasswordHasher;
 use crate::auth::session::Sessions;
@@ -26,6 +27,9 @@ use crate::pdf::ReceiptFonts;
 use crate::routes;
 use crate::telemetry::RequestSpan;
 use crate::tenancy::TenantDirectory;
+
+/// The most a posted form may hold.
+const FORM_BODY_LIMIT: usize = 256 * 1024;
 
 pub struct Application {
     server: Server,
@@ -64,13 +68,19 @@ impl Application {
             )?;
             tokio::spawn(worker.run());
         }
+        let hasher = web::Data::new(PasswordHasher::new(settings.password_hash_threads()));
         let metrics_port = match settings.metrics_listen.as_str() {
             "" => None,
             address => {
                 let listener =
                     TcpListener::bind(address).with_context(|| format!("metrics_listen {address} cannot be bound"))?;
                 let port = listener.local_addr()?.port();
-                tokio::spawn(metrics::serve(listener, db.clone(), counters)?);
+                tokio::spawn(metrics::serve(
+                    listener,
+                    db.clone(),
+                    counters,
+                    Some(hasher.get_ref().clone()),
+                )?);
                 Some(port)
             }
         };
@@ -80,7 +90,6 @@ impl Application {
             settings.session_idle_minutes,
             settings.session_absolute_hours,
         ));
-        let hasher = web::Data::new(PasswordHasher::new(settings.password_hash_threads()));
         let providers = web::Data::new(IdentityProviders::new(
             &settings.identity_providers,
             &settings.base_url,
@@ -91,6 +100,8 @@ impl Application {
         let port = listener.local_addr()?.port();
         let db_data = web::Data::new(db.clone());
         let https = settings.is_https();
+        let trusted_proxies = web::Data::new(TrustedProxies::new(settings.trusted_proxies.clone()));
+        let form_tokens = web::Data::new(FormTokens::new(&settings.secret_key()?, https)?);
         let static_dir = settings.static_dir.clone();
         let settings_data = web::Data::new(settings);
         let server = HttpServer::new(move || {
@@ -100,12 +111,17 @@ impl Application {
                 .app_data(cache.clone())
                 .app_data(forms.clone())
                 .app_data(receipt_fonts.clone())
-                // Long answers in many fields (a 2,000-character emoji text is 24 KB posted).
-                .app_data(web::FormConfig::default().limit(1024 * 1024))
+                // Long answers in several fields (a 2,000-character emoji text is 24 KB posted), and
+                // no more: bodies are read into memory, so the cap bounds what a flood can make
+                // the portal hold. Form steps read the raw bytes (`PayloadConfig`), other forms parse.
+                .app_data(web::FormConfig::default().limit(FORM_BODY_LIMIT))
+                .app_data(web::PayloadConfig::new(FORM_BODY_LIMIT))
                 .app_data(sessions.clone())
                 .app_data(hasher.clone())
                 .app_data(outbox.clone())
                 .app_data(providers.clone())
+                .app_data(trusted_proxies.clone())
+                .app_data(form_tokens.clone())
                 .app_data(settings_data.clone())
                 .wrap(from_fn(refuse_cross_site))
                 .wrap(ErrorHandlers::new().default_handler(routes::error_pages::render))

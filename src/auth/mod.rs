@@ -1,5 +1,6 @@
 //! The Servicekonto's security machinery: password hashing, sessions, CSRF, rate limits, tokens.
 
+pub mod client_ip;
 pub mod csrf;
 pub mod oidc;
 pub mod password;

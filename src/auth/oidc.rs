@@ -2,16 +2,22 @@
 //! token's signature, issuer, audience, expiry and nonce verified by `openidconnect`; `acr` mapped to a
 //! trust level by configuration.
 //!
-//! Discovery (metadata and signing keys) is fetched at the start and at the end of each login, so a
+//! Discovery (metadata and signing keys) is kept for an hour, so a login costs the provider no
+//! discovery; an ID token signed with a key the kept keys do not name fetches them anew, so a
 //! provider's key rotation needs no restart.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
 
 use openidconnect::core::{CoreAuthPrompt, CoreAuthenticationFlow, CoreClient, CoreProviderMetadata};
 use openidconnect::{
-    AuthenticationContextClass, AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce,
-    PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope,
+    AuthenticationContextClass, AuthorizationCode, ClaimsVerificationError, ClientId, ClientSecret, CsrfToken,
+    IssuerUrl, Nonce, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope, SignatureVerificationError,
 };
+
+/// How long a provider's discovery document and keys are kept.
+const DISCOVERY_TTL: Duration = Duration::from_secs(3600);
 
 use crate::config::IdentityProviderSettings;
 use crate::db::accounts::ProfileRow;
@@ -67,6 +73,8 @@ pub struct IdentityProviders {
     providers: Vec<IdentityProvider>,
     http: reqwest::Client,
     base_url: String,
+    /// Discovery documents with their keys, by provider id.
+    discovered: moka::sync::Cache<String, Arc<CoreProviderMetadata>>,
 }
 
 impl IdentityProviders {
@@ -112,6 +120,7 @@ impl IdentityProviders {
             providers,
             http,
             base_url: base_url.trim_end_matches('/').to_owned(),
+            discovered: moka::sync::Cache::builder().time_to_live(DISCOVERY_TTL).build(),
         })
     }
 
@@ -131,9 +140,24 @@ impl IdentityProviders {
             .collect()
     }
 
+    /// The provider's discovery document and keys: kept ones, or (`fresh`, or none kept) fetched.
+    async fn metadata(&self, provider: &IdentityProvider, fresh: bool) -> Result<Arc<CoreProviderMetadata>, OidcError> {
+        if !fresh && let Some(kept) = self.discovered.get(&provider.id) {
+            return Ok(kept);
+        }
+        let http = |request| send(&self.http, request);
+        let metadata = CoreProviderMetadata::discover_async(provider.issuer.clone(), &http)
+            .await
+            .map_err(|e| OidcError::Unreachable(error_chain(&e)))?;
+        let metadata = Arc::new(metadata);
+        self.discovered.insert(provider.id.clone(), metadata.clone());
+        Ok(metadata)
+    }
+
     async fn client(
         &self,
         provider: &IdentityProvider,
+        fresh: bool,
     ) -> Result<
         CoreClient<
             openidconnect::EndpointSet,
@@ -145,10 +169,7 @@ impl IdentityProviders {
         >,
         OidcError,
     > {
-        let http = |request| send(&self.http, request);
-        let metadata = CoreProviderMetadata::discover_async(provider.issuer.clone(), &http)
-            .await
-            .map_err(|e| OidcError::Unreachable(error_chain(&e)))?;
+        let metadata = self.metadata(provider, fresh).await?.as_ref().clone();
         let redirect = RedirectUrl::new(format!("{}/anmelden/{}/callback", self.base_url, provider.id))
             .map_err(|e| OidcError::Unreachable(e.to_string()))?;
         Ok(CoreClient::from_provider_metadata(
@@ -166,7 +187,7 @@ impl IdentityProviders {
         provider: &IdentityProvider,
         at_least: Option<TrustLevel>,
     ) -> Result<Authorization, OidcError> {
-        let client = self.client(provider).await?;
+        let client = self.client(provider, false).await?;
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
         let mut request = client
             .authorize_url(
@@ -201,7 +222,7 @@ impl IdentityProviders {
         nonce: &str,
         pkce_verifier: &str,
     ) -> Result<VerifiedLogin, OidcError> {
-        let client = self.client(provider).await?;
+        let client = self.client(provider, false).await?;
         let http = |request| send(&self.http, request);
         let tokens = client
             .exchange_code(AuthorizationCode::new(code.to_owned()))
@@ -217,9 +238,16 @@ impl IdentityProviders {
             .extra_fields()
             .id_token()
             .ok_or_else(|| OidcError::InvalidToken("no ID token in the answer".into()))?;
-        let claims = id_token
-            .claims(&client.id_token_verifier(), &Nonce::new(nonce.to_owned()))
-            .map_err(|e| OidcError::InvalidToken(error_chain(&e)))?;
+        let nonce = Nonce::new(nonce.to_owned());
+        let claims = match id_token.claims(&client.id_token_verifier(), &nonce) {
+            // Signed with a key the kept ones do not name: the provider rotated its keys.
+            Err(ClaimsVerificationError::SignatureVerification(SignatureVerificationError::NoMatchingKey)) => {
+                let fresh = self.client(provider, true).await?;
+                id_token.claims(&fresh.id_token_verifier(), &nonce)
+            }
+            verified => verified,
+        }
+        .map_err(|e| OidcError::InvalidToken(error_chain(&e)))?;
         let trust_level = claims
             .auth_context_ref()
             .and_then(|acr| provider.trust_levels.get(acr.as_str()).copied())

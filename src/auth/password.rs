@@ -1,5 +1,6 @@
 //! argon2id hashing on a bounded pool of blocking threads, so logins cannot starve page rendering.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock};
 
 use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
@@ -17,6 +18,8 @@ static DUMMY_HASH: LazyLock<Option<String>> = LazyLock::new(|| {
 #[derive(Clone)]
 pub struct PasswordHasher {
     permits: Arc<Semaphore>,
+    /// Password checks since start (for the metrics): what the login limits keep down.
+    checks: Arc<AtomicU64>,
 }
 
 impl PasswordHasher {
@@ -25,6 +28,7 @@ impl PasswordHasher {
         LazyLock::force(&DUMMY_HASH);
         Self {
             permits: Arc::new(Semaphore::new(threads.max(1))),
+            checks: Arc::default(),
         }
     }
 
@@ -42,6 +46,7 @@ impl PasswordHasher {
 
     /// True when `password` matches `stored`; with no stored hash it spends the same time and says no.
     pub async fn verify(&self, password: &str, stored: Option<&str>) -> anyhow::Result<bool> {
+        self.checks.fetch_add(1, Ordering::Relaxed);
         let password = password.to_owned();
         let (stored, exists) = match stored {
             Some(hash) => (hash.to_owned(), true),
@@ -53,6 +58,11 @@ impl PasswordHasher {
             matches && exists
         })
         .await
+    }
+
+    /// How many passwords were checked since start.
+    pub fn checks(&self) -> u64 {
+        self.checks.load(Ordering::Relaxed)
     }
 
     async fn run<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> anyhow::Result<T> {

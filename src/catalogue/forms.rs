@@ -29,6 +29,18 @@ impl Forms {
         Self { by_tenant }
     }
 
+    /// The most name-value pairs a post of any step of any form holds: the bound for a post whose
+    /// step is not known yet (sent after the session ended).
+    pub fn most_inputs_of_any_step(&self) -> usize {
+        self.by_tenant
+            .values()
+            .flat_map(HashMap::values)
+            .flat_map(|form| &form.steps)
+            .map(|step| step.most_inputs())
+            .max()
+            .unwrap_or(0)
+    }
+
     pub fn get(&self, tenant: &str, service: &str) -> Option<&Arc<FormDefinition>> {
         self.by_tenant.get(tenant)?.get(service)
     }

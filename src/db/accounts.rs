@@ -89,12 +89,20 @@ pub async fn mark_email_verified(db: &Db, account_id: &str, now: DateTime<Utc>) 
     Ok(())
 }
 
+/// A new password; the account's outstanding reset and change-of-address links stop working.
 pub async fn set_password(tx: &mut Tx, account_id: &str, password_hash: &str) -> sqlx::Result<()> {
     with_tx!(tx, conn => sqlx::query("UPDATE account SET password_hash = $1 WHERE id = $2")
         .bind(password_hash).bind(account_id).execute(conn).await.map(|r| r.rows_affected()))?;
-    Ok(())
+    revoke_links(
+        tx,
+        account_id,
+        &[TokenPurpose::ResetPassword, TokenPurpose::ChangeEmail],
+    )
+    .await
 }
 
+/// A new link of this purpose; it replaces the account's earlier unused ones, so only the newest
+/// link works.
 pub async fn create_token(
     tx: &mut Tx,
     token_hash: &str,
@@ -102,9 +110,21 @@ pub async fn create_token(
     purpose: TokenPurpose,
     expires_at: DateTime<Utc>,
 ) -> sqlx::Result<()> {
+    revoke_links(tx, account_id, &[purpose]).await?;
     with_tx!(tx, conn => sqlx::query(
         "INSERT INTO account_token (token_hash, account_id, purpose, expires_at, used_at) VALUES ($1, $2, $3, $4, NULL)",
     ).bind(token_hash).bind(account_id).bind(purpose.as_str()).bind(expires_at).execute(conn).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Makes the account's unused links of these purposes worthless: a newer link replaces them, or
+/// the password or address they would change has changed.
+pub async fn revoke_links(tx: &mut Tx, account_id: &str, purposes: &[TokenPurpose]) -> sqlx::Result<()> {
+    for purpose in purposes {
+        with_tx!(tx, conn => sqlx::query(
+            "DELETE FROM account_token WHERE account_id = $1 AND purpose = $2 AND used_at IS NULL",
+        ).bind(account_id).bind(purpose.as_str()).execute(conn).await.map(|r| r.rows_affected()))?;
+    }
     Ok(())
 }
 
@@ -186,25 +206,41 @@ pub async fn sessions_of(db: &Db, account_id: &str, now: DateTime<Utc>) -> sqlx:
     ).bind(account_id).bind(now).fetch_all(pool).await)
 }
 
-/// Records an attempt and returns how many of that kind and key happened since `since`, this one included.
-pub async fn count_attempt(
+/// Records an attempt unless `max` of that kind and key happened since `since` already; returns the
+/// new attempt's id, or `None` (and nothing written) when the limit is reached.
+///
+/// Atomic, so concurrent requests cannot all pass a limit they each see unreached: on SQLite the
+/// statement holds the database's write lock from its start; on PostgreSQL a transaction-scoped
+/// advisory lock on kind and key makes concurrent takers wait their turn.
+pub async fn take_attempt(
     db: &Db,
     kind: &str,
     key_hash: &str,
     now: DateTime<Utc>,
     since: DateTime<Utc>,
-) -> sqlx::Result<i64> {
-    with_pool!(db, pool => sqlx::query("INSERT INTO auth_attempt (id, kind, key_hash, at) VALUES ($1, $2, $3, $4)")
-        .bind(new_id()).bind(kind).bind(key_hash).bind(now).execute(pool).await.map(|r| r.rows_affected()))?;
-    attempts_since(db, kind, key_hash, since).await
+    max: i64,
+) -> sqlx::Result<Option<String>> {
+    const TAKE: &str = "INSERT INTO auth_attempt (id, kind, key_hash, at) SELECT $1, $2, $3, $4
+        WHERE (SELECT COUNT(*) FROM auth_attempt WHERE kind = $2 AND key_hash = $3 AND at > $5) < $6";
+    let id = new_id();
+    let mut tx = db.begin().await?;
+    if let Tx::Postgres(tx) = &mut tx {
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+            .bind(format!("{kind}:{key_hash}"))
+            .execute(&mut **tx)
+            .await?;
+    }
+    let taken = with_tx!(&mut tx, conn => sqlx::query(TAKE)
+        .bind(&id).bind(kind).bind(key_hash).bind(now).bind(since).bind(max)
+        .execute(conn).await.map(|r| r.rows_affected()))?;
+    tx.commit().await?;
+    Ok((taken == 1).then_some(id))
 }
 
-/// How many attempts of that kind and key happened since `since`, without recording one.
-pub async fn attempts_since(db: &Db, kind: &str, key_hash: &str, since: DateTime<Utc>) -> sqlx::Result<i64> {
-    let (count,): (i64,) = with_pool!(db, pool => sqlx::query_as(
-        "SELECT COUNT(*) FROM auth_attempt WHERE kind = $1 AND key_hash = $2 AND at > $3",
-    ).bind(kind).bind(key_hash).bind(since).fetch_one(pool).await)?;
-    Ok(count)
+/// Removes one attempt: a login that succeeded gives its place back.
+pub async fn remove_attempt(db: &Db, id: &str) -> sqlx::Result<()> {
+    with_pool!(db, pool => sqlx::query("DELETE FROM auth_attempt WHERE id = $1").bind(id).execute(pool).await.map(|r| r.rows_affected()))?;
+    Ok(())
 }
 
 pub async fn log_access(db: &Db, account_id: &str, event: &str, device: &str, now: DateTime<Utc>) -> sqlx::Result<()> {
@@ -385,6 +421,7 @@ pub async fn delete_account(db: &Db, account_id: &str) -> sqlx::Result<()> {
 }
 
 /// A link that confirms `new_email` as the account's address.
+/// A link that confirms a new address; it replaces earlier unused ones of the account.
 pub async fn create_email_change_token(
     tx: &mut Tx,
     token_hash: &str,
@@ -392,6 +429,7 @@ pub async fn create_email_change_token(
     new_email: &str,
     expires_at: DateTime<Utc>,
 ) -> sqlx::Result<()> {
+    revoke_links(tx, account_id, &[TokenPurpose::ChangeEmail]).await?;
     with_tx!(tx, conn => sqlx::query(
         "INSERT INTO account_token (token_hash, account_id, purpose, expires_at, used_at, new_email) VALUES ($1, $2, $3, $4, NULL, $5)",
     ).bind(token_hash).bind(account_id).bind(TokenPurpose::ChangeEmail.as_str()).bind(expires_at).bind(new_email)
@@ -413,13 +451,23 @@ pub async fn use_email_change_token(
 }
 
 /// Sets a new, verified address; false when another account has taken it meanwhile.
+/// The new address, confirmed now; links sent to the old one (reset, change of address) stop
+/// working. False when another account has the address.
 pub async fn change_email(db: &Db, account_id: &str, email: &str, now: DateTime<Utc>) -> sqlx::Result<bool> {
     let taken: Option<(String,)> = with_pool!(db, pool => sqlx::query_as("SELECT id FROM account WHERE email = $1")
         .bind(email).fetch_optional(pool).await)?;
     if taken.is_some_and(|(id,)| id != account_id) {
         return Ok(false);
     }
-    with_pool!(db, pool => sqlx::query("UPDATE account SET email = $1, email_verified_at = $2 WHERE id = $3")
-        .bind(email).bind(now).bind(account_id).execute(pool).await.map(|r| r.rows_affected()))?;
+    let mut tx = db.begin().await?;
+    with_tx!(&mut tx, conn => sqlx::query("UPDATE account SET email = $1, email_verified_at = $2 WHERE id = $3")
+        .bind(email).bind(now).bind(account_id).execute(conn).await.map(|r| r.rows_affected()))?;
+    revoke_links(
+        &mut tx,
+        account_id,
+        &[TokenPurpose::ResetPassword, TokenPurpose::ChangeEmail],
+    )
+    .await?;
+    tx.commit().await?;
     Ok(true)
 }

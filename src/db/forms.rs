@@ -46,6 +46,8 @@ pub struct CaseRow {
     pub fee_cents: Option<i64>,
     pub status: String,
     pub submitted_at: DateTime<Utc>,
+    /// The login's trust level when the case was sent.
+    pub trust_level: String,
     /// When the authority's backend accepted the case.
     pub delivered_at: Option<DateTime<Utc>>,
     /// The backend's own reference, e.g. an OZG-Cloud vorgangNummer.
@@ -83,11 +85,14 @@ pub enum Submitted {
 }
 
 const DRAFT_COLUMNS: &str = "id, tenant_id, service_slug, form_version, answers, visited, updated_at, expires_at";
-const CASE_COLUMNS: &str = "id, reference, tenant_id, service_slug, summary, fee_cents, status, submitted_at,
+const CASE_COLUMNS: &str =
+    "id, reference, tenant_id, service_slug, summary, fee_cents, status, submitted_at, trust_level,
     delivered_at, authority_reference,
     EXISTS (SELECT 1 FROM outbox o WHERE o.case_id = cases.id AND o.done_at IS NULL
             AND (o.failed_at IS NOT NULL OR o.attempt >= 3)) AS delivery_delayed";
 
+/// A new draft's id; `None` when the account has a draft of this service in this tenant already
+/// (the schema allows one).
 #[allow(clippy::too_many_arguments)]
 pub async fn create_draft(
     db: &Db,
@@ -98,16 +103,17 @@ pub async fn create_draft(
     answers: &serde_json::Map<String, Json>,
     now: DateTime<Utc>,
     expires_at: DateTime<Utc>,
-) -> sqlx::Result<String> {
+) -> sqlx::Result<Option<String>> {
     let id = Uuid::now_v7().to_string();
-    with_pool!(db, pool => sqlx::query(
+    let created = with_pool!(db, pool => sqlx::query(
         "INSERT INTO draft (id, account_id, tenant_id, service_slug, form_version, answers, visited, created_at, updated_at, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9)
+         ON CONFLICT (account_id, tenant_id, service_slug) DO NOTHING",
     )
     .bind(&id).bind(account_id).bind(tenant_id).bind(service_slug).bind(form_version)
     .bind(AsJson(answers)).bind(AsJson(Vec::<String>::new())).bind(now).bind(expires_at)
     .execute(pool).await.map(|r| r.rows_affected()))?;
-    Ok(id)
+    Ok((created == 1).then_some(id))
 }
 
 /// The session named by its hash and, in the same query, its account's draft in this tenant (`None`
@@ -155,10 +161,8 @@ pub async fn draft_for_service(
     tenant_id: &str,
     service_slug: &str,
 ) -> sqlx::Result<Option<DraftRow>> {
-    let sql = format!(
-        "SELECT {DRAFT_COLUMNS} FROM draft WHERE account_id = $1 AND tenant_id = $2 AND service_slug = $3
-         ORDER BY updated_at DESC LIMIT 1"
-    );
+    let sql =
+        format!("SELECT {DRAFT_COLUMNS} FROM draft WHERE account_id = $1 AND tenant_id = $2 AND service_slug = $3");
     with_pool!(db, pool => sqlx::query_as(&sql).bind(account_id).bind(tenant_id).bind(service_slug).fetch_optional(pool).await)
 }
 
@@ -278,7 +282,8 @@ pub async fn cases_of(db: &Db, account_id: &str) -> sqlx::Result<Vec<CaseRow>> {
 }
 
 /// Keeps a step as posted while the session had expired (name-value pairs), under the hash of a
-/// token only the citizen's browser holds.
+/// token only the citizen's browser holds; it replaces an earlier one of the draft. False when there
+/// is no such draft.
 pub async fn park_step(
     db: &Db,
     token_hash: &str,
@@ -286,14 +291,16 @@ pub async fn park_step(
     step_id: &str,
     posted: &[(String, String)],
     now: DateTime<Utc>,
-) -> sqlx::Result<()> {
-    with_pool!(db, pool => sqlx::query(
+) -> sqlx::Result<bool> {
+    let parked = with_pool!(db, pool => sqlx::query(
         "INSERT INTO parked_step (token_hash, draft_id, step_id, posted, created_at)
-         SELECT $1, $2, $3, $4, $5 WHERE EXISTS (SELECT 1 FROM draft WHERE id = $2)",
+         SELECT $1, $2, $3, $4, $5 WHERE EXISTS (SELECT 1 FROM draft WHERE id = $2)
+         ON CONFLICT (draft_id) DO UPDATE SET token_hash = excluded.token_hash, step_id = excluded.step_id,
+             posted = excluded.posted, created_at = excluded.created_at",
     )
     .bind(token_hash).bind(draft_id).bind(step_id).bind(AsJson(posted)).bind(now)
     .execute(pool).await.map(|r| r.rows_affected()))?;
-    Ok(())
+    Ok(parked == 1)
 }
 
 /// Takes a parked step back out, only for the draft's owner; it is removed either way it matches.
@@ -334,16 +341,17 @@ pub async fn drafts_to_remind(db: &Db, warn_from: DateTime<Utc>) -> sqlx::Result
 }
 
 /// Marks a reminded draft, unless it was saved since `drafts_to_remind` found it (a save moves the
-/// expiry out and asks for a new reminder later).
+/// expiry out and asks for a new reminder later) or was marked by another node meanwhile; true when
+/// this call marked it.
 pub async fn mark_reminded(
     tx: &mut Tx,
     draft_id: &str,
     now: DateTime<Utc>,
     warn_from: DateTime<Utc>,
-) -> sqlx::Result<()> {
-    with_tx!(tx, conn => sqlx::query(
+) -> sqlx::Result<bool> {
+    let marked = with_tx!(tx, conn => sqlx::query(
         "UPDATE draft SET reminded_at = $1 WHERE id = $2 AND reminded_at IS NULL AND expires_at <= $3",
     )
     .bind(now).bind(draft_id).bind(warn_from).execute(conn).await.map(|r| r.rows_affected()))?;
-    Ok(())
+    Ok(marked == 1)
 }

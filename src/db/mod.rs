@@ -6,6 +6,7 @@
 pub mod accounts;
 pub mod catalogue;
 pub mod forms;
+pub mod lease;
 pub mod outbox;
 
 use std::str::FromStr;

@@ -2,14 +2,14 @@
 
 use std::sync::Arc;
 
-use actix_web::http::StatusCode;
+use actix_web::http::{Method, StatusCode};
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use askama_web::WebTemplate;
 use serde::Deserialize;
 
 use super::Layout;
-use super::forms::respond;
+use super::forms::{CsrfForm, respond};
 use crate::auth::oidc::IdentityProviders;
 use crate::auth::session::Sessions;
 use crate::catalogue::{CatalogueCache, Contact, Forms, ServiceTexts};
@@ -370,11 +370,14 @@ pub struct ApplicationSoonPage {
 }
 /// "Jetzt starten": login and trust level first, then the form, or how to apply while there is none.
 /// Until the online form for a service exists, "Jetzt starten" tells the citizen how to apply instead.
+/// A GET continues the citizen's draft or offers to begin one; only a POST (from that page) creates
+/// it, so a link on another site cannot make drafts and reminder mails.
 #[allow(clippy::too_many_arguments)]
 pub async fn start_application(
     req: HttpRequest,
     layout: Layout,
     path: web::Path<ServicePath>,
+    posted: Option<web::Form<CsrfForm>>,
     db: web::Data<Db>,
     cache: web::Data<CatalogueCache>,
     sessions: web::Data<Sessions>,
@@ -419,7 +422,13 @@ pub async fn start_application(
         return respond(StatusCode::FORBIDDEN, &page);
     }
     if let Some(form) = forms.get(&tenant.slug, &slug) {
-        return super::application::start(&layout, &db, &citizen, &tenant, &slug, form, &settings).await;
+        if req.method() == Method::POST {
+            citizen
+                .session
+                .check_csrf(posted.as_ref().map_or("", |f| f.csrf_token.as_str()))?;
+            return super::application::start(&layout, &db, &citizen, &tenant, &slug, form, &settings).await;
+        }
+        return super::application::begin(layout, &db, &citizen, &tenant, &slug, service_name).await;
     }
     let profile = queries::tenant_profile(&db, &tenant.id)
         .await?

@@ -66,6 +66,7 @@ pub fn render<B>(res: ServiceResponse<B>) -> Result<ErrorHandlerResponse<B>> {
 fn keys(status: StatusCode) -> (&'static str, &'static str) {
     match status.as_u16() {
         403 => ("error-403-title", "error-403-text"),
+        413 => ("error-413-title", "error-413-text"),
         404 | 405 => ("error-404-title", "error-404-text"),
         503 => ("error-503-title", "error-503-text"),
         s if s >= 500 => ("error-500-title", "error-500-text"),

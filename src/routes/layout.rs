@@ -26,7 +26,7 @@ impl Layout {
             .collect();
         let other = format!("lang={}", lang.other().code());
         query.push(&other);
-        let switch_href = format!("{}?{}", req.path(), query.join("&"));
+        let switch_href = format!("{}?{}", normalized_path(req.path()), query.join("&"));
         Self {
             lang,
             site,
@@ -60,11 +60,38 @@ impl Layout {
     }
 }
 
+/// The path with empty segments removed and backslashes read as slashes (as browsers do), so a
+/// link built from it stays on this site: `//evil.example/x` becomes `/evil.example/x`.
+fn normalized_path(path: &str) -> String {
+    let segments: Vec<&str> = path.split(['/', '\\']).filter(|s| !s.is_empty()).collect();
+    let trailing = if path.ends_with(['/', '\\']) && !segments.is_empty() {
+        "/"
+    } else {
+        ""
+    };
+    format!("/{}{trailing}", segments.join("/"))
+}
+
 impl FromRequest for Layout {
     type Error = AppError;
     type Future = Ready<Result<Self, AppError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         ready(Site::resolve(req).map(|site| Self::new(req, site)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::normalized_path;
+
+    #[test]
+    fn paths_that_browsers_read_as_another_host_stay_on_this_site() {
+        assert_eq!(normalized_path("//evil.example/x"), "/evil.example/x");
+        assert_eq!(normalized_path("/\\evil.example/x"), "/evil.example/x");
+        assert_eq!(normalized_path("///"), "/");
+        assert_eq!(normalized_path("/"), "/");
+        assert_eq!(normalized_path("/musterstadt/leistungen/"), "/musterstadt/leistungen/");
+        assert_eq!(normalized_path("/konto"), "/konto");
     }
 }

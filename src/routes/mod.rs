@@ -83,6 +83,10 @@ fn site_routes(cfg: &mut web::ServiceConfig) {
             "/leistungen/{service}/antrag",
             web::get().to(catalogue::start_application),
         )
+        .route(
+            "/leistungen/{service}/antrag",
+            web::post().to(catalogue::start_application),
+        )
         .route("/antrag/{draft}", web::get().to(application::resume))
         .route("/antrag/{draft}/schritt/{step}", web::get().to(application::show_step))
         .route("/antrag/{draft}/schritt/{step}", web::post().to(application::save_step))

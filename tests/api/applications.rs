@@ -20,7 +20,15 @@ async fn text(app: &TestApp, sql: &str) -> String {
 
 /// Starts (or continues) the application for a Musterstadt service; the draft's base path.
 async fn start(browser: &Browser<'_>, service: &str) -> String {
-    let started = browser.get(&format!("/musterstadt/leistungen/{service}/antrag")).await;
+    begin(browser, &format!("/musterstadt/leistungen/{service}/antrag")).await
+}
+
+/// Presses "Antrag beginnen" on a service's start page; the draft's base path.
+async fn begin(browser: &Browser<'_>, start: &str) -> String {
+    let asked = browser.get(start).await;
+    assert_eq!(asked.status, 200, "{}", asked.body);
+    assert_eq!(asked.h1(), "Antrag beginnen");
+    let started = browser.post(start, &[("csrf_token", &asked.csrf_token())]).await;
     assert_eq!(started.status, 303, "{}", started.body);
     started.location().unwrap()
 }
@@ -497,8 +505,9 @@ async fn hostile_input_never_breaks_a_step_and_is_stored_as_given() {
     let browser = logged_in(&app, &anna_email).await;
     let draft = start(&browser, "gewerbeanmeldung").await;
     let step = format!("{draft}/schritt/person");
-    // Long enough to break any limit of a field, short enough for the size limit of a request.
-    let long = "ä".repeat(5_000);
+    // Long enough to break any limit of a field, short enough for the size limit of a request
+    // (nine fields of 3,000 "ä", percent-encoded 18 KB each).
+    let long = "ä".repeat(3_000);
     let nasty = [
         long.as_str(),
         "\u{0}\u{7}\u{1b}[31m",
@@ -574,8 +583,9 @@ async fn saved_for_later_drafts_are_listed_continued_and_deleted() {
     assert!(list.body.contains("Ihr Antrag ist gespeichert."), "{}", list.body);
     assert!(list.body.contains("Fundsache melden"));
     assert!(list.body.contains(&format!(r#"href="{draft}""#)));
-    // Starting again continues the same draft.
-    assert_eq!(start(&browser, "fundsache-melden").await, draft);
+    // Starting again continues the same draft: the start page leads straight to it.
+    let again = browser.get("/musterstadt/leistungen/fundsache-melden/antrag").await;
+    assert_eq!(again.location().as_deref(), Some(draft.as_str()));
     let continued = browser.get(&format!("{draft}/schritt/was")).await;
     assert!(continued.body.contains(r#"value="verloren" checked"#));
 
@@ -808,6 +818,7 @@ async fn a_service_with_a_higher_trust_level_is_refused_at_submit_too() {
         now + chrono::Duration::days(30),
     )
     .await
+    .unwrap()
     .unwrap();
     let draft = format!("/musterstadt/antrag/{draft_id}");
     let token = browser.get("/konto").await.csrf_token();
@@ -825,6 +836,49 @@ async fn a_service_with_a_higher_trust_level_is_refused_at_submit_too() {
         assert!(!answer.body.contains("Wohnungsamt"));
     }
     assert_eq!(count(&app, "SELECT COUNT(*) FROM cases").await, 0);
+
+    // Nor deleted by it.
+    let delete = browser
+        .post(&format!("{draft}/loeschen"), &[("csrf_token", &token)])
+        .await;
+    assert_eq!(
+        delete.location().as_deref(),
+        Some("/musterstadt/leistungen/meldebescheinigung/antrag")
+    );
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM draft").await, 1);
+
+    // Sent at "substanziell", the case and its receipt stay closed to the password login too.
+    let reference = buergerportal::domain::reference::Reference::generate();
+    let sent = buergerportal::db::forms::submit(
+        &app.db,
+        &buergerportal::db::forms::NewCase {
+            account_id: &account,
+            tenant_id: &tenant,
+            draft_id: &draft_id,
+            reference: reference.as_str(),
+            service_slug: "meldebescheinigung",
+            form_version: 1,
+            answers: &answers,
+            summary: &[],
+            trust_level: "substanziell",
+            fee_cents: None,
+            confirmation: None,
+            now,
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(sent, buergerportal::db::forms::Submitted::Created);
+    for path in ["", "/quittung.pdf"] {
+        let answer = browser
+            .get(&format!("/musterstadt/vorgang/{}{path}", reference.as_str()))
+            .await;
+        assert_eq!(
+            answer.location().as_deref(),
+            Some("/musterstadt/leistungen/meldebescheinigung/antrag"),
+            "vorgang{path}"
+        );
+    }
 }
 
 #[tokio::test]
@@ -983,6 +1037,56 @@ async fn drafts_expire_after_a_reminder_a_week_before() {
 }
 
 #[tokio::test]
+async fn with_two_nodes_each_housekeeping_round_runs_once_and_reminds_once() {
+    let app = crate::helpers::spawn_with(|s| s.worker = false).await;
+    let other_node = Db::connect(&app.database_url, 2).await.unwrap();
+    let tenant = text(&app, "SELECT id FROM tenant WHERE slug = 'musterstadt'").await;
+    let now = chrono::Utc::now();
+    let due_draft = || async {
+        let mut tx = app.db.begin().await.unwrap();
+        let account = buergerportal::db::accounts::create_account(&mut tx, &unique("knoten"), "-", now)
+            .await
+            .unwrap()
+            .unwrap();
+        tx.commit().await.unwrap();
+        // Due in 24 days, not now: the app's own first round, at its start, must not remind it.
+        let expires = now + chrono::Duration::days(30);
+        buergerportal::db::forms::create_draft(
+            &app.db,
+            &account,
+            &tenant,
+            "kontakt",
+            1,
+            &serde_json::Map::new(),
+            now,
+            expires,
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    };
+    let mails = || count(&app, "SELECT COUNT(*) FROM outbox WHERE kind = 'mail'");
+    due_draft().await;
+    // The app took the round's lease at its start; ten minutes later it is free again.
+    let round = |db, node, at| buergerportal::housekeeping::round(db, node, &app.address, at);
+    let next_round = now + chrono::Duration::days(24);
+    let (a, b) = tokio::join!(
+        round(&app.db, "knoten-a", next_round),
+        round(&other_node, "knoten-b", next_round)
+    );
+    assert_eq!(a.unwrap() + b.unwrap(), 1, "one node did the round");
+    assert_eq!(mails().await, 1, "one reminder");
+
+    // Within the round's lease no other node starts one, though a draft is due.
+    due_draft().await;
+    assert_eq!(round(&other_node, "knoten-c", next_round).await.unwrap(), 0);
+    assert_eq!(mails().await, 1);
+    let round_after = next_round + chrono::Duration::minutes(10);
+    assert_eq!(round(&other_node, "knoten-c", round_after).await.unwrap(), 1);
+    assert_eq!(mails().await, 2);
+}
+
+#[tokio::test]
 async fn a_save_while_the_reminder_goes_out_asks_for_a_new_reminder_later() {
     let app = spawn_app().await;
     let browser = logged_in(&app, &unique("anna")).await;
@@ -1114,12 +1218,7 @@ async fn feed_hostile_input(browser: &Browser<'_>, trust: buergerportal::domain:
     for tenant in &catalogue.tenants {
         for service in tenant.services.iter().filter(|s| s.min_trust_level == trust) {
             let Some(form) = &service.form else { continue };
-            let started = browser
-                .get(&format!("/{}/leistungen/{}/antrag", tenant.slug, service.slug))
-                .await;
-            let draft = started
-                .location()
-                .unwrap_or_else(|| panic!("{} did not start: {}", service.slug, started.status));
+            let draft = begin(browser, &format!("/{}/leistungen/{}/antrag", tenant.slug, service.slug)).await;
             for step in &form.steps {
                 let path = format!("{draft}/schritt/{}", step.id);
                 let token = browser.get("/konto").await.csrf_token();
@@ -1263,6 +1362,81 @@ async fn a_parked_step_is_taken_back_only_by_the_browser_that_sent_it() {
         1,
         "left to expire"
     );
+}
+
+#[tokio::test]
+async fn parking_keeps_one_step_per_draft_of_limited_size_and_is_limited_per_ip() {
+    let app = spawn_app().await;
+    let owner = logged_in(&app, &unique("anna")).await;
+    let draft = start(&owner, "kontakt").await;
+    let step = format!("{draft}/schritt/nachricht");
+    let stranger = app.browser_from([127, 0, 0, 3]);
+    // Each value is cut to 10,000 characters; ten of them would be 100 KB, over the 64 KiB kept.
+    let long = "x".repeat(20_000);
+    let names = ["betreff", "text", "a", "b", "c", "d", "e", "f", "g", "h"];
+    let fields: Vec<(&str, &str)> = names.iter().map(|n| (*n, long.as_str())).collect();
+    for _ in 0..5 {
+        let parked = stranger.post(&step, &fields).await;
+        assert_eq!(parked.status, 303);
+    }
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) FROM parked_step").await,
+        1,
+        "one per draft"
+    );
+    let size = count(
+        &app,
+        "SELECT CAST(LENGTH(CAST(posted AS TEXT)) AS BIGINT) FROM parked_step",
+    )
+    .await;
+    assert!((60_000..=64 * 1024).contains(&size), "{size} bytes parked");
+
+    for _ in 5..30 {
+        stranger.post(&step, &[("betreff", "noch einmal")]).await;
+    }
+    let over = stranger.post(&step, &[("betreff", "zu oft")]).await;
+    assert_eq!(over.status, 303, "over the limit the citizen still gets to the login");
+    assert!(!over.location().unwrap().contains("geparkt"), "{:?}", over.location());
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) FROM parked_step WHERE CAST(posted AS TEXT) LIKE '%zu oft%'"
+        )
+        .await,
+        0
+    );
+}
+
+#[tokio::test]
+async fn a_step_post_with_more_fields_or_bytes_than_any_step_has_is_refused() {
+    let app = spawn_app().await;
+    let browser = logged_in(&app, &unique("anna")).await;
+    let draft = start(&browser, "kontakt").await;
+    let step = format!("{draft}/schritt/nachricht");
+    let token = browser.get(&step).await.csrf_token();
+    let mut fields = vec![("csrf_token", token.as_str()), ("betreff", "Laterne")];
+    fields.extend(std::iter::repeat_n(("a", ""), 200));
+    let crowded = browser.post(&step, &fields).await;
+    assert_eq!(crowded.status, 413, "{}", crowded.body);
+    assert_eq!(crowded.h1(), "Zu viele Angaben");
+    assert!(!browser.get(&step).await.body.contains("Laterne"), "nothing saved");
+
+    // Without a session: 200 KB of empty fields is refused before it is parsed, a megabyte before
+    // it is read to the end (the answer may come while the client still sends, which then sees the
+    // connection close instead).
+    let post = |body: String| {
+        app.client
+            .post(format!("{}{step}", app.address))
+            .header("Origin", &app.address)
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+    };
+    assert_eq!(post("a=&".repeat(68_000)).await.unwrap().status(), 413);
+    if let Ok(answer) = post("a=&".repeat(350_000)).await {
+        assert_eq!(answer.status(), 413);
+    }
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM parked_step").await, 0);
 }
 
 #[tokio::test]

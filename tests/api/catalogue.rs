@@ -138,8 +138,36 @@ async fn start_application_needs_a_login_then_opens_the_form() {
     let email = format!("gewerbe.{}@example.de", uuid::Uuid::now_v7().simple());
     browser.register_and_log_in(&email, "Kaffeetasse Fahrrad Birke").await;
     let page = browser.get(start).await;
-    assert_eq!(page.status, 303);
-    assert!(page.location().unwrap().starts_with("/musterstadt/antrag/"));
+    assert_eq!(page.status, 200, "a link creates nothing");
+    assert_eq!(app.count("SELECT COUNT(*) FROM draft").await, 0);
+    let forged = browser.post(start, &[("csrf_token", "fremd")]).await;
+    assert_eq!(forged.status, 403);
+    let begun = browser.post(start, &[("csrf_token", &page.csrf_token())]).await;
+    assert_eq!(begun.status, 303);
+    let draft = begun.location().unwrap();
+    assert!(draft.starts_with("/musterstadt/antrag/"), "{draft}");
+
+    // Once begun, "Jetzt starten" continues it, and beginning again makes no second draft.
+    assert_eq!(browser.get(start).await.location(), Some(draft.clone()));
+    let again = browser.post(start, &[("csrf_token", &page.csrf_token())]).await;
+    assert_eq!(again.location(), Some(draft));
+    assert_eq!(app.count("SELECT COUNT(*) FROM draft").await, 1);
+}
+
+#[tokio::test]
+async fn two_drafts_of_one_service_cannot_exist_even_when_begun_at_once() {
+    let app = spawn_app().await;
+    let start = "/musterstadt/leistungen/gewerbeanmeldung/antrag";
+    let browser = app.browser();
+    let email = format!("doppelt.{}@example.de", uuid::Uuid::now_v7().simple());
+    browser.register_and_log_in(&email, "Kaffeetasse Fahrrad Birke").await;
+    let token = browser.get(start).await.csrf_token();
+    let fields = [("csrf_token", token.as_str())];
+    let clicks = (0..8).map(|_| browser.post(start, &fields));
+    let answers = futures_util::future::join_all(clicks).await;
+    let drafts: std::collections::BTreeSet<_> = answers.iter().map(|a| a.location().unwrap()).collect();
+    assert_eq!(drafts.len(), 1, "{drafts:?}");
+    assert_eq!(app.count("SELECT COUNT(*) FROM draft").await, 1);
 }
 
 #[tokio::test]

@@ -115,8 +115,16 @@ impl TestApp {
     }
 
     /// The path of the link in the newest mail to `to` whose path starts with `prefix`
-    /// (e.g. "/registrieren/bestaetigen").
+    /// (e.g. "/registrieren/bestaetigen"), waiting (at most 10 s) for it: some mails are queued
+    /// after the answer, so the answer's time does not tell whether an address has an account.
     pub async fn link_in_mail(&self, to: &str, prefix: &str) -> String {
+        for _ in 0..200 {
+            let mails = self.mails_to(to).await;
+            if mails.last().is_some_and(|m| m.contains(&format!("{prefix}?"))) {
+                return link_in(&mails, to, prefix);
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
         link_in(&self.mails_to(to).await, to, prefix)
     }
 }
@@ -285,6 +293,16 @@ impl Browser<'_> {
             .get(&self.app.link_in_mail(email, "/registrieren/bestaetigen").await)
             .await;
         assert_eq!(verified.status, 200, "{}", verified.body);
+        let login = self
+            .submit("/anmelden", "/anmelden", &[("email", email), ("password", password)])
+            .await;
+        assert_eq!(login.location().as_deref(), Some("/konto"), "{}", login.body);
+    }
+}
+
+impl Browser<'_> {
+    /// Logs in to an account that exists (from another device, say).
+    pub async fn log_in(&self, email: &str, password: &str) {
         let login = self
             .submit("/anmelden", "/anmelden", &[("email", email), ("password", password)])
             .await;
@@ -514,6 +532,27 @@ impl TestOp {
             .unwrap();
         assert_eq!(response.status(), 204);
     }
+
+    /// How often its discovery document and its keys were fetched.
+    pub async fn fetches(&self) -> (u64, u64) {
+        let counts: serde_json::Value = reqwest::get(format!("{}/__test/requests", self.issuer))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        (counts["discovery"].as_u64().unwrap(), counts["jwks"].as_u64().unwrap())
+    }
+
+    /// Signs from now on with a new key, published beside the old one.
+    pub async fn rotate_key(&self) {
+        let response = reqwest::Client::new()
+            .post(format!("{}/__test/rotate-key", self.issuer))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 204);
+    }
 }
 
 /// `[[identity_providers]]` for the test provider, with the eIDAS and STORK-QAA levels.
@@ -589,5 +628,21 @@ impl Browser<'_> {
     pub async fn log_in_with_provider(&self, start: &str) -> Page {
         let callback = self.to_provider_and_back(start).await;
         self.get(&callback).await
+    }
+}
+
+impl TestApp {
+    /// The value of one series on the metrics listener (`metrics_listen` must be set).
+    pub async fn metric(&self, series: &str) -> f64 {
+        let address = self.metrics_address.as_ref().expect("metrics_listen is not set");
+        let text = reqwest::get(format!("{address}/metrics"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        text.lines()
+            .find_map(|l| l.strip_prefix(series).and_then(|v| v.trim().parse().ok()))
+            .unwrap_or_else(|| panic!("no {series} in:\n{text}"))
     }
 }

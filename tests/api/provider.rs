@@ -155,8 +155,8 @@ async fn a_service_needing_more_than_the_login_offers_a_step_up_that_works() {
     let back = browser.log_in_with_provider(&step_up.replace("&#38;", "&")).await;
     assert_eq!(back.location().as_deref(), Some(start));
     let allowed = browser.get(start).await;
-    assert_eq!(allowed.status, 303, "the form opens");
-    assert!(allowed.location().unwrap().starts_with("/landkreis-musterland/antrag/"));
+    assert_eq!(allowed.status, 200, "the form may begin");
+    assert_eq!(allowed.h1(), "Antrag beginnen");
     assert_eq!(
         browser
             .get("/landkreis-musterland/leistungen/fahrzeug-ausser-betrieb-setzen/antrag")
@@ -250,7 +250,9 @@ async fn an_account_without_a_password_logs_in_again_before_its_email_address_ch
     assert_eq!(asked.status, 403, "{}", asked.body);
     assert!(asked.body.contains("Bitte melden Sie sich noch einmal an"));
     assert!(
-        asked.body.contains(r#"href="/anmelden/bundid?weiter=/konto/email""#),
+        asked
+            .body
+            .contains(r#"href="/anmelden/bundid?weiter=%2Fkonto%2Femail""#),
         "{}",
         asked.body
     );
@@ -341,4 +343,59 @@ async fn logins(app: &TestApp) -> Vec<DateTime<Utc>> {
     }
     .unwrap();
     rows.into_iter().map(|(at,)| at).collect()
+}
+
+#[tokio::test]
+async fn discovery_is_kept_between_logins_and_fetched_anew_when_the_keys_rotate() {
+    let (app, op) = spawn_with_provider().await;
+    let (discovery_before, _) = op.fetches().await;
+    for sub in ["erika-a", "erika-b"] {
+        op.next_login(json!({"sub": sub, "acr": SUBSTANTIAL})).await;
+        let done = app.browser().log_in_with_provider("/anmelden/bundid").await;
+        assert_eq!(done.location().as_deref(), Some("/konto"), "{}", done.body);
+    }
+    let (discovery, jwks) = op.fetches().await;
+    assert_eq!(discovery - discovery_before, 1, "two logins, one discovery");
+
+    op.rotate_key().await;
+    op.next_login(json!({"sub": "erika-c", "acr": SUBSTANTIAL})).await;
+    let done = app.browser().log_in_with_provider("/anmelden/bundid").await;
+    assert_eq!(
+        done.location().as_deref(),
+        Some("/konto"),
+        "a token with the new key: {}",
+        done.body
+    );
+    let (_, jwks_after) = op.fetches().await;
+    assert_eq!(jwks_after - jwks, 1, "the keys were fetched anew once");
+}
+
+#[tokio::test]
+async fn a_provider_login_stores_nothing_until_the_citizen_is_sent_there() {
+    let app = crate::helpers::spawn_with(|s| {
+        s.identity_providers = vec![crate::helpers::bundid("http://127.0.0.1:1")];
+    })
+    .await;
+    let page = app.browser().get("/anmelden/bundid").await;
+    assert_eq!(page.status, 503, "{}", page.body);
+    assert_eq!(app.count("SELECT COUNT(*) FROM session").await, 0);
+    assert_eq!(app.count("SELECT COUNT(*) FROM login_flow").await, 0);
+    assert_eq!(app.count("SELECT COUNT(*) FROM auth_attempt").await, 0);
+}
+
+#[tokio::test]
+async fn logins_begun_with_a_provider_are_limited_per_ip() {
+    let (app, _op) = spawn_with_provider().await;
+    let visitor = app.browser_from([127, 0, 0, 4]);
+    for attempt in 1..=30 {
+        let page = visitor.get("/anmelden/bundid").await;
+        assert_eq!(page.status, 303, "attempt {attempt}");
+    }
+    let refused = visitor.get("/anmelden/bundid").await;
+    assert_eq!(refused.status, 429);
+    assert_eq!(app.count("SELECT COUNT(*) FROM login_flow").await, 30);
+    assert_eq!(
+        app.browser_from([127, 0, 0, 5]).get("/anmelden/bundid").await.status,
+        303
+    );
 }

@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { axeViolations, launchBrowser, screenshot, scrollsHorizontally, startPortal } from './portal.mjs';
+import { axeViolations, beginApplication, launchBrowser, screenshot, scrollsHorizontally, startPortal } from './portal.mjs';
 
 const PASSWORD = 'Kaffeetasse Fahrrad Birke';
 const PHONE = { width: 390, height: 844 };
@@ -94,6 +94,9 @@ describe('Applying for services in a browser, phone-sized', { timeout: 300_000 }
     const { context, page } = await citizen({ javaScriptEnabled: false });
     await page.goto(portal.baseUrl + '/musterstadt/leistungen/kontakt');
     await page.getByRole('link', { name: /starten/i }).first().click();
+    assert.equal(await page.locator('h1').textContent(), 'Antrag beginnen', 'a link creates no draft');
+    await check(page, 'application-begin', { axe: false });
+    await page.getByRole('button', { name: 'Antrag beginnen' }).click();
     assert.equal(await page.locator('h1').textContent(), 'Ihre Nachricht');
     await check(page, 'kontakt-step', { axe: false });
 
@@ -126,6 +129,8 @@ describe('Applying for services in a browser, phone-sized', { timeout: 300_000 }
   test('the contact form pages pass axe', async () => {
     const { context, page } = await citizen();
     await page.goto(portal.baseUrl + '/musterstadt/leistungen/kontakt/antrag');
+    await check(page, 'application-begin-axe');
+    await beginApplication(page, portal.baseUrl, '/musterstadt/leistungen/kontakt/antrag');
     await check(page, 'kontakt-step-axe');
     await next(page);
     await check(page, 'kontakt-errors-axe');
@@ -136,7 +141,7 @@ describe('Applying for services in a browser, phone-sized', { timeout: 300_000 }
 
   test('Anwohnerparkausweis: locked address, company car step, fee, declaration', async () => {
     const { context, page } = await citizen();
-    await page.goto(portal.baseUrl + '/musterstadt/leistungen/anwohnerparkausweis/antrag');
+    await beginApplication(page, portal.baseUrl, '/musterstadt/leistungen/anwohnerparkausweis/antrag');
     assert.equal(await page.locator('h1').textContent(), 'Ihre Angaben');
     assert.equal(await field(page, 'vorname').inputValue(), 'Erika');
     assert.equal(await field(page, 'anschrift.strasse').inputValue(), 'Heidestraße');
@@ -167,7 +172,7 @@ describe('Applying for services in a browser, phone-sized', { timeout: 300_000 }
 
   test('Hundesteuer: two dogs in a repeating group, one removed, tax shown', async () => {
     const { context, page } = await citizen();
-    await page.goto(portal.baseUrl + '/musterstadt/leistungen/hund-anmelden/antrag');
+    await beginApplication(page, portal.baseUrl, '/musterstadt/leistungen/hund-anmelden/antrag');
     assert.equal(await field(page, 'geburtsdatum.jahr').inputValue(), '1964', 'birth date from the Stammdaten');
     await check(page, 'hund-halter');
     await next(page);
@@ -197,7 +202,7 @@ describe('Applying for services in a browser, phone-sized', { timeout: 300_000 }
 
   test('Gewerbeanmeldung: task list, sections, a rule across steps', async () => {
     const { context, page } = await citizen();
-    await page.goto(portal.baseUrl + '/musterstadt/leistungen/gewerbeanmeldung/antrag');
+    await beginApplication(page, portal.baseUrl, '/musterstadt/leistungen/gewerbeanmeldung/antrag');
     assert.equal(await page.locator('h1').textContent(), 'Gewerbe anmelden');
     await check(page, 'gewerbe-aufgaben');
 

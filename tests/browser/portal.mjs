@@ -114,3 +114,11 @@ export async function screenshot(page, name) {
   mkdirSync(screenshotDir, { recursive: true });
   await page.screenshot({ path: join(screenshotDir, `${name}.png`), fullPage: true });
 }
+
+/** Opens a service's "Jetzt starten": continues its draft, or presses "Antrag beginnen" for a new one. */
+export async function beginApplication(page, baseUrl, path) {
+  await page.goto(baseUrl + path);
+  if ((await page.locator('h1').textContent()) === 'Antrag beginnen') {
+    await page.getByRole('button', { name: 'Antrag beginnen' }).click();
+  }
+}

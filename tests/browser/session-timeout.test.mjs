@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { axeViolations, launchBrowser, screenshot, startPortal } from './portal.mjs';
+import { axeViolations, beginApplication, launchBrowser, screenshot, startPortal } from './portal.mjs';
 
 // Sessions end after two minutes here, so the warning (two minutes before the end) shows at once.
 describe('The session-timeout warning on a form step', { timeout: 120_000 }, () => {
@@ -30,7 +30,7 @@ describe('The session-timeout warning on a form step', { timeout: 120_000 }, () 
     await page.getByLabel('Passwort').fill('Kaffeetasse Fahrrad Birke');
     await page.getByRole('button', { name: 'Anmelden' }).click();
 
-    await page.goto(portal.baseUrl + '/musterstadt/leistungen/kontakt/antrag');
+    await beginApplication(page, portal.baseUrl, '/musterstadt/leistungen/kontakt/antrag');
     assert.match(await page.locator('#sitzung').textContent(), /nach 2 Minuten ohne Aktivität abgemeldet/);
     const dialog = page.getByRole('dialog', { name: 'Möchten Sie angemeldet bleiben?' });
     await dialog.waitFor();

@@ -160,6 +160,28 @@ pub enum Kind {
     },
 }
 
+impl Step {
+    /// The most name-value pairs a post of this step holds: its inputs, the CSRF token and the
+    /// pressed button. A post with more was not sent by the step's page.
+    pub fn most_inputs(&self) -> usize {
+        self.fields.iter().map(Field::most_inputs).sum::<usize>() + 2
+    }
+}
+
+impl Field {
+    /// How many name-value pairs the field's inputs can post at most.
+    pub fn most_inputs(&self) -> usize {
+        match &self.kind {
+            Kind::Info { .. } | Kind::File { .. } => 0,
+            Kind::Date { .. } => 3,
+            Kind::Address => 4,
+            Kind::Checkboxes { choices, .. } => choices.len(),
+            Kind::Group { fields, max_items, .. } => max_items * fields.iter().map(Field::most_inputs).sum::<usize>(),
+            _ => 1,
+        }
+    }
+}
+
 impl Kind {
     /// Whether the kind takes an answer (info blocks and file placeholders do not).
     pub fn is_question(&self) -> bool {

@@ -6,11 +6,12 @@ use askama::Template;
 use chrono::{Duration, Utc};
 use serde::Deserialize;
 
-use super::{AccessEvent, MessagePage, TokenQuery, log_access};
+use super::{AccessEvent, MessagePage, TokenQuery, log_access, log_in_again};
+use crate::auth::client_ip::client_ip;
 use crate::auth::oidc::IdentityProviders;
 use crate::auth::password::PasswordHasher;
-use crate::auth::rate_limit::MAIL_PER_ADDRESS;
-use crate::auth::session::{Citizen, Sessions};
+use crate::auth::rate_limit::{MAIL_PER_ADDRESS, PasswordCheck, check_password};
+use crate::auth::session::Sessions;
 use crate::auth::token;
 use crate::config::Settings;
 use crate::db::Db;
@@ -93,7 +94,16 @@ pub async fn show(
         .ok_or(AppError::NotFound)?;
     let has_password = account.password_hash.is_some();
     if !has_password && !citizen.session.logged_in_recently() {
-        return log_in_again(layout, &db, &providers, &citizen).await;
+        return log_in_again(
+            layout,
+            &db,
+            &providers,
+            &citizen,
+            false,
+            "/konto/email",
+            "log-in-again-email-text",
+        )
+        .await;
     }
     respond(
         StatusCode::OK,
@@ -121,7 +131,16 @@ pub async fn submit(
         .ok_or(AppError::NotFound)?;
     let has_password = account.password_hash.is_some();
     if !has_password && !citizen.session.logged_in_recently() {
-        return log_in_again(layout, &db, &providers, &citizen).await;
+        return log_in_again(
+            layout,
+            &db,
+            &providers,
+            &citizen,
+            false,
+            "/konto/email",
+            "log-in-again-email-text",
+        )
+        .await;
     }
     let csrf = citizen.session.csrf_token.clone();
     let email = match Email::parse(&form.email) {
@@ -131,16 +150,18 @@ pub async fn submit(
             return respond(StatusCode::UNPROCESSABLE_ENTITY, &page);
         }
     };
-    if has_password && !hasher.verify(&form.current, account.password_hash.as_deref()).await? {
-        let page = page(
-            layout,
-            csrf,
-            has_password,
-            &form.email,
-            None,
-            Some("error-current-password"),
-        );
-        return respond(StatusCode::UNPROCESSABLE_ENTITY, &page);
+    if let Some(stored) = account.password_hash.as_deref() {
+        let key = account.email.as_deref().unwrap_or(&account.id);
+        let (status, problem) =
+            match check_password(&db, &hasher, &client_ip(&req), key, &form.current, Some(stored)).await? {
+                PasswordCheck::Matches => (StatusCode::OK, None),
+                PasswordCheck::Wrong => (StatusCode::UNPROCESSABLE_ENTITY, Some("error-current-password")),
+                PasswordCheck::TooMany => (StatusCode::TOO_MANY_REQUESTS, Some("too-many-logins")),
+            };
+        if problem.is_some() {
+            let page = page(layout, csrf, has_password, &form.email, None, problem);
+            return respond(status, &page);
+        }
     }
     if !MAIL_PER_ADDRESS.allow(&db, email.as_str()).await? {
         return respond(StatusCode::TOO_MANY_REQUESTS, &MessagePage::too_many_mails(layout));
@@ -165,31 +186,9 @@ pub async fn submit(
     };
     enqueue_mail(&mut tx, &mail).await?;
     outbox.commit(tx).await?;
+    // Whoever asked proved the password: the account's other sessions end now.
+    accounts::delete_other_sessions(&db, &citizen.account_id, &citizen.session.id_hash).await?;
     Ok(see_other("/konto/email/gesendet"))
-}
-
-/// Asks for a fresh login with the account's provider, which brings the citizen back to this form.
-async fn log_in_again(
-    layout: Layout,
-    db: &Db,
-    providers: &IdentityProviders,
-    citizen: &Citizen,
-) -> Result<HttpResponse, AppError> {
-    let provider = accounts::linked_providers(db, &citizen.account_id)
-        .await?
-        .into_iter()
-        .find(|id| providers.get(id).is_some());
-    let href = provider.map_or_else(
-        || "/anmelden".to_owned(),
-        |id| format!("/anmelden/{id}?weiter=/konto/email"),
-    );
-    let page = MessagePage {
-        layout,
-        title_key: "log-in-again-title",
-        text_key: "log-in-again-email-text",
-        link: Some(("log-in-again-link", &href)),
-    };
-    respond(StatusCode::FORBIDDEN, &page)
 }
 
 pub async fn sent(layout: Layout) -> MessagePage<'static> {
@@ -206,6 +205,7 @@ pub async fn confirm(
     req: HttpRequest,
     layout: Layout,
     query: web::Query<TokenQuery>,
+    sessions: web::Data<Sessions>,
     db: web::Data<Db>,
     outbox: web::Data<Outbox>,
 ) -> Result<HttpResponse, AppError> {
@@ -223,6 +223,13 @@ pub async fn confirm(
     let old_email = accounts::account_by_id(&db, &account_id).await?.and_then(|a| a.email);
     if !accounts::change_email(&db, &account_id, &new_email, Utc::now()).await? {
         return respond(StatusCode::CONFLICT, &invalid(layout));
+    }
+    // The other sessions ended when the change was asked for; one begun since ends now, unless it
+    // is the one that opened the link (the link may be opened on another device, without a session).
+    if let Some(session) = sessions.current(&req).await?
+        && session.account_id.as_deref() == Some(&account_id)
+    {
+        accounts::delete_other_sessions(&db, &account_id, &session.id_hash).await?;
     }
     log_access(&db, &req, &account_id, AccessEvent::EmailChanged).await?;
     if let Some(old) = old_email {

@@ -7,11 +7,13 @@ use askama::Template;
 use chrono::Utc;
 use serde::Deserialize;
 
-use super::{AccessEvent, client_ip, log_access};
+use super::{AccessEvent, log_access};
+use crate::auth::client_ip::client_ip;
+use crate::auth::csrf::FormTokens;
 use crate::auth::oidc::IdentityProviders;
 use crate::auth::password::PasswordHasher;
-use crate::auth::rate_limit::{FAILED_LOGIN_PER_ACCOUNT, FAILED_LOGIN_PER_IP};
-use crate::auth::session::Sessions;
+use crate::auth::rate_limit::{PasswordCheck, check_password};
+use crate::auth::session::{Sessions, coarse_device};
 use crate::db::Db;
 use crate::db::accounts;
 use crate::domain::TrustLevel;
@@ -100,14 +102,15 @@ pub async fn show(
     layout: Layout,
     query: web::Query<LoginQuery>,
     sessions: web::Data<Sessions>,
+    form_tokens: web::Data<FormTokens>,
     providers: web::Data<IdentityProviders>,
 ) -> Result<HttpResponse, AppError> {
-    let session = sessions.current_or_start(&req).await?;
     let weiter = safe_return_path(query.weiter.as_deref());
-    if session.account_id.is_some() && query.erneut.is_none() {
+    let logged_in = sessions.current(&req).await?.is_some_and(|s| s.account_id.is_some());
+    if logged_in && query.erneut.is_none() {
         return Ok(see_other(&weiter));
     }
-    let mut page = LoginPage::new(layout, session.csrf_token, weiter, "", &providers);
+    let mut page = LoginPage::new(layout, form_tokens.issue(&req), weiter, "", &providers);
     page.notice = match (&query.abgemeldet, &query.passwort) {
         _ if query.abgelaufen.is_some() => Some(page.layout.t("session-expired-kept-notice")),
         _ if query.erneut.is_some() => Some(page.layout.t("log-in-again-notice")),
@@ -119,27 +122,20 @@ pub async fn show(
     respond(StatusCode::OK, &page)
 }
 
+#[allow(clippy::too_many_arguments)]
 pub async fn submit(
     req: HttpRequest,
     layout: Layout,
     form: web::Form<LoginForm>,
     sessions: web::Data<Sessions>,
+    form_tokens: web::Data<FormTokens>,
     db: web::Data<Db>,
     hasher: web::Data<PasswordHasher>,
     providers: web::Data<IdentityProviders>,
 ) -> Result<HttpResponse, AppError> {
-    let session = sessions.current(&req).await?.ok_or(AppError::Forbidden)?;
-    session.check_csrf(&form.csrf_token)?;
+    form_tokens.check(&req, &form.csrf_token)?;
     let weiter = safe_return_path(Some(&form.weiter));
-    let page = |layout| {
-        LoginPage::new(
-            layout,
-            session.csrf_token.clone(),
-            weiter.clone(),
-            &form.email,
-            &providers,
-        )
-    };
+    let page = |layout| LoginPage::new(layout, form.csrf_token.clone(), weiter.clone(), &form.email, &providers);
 
     let lang = layout.lang;
     let email = match Email::parse(&form.email) {
@@ -154,40 +150,52 @@ pub async fn submit(
             return respond(StatusCode::UNPROCESSABLE_ENTITY, &page);
         }
     };
-    let ip = client_ip(&req);
-    if FAILED_LOGIN_PER_IP.is_reached(&db, &ip).await?
-        || FAILED_LOGIN_PER_ACCOUNT.is_reached(&db, email.as_str()).await?
-    {
-        return respond(
-            StatusCode::TOO_MANY_REQUESTS,
-            &page(layout).with_problem("too-many-logins"),
-        );
-    }
-
-    let account = accounts::account_by_email(&db, email.as_str()).await?;
+    // An account whose address is not confirmed yet cannot log in, and says so no differently from
+    // a wrong password: otherwise registering someone's address with a password of one's own and
+    // logging in with it would tell whether the address had an account before.
+    let account = accounts::account_by_email(&db, email.as_str())
+        .await?
+        .filter(|a| a.email_verified_at.is_some());
     let stored_hash = account.as_ref().and_then(|a| a.password_hash.as_deref());
-    if !hasher.verify(&form.password, stored_hash).await? {
-        FAILED_LOGIN_PER_IP.allow(&db, &ip).await?;
-        FAILED_LOGIN_PER_ACCOUNT.allow(&db, email.as_str()).await?;
-        if let Some(account) = &account {
-            log_access(&db, &req, &account.id, AccessEvent::LoginFailed).await?;
+    let check = check_password(
+        &db,
+        &hasher,
+        &client_ip(&req),
+        email.as_str(),
+        &form.password,
+        stored_hash,
+    )
+    .await?;
+    let account = match (check, account) {
+        (PasswordCheck::Matches, Some(account)) => account,
+        (PasswordCheck::TooMany, _) => {
+            return respond(
+                StatusCode::TOO_MANY_REQUESTS,
+                &page(layout).with_problem("too-many-logins"),
+            );
         }
-        return respond(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &page(layout).with_problem("error-login-failed"),
-        );
-    }
-    let Some(account) = account else {
-        return Err(AppError::Forbidden);
+        (_, account) => {
+            if let Some(account) = account {
+                // Written after the answer, so an existing account costs no extra time to find out.
+                let (db, device) = (db.get_ref().clone(), coarse_device(&req));
+                tokio::spawn(async move {
+                    let logged =
+                        accounts::log_access(&db, &account.id, AccessEvent::LoginFailed.as_str(), &device, Utc::now());
+                    if let Err(e) = logged.await {
+                        tracing::warn!(error = %e, "a failed login could not be logged");
+                    }
+                });
+            }
+            return respond(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &page(layout).with_problem("error-login-failed"),
+            );
+        }
     };
-    if account.email_verified_at.is_none() {
-        return respond(
-            StatusCode::FORBIDDEN,
-            &page(layout).with_problem("error-login-unverified"),
-        );
-    }
+    // A session this browser had (an earlier login, a provider login begun) gives way to the new one.
+    let previous = sessions.current(&req).await?;
     sessions
-        .log_in(&req, Some(&session), &account.id, TrustLevel::Basis, Utc::now())
+        .log_in(&req, previous.as_ref(), &account.id, TrustLevel::Basis, Utc::now())
         .await?;
     log_access(&db, &req, &account.id, AccessEvent::Login).await?;
     Ok(see_other(&weiter))

@@ -9,9 +9,12 @@ use askama::Template;
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
 
-use super::{AccessEvent, log_access};
+use super::{AccessEvent, log_access, log_in_again};
+use crate::auth::client_ip::client_ip;
+use crate::auth::oidc::IdentityProviders;
 use crate::auth::password::PasswordHasher;
-use crate::auth::session::Sessions;
+use crate::auth::rate_limit::{PasswordCheck, check_password};
+use crate::auth::session::{Citizen, Sessions};
 use crate::db::Db;
 use crate::db::accounts::{self, ProfileRow};
 use crate::db::outbox::enqueue_mail;
@@ -97,9 +100,18 @@ pub async fn change_password(
         .await?
         .ok_or(AppError::NotFound)?;
     let csrf = citizen.session.csrf_token.clone();
-    if !hasher.verify(&form.current, account.password_hash.as_deref()).await? {
-        let page = change_password_page(layout, csrf, Some("error-current-password"), None);
-        return respond(StatusCode::UNPROCESSABLE_ENTITY, &page);
+    let key = account.email.as_deref().unwrap_or(&account.id);
+    let stored = account.password_hash.as_deref();
+    match check_password(&db, &hasher, &client_ip(&req), key, &form.current, stored).await? {
+        PasswordCheck::Matches => {}
+        PasswordCheck::Wrong => {
+            let page = change_password_page(layout, csrf, Some("error-current-password"), None);
+            return respond(StatusCode::UNPROCESSABLE_ENTITY, &page);
+        }
+        PasswordCheck::TooMany => {
+            let page = change_password_page(layout, csrf, Some("too-many-logins"), None);
+            return respond(StatusCode::TOO_MANY_REQUESTS, &page);
+        }
     }
     let email = account.email.as_deref().and_then(|e| Email::parse(e).ok());
     let password = match NewPassword::parse(&form.password, email.as_ref()) {
@@ -250,9 +262,38 @@ pub async fn show_delete(
     req: HttpRequest,
     layout: Layout,
     sessions: web::Data<Sessions>,
+    db: web::Data<Db>,
+    providers: web::Data<IdentityProviders>,
 ) -> Result<HttpResponse, AppError> {
     let citizen = sessions.citizen(&req).await?;
+    if !citizen.session.logged_in_recently() {
+        return log_in_again_to_delete(layout, &db, &providers, &citizen).await;
+    }
     respond(StatusCode::OK, &delete_page(layout, citizen.session.csrf_token, None))
+}
+
+/// Deleting needs a login of the last ten minutes (ASVS 3.7.1): a session left open elsewhere
+/// cannot delete the account.
+async fn log_in_again_to_delete(
+    layout: Layout,
+    db: &Db,
+    providers: &IdentityProviders,
+    citizen: &Citizen,
+) -> Result<HttpResponse, AppError> {
+    let account = accounts::account_by_id(db, &citizen.account_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let has_password = account.password_hash.is_some();
+    log_in_again(
+        layout,
+        db,
+        providers,
+        citizen,
+        has_password,
+        "/konto/loeschen",
+        "log-in-again-delete-text",
+    )
+    .await
 }
 
 /// Deletes the account with its sessions, logins, Stammdaten and access log.
@@ -262,9 +303,13 @@ pub async fn delete(
     form: web::Form<DeleteForm>,
     sessions: web::Data<Sessions>,
     db: web::Data<Db>,
+    providers: web::Data<IdentityProviders>,
 ) -> Result<HttpResponse, AppError> {
     let citizen = sessions.citizen(&req).await?;
     citizen.session.check_csrf(&form.csrf_token)?;
+    if !citizen.session.logged_in_recently() {
+        return log_in_again_to_delete(layout, &db, &providers, &citizen).await;
+    }
     if form.confirm.is_none() {
         let page = delete_page(layout, citizen.session.csrf_token, Some("error-delete-confirm"));
         return respond(StatusCode::UNPROCESSABLE_ENTITY, &page);

@@ -20,8 +20,11 @@ use serde::Deserialize;
 
 use super::Layout;
 use super::forms::{Field, respond, summary};
+use crate::auth::client_ip::client_ip;
+use crate::auth::csrf::FormTokens;
+use crate::auth::oidc::IdentityProviders;
 use crate::auth::rate_limit::{MAIL_PER_ADDRESS, MAIL_PER_IP};
-use crate::auth::session::Sessions;
+use crate::auth::session::Citizen;
 use crate::auth::session::coarse_device;
 use crate::db::Db;
 use crate::db::accounts;
@@ -79,9 +82,15 @@ pub async fn log_access(db: &Db, req: &HttpRequest, account_id: &str, event: Acc
     accounts::log_access(db, account_id, event.as_str(), &coarse_device(req), Utc::now()).await
 }
 
-/// The client's IP address, the key of per-IP rate limits. Forwarded headers are not trusted.
-pub fn client_ip(req: &HttpRequest) -> String {
-    req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default()
+/// Runs what an address's account decides (a link to create, a mail to queue) after the answer has
+/// gone, so the answer's time does not tell whether the address has an account. A failure is logged;
+/// the citizen, who saw "sent", can ask again.
+pub fn after_the_answer(what: &'static str, work: impl Future<Output = Result<(), AppError>> + Send + 'static) {
+    tokio::spawn(async move {
+        if let Err(e) = work.await {
+            tracing::error!(error = %e, what, "work after the answer failed");
+        }
+    });
 }
 
 /// A page with a heading, a text and an optional link: confirmations and dead ends.
@@ -93,6 +102,38 @@ pub struct MessagePage<'a> {
     pub text_key: &'static str,
     /// The link's text (a message key) and where it goes.
     pub link: Option<(&'static str, &'a str)>,
+}
+
+/// Asks for a fresh login before a sensitive change: with the password when the account has one,
+/// else with the account's provider; either brings the citizen back to `return_to`.
+pub async fn log_in_again(
+    layout: Layout,
+    db: &Db,
+    providers: &IdentityProviders,
+    citizen: &Citizen,
+    has_password: bool,
+    return_to: &str,
+    text_key: &'static str,
+) -> Result<HttpResponse, AppError> {
+    let weiter = super::encode_query_value(return_to);
+    let provider = match has_password {
+        true => None,
+        false => accounts::linked_providers(db, &citizen.account_id)
+            .await?
+            .into_iter()
+            .find(|id| providers.get(id).is_some()),
+    };
+    let href = match provider {
+        Some(id) => format!("/anmelden/{id}?weiter={weiter}"),
+        None => format!("/anmelden?erneut=ja&weiter={weiter}"),
+    };
+    let page = MessagePage {
+        layout,
+        title_key: "log-in-again-title",
+        text_key,
+        link: Some(("log-in-again-link", &href)),
+    };
+    respond(StatusCode::FORBIDDEN, &page)
 }
 
 /// The two forms that ask only for an e-mail address.
@@ -129,15 +170,20 @@ pub async fn checked_email_form(
     layout: Layout,
     which: EmailForm,
     form: &EmailFormInput,
-    sessions: &Sessions,
+    form_tokens: &FormTokens,
     db: &Db,
 ) -> Result<Result<(Email, Lang), HttpResponse>, AppError> {
-    let session = sessions.current(req).await?.ok_or(AppError::Forbidden)?;
-    session.check_csrf(&form.csrf_token)?;
+    form_tokens.check(req, &form.csrf_token)?;
     let email = match Email::parse(&form.email) {
         Ok(email) => email,
         Err(e) => {
-            let page = EmailFormPage::new(layout, which, session.csrf_token, &form.email, Some(e.message_key()));
+            let page = EmailFormPage::new(
+                layout,
+                which,
+                form.csrf_token.clone(),
+                &form.email,
+                Some(e.message_key()),
+            );
             return respond(StatusCode::UNPROCESSABLE_ENTITY, &page).map(Err);
         }
     };

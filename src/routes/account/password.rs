@@ -8,10 +8,11 @@ use chrono::{Duration, Utc};
 use serde::Deserialize;
 
 use super::{
-    AccessEvent, EmailForm, EmailFormInput, EmailFormPage, MessagePage, TokenQuery, checked_email_form, log_access,
+    AccessEvent, EmailForm, EmailFormInput, EmailFormPage, MessagePage, TokenQuery, after_the_answer,
+    checked_email_form, log_access,
 };
+use crate::auth::csrf::FormTokens;
 use crate::auth::password::PasswordHasher;
-use crate::auth::session::Sessions;
 use crate::auth::token;
 use crate::config::Settings;
 use crate::db::Db;
@@ -29,12 +30,12 @@ const RESET_LINK_LIFETIME: Duration = Duration::hours(1);
 pub async fn show_forgot(
     req: HttpRequest,
     layout: Layout,
-    sessions: web::Data<Sessions>,
+    form_tokens: web::Data<FormTokens>,
 ) -> Result<HttpResponse, AppError> {
-    let session = sessions.current_or_start(&req).await?;
+    let csrf_token = form_tokens.issue(&req);
     respond(
         StatusCode::OK,
-        &EmailFormPage::new(layout, EmailForm::Forgot, session.csrf_token, "", None),
+        &EmailFormPage::new(layout, EmailForm::Forgot, csrf_token, "", None),
     )
 }
 
@@ -44,16 +45,24 @@ pub async fn forgot(
     req: HttpRequest,
     layout: Layout,
     form: web::Form<EmailFormInput>,
-    sessions: web::Data<Sessions>,
+    form_tokens: web::Data<FormTokens>,
     db: web::Data<Db>,
     outbox: web::Data<Outbox>,
     settings: web::Data<Settings>,
 ) -> Result<HttpResponse, AppError> {
-    let (email, lang) = match checked_email_form(&req, layout, EmailForm::Forgot, &form, &sessions, &db).await? {
+    let (email, lang) = match checked_email_form(&req, layout, EmailForm::Forgot, &form, &form_tokens, &db).await? {
         Ok(checked) => checked,
         Err(page) => return Ok(page),
     };
-    if let Some(account) = accounts::account_by_email(&db, email.as_str()).await? {
+    let (db, outbox, base_url) = (
+        db.get_ref().clone(),
+        outbox.get_ref().clone(),
+        settings.base_url.clone(),
+    );
+    after_the_answer("password reset link", async move {
+        let Some(account) = accounts::account_by_email(&db, email.as_str()).await? else {
+            return Ok(());
+        };
         let secret = token::random_token();
         let now = Utc::now();
         let mut tx = db.begin().await?;
@@ -65,10 +74,11 @@ pub async fn forgot(
             now + RESET_LINK_LIFETIME,
         )
         .await?;
-        let link = format!("{}/passwort-neu?token={secret}", settings.base_url);
+        let link = format!("{base_url}/passwort-neu?token={secret}");
         enqueue_mail(&mut tx, &Mail::new(email.as_str(), lang, "mail-reset").with_link(link)).await?;
         outbox.commit(tx).await?;
-    }
+        Ok(())
+    });
     Ok(see_other("/passwort-vergessen/gesendet"))
 }
 
@@ -134,7 +144,7 @@ pub async fn show_reset(
     req: HttpRequest,
     layout: Layout,
     query: web::Query<TokenQuery>,
-    sessions: web::Data<Sessions>,
+    form_tokens: web::Data<FormTokens>,
     db: web::Data<Db>,
 ) -> Result<HttpResponse, AppError> {
     let secret = query.token.clone().unwrap_or_default();
@@ -144,20 +154,19 @@ pub async fn show_reset(
     {
         return invalid_link(layout);
     }
-    let session = sessions.current_or_start(&req).await?;
-    respond(StatusCode::OK, &reset_page(layout, session.csrf_token, secret, None))
+    let csrf_token = form_tokens.issue(&req);
+    respond(StatusCode::OK, &reset_page(layout, csrf_token, secret, None))
 }
 
 pub async fn reset(
     req: HttpRequest,
     layout: Layout,
     form: web::Form<ResetForm>,
-    sessions: web::Data<Sessions>,
+    form_tokens: web::Data<FormTokens>,
     db: web::Data<Db>,
     hasher: web::Data<PasswordHasher>,
 ) -> Result<HttpResponse, AppError> {
-    let session = sessions.current(&req).await?.ok_or(AppError::Forbidden)?;
-    session.check_csrf(&form.csrf_token)?;
+    form_tokens.check(&req, &form.csrf_token)?;
     let token_hash = token::hash(&form.token);
     let Some(account_id) = accounts::token_account(&db, &token_hash, TokenPurpose::ResetPassword, Utc::now()).await?
     else {
@@ -170,7 +179,12 @@ pub async fn reset(
     let password = match NewPassword::parse(&form.password, email.as_ref()) {
         Ok(password) => password,
         Err(e) => {
-            let page = reset_page(layout, session.csrf_token, form.token.clone(), Some(e.message_key()));
+            let page = reset_page(
+                layout,
+                form.csrf_token.clone(),
+                form.token.clone(),
+                Some(e.message_key()),
+            );
             return respond(StatusCode::UNPROCESSABLE_ENTITY, &page);
         }
     };

@@ -7,7 +7,9 @@ use chrono::{Duration, Utc};
 use serde::Deserialize;
 
 use super::{AccessEvent, MessagePage, log_access};
+use crate::auth::client_ip::client_ip;
 use crate::auth::oidc::{IdentityProviders, OidcError};
+use crate::auth::rate_limit::LOGIN_FLOW_PER_IP;
 use crate::auth::session::Sessions;
 use crate::auth::token;
 use crate::db::Db;
@@ -76,12 +78,22 @@ pub async fn start(
     db: web::Data<Db>,
 ) -> Result<HttpResponse, AppError> {
     let provider = providers.get(&path.provider).ok_or(AppError::NotFound)?;
-    let session = sessions.current_or_start(&req).await?;
     let at_least = query.niveau.as_deref().and_then(|n| TrustLevel::parse(n).ok());
     let authorization = match providers.authorize(provider, at_least).await {
         Ok(authorization) => authorization,
         Err(e) => return failure_page(layout, &e),
     };
+    // Only now, with the citizen on the way to the provider, is anything stored: the flow, and a
+    // session to tie it to this browser; both count towards a limit per IP.
+    if !LOGIN_FLOW_PER_IP.allow(&db, &client_ip(&req)).await? {
+        return message(
+            layout,
+            StatusCode::TOO_MANY_REQUESTS,
+            "too-many-title",
+            "too-many-provider-logins",
+        );
+    }
+    let session = sessions.current_or_start(&req).await?;
     accounts::create_login_flow(
         &db,
         &token::hash(&authorization.state),

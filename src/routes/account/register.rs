@@ -7,9 +7,11 @@ use chrono::{Duration, Utc};
 use serde::Deserialize;
 
 use super::{
-    AccessEvent, EmailForm, EmailFormInput, EmailFormPage, MessagePage, TokenQuery, checked_email_form, client_ip,
-    log_access,
+    AccessEvent, EmailForm, EmailFormInput, EmailFormPage, MessagePage, TokenQuery, after_the_answer,
+    checked_email_form, log_access,
 };
+use crate::auth::client_ip::client_ip;
+use crate::auth::csrf::FormTokens;
 use crate::auth::password::PasswordHasher;
 use crate::auth::rate_limit::{MAIL_PER_ADDRESS, REGISTRATION_PER_IP};
 use crate::auth::session::Sessions;
@@ -81,14 +83,18 @@ struct RegisterErrors {
     consent: Option<&'static str>,
 }
 
-pub async fn show(req: HttpRequest, layout: Layout, sessions: web::Data<Sessions>) -> Result<HttpResponse, AppError> {
-    let session = sessions.current_or_start(&req).await?;
-    if session.account_id.is_some() {
+pub async fn show(
+    req: HttpRequest,
+    layout: Layout,
+    sessions: web::Data<Sessions>,
+    form_tokens: web::Data<FormTokens>,
+) -> Result<HttpResponse, AppError> {
+    if sessions.current(&req).await?.is_some_and(|s| s.account_id.is_some()) {
         return Ok(see_other("/konto"));
     }
     let page = RegisterPage::new(
         layout,
-        session.csrf_token,
+        form_tokens.issue(&req),
         &RegisterForm::default(),
         &RegisterErrors::default(),
     );
@@ -100,14 +106,13 @@ pub async fn submit(
     req: HttpRequest,
     layout: Layout,
     form: web::Form<RegisterForm>,
-    sessions: web::Data<Sessions>,
+    form_tokens: web::Data<FormTokens>,
     db: web::Data<Db>,
     hasher: web::Data<PasswordHasher>,
     outbox: web::Data<Outbox>,
     settings: web::Data<Settings>,
 ) -> Result<HttpResponse, AppError> {
-    let session = sessions.current(&req).await?.ok_or(AppError::Forbidden)?;
-    session.check_csrf(&form.csrf_token)?;
+    form_tokens.check(&req, &form.csrf_token)?;
 
     let email = Email::parse(&form.email);
     let password = NewPassword::parse(&form.password, email.as_ref().ok());
@@ -117,7 +122,7 @@ pub async fn submit(
         consent: form.consent.is_none().then_some("error-consent-missing"),
     };
     let (Ok(email), Ok(password), None) = (email, password, errors.consent) else {
-        let page = RegisterPage::new(layout, session.csrf_token, &form, &errors);
+        let page = RegisterPage::new(layout, form.csrf_token.clone(), &form, &errors);
         return respond(StatusCode::UNPROCESSABLE_ENTITY, &page);
     };
     if !REGISTRATION_PER_IP.allow(&db, &client_ip(&req)).await? {
@@ -212,12 +217,12 @@ pub async fn verify(
 pub async fn show_resend(
     req: HttpRequest,
     layout: Layout,
-    sessions: web::Data<Sessions>,
+    form_tokens: web::Data<FormTokens>,
 ) -> Result<HttpResponse, AppError> {
-    let session = sessions.current_or_start(&req).await?;
+    let csrf_token = form_tokens.issue(&req);
     respond(
         StatusCode::OK,
-        &EmailFormPage::new(layout, EmailForm::Resend, session.csrf_token, "", None),
+        &EmailFormPage::new(layout, EmailForm::Resend, csrf_token, "", None),
     )
 }
 
@@ -226,21 +231,25 @@ pub async fn resend(
     req: HttpRequest,
     layout: Layout,
     form: web::Form<EmailFormInput>,
-    sessions: web::Data<Sessions>,
+    form_tokens: web::Data<FormTokens>,
     db: web::Data<Db>,
     outbox: web::Data<Outbox>,
     settings: web::Data<Settings>,
 ) -> Result<HttpResponse, AppError> {
-    let (email, lang) = match checked_email_form(&req, layout, EmailForm::Resend, &form, &sessions, &db).await? {
+    let (email, lang) = match checked_email_form(&req, layout, EmailForm::Resend, &form, &form_tokens, &db).await? {
         Ok(checked) => checked,
         Err(page) => return Ok(page),
     };
-    let account = accounts::account_by_email(&db, email.as_str()).await?;
-    if let Some(account) = account.filter(|a| a.email_verified_at.is_none()) {
-        let mut tx = db.begin().await?;
-        let mail = verification_mail(&mut tx, &settings, lang, &account.id, email.as_str()).await?;
-        enqueue_mail(&mut tx, &mail).await?;
-        outbox.commit(tx).await?;
-    }
+    let (db, outbox, settings) = (db.get_ref().clone(), outbox.get_ref().clone(), settings.into_inner());
+    after_the_answer("verification link", async move {
+        let account = accounts::account_by_email(&db, email.as_str()).await?;
+        if let Some(account) = account.filter(|a| a.email_verified_at.is_none()) {
+            let mut tx = db.begin().await?;
+            let mail = verification_mail(&mut tx, &settings, lang, &account.id, email.as_str()).await?;
+            enqueue_mail(&mut tx, &mail).await?;
+            outbox.commit(tx).await?;
+        }
+        Ok(())
+    });
     Ok(see_other("/registrieren/gesendet"))
 }

@@ -133,22 +133,22 @@ pub async fn confirm_delete(
     respond(StatusCode::OK, &page)
 }
 
+/// Deletes a draft: its owner, at the service's trust level, like every other page of a draft.
 pub async fn delete(
     req: HttpRequest,
     layout: Layout,
     path: web::Path<DraftPath>,
     form: web::Form<CsrfForm>,
-    db: web::Data<Db>,
-    sessions: web::Data<Sessions>,
+    drafts: Drafts,
 ) -> Result<HttpResponse, AppError> {
-    let tenant = layout.site.require_tenant()?;
     // After logging in again the citizen sees the list, not this POST-only address.
-    let citizen = sessions.citizen(&req).await.map_err(|e| match e {
+    let opened = drafts.open(&req, &layout, &path.draft).await.map_err(|e| match e {
         AppError::LoginRequired(_) => AppError::LoginRequired("/antraege".to_owned()),
         other => other,
     })?;
-    citizen.session.check_csrf(&form.csrf_token)?;
-    if !queries::delete_draft(&db, &path.draft, &citizen.account_id, &tenant.id).await? {
+    opened.citizen.session.check_csrf(&form.csrf_token)?;
+    let (draft, citizen, tenant) = (&opened.draft, &opened.citizen, &opened.tenant);
+    if !queries::delete_draft(&drafts.db, &draft.id, &citizen.account_id, &tenant.id).await? {
         return Err(AppError::NotFound);
     }
     Ok(see_other("/antraege?geloescht=1"))

@@ -14,13 +14,15 @@ use std::sync::Arc;
 use std::future::{Ready, ready};
 
 use actix_web::dev::Payload;
+use actix_web::http::StatusCode;
 use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
+use askama::Template;
 use chrono::{DateTime, Duration, Utc};
 use serde::Deserialize;
 use serde_json::{Value as Json, json};
 
 use super::Layout;
-use super::forms::see_other;
+use super::forms::{respond, see_other};
 use crate::auth::session::{Citizen, Sessions};
 use crate::catalogue::{CatalogueCache, Forms};
 use crate::config::Settings;
@@ -150,6 +152,20 @@ impl Drafts {
         let case = queries::case_by_reference(&self.db, reference.as_str(), &citizen.account_id, &tenant.id)
             .await?
             .ok_or(AppError::NotFound)?;
+        // Like a draft, a case and its receipt need the service's trust level (the level it was
+        // sent with, should the service be gone from the catalogue).
+        let service = self
+            .cache
+            .service_page(&self.db, &tenant.id, &case.service_slug)
+            .await?;
+        let required = service
+            .as_ref()
+            .map_or(case.trust_level.as_str(), |s| s.min_trust_level.as_str());
+        let required = TrustLevel::parse(required).unwrap_or(TrustLevel::Hoch);
+        if citizen.trust_level < required {
+            let start = layout.href(&format!("/leistungen/{}/antrag", case.service_slug));
+            return Err(AppError::StepUpRequired(start));
+        }
         Ok((tenant, case))
     }
 }
@@ -182,8 +198,39 @@ fn step_href(layout: &Layout, draft_id: &str, step_id: &str) -> String {
     draft_href(layout, draft_id, &format!("/schritt/{step_id}"))
 }
 
+/// Asks before an application begins: "Jetzt starten" is a link, and a link must not create
+/// anything. A draft the citizen has of this service simply continues.
+pub async fn begin(
+    layout: Layout,
+    db: &Db,
+    citizen: &Citizen,
+    tenant: &Tenant,
+    service_slug: &str,
+    service_name: String,
+) -> Result<HttpResponse, AppError> {
+    if let Some(draft) = queries::draft_for_service(db, &citizen.account_id, &tenant.id, service_slug).await? {
+        return Ok(see_other(&draft_href(&layout, &draft.id, "")));
+    }
+    let page = BeginPage {
+        action: layout.href(&format!("/leistungen/{service_slug}/antrag")),
+        csrf_token: citizen.session.csrf_token.clone(),
+        service_name,
+        layout,
+    };
+    respond(StatusCode::OK, &page)
+}
+
+#[derive(Template)]
+#[template(path = "application/begin.html")]
+struct BeginPage {
+    layout: Layout,
+    service_name: String,
+    action: String,
+    csrf_token: String,
+}
+
 /// Starts an application, or continues the citizen's draft for this service. Called by the
-/// service page's "Jetzt starten" once login and trust level are checked.
+/// "Antrag beginnen" button once login and trust level are checked.
 pub async fn start(
     layout: &Layout,
     db: &Db,
@@ -193,14 +240,15 @@ pub async fn start(
     form: &FormDefinition,
     settings: &Settings,
 ) -> Result<HttpResponse, AppError> {
-    let id = match queries::draft_for_service(db, &citizen.account_id, &tenant.id, service_slug).await? {
+    let existing = queries::draft_for_service(db, &citizen.account_id, &tenant.id, service_slug).await?;
+    let id = match existing {
         Some(draft) => draft.id,
         None => {
             let fields = form.steps.iter().flat_map(|s| &s.fields);
             let answers = stammdaten_answers(db, &citizen.account_id, fields).await?;
             let now = Utc::now();
             let expires_at = draft_expiry(now, settings);
-            queries::create_draft(
+            let created = queries::create_draft(
                 db,
                 &citizen.account_id,
                 &tenant.id,
@@ -210,7 +258,17 @@ pub async fn start(
                 now,
                 expires_at,
             )
-            .await?
+            .await?;
+            match created {
+                Some(id) => id,
+                // Another request (a second tab, a double click) created it just now.
+                None => {
+                    queries::draft_for_service(db, &citizen.account_id, &tenant.id, service_slug)
+                        .await?
+                        .ok_or(AppError::NotFound)?
+                        .id
+                }
+            }
         }
     };
     Ok(see_other(&draft_href(layout, &id, "")))

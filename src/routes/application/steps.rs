@@ -13,6 +13,8 @@ use super::{
     DraftPath, DraftRow, Drafts, Opened, StepPath, StepQuery, draft_expiry, draft_href, locked, stammdaten_answers,
     step_href, today, unfinished, version,
 };
+use crate::auth::client_ip::client_ip;
+use crate::auth::rate_limit::PARKED_STEP_PER_IP;
 use crate::auth::session::Sessions;
 use crate::auth::token;
 use crate::config::Settings;
@@ -302,6 +304,16 @@ impl Action {
     }
 }
 
+/// The name-value pairs of a posted step, parsed only when there are no more than `most` of them
+/// (the body's size is capped before: `PayloadConfig` in `startup`).
+fn parse_step_post(body: &[u8], most: usize) -> Result<Vec<(String, String)>, AppError> {
+    let pairs = body.split(|b| *b == b'&').filter(|pair| !pair.is_empty()).count();
+    if pairs > most {
+        return Err(AppError::PayloadTooLarge);
+    }
+    serde_urlencoded::from_bytes(body).map_err(|_| AppError::BadRequest)
+}
+
 /// Saves a step: always, even with errors (so nothing typed is lost), then goes on, back to the
 /// step with its errors, or away to continue later.
 pub async fn save_step(
@@ -309,21 +321,25 @@ pub async fn save_step(
     layout: Layout,
     path: web::Path<StepPath>,
     query: web::Query<StepQuery>,
-    posted: web::Form<Vec<(String, String)>>,
+    body: web::Bytes,
     drafts: Drafts,
     settings: web::Data<Settings>,
 ) -> Result<HttpResponse, AppError> {
     let db = &drafts.db;
     let opened = match drafts.open(&req, &layout, &path.draft).await {
-        Err(AppError::LoginRequired(_)) => return park(&layout, db, &drafts.sessions, &path, &posted).await,
+        Err(AppError::LoginRequired(_)) => {
+            let posted = parse_step_post(&body, drafts.forms.most_inputs_of_any_step())?;
+            return park(&req, &layout, db, &drafts.sessions, &path, &posted).await;
+        }
         other => other?,
     };
+    let form = opened.form.clone();
+    let step = form.step(&path.step).ok_or(AppError::NotFound)?;
+    let posted = parse_step_post(&body, step.most_inputs())?;
     let csrf = posted
         .iter()
         .find(|(k, _)| k == "csrf_token")
         .map_or("", |(_, v)| v.as_str());
-    let form = opened.form.clone();
-    let step = form.step(&path.step).ok_or(AppError::NotFound)?;
     let action = Action::parse(&posted);
     let stammdaten = stammdaten_answers(db, &opened.citizen.account_id, step.fields.iter()).await?;
     let mut answers = merge_step(&opened, step, &posted, &locked(&step.fields, &stammdaten));
@@ -468,29 +484,48 @@ fn change_items(form: &FormDefinition, answers: &mut Answers, action: &Action) {
     }
 }
 
+/// At most this much of a step is parked: far more than any step's answers.
+const MAX_PARKED_BYTES: usize = 64 * 1024;
+
 /// The session had expired when the citizen pressed "Weiter": keep what they sent under a token
 /// that this browser alone gets (in the URL to return to and in a cookie, both must match), and
-/// take it back after they have logged in again.
+/// take it back after they have logged in again. One parked step per draft, at most
+/// [`MAX_PARKED_BYTES`], and a limit per IP; over it, the citizen logs in without the step kept.
 async fn park(
+    req: &HttpRequest,
     layout: &Layout,
     db: &Db,
     sessions: &Sessions,
     path: &StepPath,
     posted: &[(String, String)],
 ) -> Result<HttpResponse, AppError> {
-    let token = token::random_token();
+    let login = |back: &str| {
+        see_other(&format!(
+            "/anmelden?weiter={}&abgelaufen=1",
+            crate::routes::encode_query_value(back)
+        ))
+    };
+    let step = step_href(layout, &path.draft, &path.step);
+    let Some(place) = PARKED_STEP_PER_IP.take(db, &client_ip(req)).await? else {
+        return Ok(login(&step));
+    };
+    let mut size = 0;
     let kept: Vec<(String, String)> = posted
         .iter()
         .filter(|(k, _)| k != "csrf_token")
-        .take(500)
         .map(|(k, v)| (input::clean_line(k), input::clean_lines(v)))
+        .take_while(|(k, v)| {
+            size += k.len() + v.len();
+            size <= MAX_PARKED_BYTES
+        })
         .collect();
-    queries::park_step(db, &token::hash(&token), &path.draft, &path.step, &kept, Utc::now()).await?;
-    let back = format!("{}?geparkt={token}", step_href(layout, &path.draft, &path.step));
-    let mut response = see_other(&format!(
-        "/anmelden?weiter={}&abgelaufen=1",
-        crate::routes::encode_query_value(&back)
-    ));
+    let token = token::random_token();
+    if !queries::park_step(db, &token::hash(&token), &path.draft, &path.step, &kept, Utc::now()).await? {
+        // No such draft: nothing parked, nothing counted.
+        place.give_back(db).await?;
+        return Ok(login(&step));
+    }
+    let mut response = login(&format!("{step}?geparkt={token}"));
     response
         .add_cookie(&parked_cookie(sessions, token))
         .map_err(|e| AppError::Internal(e.into()))?;

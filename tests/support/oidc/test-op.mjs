@@ -1,12 +1,14 @@
 // A real OpenID Connect provider for tests and local trials (panva/oidc-provider), standing in for an
 // eID service such as BundID. It logs in whoever the test asks for, with the `acr` the test asks for:
 //   POST /__test/next-login {"sub": "...", "acr": "...", "claims": {...}, "forge": "foreign-key" | "expired" | "nonce"}
+//   POST /__test/rotate-key   signs from now on with a new key (new kid), published beside the old one
+//   GET  /__test/requests     {"discovery": n, "jwks": n}: how often the portal fetched them
 // `forge` makes the next ID token wrong in that one way, as an attacker or a broken provider would.
 // A browser that logs in a second time must log in as the same subject (oidc-provider would otherwise
 // ask to end the first session); tests use a fresh browser for another person.
 // Environment: OIDC_PORT (4011), OIDC_CLIENT_ID (portal), OIDC_CLIENT_SECRET, OIDC_REDIRECT_URIS (comma-separated).
 import { createServer } from 'node:http';
-import { generateKeyPairSync, sign } from 'node:crypto';
+import { createPublicKey, generateKeyPairSync, sign } from 'node:crypto';
 import Provider from 'oidc-provider';
 
 const port = Number(process.env.OIDC_PORT ?? 4011);
@@ -27,6 +29,11 @@ const defaultClaims = {
 const claimsBySub = new Map();
 const nextLogins = [];
 let forgeNextToken = null;
+const requests = { discovery: 0, jwks: 0 };
+/** After a rotation: the key tokens are signed with, and its kid. */
+let rotated = null;
+
+const publicJwk = (key, kid) => ({ ...createPublicKey(key).export({ format: 'jwk' }), kid, use: 'sig', alg: 'RS256' });
 
 const provider = new Provider(issuer, {
   clients: [{
@@ -61,11 +68,15 @@ const provider = new Provider(issuer, {
 
 const base64url = (value) => Buffer.from(value).toString('base64url');
 
-/** Re-signs an ID token after breaking it in one way. */
+/** Re-signs an ID token after breaking it in one way, or with the rotated key. */
 function forge(idToken, how) {
   const [header, payload] = idToken.split('.').slice(0, 2).map((part) => JSON.parse(Buffer.from(part, 'base64url')));
   let key = privateKey;
   if (how === 'foreign-key') key = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
+  if (how === 'rotated') {
+    key = rotated.privateKey;
+    header.kid = rotated.kid;
+  }
   if (how === 'expired') {
     payload.iat -= 7200;
     payload.exp = Math.floor(Date.now() / 1000) - 3600;
@@ -80,6 +91,8 @@ provider.use(async (ctx, next) => {
   if (ctx.path === '/token' && ctx.status === 200 && forgeNextToken && ctx.body?.id_token) {
     ctx.body = { ...ctx.body, id_token: forge(ctx.body.id_token, forgeNextToken) };
     forgeNextToken = null;
+  } else if (ctx.path === '/token' && ctx.status === 200 && rotated && ctx.body?.id_token) {
+    ctx.body = { ...ctx.body, id_token: forge(ctx.body.id_token, 'rotated') };
   }
 });
 
@@ -104,7 +117,17 @@ const handle = provider.callback();
 createServer(async (req, res) => {
   const path = new URL(req.url, issuer).pathname;
   try {
-    if (req.method === 'POST' && path === '/__test/next-login') {
+    if (path === '/.well-known/openid-configuration') requests.discovery += 1;
+    if (path === '/jwks') requests.jwks += 1;
+    if (req.method === 'GET' && path === '/__test/requests') {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(requests));
+    } else if (req.method === 'POST' && path === '/__test/rotate-key') {
+      rotated = { privateKey: generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey, kid: 'test-rs256-2' };
+      res.writeHead(204).end();
+    } else if (req.method === 'GET' && path === '/jwks' && rotated) {
+      const keys = [publicJwk(privateKey, signingKey.kid), publicJwk(rotated.privateKey, rotated.kid)];
+      res.writeHead(200, { 'content-type': 'application/jwk-set+json' }).end(JSON.stringify({ keys }));
+    } else if (req.method === 'POST' && path === '/__test/next-login') {
       let body = '';
       for await (const chunk of req) body += chunk;
       nextLogins.push(JSON.parse(body || '{}'));
