@@ -87,3 +87,14 @@ pub async fn register(client: &reqwest::Client, base: &str, data_dir: &str, emai
         .await?;
     Ok(())
 }
+
+/// A field of /proc/<pid>/status (`VmRSS:`, `VmHWM:`) in MB.
+pub fn memory_mb(pid: &str, field: &str) -> Fallible<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    let kb: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix(field))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .ok_or(format!("no {field} in /proc/{pid}/status"))?;
+    Ok(kb / 1024.0)
+}

@@ -4,6 +4,7 @@
 //!     bench_form_session <portal base URL> <portal data dir>
 
 #[path = "common.rs"]
+#[allow(dead_code)] // shared with the other benchmarks; this one needs only a few helpers
 mod common;
 
 use common::{Fallible, PASSWORD, client, csrf_token, post_form, register};

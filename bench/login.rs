@@ -14,6 +14,7 @@ use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use argon2::{Argon2, PasswordHash};
 
 #[path = "common.rs"]
+#[allow(dead_code)] // shared with the other benchmarks; this one needs only a few helpers
 mod common;
 
 use common::{Fallible, PASSWORD, client, post_form, register};

@@ -9,20 +9,10 @@
 use std::time::Duration;
 
 #[path = "common.rs"]
-#[allow(dead_code)] // shared with the other benchmarks; this one needs only post_form
+#[allow(dead_code)] // shared with the other benchmarks; this one needs only a few helpers
 mod common;
 
-use common::{Fallible, post_form};
-
-fn memory_mb(pid: &str, field: &str) -> Fallible<f64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
-    let kb: f64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix(field))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .ok_or(format!("no {field} in /proc/{pid}/status"))?;
-    Ok(kb / 1024.0)
-}
+use common::{Fallible, memory_mb, post_form};
 
 #[tokio::main]
 async fn main() -> Fallible<()> {

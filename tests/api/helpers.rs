@@ -114,6 +114,19 @@ impl TestApp {
         mails_in(&dir, to)
     }
 
+    /// Every mail to `to`, once there are `n` of them or 10 s have passed: mails queued after the
+    /// answer are not in the outbox yet when the answer arrives.
+    pub async fn mails_to_once_there_are(&self, to: &str, n: usize) -> Vec<String> {
+        for _ in 0..200 {
+            let mails = self.mails_to(to).await;
+            if mails.len() >= n {
+                return mails;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        self.mails_to(to).await
+    }
+
     /// The path of the link in the newest mail to `to` whose path starts with `prefix`
     /// (e.g. "/registrieren/bestaetigen"), waiting (at most 10 s) for it: some mails are queued
     /// after the answer, so the answer's time does not tell whether an address has an account.
