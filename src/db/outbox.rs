@@ -80,20 +80,26 @@ pub(super) async fn notify_workers(tx: &mut Tx) -> sqlx::Result<()> {
     Ok(())
 }
 
-/// Claims up to `limit` due jobs until `lease_until`. A job whose lease ran out (its worker died) is
-/// due again. On PostgreSQL concurrent workers skip each other's rows; SQLite has one writer.
-pub async fn claim(db: &Db, now: DateTime<Utc>, lease_until: DateTime<Utc>, limit: i64) -> sqlx::Result<Vec<JobRow>> {
+/// Claims up to `limit` due jobs of `kind` until `lease_until`. A job whose lease ran out (its worker
+/// died) is due again. On PostgreSQL concurrent workers skip each other's rows; SQLite has one writer.
+pub async fn claim(
+    db: &Db,
+    kind: &str,
+    now: DateTime<Utc>,
+    lease_until: DateTime<Utc>,
+    limit: i64,
+) -> sqlx::Result<Vec<JobRow>> {
     let claim = Uuid::now_v7().to_string();
     let lock = if db.is_sqlite() { "" } else { "FOR UPDATE SKIP LOCKED" };
     let sql = format!(
         "UPDATE outbox SET attempt = attempt + 1, lease_until = $1, claim = $2
          WHERE id IN (SELECT id FROM outbox
-                      WHERE done_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $3
+                      WHERE kind = $5 AND done_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $3
                         AND (lease_until IS NULL OR lease_until <= $3)
                       ORDER BY next_attempt_at LIMIT $4 {lock})
          RETURNING id, kind, case_id, destination, payload, attempt, claim, progress"
     );
-    with_pool!(db, pool => sqlx::query_as(&sql).bind(lease_until).bind(&claim).bind(now).bind(limit)
+    with_pool!(db, pool => sqlx::query_as(&sql).bind(lease_until).bind(&claim).bind(now).bind(limit).bind(kind)
         .fetch_all(pool).await)
 }
 

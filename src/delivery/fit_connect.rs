@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha512};
 
 use super::jose::{self, EncryptionKey};
-use super::{Failure, describe, host};
+use super::{Failure, answer_body, describe, failure_for, host};
 use crate::db::outbox::CaseToDeliver;
 use crate::domain::destination::FitConnectSettings;
 
@@ -271,16 +271,12 @@ impl Sender<'_> {
         if !status.is_success() {
             // The answer is not logged: it may echo the secret.
             let reason = format!("FIT-Connect token {} answered {status}", host(&self.settings.token_url));
-            return Err(if status.is_server_error() {
-                Failure::Retry(reason)
-            } else {
-                Failure::Permanent(reason)
-            });
+            return Err(failure_for(status, reason));
         }
-        let body: Value = answer
-            .json()
+        let body: Value = answer_body(answer)
             .await
-            .map_err(|_| Failure::Retry("FIT-Connect token answer is not JSON".into()))?;
+            .and_then(|body| serde_json::from_slice(&body).ok())
+            .ok_or_else(|| Failure::Retry("FIT-Connect token answer is not JSON".into()))?;
         let token = body
             .get("access_token")
             .and_then(Value::as_str)
@@ -298,7 +294,7 @@ impl Sender<'_> {
         self.send(token, self.http.get(url)).await
     }
 
-    /// Sends with the token; the JSON answer (`null` for none). 5xx, 408 and 429 are tried again.
+    /// Sends with the token; the JSON answer (`null` for none).
     async fn send(&self, token: &str, request: reqwest::RequestBuilder) -> Result<Value, Failure> {
         let api = host(&self.settings.submission_api);
         let response = request
@@ -309,16 +305,14 @@ impl Sender<'_> {
         let status = response.status();
         let path = response.url().path().to_owned();
         if !status.is_success() {
-            let reason = format!("FIT-Connect {api} answered {status} to {path}");
-            return Err(match status.as_u16() {
-                408 | 429 | 500..=599 => Failure::Retry(reason),
-                _ => Failure::Permanent(reason),
-            });
+            return Err(failure_for(
+                status,
+                format!("FIT-Connect {api} answered {status} to {path}"),
+            ));
         }
-        let bytes = response
-            .bytes()
+        let bytes = answer_body(response)
             .await
-            .map_err(|e| Failure::Retry(format!("FIT-Connect {api}: {}", describe(&e))))?;
+            .ok_or_else(|| Failure::Retry(format!("FIT-Connect {api} answered {path} with more than can be read")))?;
         if bytes.is_empty() {
             return Ok(Value::Null);
         }

@@ -38,8 +38,14 @@ pub enum Delivered {
     Awaiting(serde_json::Value),
 }
 
+/// The most of a backend's answer that is read: receipts are small, and an answer that is not must
+/// not fill the worker's memory.
+const LONGEST_ANSWER: usize = 1 << 20;
+
 pub struct Deliverer {
     http: reqwest::Client,
+    /// Bounds each request to a receiver, and a mail to an authority as a whole.
+    timeout: Duration,
     mailer: Arc<Mailer>,
     fonts: Arc<ReceiptFonts>,
     tokens: fit_connect::Tokens,
@@ -57,6 +63,7 @@ impl Deliverer {
             .build()?;
         Ok(Self {
             http,
+            timeout,
             mailer,
             fonts,
             tokens: fit_connect::Tokens::default(),
@@ -84,7 +91,14 @@ impl Deliverer {
                 let secret = secret(&secret_env)?;
                 webhook::send(&self.http, &url, &secret, case).await
             }
-            Destination::Email { to } => email::send(&self.mailer, &to, case, self.receipt(case).await?).await,
+            Destination::Email { to } => {
+                let sending = email::send(&self.mailer, &to, case, self.receipt(case).await?);
+                tokio::time::timeout(self.timeout, sending).await.unwrap_or_else(|_| {
+                    Err(Failure::Retry(
+                        "mail to the authority: the mail server did not take it in time".into(),
+                    ))
+                })
+            }
             Destination::FitConnect(settings) => return self.fit_connect(db, job, case, &settings).await,
             Destination::OzgCloud {
                 url,
@@ -168,6 +182,31 @@ pub(super) fn host(url: &str) -> String {
         .unwrap_or_else(|| "?".into())
 }
 
+/// What an answer other than a success means: 408, 425, 429 and 5xx may pass (the receiver is busy,
+/// early or down), so the attempt is made again later; anything else (a redirect, another 4xx) will
+/// answer the same until an operator changes something. `reason` names the receiver and the status.
+pub(super) fn failure_for(status: reqwest::StatusCode, reason: String) -> Failure {
+    match status.as_u16() {
+        408 | 425 | 429 | 500..=599 => Failure::Retry(reason),
+        _ => Failure::Permanent(reason),
+    }
+}
+
+/// The body of a backend's answer, if it is no longer than [`LONGEST_ANSWER`] (and arrives whole).
+pub(super) async fn answer_body(mut response: reqwest::Response) -> Option<Vec<u8>> {
+    if response.content_length().is_some_and(|n| n > LONGEST_ANSWER as u64) {
+        return None;
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.ok()? {
+        if body.len() + chunk.len() > LONGEST_ANSWER {
+            return None;
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Some(body)
+}
+
 pub(super) fn describe(e: &reqwest::Error) -> &'static str {
     if e.is_timeout() {
         "no answer in time"
@@ -206,4 +245,23 @@ fn secret(env: &str) -> Result<String, Failure> {
         .ok()
         .filter(|s| !s.is_empty())
         .ok_or_else(|| Failure::Permanent(format!("the environment variable {env} is not set")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn busy_early_or_failing_receivers_are_tried_again_and_other_answers_wait_for_an_operator() {
+        let outcome = |code| match failure_for(reqwest::StatusCode::from_u16(code).unwrap(), String::new()) {
+            Failure::Retry(_) => "retry",
+            Failure::Permanent(_) => "operator",
+        };
+        for code in [408, 425, 429, 500, 502, 503, 504] {
+            assert_eq!(outcome(code), "retry", "{code}");
+        }
+        for code in [301, 302, 400, 401, 403, 404, 409, 413, 422] {
+            assert_eq!(outcome(code), "operator", "{code}");
+        }
+    }
 }

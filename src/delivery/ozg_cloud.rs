@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use reqwest::multipart::{Form, Part};
 use serde_json::{Value, json};
 
-use super::{Failure, describe, host};
+use super::{Failure, answer_body, describe, failure_for, host};
 use crate::db::forms::SummaryLine;
 use crate::db::outbox::CaseToDeliver;
 use crate::domain::TrustLevel;
@@ -46,24 +46,26 @@ pub async fn send(
         .await
         .map_err(|e| Failure::Retry(format!("OZG-Cloud {}: {}", host(intake.url), describe(&e))))?;
     let status = response.status();
-    let reason = format!("OZG-Cloud {} answered {status}", host(intake.url));
     if !status.is_success() {
-        return Err(match status.as_u16() {
-            408 | 425 | 429 | 500..=599 => Failure::Retry(reason),
-            _ => Failure::Permanent(reason),
-        });
+        return Err(failure_for(
+            status,
+            format!("OZG-Cloud {} answered {status}", host(intake.url)),
+        ));
     }
-    // Accepted only with a Vorgang in the answer: an empty or foreign answer is not a receipt.
-    let answer: Value = response
-        .json()
+    // A 2xx means the intake has the case. Sending it again for want of a readable Vorgang would
+    // make a second one: nothing shows that the intake recognises a repeated transactionId.
+    let answer: Value = answer_body(response)
         .await
-        .map_err(|_| Failure::Retry(format!("{reason} without a JSON answer")))?;
+        .and_then(|body| serde_json::from_slice(&body).ok())
+        .unwrap_or_default();
     let nummer = answer
         .pointer("/vorgang/vorgangNummer")
         .or_else(|| answer.pointer("/vorgang/vorgangId"))
-        .and_then(Value::as_str)
-        .ok_or_else(|| Failure::Retry(format!("{reason} without a vorgang")))?;
-    Ok(Some(nummer.chars().filter(|c| !c.is_control()).take(100).collect()))
+        .and_then(Value::as_str);
+    if nummer.is_none() {
+        tracing::warn!(case = %case.reference, "OZG-Cloud accepted the case without naming its Vorgang");
+    }
+    Ok(nummer.map(|n| n.chars().filter(|c| !c.is_control()).take(100).collect()))
 }
 
 /// `{control, formData}`: who the case is for and the answers as a tree of sections and fields,
@@ -78,7 +80,10 @@ fn form_data(intake: &Intake<'_>, case: &CaseToDeliver) -> Value {
         "formId": case.service_slug,
         "name": service,
     });
-    if let Some(account_id) = &case.account_id {
+    // Only an identified citizen has a Servicekonto in OZG-Cloud's sense (handoff reference: omitted
+    // when the user is not identified); a basis login is not identified.
+    let identified = TrustLevel::parse(&case.trust_level).is_ok_and(|level| level > TrustLevel::Basis);
+    if let Some(account_id) = case.account_id.as_ref().filter(|_| identified) {
         control["serviceKonto"] = json!({
             "type": intake.service_konto_type,
             "trustLevel": stork_level(&case.trust_level),

@@ -10,7 +10,7 @@ use chrono::Utc;
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
-use super::{Failure, describe, host};
+use super::{Failure, answer_body, describe, failure_for, host};
 use crate::db::outbox::CaseToDeliver;
 
 pub async fn send(
@@ -32,19 +32,18 @@ pub async fn send(
         .await
         .map_err(|e| Failure::Retry(format!("webhook {}: {}", host(url), describe(&e))))?;
     let status = response.status();
-    if status.is_success() {
-        // The reference is optional; an answer that is not JSON still means accepted.
-        let answer = response.json::<serde_json::Value>().await.unwrap_or_default();
-        return Ok(answer
-            .get("reference")
-            .and_then(|r| r.as_str())
-            .map(|r| r.chars().filter(|c| !c.is_control()).take(100).collect()));
+    if !status.is_success() {
+        return Err(failure_for(status, format!("webhook {} answered {status}", host(url))));
     }
-    let reason = format!("webhook {} answered {status}", host(url));
-    match status.as_u16() {
-        408 | 425 | 429 | 500..=599 => Err(Failure::Retry(reason)),
-        _ => Err(Failure::Permanent(reason)),
-    }
+    // The reference is optional; an answer that is not JSON, or too long to read, still means accepted.
+    let answer: serde_json::Value = answer_body(response)
+        .await
+        .and_then(|body| serde_json::from_slice(&body).ok())
+        .unwrap_or_default();
+    Ok(answer
+        .get("reference")
+        .and_then(|r| r.as_str())
+        .map(|r| r.chars().filter(|c| !c.is_control()).take(100).collect()))
 }
 
 /// `sha256=<hex of HMAC-SHA256(secret, "<timestamp>.<body>")>`.

@@ -5,6 +5,10 @@
 //! The queue is worked at once: a request that commits a job calls [`Outbox::wake`], and on PostgreSQL
 //! the commit also notifies the workers of every process (`LISTEN outbox`); a poll every second is
 //! the fallback.
+//!
+//! Jobs are worked as independent tasks in two lanes, one for mails and one for deliveries, each with
+//! a fixed number of slots: a slot frees as its job ends and is filled by the next due job, so a slow
+//! backend holds only its own slot, and citizens' mails never wait behind deliveries.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,7 +16,7 @@ use std::time::Duration;
 use chrono::Utc;
 use rand::RngExt;
 use sqlx::postgres::PgListener;
-use tokio::sync::Notify;
+use tokio::sync::{Notify, Semaphore};
 
 use crate::config::Settings;
 use crate::db::outbox::{self, JobRow};
@@ -24,20 +28,30 @@ use crate::pdf::ReceiptFonts;
 
 /// How often an idle worker looks for jobs other processes committed.
 const POLL: Duration = Duration::from_secs(1);
-/// Jobs claimed at once and worked side by side.
-const BATCH: i64 = 16;
+/// Deliveries one worker works side by side.
+const DELIVERY_SLOTS: usize = 16;
+/// Mails one worker sends side by side.
+const MAIL_SLOTS: usize = 4;
 /// Retries wait at most this long.
 const LONGEST_WAIT: Duration = Duration::from_secs(3600);
 
 /// The handle requests use to wake the worker after committing a job.
 #[derive(Clone, Default)]
 pub struct Outbox {
-    wake: Arc<Notify>,
+    lanes: Arc<Wakers>,
+}
+
+/// One waker per lane: each lane waits on its own, so waking both reaches both.
+#[derive(Default)]
+struct Wakers {
+    mails: Notify,
+    deliveries: Notify,
 }
 
 impl Outbox {
     pub fn wake(&self) {
-        self.wake.notify_one();
+        self.lanes.mails.notify_one();
+        self.lanes.deliveries.notify_one();
     }
 
     /// Commits a transaction that queued jobs, and wakes the worker for them.
@@ -55,16 +69,14 @@ impl Outbox {
     }
 }
 
-/// Returns when the listener hears of a committed job; never without a listener. A lost connection
-/// is re-established by the next `recv`.
-async fn notified(listener: &mut Option<PgListener>) {
-    match listener {
-        Some(listener) => {
-            if listener.recv().await.is_err() {
-                tokio::time::sleep(POLL).await;
-            }
+/// Wakes both lanes whenever the listener hears of a committed job. A lost connection is
+/// re-established by the next `recv`.
+async fn forward_notifications(mut listener: PgListener, outbox: Outbox) {
+    loop {
+        match listener.recv().await {
+            Ok(_) => outbox.wake(),
+            Err(_) => tokio::time::sleep(POLL).await,
         }
-        None => std::future::pending().await,
     }
 }
 
@@ -101,7 +113,9 @@ pub struct Worker {
     mailer: Arc<Mailer>,
     deliverer: Deliverer,
     policy: Policy,
-    wake: Arc<Notify>,
+    /// Bounds one attempt to send a mail as a whole, not only each socket operation.
+    send_timeout: Duration,
+    outbox: Outbox,
     counters: Arc<OutboxCounters>,
 }
 
@@ -119,30 +133,22 @@ impl Worker {
             db,
             mailer,
             policy: Policy::of(settings),
-            wake: outbox.wake.clone(),
+            send_timeout: settings.outbox_send_timeout(),
+            outbox: outbox.clone(),
             counters,
         })
     }
 
     /// Works the queue until the process ends.
     pub async fn run(self) {
-        let mut listener = self.listen().await;
-        loop {
-            match self.work_due().await {
-                Ok(0) => {
-                    tokio::select! {
-                        () = self.wake.notified() => {}
-                        () = tokio::time::sleep(POLL) => {}
-                        () = notified(&mut listener) => {}
-                    }
-                }
-                Ok(_) => {}
-                Err(e) => {
-                    tracing::warn!(error = %e, "the outbox cannot be read; trying again shortly");
-                    tokio::time::sleep(POLL).await;
-                }
-            }
+        let worker = Arc::new(self);
+        if let Some(listener) = worker.listen().await {
+            tokio::spawn(forward_notifications(listener, worker.outbox.clone()));
         }
+        tokio::join!(
+            worker.clone().work_lane(outbox::MAIL, MAIL_SLOTS),
+            worker.work_lane(outbox::DELIVERY, DELIVERY_SLOTS)
+        );
     }
 
     /// On PostgreSQL, a listener for jobs other processes commit; without one the poll finds them.
@@ -161,14 +167,52 @@ impl Worker {
             .ok()
     }
 
-    /// Claims one batch of due jobs and works them side by side; how many there were.
-    pub async fn work_due(&self) -> sqlx::Result<usize> {
-        let now = Utc::now();
-        let lease = chrono::Duration::from_std(self.policy.lease).unwrap_or(chrono::Duration::minutes(2));
-        let jobs = outbox::claim(&self.db, now, now + lease, BATCH).await?;
-        let results = futures_util::future::join_all(jobs.iter().map(|job| self.work(job))).await;
-        results.into_iter().collect::<sqlx::Result<Vec<()>>>()?;
-        Ok(jobs.len())
+    /// Fills the lane's free `slots` with due jobs of `kind`, each worked as a task of its own that
+    /// frees its slot when it ends; waits for a free slot, or for news when nothing is due.
+    async fn work_lane(self: Arc<Self>, kind: &'static str, slots: usize) {
+        let wake = match kind {
+            outbox::MAIL => &self.outbox.lanes.mails,
+            _ => &self.outbox.lanes.deliveries,
+        };
+        let slots = Arc::new(Semaphore::new(slots));
+        loop {
+            let Ok(first) = slots.clone().acquire_owned().await else {
+                return;
+            };
+            let free = 1 + slots.available_permits();
+            let now = Utc::now();
+            let lease = chrono::Duration::from_std(self.policy.lease).unwrap_or(chrono::Duration::minutes(2));
+            let jobs = match outbox::claim(&self.db, kind, now, now + lease, free as i64).await {
+                Ok(jobs) => jobs,
+                Err(e) => {
+                    tracing::warn!(error = %e, "the outbox cannot be read; trying again shortly");
+                    tokio::time::sleep(POLL).await;
+                    continue;
+                }
+            };
+            if jobs.is_empty() {
+                drop(first);
+                tokio::select! {
+                    () = wake.notified() => {}
+                    () = tokio::time::sleep(POLL) => {}
+                }
+                continue;
+            }
+            let mut first = Some(first);
+            for job in jobs {
+                // Only this loop takes slots, and it claimed no more jobs than were free.
+                let Some(slot) = first.take().or_else(|| slots.clone().try_acquire_owned().ok()) else {
+                    break;
+                };
+                let worker = self.clone();
+                tokio::spawn(async move {
+                    let _slot = slot;
+                    if let Err(e) = worker.work(&job).await {
+                        tracing::warn!(error = %e, "an outbox job's outcome could not be recorded; its lease returns it");
+                    }
+                });
+            }
+        }
     }
 
     async fn work(&self, job: &JobRow) -> sqlx::Result<()> {
@@ -178,11 +222,10 @@ impl Worker {
                 .as_ref()
                 .and_then(|p| serde_json::from_value::<Mail>(p.0.clone()).ok());
             let outcome = match mail {
-                Some(mail) => self
-                    .mailer
-                    .send(&mail)
-                    .await
-                    .map_err(|e| Failure::Retry(format!("{e:#}"))),
+                Some(mail) => match tokio::time::timeout(self.send_timeout, self.mailer.send(&mail)).await {
+                    Ok(sent) => sent.map_err(|e| Failure::Retry(format!("{e:#}"))),
+                    Err(_) => Err(Failure::Retry("the mail server did not take the mail in time".into())),
+                },
                 None => Err(Failure::Permanent("the mail job cannot be read".into())),
             };
             return match outcome {

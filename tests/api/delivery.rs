@@ -33,6 +33,8 @@ enum Answer {
     Status(u16),
     /// Never answers (until the request times out on the portal's side).
     Hang,
+    /// This status with this body.
+    Body(u16, String),
 }
 
 #[derive(Clone, Default)]
@@ -110,6 +112,9 @@ async fn receive(req: HttpRequest, body: web::Bytes, receiver: web::Data<Receive
         Some(Answer::Hang) => {
             tokio::time::sleep(Duration::from_secs(3600)).await;
             HttpResponse::Ok().finish()
+        }
+        Some(Answer::Body(code, body)) => {
+            HttpResponse::build(actix_web::http::StatusCode::from_u16(code).unwrap()).body(body)
         }
         None if req.path() == "/antrag" => HttpResponse::Ok().json(serde_json::json!({
             "transactionId": header("idempotency-key"),
@@ -486,9 +491,10 @@ async fn ozg_cloud_receives_control_form_data_and_the_receipt_and_its_vorgangnum
     assert_eq!(control["zustaendigeStelle"], "197008");
     assert_eq!(control["leikaIds"], serde_json::json!(["99001001000000"]));
     assert_eq!(control["formId"], "kontakt");
-    assert_eq!(control["serviceKonto"]["type"], "OSI");
-    assert_eq!(control["serviceKonto"]["trustLevel"], "STORK-QAA-Level-1");
-    assert_eq!(control["serviceKonto"]["postfachAddress"]["type"], "Citizen");
+    assert!(
+        control.get("serviceKonto").is_none(),
+        "a citizen who is not identified (basis) has no serviceKonto: {control}"
+    );
     let sections = form["formData"].as_array().unwrap();
     let items: Vec<&serde_json::Value> = sections
         .iter()
@@ -538,4 +544,69 @@ async fn a_receiver_without_tls_behind_an_https_url_delays_the_case_and_a_413_wa
         200,
         "the citizen's case is untouched"
     );
+}
+
+#[tokio::test]
+async fn a_backend_that_hangs_holds_up_neither_other_cases_nor_mails() {
+    let (receiver, url) = Receiver::start(0, vec![Answer::Hang]);
+    let catalogue = catalogue_with_webhook(&url);
+    let dir = catalogue.path().to_path_buf();
+    // The hanging attempt lasts longer than this test waits for anything.
+    let app = spawn_with(move |s| {
+        s.tenants_dir = dir;
+        s.outbox_retry_seconds = 0.05;
+        s.outbox_send_timeout_seconds = 60.0;
+    })
+    .await;
+    let (_, hanging) = send_case(&app).await;
+    receiver.wait_for(1).await;
+    // Meanwhile a second citizen registers (the link must arrive by mail) and sends a case.
+    let (browser, second) = send_case(&app).await;
+    let body = case_page_shows(&browser, &second, "An die Behörde übermittelt am").await;
+    assert!(body.contains("An die Behörde übermittelt am"), "{body}");
+    let received = receiver.received();
+    assert_eq!(received.len(), 2);
+    assert_eq!(received[1].idempotency_key, case_id(&app, &second).await);
+    let still_sending = app
+        .count(&format!(
+            "SELECT COUNT(*) FROM cases WHERE id = '{}' AND delivered_at IS NULL",
+            case_id(&app, &hanging).await
+        ))
+        .await;
+    assert_eq!(still_sending, 1, "the first case's attempt still hangs");
+}
+
+#[tokio::test]
+async fn ozg_cloud_answering_2xx_without_a_vorgang_has_the_case_and_gets_it_once() {
+    for answer in ["", "{\"status\": \"ok\"}", "<html>angenommen</html>"] {
+        let (receiver, url) = Receiver::start(0, vec![Answer::Body(201, answer.into())]);
+        let intake = url.replace("/antraege", "/antrag");
+        let catalogue = catalogue_delivering_to(&format!(
+            "kind = \"ozg-cloud\"\nurl = \"{intake}\"\nzustaendige_stelle = \"197008\""
+        ));
+        let app = spawn_delivering_to(catalogue.path()).await;
+        let (browser, case_page) = send_case(&app).await;
+        let body = case_page_shows(&browser, &case_page, "An die Behörde übermittelt am").await;
+        assert!(body.contains("An die Behörde übermittelt am"), "{answer:?}: {body}");
+        assert!(!body.contains("Aktenzeichen der Behörde"), "{answer:?}: no reference");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(receiver.received().len(), 1, "{answer:?}: sent once");
+    }
+}
+
+#[tokio::test]
+async fn an_answer_of_ten_megabytes_is_not_read_and_the_case_is_delivered_once() {
+    // Valid JSON with a reference, but far longer than any backend's receipt: not read.
+    let huge = format!(
+        "{{\"reference\": \"FV-RIESIG\", \"rest\": \"{}\"}}",
+        "x".repeat(10 << 20)
+    );
+    let (receiver, url) = Receiver::start(0, vec![Answer::Body(200, huge)]);
+    let catalogue = catalogue_with_webhook(&url);
+    let app = spawn_delivering_to(catalogue.path()).await;
+    let (browser, case_page) = send_case(&app).await;
+    let body = case_page_shows(&browser, &case_page, "An die Behörde übermittelt am").await;
+    assert!(body.contains("An die Behörde übermittelt am"), "{body}");
+    assert!(!body.contains("FV-RIESIG"), "the answer was not read");
+    assert_eq!(receiver.received().len(), 1);
 }
