@@ -135,10 +135,21 @@ pub async fn retry_later(db: &Db, job: &JobRow, next_attempt_at: DateTime<Utc>, 
     ).bind(next_attempt_at).bind(error).bind(&job.id).bind(&job.claim).execute(pool).await.map(|_| ()))
 }
 
-/// Records how far a delivery got, while the claim is still this worker's.
-pub async fn save_progress(db: &Db, job: &JobRow, progress: &Json) -> sqlx::Result<()> {
-    with_pool!(db, pool => sqlx::query("UPDATE outbox SET progress = $1 WHERE id = $2 AND claim = $3")
-        .bind(AsJson(progress)).bind(&job.id).bind(&job.claim).execute(pool).await.map(|_| ()))
+/// Extends the job's lease to `lease_until`, recording how far the delivery got if `progress` is
+/// given, while the claim is still this worker's; false (and nothing written) once another worker
+/// has claimed the job or it has ended.
+pub async fn keep_claim(
+    db: &Db,
+    job: &JobRow,
+    progress: Option<&Json>,
+    lease_until: DateTime<Utc>,
+) -> sqlx::Result<bool> {
+    let kept = with_pool!(db, pool => sqlx::query(
+        "UPDATE outbox SET lease_until = $1, progress = COALESCE($2, progress)
+         WHERE id = $3 AND claim = $4 AND done_at IS NULL AND failed_at IS NULL",
+    ).bind(lease_until).bind(progress.map(AsJson)).bind(&job.id).bind(&job.claim)
+    .execute(pool).await.map(|r| r.rows_affected()))?;
+    Ok(kept == 1)
 }
 
 /// The backend took the case and will answer later: asked again at `next_attempt_at`, with a fresh

@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha512};
 
 use super::jose::{self, EncryptionKey};
-use super::{Failure, answer_body, describe, failure_for, host};
+use super::{Failure, Hold, answer_body, describe, failure_for, host};
 use crate::db::outbox::CaseToDeliver;
 use crate::domain::destination::FitConnectSettings;
 
@@ -65,21 +65,18 @@ pub struct Sender<'a> {
     pub tokens: &'a Tokens,
     pub settings: &'a FitConnectSettings,
     pub client_secret: String,
+    /// Renewed before each request; each step's result is saved through it before the next.
+    pub hold: &'a Hold<'a>,
 }
 
 impl Sender<'_> {
-    /// One attempt: continues from `progress`, reporting each step through `save` before the next.
-    pub async fn attempt<F, Fut>(
+    /// One attempt: continues from `progress`.
+    pub async fn attempt(
         &self,
         case: &CaseToDeliver,
         receipt: impl AsyncFnOnce() -> Result<Vec<u8>, Failure>,
         mut progress: Progress,
-        save: F,
-    ) -> Result<Step, Failure>
-    where
-        F: Fn(Progress) -> Fut,
-        Fut: Future<Output = Result<(), Failure>>,
-    {
+    ) -> Result<Step, Failure> {
         let token = self.token().await?;
         if let (Some(sent_at), Some(_)) = (progress.sent_at, &progress.tags) {
             return self.answer(&token, progress, sent_at).await;
@@ -137,7 +134,8 @@ impl Sender<'_> {
                 progress.submission_id = Some(submission_id.clone());
                 progress.case_id = Some(case_id);
                 progress.attachment_id = Some(attachment_id.clone());
-                save(progress.clone()).await?;
+                let saved = serde_json::to_value(&progress).map_err(|e| Failure::Retry(e.to_string()))?;
+                self.hold.save(&saved).await?;
                 (submission_id, attachment_id)
             }
         };
@@ -249,6 +247,7 @@ impl Sender<'_> {
         {
             return Ok(token.clone());
         }
+        self.hold.renew().await?;
         // FIT-Connect wants the credentials in the form (Basic gives invalid_client) and no scope.
         let answer = self
             .http
@@ -296,6 +295,7 @@ impl Sender<'_> {
 
     /// Sends with the token; the JSON answer (`null` for none).
     async fn send(&self, token: &str, request: reqwest::RequestBuilder) -> Result<Value, Failure> {
+        self.hold.renew().await?;
         let api = host(&self.settings.submission_api);
         let response = request
             .bearer_auth(token)

@@ -28,6 +28,43 @@ pub enum Failure {
     Retry(String),
     /// Another attempt would fail the same way until an operator changes something.
     Permanent(String),
+    /// Another worker has claimed the job meanwhile: this attempt stops and records nothing.
+    ClaimLost,
+}
+
+/// A worker's hold on the job it works, for deliveries of several requests: renewed before each
+/// request, so the lease outlasts an attempt however many requests it makes, and found gone once
+/// another worker has claimed the job, so that the attempt stops at once.
+pub struct Hold<'a> {
+    db: &'a Db,
+    job: &'a JobRow,
+    /// How long the job stays this worker's after each renewal: longer than one request may take.
+    lease: Duration,
+}
+
+impl<'a> Hold<'a> {
+    pub fn new(db: &'a Db, job: &'a JobRow, lease: Duration) -> Self {
+        Self { db, job, lease }
+    }
+
+    /// Keeps the job for another lease, before a request.
+    pub async fn renew(&self) -> Result<(), Failure> {
+        self.keep(None).await
+    }
+
+    /// Records how far the delivery got, and keeps the job for another lease.
+    pub async fn save(&self, progress: &serde_json::Value) -> Result<(), Failure> {
+        self.keep(Some(progress)).await
+    }
+
+    async fn keep(&self, progress: Option<&serde_json::Value>) -> Result<(), Failure> {
+        let lease = chrono::Duration::from_std(self.lease).unwrap_or(chrono::Duration::minutes(2));
+        match outbox::keep_claim(self.db, self.job, progress, chrono::Utc::now() + lease).await {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(Failure::ClaimLost),
+            Err(e) => Err(Failure::Retry(format!("the outbox cannot be written: {e}"))),
+        }
+    }
 }
 
 /// What an attempt achieved.
@@ -71,7 +108,8 @@ impl Deliverer {
     }
 
     /// One attempt to hand the job's case to the destination it names in the case's tenant.
-    pub async fn deliver(&self, db: &Db, job: &JobRow, case: &CaseToDeliver) -> Result<Delivered, Failure> {
+    pub async fn deliver(&self, hold: &Hold<'_>, case: &CaseToDeliver) -> Result<Delivered, Failure> {
+        let job = hold.job;
         let name = job
             .destination
             .as_deref()
@@ -99,7 +137,7 @@ impl Deliverer {
                     ))
                 })
             }
-            Destination::FitConnect(settings) => return self.fit_connect(db, job, case, &settings).await,
+            Destination::FitConnect(settings) => return self.fit_connect(hold, case, &settings).await,
             Destination::OzgCloud {
                 url,
                 zustaendige_stelle,
@@ -118,8 +156,7 @@ impl Deliverer {
 
     async fn fit_connect(
         &self,
-        db: &Db,
-        job: &JobRow,
+        hold: &Hold<'_>,
         case: &CaseToDeliver,
         settings: &FitConnectSettings,
     ) -> Result<Delivered, Failure> {
@@ -128,20 +165,16 @@ impl Deliverer {
             tokens: &self.tokens,
             settings,
             client_secret: secret(&settings.client_secret_env)?,
+            hold,
         };
-        let progress = job
+        let progress = hold
+            .job
             .progress
             .as_ref()
             .and_then(|p| serde_json::from_value(p.0.clone()).ok())
             .unwrap_or_default();
-        let save = async |progress: fit_connect::Progress| {
-            let progress = serde_json::to_value(progress).map_err(|e| Failure::Retry(e.to_string()))?;
-            outbox::save_progress(db, job, &progress)
-                .await
-                .map_err(|e| Failure::Retry(format!("recording the FIT-Connect progress failed: {e}")))
-        };
         match sender
-            .attempt(case, async || self.receipt(case).await, progress, save)
+            .attempt(case, async || self.receipt(case).await, progress)
             .await?
         {
             fit_connect::Step::Accepted => Ok(Delivered::Accepted(None)),
@@ -256,6 +289,7 @@ mod tests {
         let outcome = |code| match failure_for(reqwest::StatusCode::from_u16(code).unwrap(), String::new()) {
             Failure::Retry(_) => "retry",
             Failure::Permanent(_) => "operator",
+            Failure::ClaimLost => "lost",
         };
         for code in [408, 425, 429, 500, 502, 503, 504] {
             assert_eq!(outcome(code), "retry", "{code}");

@@ -21,7 +21,7 @@ use tokio::sync::{Notify, Semaphore};
 use crate::config::Settings;
 use crate::db::outbox::{self, JobRow};
 use crate::db::{Db, Tx};
-use crate::delivery::{Delivered, Deliverer, Failure};
+use crate::delivery::{Delivered, Deliverer, Failure, Hold};
 use crate::mail::{Mail, Mailer};
 use crate::metrics::{OutboxCounters, Outcome};
 use crate::pdf::ReceiptFonts;
@@ -94,7 +94,8 @@ impl Policy {
         Self {
             max_attempts: settings.outbox_max_attempts,
             first_retry: Duration::from_secs_f64(settings.outbox_retry_seconds),
-            // Longer than any one attempt can take, so a live worker's job is never claimed twice.
+            // Longer than any one request can take: a delivery of several requests renews it before
+            // each (`delivery::Hold`), so a live worker's job is never claimed twice.
             lease: timeout * 2 + Duration::from_secs(1),
         }
     }
@@ -241,7 +242,8 @@ impl Worker {
                 .failed(job, "?", Failure::Permanent("the case is gone".into()))
                 .await;
         };
-        match self.deliverer.deliver(&self.db, job, &case).await {
+        let hold = Hold::new(&self.db, job, self.policy.lease);
+        match self.deliverer.deliver(&hold, &case).await {
             Ok(Delivered::Awaiting(progress)) => {
                 // Sent; the answer is asked for every few retry intervals (or at once on a callback).
                 let wait =
@@ -268,6 +270,10 @@ impl Worker {
                 let wait = chrono::Duration::from_std(self.policy.wait_after(job.attempt))
                     .unwrap_or(chrono::Duration::hours(1));
                 outbox::retry_later(&self.db, job, now + wait, &reason).await
+            }
+            Failure::ClaimLost => {
+                tracing::warn!(job = %what, attempt = job.attempt, "another worker has claimed this outbox job; this attempt stops");
+                Ok(())
             }
             Failure::Retry(reason) | Failure::Permanent(reason) => {
                 tracing::error!(job = %what, attempt = job.attempt, %reason, "an outbox job failed for good; it waits for an operator");

@@ -5,9 +5,11 @@
 
 use std::collections::HashMap;
 use std::net::TcpListener;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use actix_web::dev::Service as _;
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
 use aws_lc_rs::encoding::AsDer;
@@ -20,7 +22,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha512};
 
 use crate::delivery::{case_page_shows, catalogue_delivering_to, send_case};
-use crate::helpers::{TestApp, spawn_with};
+use crate::helpers::{TestApp, spawn_on, spawn_with};
 
 const CLIENT_SECRET_ENV: &str = "TEST_FIT_CONNECT_SECRET";
 const CALLBACK_SECRET_ENV: &str = "TEST_FIT_CONNECT_CALLBACK_SECRET";
@@ -54,6 +56,8 @@ struct Zustellpunkt {
     signing_jwk: Value,
     stranger: KeyPair,
     answer: Answer,
+    /// How long each answer takes, in milliseconds.
+    slowness: AtomicU64,
     tokens_issued: Mutex<Vec<HashMap<String, String>>>,
     submissions: Mutex<HashMap<String, Submission>>,
     events: Mutex<HashMap<String, Vec<String>>>,
@@ -115,6 +119,7 @@ impl Zustellpunkt {
             signing_jwk,
             stranger: KeyPair::generate(KeySize::Rsa2048).unwrap(),
             answer,
+            slowness: AtomicU64::new(0),
             tokens_issued: Mutex::default(),
             submissions: Mutex::default(),
             events: Mutex::default(),
@@ -124,7 +129,16 @@ impl Zustellpunkt {
         let base = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
         let state = web::Data::from(zustellpunkt.clone());
         let server = HttpServer::new(move || {
+            let slow = state.clone();
             App::new()
+                .wrap_fn(move |req, service| {
+                    let pause = Duration::from_millis(slow.slowness.load(Ordering::Relaxed));
+                    let answer = service.call(req);
+                    async move {
+                        tokio::time::sleep(pause).await;
+                        answer.await
+                    }
+                })
                 .app_data(state.clone())
                 .route("/token", web::post().to(token))
                 .route("/v2/destinations/{id}", web::get().to(destination))
@@ -609,4 +623,31 @@ async fn callbacks_are_believed_only_with_the_secret_and_a_fresh_timestamp() {
         .await
         .unwrap();
     assert_eq!(unknown.status(), 404);
+}
+
+#[tokio::test]
+async fn a_slow_submission_api_gets_one_submission_though_an_attempt_outlasts_the_lease() {
+    // Each answer takes 1.2 s and an attempt makes six requests, about 7 s; the lease is
+    // 2 × 1.5 s + 1 s = 4 s. A second worker on the same database is ready to claim the job.
+    let (zp, base) = Zustellpunkt::start(Answer::Accept);
+    zp.slowness.store(1200, Ordering::Relaxed);
+    let catalogue = catalogue_with_fit_connect(&base, &zp.destination_id);
+    let dir = catalogue.path().to_path_buf();
+    let settings = move |s: &mut buergerportal::config::Settings| {
+        s.tenants_dir = dir.clone();
+        s.outbox_retry_seconds = 0.05;
+        s.outbox_send_timeout_seconds = 1.5;
+    };
+    let first = spawn_with(settings.clone()).await;
+    let data_dir = first.mail_dir.parent().unwrap().to_path_buf();
+    let _second = spawn_on(&first.database_url, move |s| {
+        settings(s);
+        s.data_dir = data_dir;
+    })
+    .await;
+    let (browser, case_page) = send_case(&first).await;
+    let body = case_page_shows(&browser, &case_page, "An die Behörde übermittelt am").await;
+    assert!(body.contains("An die Behörde übermittelt am"), "{body}");
+    assert_eq!(*zp.problems.lock().unwrap(), Vec::<String>::new());
+    assert_eq!(zp.submissions.lock().unwrap().len(), 1, "one submission");
 }
