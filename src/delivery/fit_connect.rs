@@ -78,6 +78,11 @@ impl Sender<'_> {
         mut progress: Progress,
     ) -> Result<Step, Failure> {
         let token = self.token().await?;
+        if progress.sent_at.is_none() && progress.tags.is_some() && self.was_submitted(&token, &progress).await? {
+            // An attempt ended between sending the submission and recording it: it did arrive.
+            progress.sent_at = Some(Utc::now());
+            self.save(&progress).await?;
+        }
         if let (Some(sent_at), Some(_)) = (progress.sent_at, &progress.tags) {
             return self.answer(&token, progress, sent_at).await;
         }
@@ -134,8 +139,7 @@ impl Sender<'_> {
                 progress.submission_id = Some(submission_id.clone());
                 progress.case_id = Some(case_id);
                 progress.attachment_id = Some(attachment_id.clone());
-                let saved = serde_json::to_value(&progress).map_err(|e| Failure::Retry(e.to_string()))?;
-                self.hold.save(&saved).await?;
+                self.save(&progress).await?;
                 (submission_id, attachment_id)
             }
         };
@@ -160,6 +164,14 @@ impl Sender<'_> {
         let encrypted_metadata = key
             .encrypt(metadata.as_bytes(), Some("application/json"))
             .map_err(Failure::Retry)?;
+        // Recorded before sending: should this attempt end before the answer is recorded, the next
+        // asks the event log whether the submission arrived, and knows the tags its answer repeats.
+        progress.tags = Some(Tags {
+            metadata: jose::authentication_tag(&encrypted_metadata).to_owned(),
+            data: jose::authentication_tag(&encrypted_data).to_owned(),
+            attachments: BTreeMap::from([(attachment_id, jose::authentication_tag(&attachment).to_owned())]),
+        });
+        self.save(&progress).await?;
         self.send(
             &token,
             self.http
@@ -171,12 +183,48 @@ impl Sender<'_> {
         )
         .await?;
         progress.sent_at = Some(Utc::now());
-        progress.tags = Some(Tags {
-            metadata: jose::authentication_tag(&encrypted_metadata).to_owned(),
-            data: jose::authentication_tag(&encrypted_data).to_owned(),
-            attachments: BTreeMap::from([(attachment_id, jose::authentication_tag(&attachment).to_owned())]),
-        });
         Ok(Step::Awaiting(progress))
+    }
+
+    /// Records how far the delivery got (and keeps the job for another lease).
+    async fn save(&self, progress: &Progress) -> Result<(), Failure> {
+        let progress = serde_json::to_value(progress).map_err(|e| Failure::Retry(e.to_string()))?;
+        self.hold.save(&progress).await
+    }
+
+    /// Whether the submission of `progress` was sent: the delivery service's `submit-submission`
+    /// event about it is in the case's event log, signed with a key the delivery service publishes
+    /// (`{submission API}/.well-known/jwks.json`).
+    async fn was_submitted(&self, token: &str, progress: &Progress) -> Result<bool, Failure> {
+        let (Some(submission_id), Some(case_id)) = (&progress.submission_id, &progress.case_id) else {
+            return Ok(false);
+        };
+        let api = self.settings.submission_api.trim_end_matches('/');
+        let log = self.get(token, &format!("{api}/v2/cases/{case_id}/events")).await?;
+        let jwks = self.get(token, &format!("{api}/.well-known/jwks.json")).await?;
+        let keys = jwks.get("keys").and_then(Value::as_array).cloned().unwrap_or_default();
+        let subject = format!("submission:{submission_id}");
+        let submitted = log
+            .get("eventLog")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .filter_map(|set| {
+                let kid = jose::signing_kid(set)?;
+                let jwk = keys
+                    .iter()
+                    .find(|k| k.get("kid").and_then(Value::as_str) == Some(&kid))?;
+                jose::verified_claims(set, jwk)
+            })
+            .any(|claims| {
+                claims.get("sub").and_then(Value::as_str) == Some(subject.as_str())
+                    && claims
+                        .get("events")
+                        .and_then(Value::as_object)
+                        .is_some_and(|events| events.contains_key(&format!("{EVENTS}submit-submission")))
+            });
+        Ok(submitted)
     }
 
     /// Reads the case's event log for the authority's answer to the submission that was sent.

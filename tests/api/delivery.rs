@@ -353,9 +353,11 @@ async fn the_demo_tenants_deliver_by_mail_to_the_authority_with_answers_and_rece
     )));
 }
 
-/// `buergerportal worker` as its own process on the test's database and mail.
-fn worker_process(app: &TestApp, send_timeout: &str) -> std::process::Child {
+/// `buergerportal worker` as its own process on the test's database and mail, with the webhook's
+/// secret and the variables `env`.
+pub(crate) fn worker_process(app: &TestApp, send_timeout: &str, env: &[(&str, &str)]) -> std::process::Child {
     std::process::Command::new(env!("CARGO_BIN_EXE_buergerportal"))
+        .envs(env.iter().copied())
         .arg("worker")
         .env("BUERGERPORTAL_DATABASE_URL", &app.database_url)
         .env("BUERGERPORTAL_DATA_DIR", app.mail_dir.parent().unwrap())
@@ -381,13 +383,13 @@ async fn a_worker_killed_while_sending_leaves_the_case_to_the_next_which_sends_i
         s.worker = false;
     })
     .await;
-    let mut first = worker_process(&app, "2");
+    let mut first = worker_process(&app, "2", &[]);
     let (browser, case_page) = send_case(&app).await;
     assert_eq!(receiver.wait_for(1).await.len(), 1, "the first worker is sending");
     first.kill().unwrap(); // SIGKILL: no chance to record anything
     first.wait().unwrap();
 
-    let mut second = worker_process(&app, "2");
+    let mut second = worker_process(&app, "2", &[]);
     let body = case_page_shows(&browser, &case_page, "An die Behörde übermittelt am").await;
     second.kill().unwrap();
     second.wait().unwrap();

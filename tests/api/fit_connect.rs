@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 use std::net::TcpListener;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -21,7 +21,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha512};
 
-use crate::delivery::{case_page_shows, catalogue_delivering_to, send_case};
+use crate::delivery::{case_page_shows, catalogue_delivering_to, send_case, worker_process};
 use crate::helpers::{TestApp, spawn_on, spawn_with};
 
 const CLIENT_SECRET_ENV: &str = "TEST_FIT_CONNECT_SECRET";
@@ -58,6 +58,13 @@ struct Zustellpunkt {
     answer: Answer,
     /// How long each answer takes, in milliseconds.
     slowness: AtomicU64,
+    /// Requests handled so far, and after which of them the answer never comes (0: none).
+    handled: AtomicUsize,
+    hang_after: AtomicUsize,
+    /// Set once a request was handled and its answer held back.
+    hanging: AtomicBool,
+    /// The delivery service's signing key (`stranger`), as `/.well-known/jwks.json` publishes it.
+    delivery_service_jwk: Value,
     tokens_issued: Mutex<Vec<HashMap<String, String>>>,
     submissions: Mutex<HashMap<String, Submission>>,
     events: Mutex<HashMap<String, Vec<String>>>,
@@ -111,15 +118,21 @@ impl Zustellpunkt {
         let encryption_jwk = jwk_of(spki.as_ref(), "enc-key-1", "RSA-OAEP-256", "wrapKey");
         let signing = KeyPair::generate(KeySize::Rsa2048).unwrap();
         let signing_jwk = jwk_of(signing.public_key().as_ref(), "sig-key-1", "PS512", "verify");
+        let stranger = KeyPair::generate(KeySize::Rsa2048).unwrap();
+        let delivery_service_jwk = jwk_of(stranger.public_key().as_ref(), "zustelldienst-1", "PS512", "verify");
         let zustellpunkt = Arc::new(Self {
             destination_id: uuid::Uuid::new_v4().to_string(),
             encryption,
             encryption_jwk,
             signing,
             signing_jwk,
-            stranger: KeyPair::generate(KeySize::Rsa2048).unwrap(),
+            stranger,
             answer,
             slowness: AtomicU64::new(0),
+            handled: AtomicUsize::new(0),
+            hang_after: AtomicUsize::new(0),
+            hanging: AtomicBool::new(false),
+            delivery_service_jwk,
             tokens_issued: Mutex::default(),
             submissions: Mutex::default(),
             events: Mutex::default(),
@@ -132,11 +145,17 @@ impl Zustellpunkt {
             let slow = state.clone();
             App::new()
                 .wrap_fn(move |req, service| {
-                    let pause = Duration::from_millis(slow.slowness.load(Ordering::Relaxed));
+                    let zp = slow.clone();
                     let answer = service.call(req);
                     async move {
-                        tokio::time::sleep(pause).await;
-                        answer.await
+                        tokio::time::sleep(Duration::from_millis(zp.slowness.load(Ordering::Relaxed))).await;
+                        let answer = answer.await;
+                        let handled = zp.handled.fetch_add(1, Ordering::Relaxed) + 1;
+                        if handled == zp.hang_after.load(Ordering::Relaxed) {
+                            zp.hanging.store(true, Ordering::Relaxed);
+                            tokio::time::sleep(Duration::from_secs(3600)).await;
+                        }
+                        answer
                     }
                 })
                 .app_data(state.clone())
@@ -147,6 +166,7 @@ impl Zustellpunkt {
                 .route("/v2/submissions/{sid}/attachments/{aid}", web::put().to(attachment))
                 .route("/v2/submissions/{sid}", web::put().to(send))
                 .route("/v2/cases/{cid}/events", web::get().to(events))
+                .route("/.well-known/jwks.json", web::get().to(delivery_service_keys))
         })
         .workers(1)
         .listen(listener)
@@ -308,6 +328,9 @@ async fn attachment(
     let Some(submission) = submissions.get_mut(&sid).filter(|s| s.announced.contains(&aid)) else {
         return HttpResponse::NotFound().finish();
     };
+    if submission.metadata.is_some() {
+        return HttpResponse::Conflict().json(json!({"detail": "the submission was submitted already"}));
+    }
     submission.attachments.insert(aid, (header, plaintext, body));
     HttpResponse::NoContent().finish()
 }
@@ -336,6 +359,9 @@ async fn send(
     let Some(submission) = submissions.get_mut(&sid) else {
         return HttpResponse::NotFound().finish();
     };
+    if submission.metadata.is_some() {
+        return HttpResponse::Conflict().json(json!({"detail": "the submission was submitted already"}));
+    }
     if submission
         .announced
         .iter()
@@ -391,9 +417,26 @@ async fn send(
             json!({"problems": [{"type": "https://schema.fitko.de/fit-connect/events/problems/service-mismatch", "title": "Leistung nicht zuständig"}]}),
         ),
     };
+    // The delivery service records the submission as submitted, then the authority answers.
+    let submitted = zp.set(
+        (&zp.stranger, "zustelldienst-1"),
+        "https://zustelldienst.test",
+        (&sid, &cid),
+        "submit-submission",
+        json!({}),
+    );
     let answer = zp.set((key, kid), &zp.destination_id, (&sid, &cid), event, body);
-    zp.events.lock().unwrap().entry(cid).or_default().push(answer);
+    zp.events
+        .lock()
+        .unwrap()
+        .entry(cid)
+        .or_default()
+        .extend([submitted, answer]);
     HttpResponse::Ok().finish()
+}
+
+async fn delivery_service_keys(zp: web::Data<Zustellpunkt>) -> HttpResponse {
+    HttpResponse::Ok().json(json!({"keys": [zp.delivery_service_jwk]}))
 }
 
 async fn events(req: HttpRequest, path: web::Path<String>, zp: web::Data<Zustellpunkt>) -> HttpResponse {
@@ -650,4 +693,56 @@ async fn a_slow_submission_api_gets_one_submission_though_an_attempt_outlasts_th
     assert!(body.contains("An die Behörde übermittelt am"), "{body}");
     assert_eq!(*zp.problems.lock().unwrap(), Vec::<String>::new());
     assert_eq!(zp.submissions.lock().unwrap().len(), 1, "one submission");
+}
+
+#[tokio::test]
+async fn a_worker_killed_after_any_request_of_the_protocol_leaves_one_submission_sent_and_delivered_once() {
+    // Requests: token, destination, key, create submission, upload attachment, send submission.
+    for request in 1..=6 {
+        let (zp, base) = Zustellpunkt::start(Answer::Accept);
+        zp.hang_after.store(request, Ordering::Relaxed);
+        let catalogue = catalogue_with_fit_connect(&base, &zp.destination_id);
+        let dir = catalogue.path().to_path_buf();
+        let app = spawn_with(move |s| {
+            s.tenants_dir = dir;
+            s.worker = false;
+        })
+        .await;
+        let secret = [(CLIENT_SECRET_ENV, "sender-secret")];
+        let mut first = worker_process(&app, "1", &secret);
+        let (browser, case_page) = send_case(&app).await;
+        for _ in 0..400 {
+            if zp.hanging.load(Ordering::Relaxed) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert!(zp.hanging.load(Ordering::Relaxed), "request {request} was made");
+        // SIGKILL after the Submission API handled the request, before the worker heard its answer.
+        first.kill().unwrap();
+        first.wait().unwrap();
+
+        let mut second = worker_process(&app, "1", &secret);
+        let body = case_page_shows(&browser, &case_page, "An die Behörde übermittelt am").await;
+        second.kill().unwrap();
+        second.wait().unwrap();
+        assert!(
+            body.contains("An die Behörde übermittelt am"),
+            "killed after request {request}: {body}"
+        );
+        assert_eq!(*zp.problems.lock().unwrap(), Vec::<String>::new(), "request {request}");
+        let sent = zp
+            .submissions
+            .lock()
+            .unwrap()
+            .values()
+            .filter(|s| s.metadata.is_some())
+            .count();
+        assert_eq!(sent, 1, "killed after request {request}: one submission sent");
+        assert_eq!(
+            app.count("SELECT COUNT(*) FROM cases WHERE delivered_at IS NOT NULL")
+                .await,
+            1
+        );
+    }
 }
