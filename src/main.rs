@@ -5,6 +5,7 @@ use buergerportal::catalogue::Catalogue;
 use buergerportal::config::Settings;
 use std::sync::Arc;
 
+use buergerportal::db::outbox::{DeliveryState, Retry};
 use buergerportal::db::{Db, outbox};
 use buergerportal::mail::Mailer;
 use buergerportal::metrics::{self, OutboxCounters};
@@ -51,8 +52,9 @@ enum DeliveriesCommand {
         #[arg(long, default_value_t = 50)]
         limit: i64,
     },
-    /// Try the delivery of the case with this reference again now, with a fresh count of attempts.
-    Retry { reference: String },
+    /// Try the delivery of the tenant's case with this reference again now, with a fresh count of
+    /// attempts; a delivery that was given up starts afresh. Refused while a worker is sending it.
+    Retry { tenant: String, reference: String },
 }
 
 /// argon2id takes 19 MiB for each password it checks. glibc's malloc raises its mmap threshold to
@@ -135,14 +137,16 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let db = Db::connect(&settings.database_url(), 1).await?;
             match command {
                 DeliveriesCommand::List { failed, limit } => {
+                    let now = chrono::Utc::now();
                     for d in outbox::deliveries(&db, failed, limit).await? {
-                        let state = match (d.done_at, d.failed_at) {
-                            (Some(at), _) => format!("delivered {}", at.to_rfc3339()),
-                            (None, Some(at)) => format!("FAILED {}", at.to_rfc3339()),
-                            (None, None) => "waiting".to_owned(),
+                        let state = match d.state(now) {
+                            DeliveryState::Delivered(at) => format!("delivered {}", at.to_rfc3339()),
+                            DeliveryState::Failed(at) => format!("FAILED {}", at.to_rfc3339()),
+                            DeliveryState::InFlight => "sending now".to_owned(),
+                            DeliveryState::Waiting(at) => format!("next attempt {}", at.to_rfc3339()),
                         };
                         println!(
-                            "{}\t{}\t{}\t{state}\tattempts {}\tsent {}\t{}",
+                            "{}\t{}\t{}\t{state}\tattempts {}\tqueued {}\t{}",
                             d.reference,
                             d.tenant_slug,
                             d.destination.as_deref().unwrap_or("-"),
@@ -152,10 +156,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                         );
                     }
                 }
-                DeliveriesCommand::Retry { reference } => {
-                    let count = outbox::retry_now(&db, &reference, chrono::Utc::now()).await?;
-                    anyhow::ensure!(count > 0, "no undelivered case with the reference {reference}");
-                    println!("{reference}: {count} delivery(s) due again now");
+                DeliveriesCommand::Retry { tenant, reference } => {
+                    match outbox::retry_now(&db, &tenant, &reference, chrono::Utc::now()).await? {
+                        Retry::DueNow => println!("{tenant} {reference}: due again now"),
+                        Retry::InFlight => anyhow::bail!(
+                            "{tenant} {reference} is being sent right now; try again when the attempt has ended"
+                        ),
+                        Retry::Delivered => anyhow::bail!("{tenant} {reference} was delivered already"),
+                        Retry::NotFound => anyhow::bail!("tenant {tenant} has no case with the reference {reference}"),
+                    }
                 }
             }
         }

@@ -36,9 +36,49 @@ pub struct DeliveryRow {
     pub destination: Option<String>,
     pub attempt: i32,
     pub last_error: Option<String>,
+    /// When the case was sent by the citizen and its delivery queued.
     pub created_at: DateTime<Utc>,
+    pub next_attempt_at: DateTime<Utc>,
+    /// Set while a worker is sending it.
+    pub lease_until: Option<DateTime<Utc>>,
     pub done_at: Option<DateTime<Utc>>,
     pub failed_at: Option<DateTime<Utc>>,
+}
+
+/// Where a delivery stands, for operators.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeliveryState {
+    Delivered(DateTime<Utc>),
+    /// Given up: it waits for an operator.
+    Failed(DateTime<Utc>),
+    /// A worker is sending it right now.
+    InFlight,
+    /// Due at this time (now or later).
+    Waiting(DateTime<Utc>),
+}
+
+impl DeliveryRow {
+    pub fn state(&self, now: DateTime<Utc>) -> DeliveryState {
+        match (self.done_at, self.failed_at, self.lease_until) {
+            (Some(at), _, _) => DeliveryState::Delivered(at),
+            (None, Some(at), _) => DeliveryState::Failed(at),
+            (None, None, Some(until)) if until > now => DeliveryState::InFlight,
+            (None, None, _) => DeliveryState::Waiting(self.next_attempt_at),
+        }
+    }
+}
+
+/// What an operator's retry did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Retry {
+    /// Due now, with a fresh count of attempts; a given-up delivery starts afresh.
+    DueNow,
+    /// A worker is sending it right now: nothing changed.
+    InFlight,
+    /// Delivered already: nothing changed.
+    Delivered,
+    /// The tenant has no case with that reference.
+    NotFound,
 }
 
 /// What waits in the outbox, for `/metrics`.
@@ -189,7 +229,8 @@ pub async fn give_up(db: &Db, job: &JobRow, error: &str, now: DateTime<Utc>) -> 
 pub async fn deliveries(db: &Db, failed_only: bool, limit: i64) -> sqlx::Result<Vec<DeliveryRow>> {
     let filter = if failed_only { "AND o.failed_at IS NOT NULL" } else { "" };
     let sql = format!(
-        "SELECT c.reference, t.slug AS tenant_slug, o.destination, o.attempt, o.last_error, o.created_at, o.done_at, o.failed_at
+        "SELECT c.reference, t.slug AS tenant_slug, o.destination, o.attempt, o.last_error, o.created_at,
+                o.next_attempt_at, o.lease_until, o.done_at, o.failed_at
          FROM outbox o JOIN cases c ON c.id = o.case_id JOIN tenant t ON t.id = c.tenant_id
          WHERE o.kind = 'delivery' {filter}
          ORDER BY o.created_at DESC LIMIT $1"
@@ -197,17 +238,38 @@ pub async fn deliveries(db: &Db, failed_only: bool, limit: i64) -> sqlx::Result<
     with_pool!(db, pool => sqlx::query_as(&sql).bind(limit).fetch_all(pool).await)
 }
 
-/// Makes the undelivered deliveries of the case with this reference due now, with a fresh count of
-/// attempts; how many there were.
-pub async fn retry_now(db: &Db, reference: &str, now: DateTime<Utc>) -> sqlx::Result<u64> {
+/// An operator's retry of the delivery of the tenant's case with this reference: due now with a
+/// fresh count of attempts. A delivery that was given up also forgets how far it got (a rejected
+/// FIT-Connect submission is not asked about again: a new one is made); one that waits for an
+/// answer keeps it and is only asked again now. A delivery a worker is sending is left alone.
+pub async fn retry_now(db: &Db, tenant_slug: &str, reference: &str, now: DateTime<Utc>) -> sqlx::Result<Retry> {
     let mut tx = db.begin().await?;
+    let job: Option<(String, bool, bool)> = with_tx!(&mut tx, conn => sqlx::query_as(
+        "SELECT o.id, o.done_at IS NOT NULL, COALESCE(o.lease_until > $3, FALSE)
+         FROM outbox o JOIN cases c ON c.id = o.case_id JOIN tenant t ON t.id = c.tenant_id
+         WHERE o.kind = 'delivery' AND t.slug = $1 AND c.reference = $2",
+    ).bind(tenant_slug).bind(reference).bind(now).fetch_optional(conn).await)?;
+    let Some((id, delivered, in_flight)) = job else {
+        return Ok(Retry::NotFound);
+    };
+    if delivered {
+        return Ok(Retry::Delivered);
+    }
+    if in_flight {
+        return Ok(Retry::InFlight);
+    }
+    // The lease is checked again in the write: a worker may have claimed it since the read.
     let due = with_tx!(&mut tx, conn => sqlx::query(
-        "UPDATE outbox SET failed_at = NULL, attempt = 0, next_attempt_at = $1, lease_until = NULL
-         WHERE kind = 'delivery' AND done_at IS NULL AND case_id IN (SELECT id FROM cases WHERE reference = $2)",
-    ).bind(now).bind(reference).execute(conn).await.map(|r| r.rows_affected()))?;
+        "UPDATE outbox SET attempt = 0, next_attempt_at = $1, lease_until = NULL, failed_at = NULL,
+                progress = CASE WHEN failed_at IS NULL THEN progress END
+         WHERE id = $2 AND done_at IS NULL AND (lease_until IS NULL OR lease_until <= $1)",
+    ).bind(now).bind(&id).execute(conn).await.map(|r| r.rows_affected()))?;
+    if due == 0 {
+        return Ok(Retry::InFlight);
+    }
     notify_workers(&mut tx).await?;
     tx.commit().await?;
-    Ok(due)
+    Ok(Retry::DueNow)
 }
 
 pub async fn depth(db: &Db, now: DateTime<Utc>) -> sqlx::Result<Depth> {

@@ -11,6 +11,8 @@ use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
+use buergerportal::db::outbox::{self, Retry};
+
 use crate::applications::{contact_form_filled, logged_in, unique};
 use crate::helpers::{Browser, TestApp, spawn_on, spawn_with};
 
@@ -180,6 +182,23 @@ async fn case_id(app: &TestApp, case_page: &str) -> String {
     }
 }
 
+/// An operator's retry of the case's delivery, tried again while a worker is sending it (as an
+/// operator would, told so). The worker's own next attempt may have delivered it meanwhile.
+async fn retry(app: &TestApp, case_page: &str) {
+    let reference = case_page.rsplit('/').next().unwrap();
+    let mut retried = Retry::InFlight;
+    for _ in 0..100 {
+        retried = outbox::retry_now(&app.db, "musterstadt", reference, chrono::Utc::now())
+            .await
+            .unwrap();
+        if retried != Retry::InFlight {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(matches!(retried, Retry::DueNow | Retry::Delivered), "{retried:?}");
+}
+
 /// Waits (at most 20 s) until the case page shows `text`.
 pub(crate) async fn case_page_shows(browser: &Browser<'_>, case_page: &str, text: &str) -> String {
     let mut body = String::new();
@@ -250,10 +269,7 @@ async fn a_receiver_that_is_down_gets_the_case_once_it_is_up_and_the_citizen_see
 
     let (receiver, _) = Receiver::start(port, vec![]);
     // Backoff has grown meanwhile; an operator need not wait for it.
-    let reference = case_page.rsplit('/').next().unwrap();
-    buergerportal::db::outbox::retry_now(&app.db, reference, chrono::Utc::now())
-        .await
-        .unwrap();
+    retry(&app, &case_page).await;
     case_page_shows(&browser, &case_page, "An die Behörde übermittelt am").await;
     assert_eq!(receiver.wait_for(1).await.len(), 1);
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -270,7 +286,7 @@ async fn a_redirect_or_a_404_fails_the_delivery_for_operators_until_they_retry_i
 
     let body = case_page_shows(&browser, &case_page, "Übermittlung verzögert").await;
     assert!(body.contains("Übermittlung verzögert"));
-    let failed = buergerportal::db::outbox::deliveries(&app.db, true, 10).await.unwrap();
+    let failed = outbox::deliveries(&app.db, true, 10).await.unwrap();
     assert_eq!(failed.len(), 1, "given up at once: trying again cannot help");
     assert_eq!(failed[0].reference, reference);
     assert!(failed[0].last_error.as_deref().unwrap().contains("302"), "{failed:?}");
@@ -278,19 +294,12 @@ async fn a_redirect_or_a_404_fails_the_delivery_for_operators_until_they_retry_i
 
     // The operator retries; the 404 fails it again; the next retry goes through.
     for expected in [2, 3] {
-        buergerportal::db::outbox::retry_now(&app.db, &reference, chrono::Utc::now())
-            .await
-            .unwrap();
+        retry(&app, &case_page).await;
         receiver.wait_for(expected).await;
     }
     case_page_shows(&browser, &case_page, "An die Behörde übermittelt am").await;
     assert_eq!(receiver.received().len(), 3);
-    assert!(
-        buergerportal::db::outbox::deliveries(&app.db, true, 10)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(outbox::deliveries(&app.db, true, 10).await.unwrap().is_empty());
 }
 
 #[tokio::test]
@@ -524,10 +533,7 @@ async fn a_receiver_without_tls_behind_an_https_url_delays_the_case_and_a_413_wa
     assert!(body.contains("Übermittlung verzögert"));
     assert!(tls_receiver.received().is_empty(), "nothing was sent in the clear");
     assert!(
-        buergerportal::db::outbox::deliveries(&app.db, true, 10)
-            .await
-            .unwrap()
-            .is_empty(),
+        outbox::deliveries(&app.db, true, 10).await.unwrap().is_empty(),
         "still retried"
     );
 
@@ -537,7 +543,7 @@ async fn a_receiver_without_tls_behind_an_https_url_delays_the_case_and_a_413_wa
     let app = spawn_delivering_to(catalogue.path()).await;
     let (browser, case_page) = send_case(&app).await;
     case_page_shows(&browser, &case_page, "Übermittlung verzögert").await;
-    let failed = buergerportal::db::outbox::deliveries(&app.db, true, 10).await.unwrap();
+    let failed = outbox::deliveries(&app.db, true, 10).await.unwrap();
     assert_eq!(failed.len(), 1);
     assert!(failed[0].last_error.as_deref().unwrap().contains("413"), "{failed:?}");
     assert_eq!(receiver.received().len(), 1);
@@ -611,4 +617,33 @@ async fn an_answer_of_ten_megabytes_is_not_read_and_the_case_is_delivered_once()
     assert!(body.contains("An die Behörde übermittelt am"), "{body}");
     assert!(!body.contains("FV-RIESIG"), "the answer was not read");
     assert_eq!(receiver.received().len(), 1);
+}
+
+#[tokio::test]
+async fn an_operator_retry_leaves_a_case_being_sent_alone_and_finds_cases_by_tenant_and_reference() {
+    let (receiver, url) = Receiver::start(0, vec![Answer::Hang]);
+    let catalogue = catalogue_with_webhook(&url);
+    let dir = catalogue.path().to_path_buf();
+    let app = spawn_with(move |s| {
+        s.tenants_dir = dir;
+        s.outbox_send_timeout_seconds = 30.0;
+    })
+    .await;
+    let (_, case_page) = send_case(&app).await;
+    receiver.wait_for(1).await;
+    let reference = case_page.rsplit('/').next().unwrap();
+    let now = chrono::Utc::now();
+    assert_eq!(
+        outbox::retry_now(&app.db, "musterstadt", reference, now).await.unwrap(),
+        Retry::InFlight
+    );
+    assert_eq!(
+        outbox::retry_now(&app.db, "musterland", reference, now).await.unwrap(),
+        Retry::NotFound,
+        "another tenant's case"
+    );
+    let listed = outbox::deliveries(&app.db, false, 10).await.unwrap();
+    assert_eq!(listed[0].state(now), outbox::DeliveryState::InFlight);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(receiver.received().len(), 1, "not sent a second time meanwhile");
 }

@@ -55,7 +55,7 @@ struct Zustellpunkt {
     signing: KeyPair,
     signing_jwk: Value,
     stranger: KeyPair,
-    answer: Answer,
+    answer: Mutex<Answer>,
     /// How long each answer takes, in milliseconds.
     slowness: AtomicU64,
     /// Requests handled so far, and after which of them the answer never comes (0: none).
@@ -127,7 +127,7 @@ impl Zustellpunkt {
             signing,
             signing_jwk,
             stranger,
-            answer,
+            answer: Mutex::new(answer),
             slowness: AtomicU64::new(0),
             handled: AtomicUsize::new(0),
             hang_after: AtomicUsize::new(0),
@@ -397,7 +397,8 @@ async fn send(
         "attachments": submission.attachments.iter().map(|(id, (_, _, jwe))| (id.clone(), json!(jwe.rsplit('.').next()))).collect::<serde_json::Map<_, _>>(),
     });
     let cid = submission.case_id.clone();
-    let (event, key, kid, body) = match zp.answer {
+    let answer = *zp.answer.lock().unwrap();
+    let (event, key, kid, body) = match answer {
         Answer::Accept => (
             "accept-submission",
             &zp.signing,
@@ -613,8 +614,8 @@ async fn an_answer_signed_with_a_key_the_zustellpunkt_does_not_have_is_not_belie
 }
 
 #[tokio::test]
-async fn a_rejected_submission_waits_for_an_operator_and_the_citizen_sees_a_delay() {
-    let (_zp, app, _catalogue) = spawn_for(Answer::Reject).await;
+async fn a_rejected_submission_waits_for_an_operator_whose_retry_makes_a_new_one() {
+    let (zp, app, _catalogue) = spawn_for(Answer::Reject).await;
     let (browser, case_page) = send_case(&app).await;
     case_page_shows(&browser, &case_page, "Übermittlung verzögert").await;
     let failed = buergerportal::db::outbox::deliveries(&app.db, true, 10).await.unwrap();
@@ -622,6 +623,19 @@ async fn a_rejected_submission_waits_for_an_operator_and_the_citizen_sees_a_dela
     assert!(
         failed[0].last_error.as_deref().unwrap().contains("rejected"),
         "{failed:?}"
+    );
+
+    // The operator settles it with the authority and tries again: a new submission, accepted.
+    *zp.answer.lock().unwrap() = Answer::Accept;
+    let reference = case_page.rsplit('/').next().unwrap();
+    let retried = buergerportal::db::outbox::retry_now(&app.db, "musterstadt", reference, chrono::Utc::now()).await;
+    assert_eq!(retried.unwrap(), buergerportal::db::outbox::Retry::DueNow);
+    let body = case_page_shows(&browser, &case_page, "An die Behörde übermittelt am").await;
+    assert!(body.contains("An die Behörde übermittelt am"), "{body}");
+    assert_eq!(
+        zp.submissions.lock().unwrap().len(),
+        2,
+        "the rejected one and a new one"
     );
 }
 
