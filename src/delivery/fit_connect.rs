@@ -77,20 +77,17 @@ impl Sender<'_> {
         receipt: impl AsyncFnOnce() -> Result<Vec<u8>, Failure>,
         mut progress: Progress,
     ) -> Result<Step, Failure> {
-        let token = self.token().await?;
-        if progress.sent_at.is_none() && progress.tags.is_some() && self.was_submitted(&token, &progress).await? {
+        if progress.sent_at.is_none() && progress.tags.is_some() && self.was_submitted(&progress).await? {
             // An attempt ended between sending the submission and recording it: it did arrive.
             progress.sent_at = Some(Utc::now());
             self.save(&progress).await?;
         }
         if let (Some(sent_at), Some(_)) = (progress.sent_at, &progress.tags) {
-            return self.answer(&token, progress, sent_at).await;
+            return self.answer(progress, sent_at).await;
         }
         let api = self.settings.submission_api.trim_end_matches('/');
         let destination_id = &self.settings.destination_id;
-        let destination = self
-            .get(&token, &format!("{api}/v2/destinations/{destination_id}"))
-            .await?;
+        let destination = self.get(&format!("{api}/v2/destinations/{destination_id}")).await?;
         if destination.get("status").and_then(Value::as_str) != Some("active") {
             return Err(Failure::Retry(format!(
                 "FIT-Connect destination {destination_id} is not active"
@@ -106,7 +103,7 @@ impl Sender<'_> {
             .and_then(Value::as_str)
             .ok_or_else(|| Failure::Permanent("the FIT-Connect destination has no encryptionKid".into()))?;
         let jwk = self
-            .get(&token, &format!("{api}/v2/destinations/{destination_id}/keys/{kid}"))
+            .get(&format!("{api}/v2/destinations/{destination_id}/keys/{kid}"))
             .await?;
         let key = EncryptionKey::from_jwk(&jwk).map_err(Failure::Permanent)?;
 
@@ -115,20 +112,17 @@ impl Sender<'_> {
             _ => {
                 let attachment_id = uuid::Uuid::new_v4().to_string();
                 let created = self
-                    .send(
-                        &token,
-                        self.http.post(format!("{api}/v2/submissions")).json(&json!({
-                            "destinationId": destination_id,
-                            "announcedAttachments": [attachment_id],
-                            "publicService": {
-                                "name": case.service_name.as_deref().unwrap_or(&case.service_slug),
-                                "identifier": format!(
-                                    "urn:de:fim:leika:leistung:{}",
-                                    case.leistungsschluessel.as_deref().unwrap_or_default()
-                                ),
-                            },
-                        })),
-                    )
+                    .send(self.http.post(format!("{api}/v2/submissions")).json(&json!({
+                        "destinationId": destination_id,
+                        "announcedAttachments": [attachment_id],
+                        "publicService": {
+                            "name": case.service_name.as_deref().unwrap_or(&case.service_slug),
+                            "identifier": format!(
+                                "urn:de:fim:leika:leistung:{}",
+                                case.leistungsschluessel.as_deref().unwrap_or_default()
+                            ),
+                        },
+                    })))
                     .await?;
                 let text = |name: &str| created.get(name).and_then(Value::as_str).map(str::to_owned);
                 let (Some(submission_id), Some(case_id)) = (text("submissionId"), text("caseId")) else {
@@ -147,7 +141,6 @@ impl Sender<'_> {
         let pdf = receipt().await?;
         let attachment = key.encrypt(&pdf, None).map_err(Failure::Retry)?;
         self.send(
-            &token,
             self.http
                 .put(format!(
                     "{api}/v2/submissions/{submission_id}/attachments/{attachment_id}"
@@ -173,7 +166,6 @@ impl Sender<'_> {
         });
         self.save(&progress).await?;
         self.send(
-            &token,
             self.http
                 .put(format!("{api}/v2/submissions/{submission_id}"))
                 .json(&json!({
@@ -195,13 +187,13 @@ impl Sender<'_> {
     /// Whether the submission of `progress` was sent: the delivery service's `submit-submission`
     /// event about it is in the case's event log, signed with a key the delivery service publishes
     /// (`{submission API}/.well-known/jwks.json`).
-    async fn was_submitted(&self, token: &str, progress: &Progress) -> Result<bool, Failure> {
+    async fn was_submitted(&self, progress: &Progress) -> Result<bool, Failure> {
         let (Some(submission_id), Some(case_id)) = (&progress.submission_id, &progress.case_id) else {
             return Ok(false);
         };
         let api = self.settings.submission_api.trim_end_matches('/');
-        let log = self.get(token, &format!("{api}/v2/cases/{case_id}/events")).await?;
-        let jwks = self.get(token, &format!("{api}/.well-known/jwks.json")).await?;
+        let log = self.get(&format!("{api}/v2/cases/{case_id}/events")).await?;
+        let jwks = self.get(&format!("{api}/.well-known/jwks.json")).await?;
         let keys = jwks.get("keys").and_then(Value::as_array).cloned().unwrap_or_default();
         let subject = format!("submission:{submission_id}");
         let submitted = log
@@ -228,7 +220,7 @@ impl Sender<'_> {
     }
 
     /// Reads the case's event log for the authority's answer to the submission that was sent.
-    async fn answer(&self, token: &str, progress: Progress, sent_at: DateTime<Utc>) -> Result<Step, Failure> {
+    async fn answer(&self, progress: Progress, sent_at: DateTime<Utc>) -> Result<Step, Failure> {
         let api = self.settings.submission_api.trim_end_matches('/');
         let destination_id = &self.settings.destination_id;
         let (Some(submission_id), Some(case_id), Some(tags)) =
@@ -236,7 +228,7 @@ impl Sender<'_> {
         else {
             return Err(Failure::Permanent("the FIT-Connect progress is incomplete".into()));
         };
-        let log = self.get(token, &format!("{api}/v2/cases/{case_id}/events")).await?;
+        let log = self.get(&format!("{api}/v2/cases/{case_id}/events")).await?;
         let mut keys: HashMap<String, Option<Value>> = HashMap::new();
         for set in log.get("eventLog").and_then(Value::as_array).into_iter().flatten() {
             let Some(set) = set.as_str() else { continue };
@@ -245,7 +237,7 @@ impl Sender<'_> {
             let Some(kid) = jose::signing_kid(set) else { continue };
             if !keys.contains_key(&kid) {
                 let url = format!("{api}/v2/destinations/{destination_id}/keys/{kid}");
-                keys.insert(kid.clone(), self.get(token, &url).await.ok());
+                keys.insert(kid.clone(), self.get(&url).await.ok());
             }
             let Some(claims) = keys[&kid].as_ref().and_then(|jwk| jose::verified_claims(set, jwk)) else {
                 continue;
@@ -287,8 +279,9 @@ impl Sender<'_> {
         Ok(Step::Awaiting(progress))
     }
 
+    /// The client's access token: the kept one, or a new one.
     async fn token(&self) -> Result<String, Failure> {
-        let client = (self.settings.token_url.clone(), self.settings.client_id.clone());
+        let client = self.client();
         if let Ok(tokens) = self.tokens.by_client.lock()
             && let Some((token, until)) = tokens.get(&client)
             && *until > Instant::now()
@@ -337,19 +330,33 @@ impl Sender<'_> {
         Ok(token)
     }
 
-    async fn get(&self, token: &str, url: &str) -> Result<Value, Failure> {
-        self.send(token, self.http.get(url)).await
+    fn client(&self) -> (String, String) {
+        (self.settings.token_url.clone(), self.settings.client_id.clone())
     }
 
-    /// Sends with the token; the JSON answer (`null` for none).
-    async fn send(&self, token: &str, request: reqwest::RequestBuilder) -> Result<Value, Failure> {
-        self.hold.renew().await?;
+    /// Drops the kept token: the Submission API no longer takes it.
+    fn forget_token(&self) {
+        if let Ok(mut tokens) = self.tokens.by_client.lock() {
+            tokens.remove(&self.client());
+        }
+    }
+
+    async fn get(&self, url: &str) -> Result<Value, Failure> {
+        self.send(self.http.get(url)).await
+    }
+
+    /// Sends with the access token; the JSON answer (`null` for none). A kept token that is refused
+    /// (revoked, or expired early) is dropped and the request made once more with a new one.
+    async fn send(&self, request: reqwest::RequestBuilder) -> Result<Value, Failure> {
         let api = host(&self.settings.submission_api);
-        let response = request
-            .bearer_auth(token)
-            .send()
-            .await
-            .map_err(|e| Failure::Retry(format!("FIT-Connect {api}: {}", describe(&e))))?;
+        let again = request.try_clone();
+        let mut response = self.send_once(request).await?;
+        if response.status() == reqwest::StatusCode::UNAUTHORIZED
+            && let Some(again) = again
+        {
+            self.forget_token();
+            response = self.send_once(again).await?;
+        }
         let status = response.status();
         let path = response.url().path().to_owned();
         if !status.is_success() {
@@ -367,6 +374,18 @@ impl Sender<'_> {
         serde_json::from_slice(&bytes).map_err(|_| {
             Failure::Retry(format!(
                 "FIT-Connect {api} answered {path} with something other than JSON"
+            ))
+        })
+    }
+
+    async fn send_once(&self, request: reqwest::RequestBuilder) -> Result<reqwest::Response, Failure> {
+        let token = self.token().await?;
+        self.hold.renew().await?;
+        request.bearer_auth(token).send().await.map_err(|e| {
+            Failure::Retry(format!(
+                "FIT-Connect {}: {}",
+                host(&self.settings.submission_api),
+                describe(&e)
             ))
         })
     }

@@ -71,8 +71,12 @@ impl<'a> Hold<'a> {
 pub enum Delivered {
     /// The backend accepted the case, with its own reference if it gave one.
     Accepted(Option<String>),
-    /// The backend took the case and answers later (FIT-Connect): ask again, from this progress.
-    Awaiting(serde_json::Value),
+    /// The backend took the case and answers later (FIT-Connect): ask again, from this progress;
+    /// it has been waiting for the answer since `since`.
+    Awaiting {
+        progress: serde_json::Value,
+        since: chrono::DateTime<chrono::Utc>,
+    },
 }
 
 /// The most of a backend's answer that is read: receipts are small, and an answer that is not must
@@ -178,9 +182,10 @@ impl Deliverer {
             .await?
         {
             fit_connect::Step::Accepted => Ok(Delivered::Accepted(None)),
-            fit_connect::Step::Awaiting(progress) => serde_json::to_value(progress)
-                .map(Delivered::Awaiting)
-                .map_err(|e| Failure::Retry(e.to_string())),
+            fit_connect::Step::Awaiting(progress) => Ok(Delivered::Awaiting {
+                since: progress.sent_at.unwrap_or_else(chrono::Utc::now),
+                progress: serde_json::to_value(progress).map_err(|e| Failure::Retry(e.to_string()))?,
+            }),
         }
     }
 

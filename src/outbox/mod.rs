@@ -100,6 +100,13 @@ impl Policy {
         }
     }
 
+    /// When to ask again for an answer that has been awaited for `waited`: after a tenth of that,
+    /// at least three first retries and at most an hour. An answer that takes days is asked for about
+    /// 400 times in FIT-Connect's 15 days instead of every 30 s (43,000 times).
+    pub fn ask_again_after(&self, waited: Duration) -> Duration {
+        (waited / 10).clamp(self.first_retry * 3, LONGEST_WAIT)
+    }
+
     /// Exponential backoff with jitter: the n-th retry waits between half and all of
     /// `first_retry × 2^(n-1)`, at most an hour, so receivers coming back are not hit all at once.
     pub fn wait_after(&self, attempt: i32) -> Duration {
@@ -244,10 +251,11 @@ impl Worker {
         };
         let hold = Hold::new(&self.db, job, self.policy.lease);
         match self.deliverer.deliver(&hold, &case).await {
-            Ok(Delivered::Awaiting(progress)) => {
-                // Sent; the answer is asked for every few retry intervals (or at once on a callback).
-                let wait =
-                    chrono::Duration::from_std(self.policy.first_retry * 3).unwrap_or(chrono::Duration::seconds(30));
+            Ok(Delivered::Awaiting { progress, since }) => {
+                // Sent; the answer is asked for less often the longer it takes (or at once on a callback).
+                let waited = (Utc::now() - since).to_std().unwrap_or_default();
+                let wait = chrono::Duration::from_std(self.policy.ask_again_after(waited))
+                    .unwrap_or(chrono::Duration::hours(1));
                 outbox::await_answer(&self.db, job, &progress, Utc::now() + wait).await
             }
             Ok(Delivered::Accepted(reference)) => {
@@ -287,6 +295,27 @@ impl Worker {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_answer_awaited_for_fifteen_days_is_asked_for_a_few_hundred_times() {
+        let policy = Policy {
+            max_attempts: 40,
+            first_retry: Duration::from_secs(10),
+            lease: Duration::from_secs(61),
+        };
+        assert_eq!(policy.ask_again_after(Duration::ZERO), Duration::from_secs(30));
+        assert_eq!(
+            policy.ask_again_after(Duration::from_secs(3000)),
+            Duration::from_secs(300)
+        );
+        assert_eq!(policy.ask_again_after(Duration::from_secs(86_400)), LONGEST_WAIT);
+        let (mut waited, mut polls) = (Duration::ZERO, 0);
+        while waited < Duration::from_secs(15 * 86_400) {
+            waited += policy.ask_again_after(waited);
+            polls += 1;
+        }
+        assert!((300..500).contains(&polls), "{polls} polls");
+    }
 
     #[test]
     fn retries_wait_twice_as_long_each_time_with_jitter_up_to_an_hour() {

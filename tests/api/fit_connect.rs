@@ -21,6 +21,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha512};
 
+use buergerportal::db::outbox;
+
 use crate::delivery::{case_page_shows, catalogue_delivering_to, send_case, worker_process};
 use crate::helpers::{TestApp, spawn_on, spawn_with};
 
@@ -56,6 +58,8 @@ struct Zustellpunkt {
     signing_jwk: Value,
     stranger: KeyPair,
     answer: Mutex<Answer>,
+    /// The access token the token endpoint issues and the API takes; replacing it revokes the old.
+    access_token: Mutex<String>,
     /// How long each answer takes, in milliseconds.
     slowness: AtomicU64,
     /// Requests handled so far, and after which of them the answer never comes (0: none).
@@ -128,6 +132,7 @@ impl Zustellpunkt {
             signing_jwk,
             stranger,
             answer: Mutex::new(answer),
+            access_token: Mutex::new("tok-1".into()),
             slowness: AtomicU64::new(0),
             handled: AtomicUsize::new(0),
             hang_after: AtomicUsize::new(0),
@@ -231,8 +236,10 @@ impl Zustellpunkt {
     }
 }
 
-fn authorised(req: &HttpRequest) -> bool {
-    req.headers().get("authorization").and_then(|v| v.to_str().ok()) == Some("Bearer tok-1")
+/// Whether the request carries the access token the delivery service issues now.
+fn authorised(req: &HttpRequest, zp: &Zustellpunkt) -> bool {
+    let valid = format!("Bearer {}", zp.access_token.lock().unwrap());
+    req.headers().get("authorization").and_then(|v| v.to_str().ok()) == Some(valid.as_str())
 }
 
 async fn token(form: web::Form<HashMap<String, String>>, zp: web::Data<Zustellpunkt>) -> HttpResponse {
@@ -243,11 +250,15 @@ async fn token(form: web::Form<HashMap<String, String>>, zp: web::Data<Zustellpu
     if !ok {
         return HttpResponse::Unauthorized().json(json!({"error": "invalid_client"}));
     }
-    HttpResponse::Ok().json(json!({"access_token": "tok-1", "token_type": "Bearer", "expires_in": 1800}))
+    let token = zp.access_token.lock().unwrap().clone();
+    HttpResponse::Ok().json(json!({"access_token": token, "token_type": "Bearer", "expires_in": 1800}))
 }
 
 async fn destination(req: HttpRequest, path: web::Path<String>, zp: web::Data<Zustellpunkt>) -> HttpResponse {
-    if !authorised(&req) || *path != zp.destination_id {
+    if !authorised(&req, &zp) {
+        return HttpResponse::Unauthorized().finish();
+    }
+    if *path != zp.destination_id {
         return HttpResponse::NotFound().finish();
     }
     HttpResponse::Ok().json(json!({
@@ -259,7 +270,7 @@ async fn destination(req: HttpRequest, path: web::Path<String>, zp: web::Data<Zu
 
 async fn key(req: HttpRequest, path: web::Path<(String, String)>, zp: web::Data<Zustellpunkt>) -> HttpResponse {
     match path.1.as_str() {
-        _ if !authorised(&req) => HttpResponse::Unauthorized().finish(),
+        _ if !authorised(&req, &zp) => HttpResponse::Unauthorized().finish(),
         "enc-key-1" => HttpResponse::Ok().json(&zp.encryption_jwk),
         "sig-key-1" => HttpResponse::Ok().json(&zp.signing_jwk),
         _ => HttpResponse::NotFound().finish(),
@@ -267,7 +278,7 @@ async fn key(req: HttpRequest, path: web::Path<(String, String)>, zp: web::Data<
 }
 
 async fn create(req: HttpRequest, body: web::Json<Value>, zp: web::Data<Zustellpunkt>) -> HttpResponse {
-    if !authorised(&req) {
+    if !authorised(&req, &zp) {
         return HttpResponse::Unauthorized().finish();
     }
     if body["destinationId"] != zp.destination_id.as_str() {
@@ -316,7 +327,8 @@ async fn attachment(
     zp: web::Data<Zustellpunkt>,
 ) -> HttpResponse {
     let (sid, aid) = path.into_inner();
-    if !authorised(&req) || req.headers().get("content-type").and_then(|v| v.to_str().ok()) != Some("application/jose")
+    if !authorised(&req, &zp)
+        || req.headers().get("content-type").and_then(|v| v.to_str().ok()) != Some("application/jose")
     {
         return HttpResponse::UnsupportedMediaType().finish();
     }
@@ -341,7 +353,7 @@ async fn send(
     body: web::Json<Value>,
     zp: web::Data<Zustellpunkt>,
 ) -> HttpResponse {
-    if !authorised(&req) {
+    if !authorised(&req, &zp) {
         return HttpResponse::Unauthorized().finish();
     }
     let sid = path.into_inner();
@@ -441,7 +453,7 @@ async fn delivery_service_keys(zp: web::Data<Zustellpunkt>) -> HttpResponse {
 }
 
 async fn events(req: HttpRequest, path: web::Path<String>, zp: web::Data<Zustellpunkt>) -> HttpResponse {
-    if !authorised(&req) {
+    if !authorised(&req, &zp) {
         return HttpResponse::Unauthorized().finish();
     }
     let log = zp
@@ -618,7 +630,7 @@ async fn a_rejected_submission_waits_for_an_operator_whose_retry_makes_a_new_one
     let (zp, app, _catalogue) = spawn_for(Answer::Reject).await;
     let (browser, case_page) = send_case(&app).await;
     case_page_shows(&browser, &case_page, "Übermittlung verzögert").await;
-    let failed = buergerportal::db::outbox::deliveries(&app.db, true, 10).await.unwrap();
+    let failed = outbox::deliveries(&app.db, true, 10).await.unwrap();
     assert_eq!(failed.len(), 1);
     assert!(
         failed[0].last_error.as_deref().unwrap().contains("rejected"),
@@ -628,8 +640,8 @@ async fn a_rejected_submission_waits_for_an_operator_whose_retry_makes_a_new_one
     // The operator settles it with the authority and tries again: a new submission, accepted.
     *zp.answer.lock().unwrap() = Answer::Accept;
     let reference = case_page.rsplit('/').next().unwrap();
-    let retried = buergerportal::db::outbox::retry_now(&app.db, "musterstadt", reference, chrono::Utc::now()).await;
-    assert_eq!(retried.unwrap(), buergerportal::db::outbox::Retry::DueNow);
+    let retried = outbox::retry_now(&app.db, "musterstadt", reference, chrono::Utc::now()).await;
+    assert_eq!(retried.unwrap(), outbox::Retry::DueNow);
     let body = case_page_shows(&browser, &case_page, "An die Behörde übermittelt am").await;
     assert!(body.contains("An die Behörde übermittelt am"), "{body}");
     assert_eq!(
@@ -759,4 +771,23 @@ async fn a_worker_killed_after_any_request_of_the_protocol_leaves_one_submission
             1
         );
     }
+}
+
+#[tokio::test]
+async fn a_kept_token_the_api_no_longer_takes_is_replaced_once_and_the_case_delivered() {
+    let (zp, app, _catalogue) = spawn_for(Answer::Accept).await;
+    let (browser, case_page) = send_case(&app).await;
+    case_page_shows(&browser, &case_page, "An die Behörde übermittelt am").await;
+    assert_eq!(zp.tokens_issued.lock().unwrap().len(), 1);
+
+    // The delivery service revokes the token the portal keeps for another 29 minutes.
+    *zp.access_token.lock().unwrap() = "tok-2".into();
+    let (browser, case_page) = send_case(&app).await;
+    let body = case_page_shows(&browser, &case_page, "An die Behörde übermittelt am").await;
+    assert!(body.contains("An die Behörde übermittelt am"), "{body}");
+    assert_eq!(zp.tokens_issued.lock().unwrap().len(), 2, "one new token");
+    assert!(
+        outbox::deliveries(&app.db, true, 10).await.unwrap().is_empty(),
+        "nothing given up"
+    );
 }
