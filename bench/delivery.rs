@@ -52,11 +52,11 @@ async fn main() -> anyhow::Result<()> {
     let tenant = catalogue.path().join("musterstadt/tenant.toml");
     let text = std::fs::read_to_string(&tenant)?.replace(
         "kind = \"email\"\nto = \"antraege@musterstadt.example\"",
-        &format!("kind = \"webhook\"\nurl = \"{url}\"\nsecret_env = \"BENCH_WEBHOOK_SECRET\""),
+        &format!("kind = \"webhook\"\nurl = \"{url}\"\nsecret_env = \"BP_SECRET_MUSTERSTADT__BENCH\""),
     );
     std::fs::write(&tenant, text)?;
     // SAFETY: set before the runtime starts any task that reads the environment.
-    unsafe { std::env::set_var("BENCH_WEBHOOK_SECRET", "bench") };
+    unsafe { std::env::set_var("BP_SECRET_MUSTERSTADT__BENCH", "bench") };
 
     // The portal without its own worker: the bench starts one once the burst is written.
     let settings = Settings {

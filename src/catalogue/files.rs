@@ -341,7 +341,14 @@ fn load_tenant(dir: &Path, problems: &mut Vec<Problem>) -> Option<TenantDefiniti
         Err(e) => problems.push(problem(&services_dir, "-", format!("cannot read the directory: {e}"))),
     }
     load_forms(&dir.join("forms"), &mut services, &mut hasher, problems);
-    check_destinations(&path, &services_dir, &file.destinations, &services, problems);
+    check_destinations(
+        &path,
+        &services_dir,
+        &file.slug,
+        &file.destinations,
+        &services,
+        problems,
+    );
     let mut seen = HashSet::new();
     for s in &services {
         if !seen.insert(s.slug.as_str()) {
@@ -467,12 +474,13 @@ fn load_forms(dir: &Path, services: &mut [ServiceDefinition], hasher: &mut Sha25
 fn check_destinations(
     tenant_file: &Path,
     services_dir: &Path,
+    tenant_slug: &str,
     destinations: &BTreeMap<String, Destination>,
     services: &[ServiceDefinition],
     problems: &mut Vec<Problem>,
 ) {
     for (name, destination) in destinations {
-        for (key, message) in destination.problems() {
+        for (key, message) in destination.problems(tenant_slug) {
             problems.push(problem(tenant_file, &format!("destinations.{name}.{key}"), message));
         }
     }

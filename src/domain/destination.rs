@@ -1,6 +1,8 @@
 //! Where a tenant's cases go: the authority's processing backend (Fachverfahren), named in the
 //! tenant's files as `[destinations.<name>]` and chosen per service by `destination = "<name>"`.
-//! Secrets are never in the files, only the names of environment variables that hold them.
+//! Secrets are never in the files, only the names of environment variables that hold them, and a
+//! tenant may name only its own: `BP_SECRET_<TENANT>__<NAME>` ([`secret_prefix`]), so a tenant's
+//! files can read neither the portal's settings (the database URL) nor another tenant's secrets.
 
 use serde::{Deserialize, Serialize};
 
@@ -63,19 +65,15 @@ impl Destination {
         }
     }
 
-    /// Every problem with the settings themselves, as `(key, message)`. Whether a secret's
-    /// environment variable is set is checked where it is read.
-    pub fn problems(&self) -> Vec<(&'static str, String)> {
+    /// Every problem with the settings of tenant `tenant_slug`'s destination, as `(key, message)`.
+    /// Whether a secret's environment variable is set is checked where it is read.
+    pub fn problems(&self, tenant_slug: &str) -> Vec<(&'static str, String)> {
         let mut problems = Vec::new();
+        let prefix = secret_prefix(tenant_slug);
         match self {
             Self::Webhook { url, secret_env } => {
                 check_url(url, &mut problems);
-                if !is_env_name(secret_env) {
-                    problems.push((
-                        "secret_env",
-                        format!("'{secret_env}' is not the name of an environment variable (A-Z, 0-9, _)"),
-                    ));
-                }
+                check_secret_env("secret_env", secret_env, &prefix, &mut problems);
             }
             Self::Email { to } => {
                 if Email::parse(to).is_err() {
@@ -104,17 +102,9 @@ impl Destination {
                 if uuid::Uuid::parse_str(&f.destination_id).is_err() {
                     problems.push(("destination_id", format!("'{}' is not a UUID", f.destination_id)));
                 }
-                let envs = [
-                    ("client_secret_env", Some(&f.client_secret_env)),
-                    ("callback_secret_env", f.callback_secret_env.as_ref()),
-                ];
-                for (key, env) in envs {
-                    if let Some(env) = env.filter(|env| !is_env_name(env)) {
-                        problems.push((
-                            key,
-                            format!("'{env}' is not the name of an environment variable (A-Z, 0-9, _)"),
-                        ));
-                    }
+                check_secret_env("client_secret_env", &f.client_secret_env, &prefix, &mut problems);
+                if let Some(env) = &f.callback_secret_env {
+                    check_secret_env("callback_secret_env", env, &prefix, &mut problems);
                 }
             }
         }
@@ -133,11 +123,31 @@ fn check_url_at(key: &'static str, url: &str, problems: &mut Vec<(&'static str, 
     }
 }
 
-fn is_env_name(name: &str) -> bool {
-    !name.is_empty()
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+/// How the names of a tenant's secret variables begin: `BP_SECRET_`, the slug in capitals with `-`
+/// as `_`, and `__`.
+pub fn secret_prefix(tenant_slug: &str) -> String {
+    format!("BP_SECRET_{}__", tenant_slug.to_ascii_uppercase().replace('-', "_"))
+}
+
+/// A secret's variable must be the tenant's own: its prefix, then a name of A-Z, 0-9 and single `_`
+/// that starts with a letter or digit. The name holds no `__`, so no slug's prefix ends inside
+/// another tenant's names (`a` cannot name `BP_SECRET_A__B__X` of the tenant `a--b`).
+fn check_secret_env(key: &'static str, env: &str, prefix: &str, problems: &mut Vec<(&'static str, String)>) {
+    let own = env.strip_prefix(prefix).is_some_and(|name| {
+        name.bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+            && !name.contains("__")
+    });
+    if !own {
+        problems.push((
+            key,
+            format!("'{env}' must be named {prefix}<NAME> (A-Z, 0-9, single _): a tenant reads only its own secrets"),
+        ));
+    }
 }
 
 #[cfg(test)]
@@ -146,16 +156,37 @@ mod tests {
 
     #[test]
     fn destinations_are_read_by_kind_and_checked() {
-        let webhook: Destination =
-            toml::from_str("kind = \"webhook\"\nurl = \"https://fv.example/in\"\nsecret_env = \"FV_SECRET\"").unwrap();
-        assert!(webhook.problems().is_empty());
+        let webhook = |env: &str| -> Destination {
+            toml::from_str(&format!(
+                "kind = \"webhook\"\nurl = \"https://fv.example/in\"\nsecret_env = \"{env}\""
+            ))
+            .unwrap()
+        };
+        assert!(
+            webhook("BP_SECRET_MUSTER_STADT__FV")
+                .problems("muster-stadt")
+                .is_empty()
+        );
+        for foreign in [
+            "BUERGERPORTAL_DATABASE_URL",
+            "BP_SECRET_MUSTER__FV",
+            "BP_SECRET_MUSTER_STADT__",
+            "BP_SECRET_MUSTER_STADT__A__B",
+            "BP_SECRET_MUSTER_STADT___FV",
+            "bp_secret_muster_stadt__fv",
+        ] {
+            assert_eq!(webhook(foreign).problems("muster-stadt").len(), 1, "{foreign}");
+        }
+        // The tenant `a` cannot reach into the names of the tenant `a--b`.
+        assert!(webhook("BP_SECRET_A__B__X").problems("a--b").is_empty());
+        assert_eq!(webhook("BP_SECRET_A__B__X").problems("a").len(), 1);
         let bad: Destination = toml::from_str("kind = \"webhook\"\nurl = \"ftp://x\"\nsecret_env = \"lower\"").unwrap();
         assert_eq!(
-            bad.problems().iter().map(|(k, _)| *k).collect::<Vec<_>>(),
+            bad.problems("muster").iter().map(|(k, _)| *k).collect::<Vec<_>>(),
             ["url", "secret_env"]
         );
         let mail: Destination = toml::from_str("kind = \"email\"\nto = \"kein-postfach\"").unwrap();
-        assert_eq!(mail.problems().len(), 1);
+        assert_eq!(mail.problems("muster").len(), 1);
         assert!(toml::from_str::<Destination>("kind = \"fax\"\nto = \"1\"").is_err());
         assert!(toml::from_str::<Destination>("kind = \"email\"\nto = \"a@b.de\"\nsecret = \"x\"").is_err());
     }

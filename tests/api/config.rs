@@ -80,7 +80,7 @@ fn check_config_names_destination_problems_and_unset_secrets() {
     let musterstadt = catalogue.path().join("musterstadt");
     let tenant = musterstadt.join("tenant.toml");
     let text = std::fs::read_to_string(&tenant).unwrap()
-        + "\n[destinations.fachverfahren]\nkind = \"webhook\"\nurl = \"https://fv.example/in\"\nsecret_env = \"BP_TEST_UNSET_SECRET\"\n";
+        + "\n[destinations.fachverfahren]\nkind = \"webhook\"\nurl = \"https://fv.example/in\"\nsecret_env = \"BP_SECRET_MUSTERSTADT__UNSET\"\n";
     std::fs::write(&tenant, text).unwrap();
     let service = musterstadt.join("services/kontakt.toml");
     let text = std::fs::read_to_string(&service).unwrap();
@@ -93,7 +93,7 @@ fn check_config_names_destination_problems_and_unset_secrets() {
         Command::new(env!("CARGO_BIN_EXE_buergerportal"))
             .arg("check-config")
             .env("BUERGERPORTAL_TENANTS_DIR", catalogue.path())
-            .env_remove("BP_TEST_UNSET_SECRET")
+            .env_remove("BP_SECRET_MUSTERSTADT__UNSET")
             .output()
             .unwrap()
     };
@@ -102,11 +102,15 @@ fn check_config_names_destination_problems_and_unset_secrets() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
         stderr.contains(
-            "musterstadt: destinations.fachverfahren: the environment variable BP_TEST_UNSET_SECRET is not set"
+            "musterstadt: destinations.fachverfahren: the environment variable BP_SECRET_MUSTERSTADT__UNSET is not set"
         ),
         "{stderr}"
     );
 
+    // A tenant's files may name only the tenant's own secrets, not the portal's settings.
+    let text = std::fs::read_to_string(&tenant).unwrap()
+        + "\n[destinations.fremd]\nkind = \"webhook\"\nurl = \"https://fv.example/in\"\nsecret_env = \"BUERGERPORTAL_DATABASE_URL\"\n";
+    std::fs::write(&tenant, text).unwrap();
     let service = musterstadt.join("services/hund-anmelden.toml");
     let text = std::fs::read_to_string(&service).unwrap();
     std::fs::write(
@@ -120,6 +124,12 @@ fn check_config_names_destination_problems_and_unset_secrets() {
     let stderr = String::from_utf8_lossy(&check().stderr).into_owned();
     assert!(
         stderr.contains("hund-anmelden.toml: destination: there is no destination 'fax'"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(
+            "destinations.fremd.secret_env: 'BUERGERPORTAL_DATABASE_URL' must be named BP_SECRET_MUSTERSTADT__<NAME>"
+        ),
         "{stderr}"
     );
     assert!(

@@ -16,7 +16,7 @@ use buergerportal::db::outbox::{self, Retry};
 use crate::applications::{contact_form_filled, logged_in, unique};
 use crate::helpers::{Browser, TestApp, spawn_on, spawn_with};
 
-const SECRET_ENV: &str = "TEST_WEBHOOK_SECRET";
+const SECRET_ENV: &str = "BP_SECRET_MUSTERSTADT__WEBHOOK";
 const SECRET: &str = "geheim-und-lang-genug";
 
 /// One request as the receiver got it.

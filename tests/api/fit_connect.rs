@@ -26,8 +26,8 @@ use buergerportal::db::outbox;
 use crate::delivery::{case_page_shows, catalogue_delivering_to, send_case, worker_process};
 use crate::helpers::{TestApp, spawn_on, spawn_with};
 
-const CLIENT_SECRET_ENV: &str = "TEST_FIT_CONNECT_SECRET";
-const CALLBACK_SECRET_ENV: &str = "TEST_FIT_CONNECT_CALLBACK_SECRET";
+const CLIENT_SECRET_ENV: &str = "BP_SECRET_MUSTERSTADT__FIT_CONNECT";
+const CALLBACK_SECRET_ENV: &str = "BP_SECRET_MUSTERSTADT__FIT_CONNECT_CALLBACK";
 const SCHEMA_URI: &str = "urn:test:kontakt:1.0";
 const EVENTS: &str = "https://schema.fitko.de/fit-connect/events/";
 
