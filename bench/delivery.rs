@@ -114,7 +114,7 @@ async fn main() -> anyhow::Result<()> {
         for i in 0..MAILS {
             let mail = Mail::new(&format!("bench{i}@example.de"), Lang::De, "mail-verify").with_link("x".into());
             let started = Instant::now();
-            handle.send(&db, &mail).await?;
+            handle.queue_mail(&db, &mail).await?;
             while count(&db, "SELECT COUNT(*) FROM outbox WHERE kind = 'mail'").await? > 0 {
                 tokio::time::sleep(Duration::from_micros(200)).await;
             }

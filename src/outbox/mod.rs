@@ -62,7 +62,7 @@ impl Outbox {
     }
 
     /// Queues a mail that no other write causes, and wakes the worker.
-    pub async fn send(&self, db: &Db, mail: &Mail) -> sqlx::Result<()> {
+    pub async fn queue_mail(&self, db: &Db, mail: &Mail) -> sqlx::Result<()> {
         let mut tx = db.begin().await?;
         outbox::enqueue_mail(&mut tx, mail).await?;
         self.commit(tx).await

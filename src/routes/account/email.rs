@@ -234,7 +234,7 @@ pub async fn confirm(
     log_access(&db, &req, &account_id, AccessEvent::EmailChanged).await?;
     if let Some(old) = old_email {
         outbox
-            .send(&db, &Mail::new(&old, layout.lang, "mail-email-changed"))
+            .queue_mail(&db, &Mail::new(&old, layout.lang, "mail-email-changed"))
             .await?;
     }
     let page = MessagePage {
