@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha512};
 
 use super::jose::{self, EncryptionKey};
-use super::{Failure, Hold, answer_body, describe, failure_for, host};
+use super::{Failure, Hold, answer_body, answer_json, describe, failure_for, host};
 use crate::db::outbox::CaseToDeliver;
 use crate::domain::destination::FitConnectSettings;
 
@@ -313,9 +313,8 @@ impl Sender<'_> {
             let reason = format!("FIT-Connect token {} answered {status}", host(&self.settings.token_url));
             return Err(failure_for(status, reason));
         }
-        let body: Value = answer_body(answer)
+        let body = answer_json(answer)
             .await
-            .and_then(|body| serde_json::from_slice(&body).ok())
             .ok_or_else(|| Failure::Retry("FIT-Connect token answer is not JSON".into()))?;
         let token = body
             .get("access_token")

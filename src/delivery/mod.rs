@@ -245,6 +245,11 @@ pub(super) async fn answer_body(mut response: reqwest::Response) -> Option<Vec<u
     Some(body)
 }
 
+/// The answer as JSON, if it is JSON and no longer than [`LONGEST_ANSWER`].
+pub(super) async fn answer_json(response: reqwest::Response) -> Option<serde_json::Value> {
+    serde_json::from_slice(&answer_body(response).await?).ok()
+}
+
 pub(super) fn describe(e: &reqwest::Error) -> &'static str {
     if e.is_timeout() {
         "no answer in time"

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use reqwest::multipart::{Form, Part};
 use serde_json::{Value, json};
 
-use super::{Failure, answer_body, describe, failure_for, host};
+use super::{Failure, answer_json, describe, failure_for, host};
 use crate::db::forms::SummaryLine;
 use crate::db::outbox::CaseToDeliver;
 use crate::domain::TrustLevel;
@@ -54,10 +54,7 @@ pub async fn send(
     }
     // A 2xx means the intake has the case. Sending it again for want of a readable Vorgang would
     // make a second one: nothing shows that the intake recognises a repeated transactionId.
-    let answer: Value = answer_body(response)
-        .await
-        .and_then(|body| serde_json::from_slice(&body).ok())
-        .unwrap_or_default();
+    let answer = answer_json(response).await.unwrap_or_default();
     let nummer = answer
         .pointer("/vorgang/vorgangNummer")
         .or_else(|| answer.pointer("/vorgang/vorgangId"))

@@ -10,7 +10,7 @@ use chrono::Utc;
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
-use super::{Failure, answer_body, describe, failure_for, host};
+use super::{Failure, answer_json, describe, failure_for, host};
 use crate::db::outbox::CaseToDeliver;
 
 pub async fn send(
@@ -36,10 +36,7 @@ pub async fn send(
         return Err(failure_for(status, format!("webhook {} answered {status}", host(url))));
     }
     // The reference is optional; an answer that is not JSON, or too long to read, still means accepted.
-    let answer: serde_json::Value = answer_body(response)
-        .await
-        .and_then(|body| serde_json::from_slice(&body).ok())
-        .unwrap_or_default();
+    let answer = answer_json(response).await.unwrap_or_default();
     Ok(answer
         .get("reference")
         .and_then(|r| r.as_str())

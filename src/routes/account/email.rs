@@ -11,7 +11,7 @@ use crate::auth::client_ip::client_ip;
 use crate::auth::oidc::IdentityProviders;
 use crate::auth::password::PasswordHasher;
 use crate::auth::rate_limit::{MAIL_PER_ADDRESS, PasswordCheck, check_password};
-use crate::auth::session::Sessions;
+use crate::auth::session::{Citizen, Sessions};
 use crate::auth::token;
 use crate::config::Settings;
 use crate::db::Db;
@@ -94,21 +94,32 @@ pub async fn show(
         .ok_or(AppError::NotFound)?;
     let has_password = account.password_hash.is_some();
     if !has_password && !citizen.session.logged_in_recently() {
-        return log_in_again(
-            layout,
-            &db,
-            &providers,
-            &citizen,
-            false,
-            "/konto/email",
-            "log-in-again-email-text",
-        )
-        .await;
+        return log_in_again_to_change(layout, &db, &providers, &citizen).await;
     }
     respond(
         StatusCode::OK,
         &page(layout, citizen.session.csrf_token, has_password, "", None, None),
     )
+}
+
+/// An account without a password (provider logins only) proves itself by a provider login of the
+/// last ten minutes before its address changes; the citizen is sent to one and comes back here.
+async fn log_in_again_to_change(
+    layout: Layout,
+    db: &Db,
+    providers: &IdentityProviders,
+    citizen: &Citizen,
+) -> Result<HttpResponse, AppError> {
+    log_in_again(
+        layout,
+        db,
+        providers,
+        citizen,
+        false,
+        "/konto/email",
+        "log-in-again-email-text",
+    )
+    .await
 }
 
 /// Sends the link to the new address. The answer is the same whether or not the address is taken.
@@ -131,16 +142,7 @@ pub async fn submit(
         .ok_or(AppError::NotFound)?;
     let has_password = account.password_hash.is_some();
     if !has_password && !citizen.session.logged_in_recently() {
-        return log_in_again(
-            layout,
-            &db,
-            &providers,
-            &citizen,
-            false,
-            "/konto/email",
-            "log-in-again-email-text",
-        )
-        .await;
+        return log_in_again_to_change(layout, &db, &providers, &citizen).await;
     }
     let csrf = citizen.session.csrf_token.clone();
     let email = match Email::parse(&form.email) {
