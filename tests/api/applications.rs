@@ -237,6 +237,27 @@ async fn a_double_click_creates_one_case() {
 }
 
 #[tokio::test]
+async fn a_link_to_start_creates_nothing_and_two_tabs_starting_at_once_share_one_draft() {
+    let app = spawn_app().await;
+    let browser = logged_in(&app, &unique("anna")).await;
+    let start = "/musterstadt/leistungen/kontakt/antrag";
+    let asked = browser.get(start).await;
+    assert_eq!(asked.h1(), "Antrag beginnen");
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) FROM draft").await,
+        0,
+        "a GET makes no draft"
+    );
+
+    let token = asked.csrf_token();
+    let fields = [("csrf_token", token.as_str())];
+    let (a, b) = tokio::join!(browser.post(start, &fields), browser.post(start, &fields));
+    assert_eq!((a.status, b.status), (303, 303), "{} {}", a.body, b.body);
+    assert_eq!(a.location(), b.location(), "both tabs continue the same draft");
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM draft").await, 1);
+}
+
+#[tokio::test]
 async fn answers_changed_in_another_tab_are_checked_again_before_sending() {
     let app = spawn_app().await;
     let anna_email = unique("anna");
