@@ -18,7 +18,7 @@ use buergerportal::db::{Db, forms};
 use buergerportal::i18n::Lang;
 use std::sync::Arc;
 
-use buergerportal::mail::{Mail, Mailer};
+use buergerportal::mail::{LinkSeal, Mail, Mailer};
 use buergerportal::outbox::{Outbox, Worker};
 use buergerportal::pdf::ReceiptFonts;
 use buergerportal::startup::Application;
@@ -77,7 +77,12 @@ async fn main() -> anyhow::Result<()> {
         submit(&db, &tenant_id, &account_id).await?;
     }
     let queue = Outbox::default();
-    let mailer = Arc::new(Mailer::new("", &settings.mail_from, data.path())?);
+    let mailer = Arc::new(Mailer::new(
+        "",
+        &settings.mail_from,
+        data.path(),
+        LinkSeal::new(&settings.secret_key()?)?,
+    )?);
     let fonts = Arc::new(ReceiptFonts::load()?);
     let worker = Worker::new(&settings, db.clone(), mailer, fonts, &queue, Arc::default())?;
     let started = Instant::now();

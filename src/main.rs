@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use buergerportal::db::outbox::{DeliveryState, Retry};
 use buergerportal::db::{Db, outbox};
-use buergerportal::mail::Mailer;
+use buergerportal::mail::{LinkSeal, Mailer};
 use buergerportal::metrics::{self, OutboxCounters};
 use buergerportal::outbox::{Outbox, Worker};
 use buergerportal::pdf::ReceiptFonts;
@@ -121,7 +121,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             telemetry::init(settings.log_format);
             let db = Db::connect(&settings.database_url(), settings.database_max_connections).await?;
             db.migrate().await?;
-            let mailer = Arc::new(Mailer::new(&settings.mail, &settings.mail_from, &settings.data_dir)?);
+            let seal = LinkSeal::new(&settings.secret_key()?)?;
+            let mailer = Arc::new(Mailer::new(
+                &settings.mail,
+                &settings.mail_from,
+                &settings.data_dir,
+                seal,
+            )?);
             let fonts = Arc::new(ReceiptFonts::load()?);
             tracing::info!("working the outbox");
             let counters = Arc::new(OutboxCounters::default());

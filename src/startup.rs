@@ -19,7 +19,7 @@ use crate::catalogue::{Catalogue, CatalogueCache, Forms};
 use crate::config::Settings;
 use crate::db::{Db, catalogue};
 use crate::housekeeping;
-use crate::mail::Mailer;
+use crate::mail::{LinkSeal, Mailer};
 use crate::metrics::{self, OutboxCounters};
 use crate::middleware::{response_headers, security_headers};
 use crate::outbox::{Outbox, Worker};
@@ -54,7 +54,14 @@ impl Application {
         let cache = web::Data::new(CatalogueCache::default());
         let forms = web::Data::new(Forms::of(&catalogue));
         let receipt_fonts = web::Data::new(ReceiptFonts::load()?);
-        let mailer = web::Data::new(Mailer::new(&settings.mail, &settings.mail_from, &settings.data_dir)?);
+        let secret_key = settings.secret_key()?;
+        let link_seal = web::Data::new(LinkSeal::new(&secret_key)?);
+        let mailer = web::Data::new(Mailer::new(
+            &settings.mail,
+            &settings.mail_from,
+            &settings.data_dir,
+            link_seal.get_ref().clone(),
+        )?);
         let outbox = web::Data::new(Outbox::default());
         let counters = Arc::new(OutboxCounters::default());
         if settings.worker {
@@ -101,7 +108,7 @@ impl Application {
         let db_data = web::Data::new(db.clone());
         let https = settings.is_https();
         let trusted_proxies = web::Data::new(TrustedProxies::new(settings.trusted_proxies.clone()));
-        let form_tokens = web::Data::new(FormTokens::new(&settings.secret_key()?, https)?);
+        let form_tokens = web::Data::new(FormTokens::new(&secret_key, https)?);
         let static_dir = settings.static_dir.clone();
         let settings_data = web::Data::new(settings);
         let server = HttpServer::new(move || {
@@ -119,6 +126,7 @@ impl Application {
                 .app_data(sessions.clone())
                 .app_data(hasher.clone())
                 .app_data(outbox.clone())
+                .app_data(link_seal.clone())
                 .app_data(providers.clone())
                 .app_data(trusted_proxies.clone())
                 .app_data(form_tokens.clone())

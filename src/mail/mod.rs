@@ -12,6 +12,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::i18n::Lang;
 
+mod seal;
+pub use seal::LinkSeal;
+
 pub enum Transport {
     Files(AsyncFileTransport<Tokio1Executor>),
     Smtp(AsyncSmtpTransport<Tokio1Executor>),
@@ -20,6 +23,7 @@ pub enum Transport {
 pub struct Mailer {
     transport: Transport,
     from: Mailbox,
+    seal: LinkSeal,
 }
 
 /// One mail to a citizen: a subject, a few paragraphs and at most one link, in their language.
@@ -30,7 +34,11 @@ pub struct Mail {
     pub to: String,
     pub lang: String,
     pub name: String,
+    /// A link anyone may see (a case, the drafts).
     pub link: Option<String>,
+    /// A link with a secret in it, sealed with [`LinkSeal`] until the mail is sent.
+    #[serde(default)]
+    pub sealed_link: Option<String>,
 }
 
 impl Mail {
@@ -40,6 +48,7 @@ impl Mail {
             lang: lang.code().to_owned(),
             name: name.to_owned(),
             link: None,
+            sealed_link: None,
         }
     }
 
@@ -48,6 +57,14 @@ impl Mail {
             link: Some(link),
             ..self
         }
+    }
+
+    /// A link that opens the account (verify, reset, change the address): kept sealed in the outbox.
+    pub fn with_secret_link(self, link: &str, seal: &LinkSeal) -> anyhow::Result<Self> {
+        Ok(Self {
+            sealed_link: Some(seal.seal(link)?),
+            ..self
+        })
     }
 
     fn lang(&self) -> Lang {
@@ -64,6 +81,7 @@ impl Mail {
 struct TextBody<'a> {
     lang: Lang,
     mail: &'a Mail,
+    link: Option<&'a str>,
 }
 
 #[derive(Template)]
@@ -71,12 +89,13 @@ struct TextBody<'a> {
 struct HtmlBody<'a> {
     lang: Lang,
     mail: &'a Mail,
+    link: Option<&'a str>,
 }
 
 impl Mailer {
     /// `mail` empty: files in `<data_dir>/mail`; otherwise an SMTP URL as lettre reads it
     /// (`smtp://host:port`, `smtps://user:pass@host`, `?tls=required`).
-    pub fn new(mail: &str, from: &str, data_dir: &Path) -> anyhow::Result<Self> {
+    pub fn new(mail: &str, from: &str, data_dir: &Path, seal: LinkSeal) -> anyhow::Result<Self> {
         let from = from
             .parse()
             .with_context(|| format!("mail_from '{from}' is not an address"))?;
@@ -91,14 +110,23 @@ impl Mailer {
                 .build();
             Transport::Smtp(smtp)
         };
-        Ok(Self { transport, from })
+        Ok(Self { transport, from, seal })
     }
 
     /// Sends a mail to a citizen. The outbox worker calls this and retries on an error.
     pub async fn send(&self, mail: &Mail) -> anyhow::Result<()> {
         let lang = mail.lang();
-        let text = TextBody { lang, mail }.render()?;
-        let html = HtmlBody { lang, mail }.render()?;
+        let opened = match &mail.sealed_link {
+            Some(sealed) => Some(
+                self.seal
+                    .open(sealed)
+                    .context("the mail's link cannot be opened (was secret_key changed?)")?,
+            ),
+            None => None,
+        };
+        let link = opened.as_deref().or(mail.link.as_deref());
+        let text = TextBody { lang, mail, link }.render()?;
+        let html = HtmlBody { lang, mail, link }.render()?;
         let message = Message::builder()
             .from(self.from.clone())
             .to(mail.to.parse().context("recipient is not an address")?)

@@ -641,6 +641,20 @@ async fn when_the_mail_server_is_down_registrations_answer_at_once_and_every_lin
         50,
         "every link waits in the outbox"
     );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM outbox WHERE kind = 'mail' AND payload IS NOT NULL")
+            .await,
+        50
+    );
+    // Sealed: a reader of the database or a backup cannot use the waiting links.
+    assert_eq!(
+        app.count(
+            "SELECT COUNT(*) FROM outbox WHERE kind = 'mail' AND (CAST(payload AS TEXT) LIKE '%token=%' OR CAST(payload AS TEXT) LIKE '%bestaetigen%')"
+        )
+        .await,
+        0,
+        "a waiting verification link is readable in the outbox"
+    );
 
     let sink = SmtpSink::start(port);
     // Each mail is tried again after its own backoff, at most about twice the time it has waited.

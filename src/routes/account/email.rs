@@ -19,7 +19,7 @@ use crate::db::accounts;
 use crate::db::outbox::enqueue_mail;
 use crate::domain::account::Email;
 use crate::error::AppError;
-use crate::mail::Mail;
+use crate::mail::{LinkSeal, Mail};
 use crate::outbox::Outbox;
 use crate::routes::Layout;
 use crate::routes::forms::{Field, respond, see_other, summary};
@@ -132,6 +132,7 @@ pub async fn submit(
     db: web::Data<Db>,
     hasher: web::Data<PasswordHasher>,
     outbox: web::Data<Outbox>,
+    seal: web::Data<LinkSeal>,
     providers: web::Data<IdentityProviders>,
     settings: web::Data<Settings>,
 ) -> Result<HttpResponse, AppError> {
@@ -184,7 +185,7 @@ pub async fn submit(
         )
         .await?;
         let link = format!("{}/konto/email/bestaetigen?token={secret}", settings.base_url);
-        Mail::new(email.as_str(), layout.lang, "mail-change-email").with_link(link)
+        Mail::new(email.as_str(), layout.lang, "mail-change-email").with_secret_link(&link, &seal)?
     };
     enqueue_mail(&mut tx, &mail).await?;
     outbox.commit(tx).await?;

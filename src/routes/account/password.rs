@@ -20,7 +20,7 @@ use crate::db::accounts::{self, TokenPurpose};
 use crate::db::outbox::enqueue_mail;
 use crate::domain::account::{Email, NewPassword};
 use crate::error::AppError;
-use crate::mail::Mail;
+use crate::mail::{LinkSeal, Mail};
 use crate::outbox::Outbox;
 use crate::routes::Layout;
 use crate::routes::forms::{Field, respond, see_other, summary};
@@ -48,15 +48,17 @@ pub async fn forgot(
     form_tokens: web::Data<FormTokens>,
     db: web::Data<Db>,
     outbox: web::Data<Outbox>,
+    seal: web::Data<LinkSeal>,
     settings: web::Data<Settings>,
 ) -> Result<HttpResponse, AppError> {
     let (email, lang) = match checked_email_form(&req, layout, EmailForm::Forgot, &form, &form_tokens, &db).await? {
         Ok(checked) => checked,
         Err(page) => return Ok(page),
     };
-    let (db, outbox, base_url) = (
+    let (db, outbox, seal, base_url) = (
         db.get_ref().clone(),
         outbox.get_ref().clone(),
+        seal.get_ref().clone(),
         settings.base_url.clone(),
     );
     after_the_answer("password reset link", async move {
@@ -75,7 +77,8 @@ pub async fn forgot(
         )
         .await?;
         let link = format!("{base_url}/passwort-neu?token={secret}");
-        enqueue_mail(&mut tx, &Mail::new(email.as_str(), lang, "mail-reset").with_link(link)).await?;
+        let mail = Mail::new(email.as_str(), lang, "mail-reset").with_secret_link(&link, &seal)?;
+        enqueue_mail(&mut tx, &mail).await?;
         outbox.commit(tx).await?;
         Ok(())
     });

@@ -23,7 +23,7 @@ use crate::db::{Db, Tx};
 use crate::domain::account::{Email, NewPassword};
 use crate::error::AppError;
 use crate::i18n::Lang;
-use crate::mail::Mail;
+use crate::mail::{LinkSeal, Mail};
 use crate::outbox::Outbox;
 use crate::routes::Layout;
 use crate::routes::forms::{Field, respond, see_other, summary};
@@ -110,6 +110,7 @@ pub async fn submit(
     db: web::Data<Db>,
     hasher: web::Data<PasswordHasher>,
     outbox: web::Data<Outbox>,
+    seal: web::Data<LinkSeal>,
     settings: web::Data<Settings>,
 ) -> Result<HttpResponse, AppError> {
     form_tokens.check(&req, &form.csrf_token)?;
@@ -141,7 +142,9 @@ pub async fn submit(
         let now = Utc::now();
         let mut tx = db.begin().await?;
         let mail = match accounts::create_account(&mut tx, email.as_str(), &hash, now).await? {
-            Some(account_id) => verification_mail(&mut tx, &settings, layout.lang, &account_id, email.as_str()).await?,
+            Some(account_id) => {
+                verification_mail(&mut tx, &settings, &seal, layout.lang, &account_id, email.as_str()).await?
+            }
             // Someone registers an address that has an account: its owner is told, the page says the
             // same as for a new account, so nobody learns which addresses have one.
             None => Mail::new(email.as_str(), layout.lang, "mail-exists"),
@@ -156,10 +159,11 @@ pub async fn submit(
 async fn verification_mail(
     tx: &mut Tx,
     settings: &Settings,
+    seal: &LinkSeal,
     lang: Lang,
     account_id: &str,
     email: &str,
-) -> sqlx::Result<Mail> {
+) -> anyhow::Result<Mail> {
     let secret = token::random_token();
     accounts::create_token(
         tx,
@@ -170,7 +174,7 @@ async fn verification_mail(
     )
     .await?;
     let link = format!("{}/registrieren/bestaetigen?token={secret}", settings.base_url);
-    Ok(Mail::new(email, lang, "mail-verify").with_link(link))
+    Mail::new(email, lang, "mail-verify").with_secret_link(&link, seal)
 }
 
 pub async fn sent(layout: Layout) -> MessagePage<'static> {
@@ -227,6 +231,7 @@ pub async fn show_resend(
 }
 
 /// Always the same answer, whether or not an unverified account has that address.
+#[allow(clippy::too_many_arguments)]
 pub async fn resend(
     req: HttpRequest,
     layout: Layout,
@@ -234,18 +239,24 @@ pub async fn resend(
     form_tokens: web::Data<FormTokens>,
     db: web::Data<Db>,
     outbox: web::Data<Outbox>,
+    seal: web::Data<LinkSeal>,
     settings: web::Data<Settings>,
 ) -> Result<HttpResponse, AppError> {
     let (email, lang) = match checked_email_form(&req, layout, EmailForm::Resend, &form, &form_tokens, &db).await? {
         Ok(checked) => checked,
         Err(page) => return Ok(page),
     };
-    let (db, outbox, settings) = (db.get_ref().clone(), outbox.get_ref().clone(), settings.into_inner());
+    let (db, outbox, seal, settings) = (
+        db.get_ref().clone(),
+        outbox.get_ref().clone(),
+        seal.into_inner(),
+        settings.into_inner(),
+    );
     after_the_answer("verification link", async move {
         let account = accounts::account_by_email(&db, email.as_str()).await?;
         if let Some(account) = account.filter(|a| a.email_verified_at.is_none()) {
             let mut tx = db.begin().await?;
-            let mail = verification_mail(&mut tx, &settings, lang, &account.id, email.as_str()).await?;
+            let mail = verification_mail(&mut tx, &settings, &seal, lang, &account.id, email.as_str()).await?;
             enqueue_mail(&mut tx, &mail).await?;
             outbox.commit(tx).await?;
         }
