@@ -1,5 +1,5 @@
-//! Every ten minutes: removes expired sessions, used tokens, old rate-limit attempts, expired drafts
-//! and old parked steps, and reminds citizens a week before a draft of theirs is deleted. With
+//! Every ten minutes: removes expired sessions, used tokens, old rate-limit attempts, expired drafts,
+//! old parked steps and mails given up two weeks ago, and reminds citizens a week before a draft of theirs is deleted. With
 //! several nodes, the one that takes the round's lease does the round.
 
 use std::collections::BTreeMap;
@@ -15,6 +15,8 @@ use crate::outbox::Outbox;
 const EVERY: Duration = Duration::from_secs(600);
 /// Attempts are kept a day: longer than any rate-limit window.
 const KEEP_ATTEMPTS: chrono::Duration = chrono::Duration::days(1);
+/// Mails given up wait this long for an operator's retry (`mails retry`), then they are removed.
+pub const KEEP_GIVEN_UP_MAILS: chrono::Duration = chrono::Duration::days(14);
 /// How long before a draft is deleted its owner is reminded.
 pub const REMIND_BEFORE: chrono::Duration = chrono::Duration::days(7);
 
@@ -48,6 +50,7 @@ pub async fn round(db: &Db, node: &str, base_url: &str, now: DateTime<Utc>) -> s
 pub async fn tidy(db: &Db, base_url: &str, now: DateTime<Utc>) -> sqlx::Result<usize> {
     accounts::remove_expired(db, now, now - KEEP_ATTEMPTS).await?;
     forms::remove_expired_drafts(db, now, now - chrono::Duration::hours(crate::routes::PARKED_HOURS)).await?;
+    outbox::forget_given_up_mails(db, now - KEEP_GIVEN_UP_MAILS).await?;
     let link = format!("{}/antraege", base_url.trim_end_matches('/'));
     // One mail per address, however many drafts, queued in the transaction that marks them reminded.
     let warn_from = now + REMIND_BEFORE;

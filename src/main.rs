@@ -40,6 +40,31 @@ enum Command {
         #[command(subcommand)]
         command: DeliveriesCommand,
     },
+    /// Mails to citizens still in the queue (a sent mail is removed at once).
+    Mails {
+        #[command(subcommand)]
+        command: MailsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum MailsCommand {
+    /// The newest queued mails: id, which mail, the recipient's domain, state, attempts, last error.
+    List {
+        /// Only the mails that were given up (kept two weeks for a retry).
+        #[arg(long)]
+        failed: bool,
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+    },
+    /// Send the mail with this id again now, or with `--failed` every mail given up (after the mail
+    /// server was down for long), with a fresh count of attempts.
+    Retry {
+        #[arg(required_unless_present = "failed", conflicts_with = "failed")]
+        id: Option<String>,
+        #[arg(long)]
+        failed: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -55,6 +80,16 @@ enum DeliveriesCommand {
     /// Try the delivery of the tenant's case with this reference again now, with a fresh count of
     /// attempts; a delivery that was given up starts afresh. Refused while a worker is sending it.
     Retry { tenant: String, reference: String },
+}
+
+/// A queued job's state as the operator commands print it.
+fn describe(state: DeliveryState) -> String {
+    match state {
+        DeliveryState::Delivered(at) => format!("delivered {}", at.to_rfc3339()),
+        DeliveryState::Failed(at) => format!("FAILED {}", at.to_rfc3339()),
+        DeliveryState::InFlight => "sending now".to_owned(),
+        DeliveryState::Waiting(at) => format!("next attempt {}", at.to_rfc3339()),
+    }
 }
 
 /// argon2id takes 19 MiB for each password it checks. glibc's malloc raises its mmap threshold to
@@ -145,17 +180,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 DeliveriesCommand::List { failed, limit } => {
                     let now = chrono::Utc::now();
                     for d in outbox::deliveries(&db, failed, limit).await? {
-                        let state = match d.state(now) {
-                            DeliveryState::Delivered(at) => format!("delivered {}", at.to_rfc3339()),
-                            DeliveryState::Failed(at) => format!("FAILED {}", at.to_rfc3339()),
-                            DeliveryState::InFlight => "sending now".to_owned(),
-                            DeliveryState::Waiting(at) => format!("next attempt {}", at.to_rfc3339()),
-                        };
                         println!(
-                            "{}\t{}\t{}\t{state}\tattempts {}\tqueued {}\t{}",
+                            "{}\t{}\t{}\t{}\tattempts {}\tqueued {}\t{}",
                             d.reference,
                             d.tenant_slug,
                             d.destination.as_deref().unwrap_or("-"),
+                            describe(d.state(now)),
                             d.attempt,
                             d.created_at.to_rfc3339(),
                             d.last_error.as_deref().unwrap_or("")
@@ -170,6 +200,35 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                         ),
                         Retry::Delivered => anyhow::bail!("{tenant} {reference} was delivered already"),
                         Retry::NotFound => anyhow::bail!("tenant {tenant} has no case with the reference {reference}"),
+                    }
+                }
+            }
+        }
+        Command::Mails { command } => {
+            let db = Db::connect(&settings.database_url(), 1).await?;
+            match command {
+                MailsCommand::List { failed, limit } => {
+                    let now = chrono::Utc::now();
+                    for m in outbox::mails(&db, failed, limit).await? {
+                        println!(
+                            "{}\t{}\t@{}\t{}\tattempts {}\tqueued {}\t{}",
+                            m.id,
+                            m.name.as_deref().unwrap_or("?"),
+                            m.to_domain.as_deref().unwrap_or("?"),
+                            describe(m.state(now)),
+                            m.attempt,
+                            m.created_at.to_rfc3339(),
+                            m.last_error.as_deref().unwrap_or("")
+                        );
+                    }
+                }
+                MailsCommand::Retry { id, .. } => {
+                    let due = outbox::retry_mails(&db, id.as_deref(), chrono::Utc::now()).await?;
+                    match id {
+                        Some(id) if due == 0 => anyhow::bail!(
+                            "no mail {id} waits (sent mails are removed), or a worker is sending it right now"
+                        ),
+                        _ => println!("{due} mail(s) due again now"),
                     }
                 }
             }

@@ -95,7 +95,7 @@ fn render(depth: &outbox::Depth, counters: &OutboxCounters, password_checks: Opt
     series(
         "buergerportal_outbox_failed",
         "gauge",
-        "Jobs given up that wait for an operator (deliveries retry).",
+        "Jobs given up that wait for an operator (deliveries retry, mails retry).",
         &by_kind(depth.deliveries_failed, depth.mails_failed),
     );
     series(

@@ -68,6 +68,32 @@ impl DeliveryRow {
     }
 }
 
+/// A mail as operators see it: which mail, to which domain (not the whole address), its state.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct MailRow {
+    pub id: String,
+    /// The mail's name (`mail-verify`, `mail-reset`, …).
+    pub name: Option<String>,
+    pub to_domain: Option<String>,
+    pub attempt: i32,
+    pub last_error: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub next_attempt_at: DateTime<Utc>,
+    pub lease_until: Option<DateTime<Utc>>,
+    pub failed_at: Option<DateTime<Utc>>,
+}
+
+impl MailRow {
+    /// A sent mail is removed from the queue, so a listed mail is never "delivered".
+    pub fn state(&self, now: DateTime<Utc>) -> DeliveryState {
+        match (self.failed_at, self.lease_until) {
+            (Some(at), _) => DeliveryState::Failed(at),
+            (None, Some(until)) if until > now => DeliveryState::InFlight,
+            (None, _) => DeliveryState::Waiting(self.next_attempt_at),
+        }
+    }
+}
+
 /// What an operator's retry did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Retry {
@@ -218,7 +244,7 @@ pub async fn destinations_of(db: &Db, tenant_slug: &str) -> sqlx::Result<Option<
     Ok(row.map(|(d,)| d.0))
 }
 
-/// The job failed for good: it waits for an operator (`deliveries retry`).
+/// The job failed for good: it waits for an operator (`deliveries retry`, `mails retry`).
 pub async fn give_up(db: &Db, job: &JobRow, error: &str, now: DateTime<Utc>) -> sqlx::Result<()> {
     with_pool!(db, pool => sqlx::query(
         "UPDATE outbox SET failed_at = $1, lease_until = NULL, last_error = $2 WHERE id = $3 AND claim = $4",
@@ -270,6 +296,54 @@ pub async fn retry_now(db: &Db, tenant_slug: &str, reference: &str, now: DateTim
     notify_workers(&mut tx).await?;
     tx.commit().await?;
     Ok(Retry::DueNow)
+}
+
+/// Mails still queued for operators, newest first: all, or only those given up.
+pub async fn mails(db: &Db, failed_only: bool, limit: i64) -> sqlx::Result<Vec<MailRow>> {
+    let filter = if failed_only { "AND failed_at IS NOT NULL" } else { "" };
+    // The JSON field is read as text on both databases; the address's local part is not shown.
+    let field = |name: &str| {
+        if db.is_sqlite() {
+            format!("json_extract(payload, '$.{name}')")
+        } else {
+            format!("payload->>'{name}'")
+        }
+    };
+    let (name, to) = (field("name"), field("to"));
+    let domain = if db.is_sqlite() {
+        format!("substr({to}, instr({to}, '@') + 1)")
+    } else {
+        format!("split_part({to}, '@', 2)")
+    };
+    let sql = format!(
+        "SELECT id, {name} AS name, {domain} AS to_domain, attempt, last_error, created_at, next_attempt_at,
+                lease_until, failed_at
+         FROM outbox WHERE kind = 'mail' AND done_at IS NULL {filter}
+         ORDER BY created_at DESC LIMIT $1"
+    );
+    with_pool!(db, pool => sqlx::query_as(&sql).bind(limit).fetch_all(pool).await)
+}
+
+/// An operator's retry of one queued mail (`id`), or of every mail given up (`None`): due now with a
+/// fresh count of attempts; a mail a worker is sending is left alone. How many are due now.
+pub async fn retry_mails(db: &Db, id: Option<&str>, now: DateTime<Utc>) -> sqlx::Result<u64> {
+    // Either one mail by its id, or all given up ($2 NULL).
+    let sql = "UPDATE outbox SET attempt = 0, next_attempt_at = $1, lease_until = NULL, failed_at = NULL
+         WHERE kind = 'mail' AND (id = $2 OR ($2 IS NULL AND failed_at IS NOT NULL))
+           AND (lease_until IS NULL OR lease_until <= $1)";
+    let mut tx = db.begin().await?;
+    let due =
+        with_tx!(&mut tx, conn => sqlx::query(sql).bind(now).bind(id).execute(conn).await.map(|r| r.rows_affected()))?;
+    notify_workers(&mut tx).await?;
+    tx.commit().await?;
+    Ok(due)
+}
+
+/// Removes mails given up before `before`: they hold an address and perhaps a link, and are kept
+/// only so long for an operator to retry them.
+pub async fn forget_given_up_mails(db: &Db, before: DateTime<Utc>) -> sqlx::Result<u64> {
+    with_pool!(db, pool => sqlx::query("DELETE FROM outbox WHERE kind = 'mail' AND failed_at < $1")
+        .bind(before).execute(pool).await.map(|r| r.rows_affected()))
 }
 
 pub async fn depth(db: &Db, now: DateTime<Utc>) -> sqlx::Result<Depth> {

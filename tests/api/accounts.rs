@@ -682,6 +682,90 @@ async fn when_the_mail_server_is_down_registrations_answer_at_once_and_every_lin
     assert_eq!(login.location().as_deref(), Some("/konto"));
 }
 
+/// `buergerportal mails ARGS` on the test's database; its output, or its error as `Err`.
+fn mails_command(app: &crate::helpers::TestApp, args: &[&str]) -> Result<String, String> {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_buergerportal"))
+        .arg("mails")
+        .args(args)
+        .env("BUERGERPORTAL_DATABASE_URL", &app.database_url)
+        .env("BUERGERPORTAL_DATA_DIR", app.mail_dir.parent().unwrap())
+        .output()
+        .unwrap();
+    let text = |bytes: Vec<u8>| String::from_utf8(bytes).unwrap();
+    if output.status.success() {
+        Ok(text(output.stdout))
+    } else {
+        Err(text(output.stderr))
+    }
+}
+
+#[tokio::test]
+async fn operators_see_given_up_mails_without_the_address_retry_them_and_after_two_weeks_they_are_gone() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let app = spawn_with(|s| {
+        s.mail = format!("smtp://127.0.0.1:{port}");
+        s.outbox_max_attempts = 1;
+    })
+    .await;
+    let (first, second) = (unique_email("aufgegeben"), unique_email("vergessen"));
+    for email in [&first, &second] {
+        register(&app.browser(), email, PASSWORD).await;
+    }
+    for _ in 0..100 {
+        if app
+            .count("SELECT COUNT(*) FROM outbox WHERE kind = 'mail' AND failed_at IS NOT NULL")
+            .await
+            == 2
+        {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let listed = mails_command(&app, &["list", "--failed"]).unwrap();
+    let lines: Vec<&str> = listed.lines().collect();
+    assert_eq!(lines.len(), 2, "{listed}");
+    for line in &lines {
+        assert!(line.contains("mail-verify\t@example.de\tFAILED"), "{line}");
+    }
+    assert!(
+        !listed.contains("aufgegeben") && !listed.contains("vergessen"),
+        "no address: {listed}"
+    );
+    assert!(mails_command(&app, &["retry", "0190a0a0-0000-7000-8000-000000000000"]).is_err());
+
+    // The mail server is back; the operator retries the first mail by its id.
+    let sink = SmtpSink::start(port);
+    let first_id = app
+        .text("SELECT id FROM outbox WHERE kind = 'mail' AND CAST(payload AS TEXT) LIKE '%aufgegeben.%'")
+        .await;
+    assert_eq!(
+        mails_command(&app, &["retry", &first_id]).unwrap().trim(),
+        "1 mail(s) due again now"
+    );
+    for _ in 0..100 {
+        if !sink.mails_to(&first).is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let link = sink.link(&first, "/registrieren/bestaetigen");
+    assert_eq!(app.browser().get(&link).await.status, 200, "the retried link works");
+
+    // The second waits two weeks for a retry; then housekeeping removes it with its address.
+    let tidy = |days| {
+        buergerportal::housekeeping::tidy(&app.db, &app.address, chrono::Utc::now() + chrono::Duration::days(days))
+    };
+    tidy(13).await.unwrap();
+    assert_eq!(app.count("SELECT COUNT(*) FROM outbox WHERE kind = 'mail'").await, 1);
+    tidy(15).await.unwrap();
+    assert_eq!(app.count("SELECT COUNT(*) FROM outbox WHERE kind = 'mail'").await, 0);
+    assert!(sink.mails_to(&second).is_empty());
+}
+
 #[tokio::test]
 async fn changing_the_password_needs_the_current_one_and_ends_the_other_sessions() {
     let app = spawn_app().await;

@@ -89,6 +89,14 @@ impl TestApp {
         }
     }
 
+    /// The text the query selects, on either database.
+    pub async fn text(&self, sql: &str) -> String {
+        match &self.db {
+            Db::Sqlite(pool) => sqlx::query_scalar(sql).fetch_one(pool).await.unwrap(),
+            Db::Postgres(pool) => sqlx::query_scalar(sql).fetch_one(pool).await.unwrap(),
+        }
+    }
+
     /// Waits (at most 10 s) until the outbox holds no mail still to be sent: mails go out from the
     /// worker, after the request that caused them has answered.
     pub async fn outbox_sent_its_mails(&self) {
