@@ -65,6 +65,8 @@ async fn main() -> anyhow::Result<()> {
         database_url,
         tenants_dir: catalogue.path().to_path_buf(),
         worker: false,
+        // The bench's receiver listens on loopback without TLS.
+        development_plaintext_delivery: true,
         ..Settings::default()
     };
     let app = Application::build(settings.clone()).await?;

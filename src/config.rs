@@ -63,6 +63,10 @@ pub struct Settings {
     /// the CSRF token of forms shown without a session. Empty: generated into `<data_dir>/secret-key`
     /// on first start, which serves every node that shares the data directory.
     pub secret_key: String,
+    /// Development and tests only: applications may leave without TLS, to `http://` destinations and
+    /// over SMTP without TLS to an authority's mailbox. Off (the default), a configured tenant with
+    /// such a destination keeps the portal from starting; the demo tenants are exempt.
+    pub development_plaintext_delivery: bool,
 }
 
 /// One `[[identity_providers]]` entry. The callback to register is `{base_url}/anmelden/{id}/callback`.
@@ -127,6 +131,7 @@ impl Default for Settings {
             metrics_listen: String::new(),
             trusted_proxies: Vec::new(),
             secret_key: String::new(),
+            development_plaintext_delivery: false,
         }
     }
 }

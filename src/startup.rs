@@ -43,6 +43,15 @@ impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         settings.prepare_data_dir()?;
         let catalogue = Catalogue::load(settings.tenants_dir())?;
+        let plaintext = catalogue.plaintext_destinations(&settings);
+        anyhow::ensure!(
+            plaintext.is_empty(),
+            "applications leave only over TLS:\n{}",
+            plaintext.join("\n")
+        );
+        for unsent in catalogue.unsent_mailboxes(&settings) {
+            tracing::warn!("{unsent}");
+        }
         let db = Db::connect(&settings.database_url(), settings.database_max_connections).await?;
         db.migrate().await?;
         let summary = catalogue::import(&db, &catalogue).await?;

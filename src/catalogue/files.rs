@@ -7,7 +7,8 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use validator::{Validate, ValidationError, ValidationErrors, ValidationErrorsKind};
 
-use crate::domain::destination::Destination;
+use crate::config::Settings;
+use crate::domain::destination::{Destination, NO_MAIL_SERVER};
 use crate::domain::form::FormDefinition;
 use crate::domain::{Leistungsschluessel, Money, Topic, TrustLevel};
 
@@ -264,6 +265,45 @@ impl Catalogue {
             }
         }
         unset
+    }
+
+    /// Every configured destination that would send applications without TLS (see
+    /// [`Destination::plaintext`]), as messages; none for the demo tenants or with
+    /// `development_plaintext_delivery`. The portal does not start with any.
+    pub fn plaintext_destinations(&self, settings: &Settings) -> Vec<String> {
+        if settings.is_demo() || settings.development_plaintext_delivery {
+            return Vec::new();
+        }
+        self.destinations()
+            .flat_map(|(tenant, name, destination)| {
+                destination.plaintext(&settings.mail).into_iter().map(move |(key, message)| {
+                    format!("{tenant}: destinations.{name}.{key}: {message} (only for development: development_plaintext_delivery = true)")
+                })
+            })
+            .collect()
+    }
+
+    /// Every configured mailbox destination while `mail` is empty, as messages: its cases would be
+    /// written to files, not sent, and are given up as not delivered. None for the demo tenants.
+    pub fn unsent_mailboxes(&self, settings: &Settings) -> Vec<String> {
+        if settings.is_demo() || !settings.mail.is_empty() {
+            return Vec::new();
+        }
+        self.destinations()
+            .filter(|(_, _, destination)| matches!(destination, Destination::Email { .. }))
+            .map(|(tenant, name, _)| {
+                format!("{tenant}: destinations.{name}: {NO_MAIL_SERVER}: set mail to an smtps:// URL")
+            })
+            .collect()
+    }
+
+    fn destinations(&self) -> impl Iterator<Item = (&str, &str, &Destination)> {
+        self.tenants.iter().flat_map(|tenant| {
+            tenant
+                .destinations
+                .iter()
+                .map(|(name, destination)| (tenant.slug.as_str(), name.as_str(), destination))
+        })
     }
 
     /// Reads every tenant directory under `dir`. Collects all problems instead of stopping at the first.

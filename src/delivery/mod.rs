@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use crate::db::Db;
 use crate::db::outbox::{self, CaseToDeliver, JobRow};
-use crate::domain::destination::{Destination, FitConnectSettings};
+use crate::domain::destination::{Destination, FitConnectSettings, NO_MAIL_SERVER};
 use crate::mail::Mailer;
 use crate::pdf::{CaseFacts, ReceiptFonts};
 
@@ -90,11 +90,13 @@ pub struct Deliverer {
     mailer: Arc<Mailer>,
     fonts: Arc<ReceiptFonts>,
     tokens: fit_connect::Tokens,
+    /// Demo mode: an authority's mail may be written to a file (the demo has no mail server).
+    demo: bool,
 }
 
 impl Deliverer {
     /// `timeout` bounds each request to a receiver, so a receiver that hangs costs one attempt.
-    pub fn new(mailer: Arc<Mailer>, fonts: Arc<ReceiptFonts>, timeout: Duration) -> anyhow::Result<Self> {
+    pub fn new(mailer: Arc<Mailer>, fonts: Arc<ReceiptFonts>, timeout: Duration, demo: bool) -> anyhow::Result<Self> {
         let http = reqwest::Client::builder()
             .connect_timeout(timeout.min(Duration::from_secs(10)))
             .timeout(timeout)
@@ -108,6 +110,7 @@ impl Deliverer {
             mailer,
             fonts,
             tokens: fit_connect::Tokens::default(),
+            demo,
         })
     }
 
@@ -132,6 +135,9 @@ impl Deliverer {
             Destination::Webhook { url, secret_env } => {
                 let secret = secret(&secret_env)?;
                 webhook::send(&self.http, &url, &secret, case).await
+            }
+            Destination::Email { .. } if self.mailer.writes_files() && !self.demo => {
+                Err(Failure::Permanent(format!("{NO_MAIL_SERVER} (mail is empty)")))
             }
             Destination::Email { to } => {
                 let sending = email::send(&self.mailer, &to, case, self.receipt(case).await?);

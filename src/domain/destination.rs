@@ -8,6 +8,9 @@ use serde::{Deserialize, Serialize};
 
 use super::account::Email;
 
+/// What operators see for a mailbox destination while the portal has no mail server (`mail` empty).
+pub const NO_MAIL_SERVER: &str = "nicht übermittelt — kein Mailserver eingerichtet";
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum Destination {
@@ -62,6 +65,31 @@ impl Destination {
             Self::FitConnect(f) => std::iter::once(f.client_secret_env.as_str())
                 .chain(f.callback_secret_env.as_deref())
                 .collect(),
+        }
+    }
+
+    /// Where this destination would send an application without TLS, as `(key, message)`: an
+    /// `http://` URL, or a mailbox while `mail` (the portal's SMTP URL) is not encrypted.
+    pub fn plaintext(&self, mail: &str) -> Vec<(&'static str, String)> {
+        let http = |key: &'static str, url: &str| {
+            url.starts_with("http://").then(|| {
+                (
+                    key,
+                    format!("'{url}' is http://: applications leave only over https://"),
+                )
+            })
+        };
+        match self {
+            Self::Webhook { url, .. } | Self::OzgCloud { url, .. } => http("url", url).into_iter().collect(),
+            Self::FitConnect(f) => http("submission_api", &f.submission_api)
+                .into_iter()
+                .chain(http("token_url", &f.token_url))
+                .collect(),
+            Self::Email { .. } if !mail.is_empty() && !crate::mail::is_encrypted(mail) => vec![(
+                "to",
+                "the mail server (mail) is reached without TLS: use smtps:// or smtp://…?tls=required".into(),
+            )],
+            Self::Email { .. } => Vec::new(),
         }
     }
 
@@ -188,6 +216,12 @@ mod tests {
         let mail: Destination = toml::from_str("kind = \"email\"\nto = \"kein-postfach\"").unwrap();
         assert_eq!(mail.problems("muster").len(), 1);
         assert!(toml::from_str::<Destination>("kind = \"fax\"\nto = \"1\"").is_err());
+        let to = |mail_url: &str| Destination::Email { to: "a@b.de".into() }.plaintext(mail_url).len();
+        assert_eq!((to("smtp://m.example"), to("smtps://m.example"), to("")), (1, 0, 0));
+        assert_eq!(webhook("BP_SECRET_MUSTER__FV").plaintext("").len(), 0);
+        let http: Destination =
+            toml::from_str("kind = \"webhook\"\nurl = \"http://fv.example\"\nsecret_env = \"X\"").unwrap();
+        assert_eq!(http.plaintext("").len(), 1);
         assert!(toml::from_str::<Destination>("kind = \"email\"\nto = \"a@b.de\"\nsecret = \"x\"").is_err());
     }
 }

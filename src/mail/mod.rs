@@ -92,6 +92,18 @@ struct HtmlBody<'a> {
     link: Option<&'a str>,
 }
 
+/// Whether the `mail` URL sends over TLS: `smtps://` (implicit TLS) or `smtp://` with
+/// `tls=required` (STARTTLS); lettre's `tls=opportunistic` may fall back to plain text.
+pub fn is_encrypted(mail: &str) -> bool {
+    url::Url::parse(mail).is_ok_and(|url| {
+        url.scheme() == "smtps"
+            || (url.scheme() == "smtp"
+                && url
+                    .query_pairs()
+                    .any(|(key, value)| key == "tls" && value == "required"))
+    })
+}
+
 impl Mailer {
     /// `mail` empty: files in `<data_dir>/mail`; otherwise an SMTP URL as lettre reads it
     /// (`smtp://host:port`, `smtps://user:pass@host`, `?tls=required`).
@@ -111,6 +123,11 @@ impl Mailer {
             Transport::Smtp(smtp)
         };
         Ok(Self { transport, from, seal })
+    }
+
+    /// Whether mails are written to files instead of sent (`mail` is empty).
+    pub fn writes_files(&self) -> bool {
+        matches!(self.transport, Transport::Files(_))
     }
 
     /// Sends a mail to a citizen. The outbox worker calls this and retries on an error.
@@ -190,6 +207,15 @@ mod tests {
         ("mail-submitted", true),
         ("mail-draft-reminder", true),
     ];
+
+    #[test]
+    fn only_implicit_tls_and_required_starttls_count_as_encrypted() {
+        assert!(is_encrypted("smtps://user:pass@mail.example:465"));
+        assert!(is_encrypted("smtp://mail.example:587?tls=required"));
+        assert!(!is_encrypted("smtp://mail.example:587?tls=opportunistic"));
+        assert!(!is_encrypted("smtp://mail.example:25"));
+        assert!(!is_encrypted(""));
+    }
 
     #[test]
     fn every_mail_has_its_texts_in_both_languages() {

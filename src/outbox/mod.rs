@@ -137,7 +137,12 @@ impl Worker {
         counters: Arc<OutboxCounters>,
     ) -> anyhow::Result<Self> {
         Ok(Self {
-            deliverer: Deliverer::new(mailer.clone(), fonts, settings.outbox_send_timeout())?,
+            deliverer: Deliverer::new(
+                mailer.clone(),
+                fonts,
+                settings.outbox_send_timeout(),
+                settings.is_demo(),
+            )?,
             db,
             mailer,
             policy: Policy::of(settings),

@@ -68,6 +68,7 @@ fn check_config_reports_problems_and_exits_non_zero() {
     let valid = Command::new(env!("CARGO_BIN_EXE_buergerportal"))
         .arg("check-config")
         .env("BUERGERPORTAL_TENANTS_DIR", crate::helpers::demo_tenants())
+        .env("BUERGERPORTAL_MAIL", "smtps://mail.example")
         .output()
         .unwrap();
     assert!(valid.status.success(), "{}", String::from_utf8_lossy(&valid.stderr));
@@ -136,6 +137,72 @@ fn check_config_names_destination_problems_and_unset_secrets() {
         stderr.contains("hund-abmelden.toml: destination: a service with a form must name the destination"),
         "{stderr}"
     );
+}
+
+#[tokio::test]
+async fn applications_leave_only_over_tls_unless_a_development_setting_says_otherwise() {
+    let start = |destination: &str, mail: &str, development: bool| {
+        let catalogue = crate::delivery::catalogue_delivering_to(destination);
+        let mail = mail.to_owned();
+        async move {
+            let data = tempfile::tempdir().unwrap();
+            let mut settings = try_settings(&fresh_database().await, data.path());
+            settings.tenants_dir = catalogue.path().to_path_buf();
+            settings.mail = mail;
+            settings.development_plaintext_delivery = development;
+            Application::build(settings).await.err().map(|e| format!("{e:#}"))
+        }
+    };
+    let webhook =
+        |url: &str| format!("kind = \"webhook\"\nurl = \"{url}\"\nsecret_env = \"BP_SECRET_MUSTERSTADT__FV\"");
+    let mailbox = "kind = \"email\"\nto = \"antraege@musterstadt.example\"";
+
+    let refused = start(&webhook("http://fv.example/in"), "smtps://mail.example", false).await;
+    let refused = refused.expect("an http:// destination must stop start-up");
+    assert!(
+        refused.contains("musterstadt: destinations.antragspostfach.url: 'http://fv.example/in' is http://"),
+        "{refused}"
+    );
+    let refused = start(mailbox, "smtp://mail.example:25", false).await;
+    assert!(
+        refused.as_deref().is_some_and(
+            |e| e.contains("destinations.antragspostfach.to: the mail server (mail) is reached without TLS")
+        ),
+        "{refused:?}"
+    );
+    assert_eq!(start(&webhook("https://fv.example/in"), "", false).await, None);
+    assert_eq!(
+        start(mailbox, "smtp://mail.example:587?tls=required", false).await,
+        None
+    );
+    assert_eq!(
+        start(&webhook("http://fv.example/in"), "smtp://mail.example", true).await,
+        None
+    );
+
+    // check-config says the same, and names a mailbox that would only be written to files.
+    let catalogue = crate::delivery::catalogue_delivering_to(mailbox);
+    let check = |mail: &str| {
+        Command::new(env!("CARGO_BIN_EXE_buergerportal"))
+            .arg("check-config")
+            .env("BUERGERPORTAL_TENANTS_DIR", catalogue.path())
+            .env("BUERGERPORTAL_MAIL", mail)
+            .output()
+            .unwrap()
+    };
+    for (mail, expected) in [
+        ("smtp://mail.example", "the mail server (mail) is reached without TLS"),
+        (
+            "",
+            "musterstadt: destinations.antragspostfach: nicht übermittelt — kein Mailserver eingerichtet",
+        ),
+    ] {
+        let output = check(mail);
+        assert!(!output.status.success(), "{mail}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(expected), "{mail}: {stderr}");
+    }
+    assert!(check("smtps://mail.example").status.success());
 }
 
 #[tokio::test]

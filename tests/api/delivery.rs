@@ -362,6 +362,40 @@ async fn the_demo_tenants_deliver_by_mail_to_the_authority_with_answers_and_rece
     )));
 }
 
+#[tokio::test]
+async fn without_a_mail_server_a_case_for_a_mailbox_is_given_up_as_not_delivered_not_shown_as_delivered() {
+    let app = spawn_with(|s| {
+        s.mail = String::new();
+        s.outbox_max_attempts = 1;
+    })
+    .await;
+    let (browser, case_page) = send_case(&app).await;
+    for _ in 0..100 {
+        if !outbox::deliveries(&app.db, true, 10).await.unwrap().is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let failed = outbox::deliveries(&app.db, true, 10).await.unwrap();
+    assert_eq!(failed.len(), 1);
+    assert!(
+        failed[0]
+            .last_error
+            .as_deref()
+            .is_some_and(|e| e.contains("nicht übermittelt — kein Mailserver eingerichtet")),
+        "{failed:?}"
+    );
+    let page = browser.get(&case_page).await;
+    assert!(page.body.contains("Übermittlung verzögert"), "{}", page.body);
+    assert!(!page.body.contains("An die Behörde übermittelt am"));
+    let reference = case_page.rsplit('/').next().unwrap();
+    let mails = app.mails_to("antraege@musterstadt.example").await;
+    assert!(
+        !mails.iter().any(|m| m.contains(reference)),
+        "no file passes for a sent mail"
+    );
+}
+
 /// `buergerportal worker` as its own process on the test's database and mail, with the webhook's
 /// secret and the variables `env`.
 pub(crate) fn worker_process(app: &TestApp, send_timeout: &str, env: &[(&str, &str)]) -> std::process::Child {
@@ -373,6 +407,7 @@ pub(crate) fn worker_process(app: &TestApp, send_timeout: &str, env: &[(&str, &s
         .env("BUERGERPORTAL_MAIL", std::env::var("TEST_SMTP_URL").unwrap_or_default())
         .env("BUERGERPORTAL_OUTBOX_SEND_TIMEOUT_SECONDS", send_timeout)
         .env("BUERGERPORTAL_OUTBOX_RETRY_SECONDS", "0.05")
+        .env("BUERGERPORTAL_DEVELOPMENT_PLAINTEXT_DELIVERY", "true")
         .env(SECRET_ENV, SECRET)
         .env("RUST_LOG", "error")
         .stdout(std::process::Stdio::null())

@@ -17,6 +17,8 @@ pub struct TestApp {
     pub metrics_address: Option<String>,
     /// Where this app writes mails when no SMTP sink is configured.
     pub mail_dir: PathBuf,
+    /// The shared SMTP sink's Maildir, when this app sends there.
+    maildir: Option<PathBuf>,
     pub db: Db,
     pub database_url: String,
     pub client: reqwest::Client,
@@ -115,9 +117,9 @@ impl TestApp {
     /// sent what was queued.
     pub async fn mails_to(&self, to: &str) -> Vec<String> {
         self.outbox_sent_its_mails().await;
-        let dir = match std::env::var("TEST_MAILDIR") {
-            Ok(maildir) => PathBuf::from(maildir).join("new"),
-            Err(_) => self.mail_dir.clone(),
+        let dir = match &self.maildir {
+            Some(maildir) => maildir.join("new"),
+            None => self.mail_dir.clone(),
         };
         mails_in(&dir, to)
     }
@@ -412,6 +414,10 @@ pub async fn spawn_on(database_url: &str, customise: impl FnOnce(&mut Settings))
     settings.password_hash_threads = 1;
     customise(&mut settings);
     let mail_dir = data_dir.path().join("mail");
+    let maildir = std::env::var("TEST_MAILDIR")
+        .ok()
+        .filter(|_| std::env::var("TEST_SMTP_URL").is_ok_and(|smtp| smtp == settings.mail))
+        .map(PathBuf::from);
     let app = Application::build(settings)
         .await
         .expect("the application did not start");
@@ -427,6 +433,7 @@ pub async fn spawn_on(database_url: &str, customise: impl FnOnce(&mut Settings))
         address,
         metrics_address,
         mail_dir,
+        maildir,
         db,
         database_url: database_url.to_owned(),
         client,
@@ -434,7 +441,8 @@ pub async fn spawn_on(database_url: &str, customise: impl FnOnce(&mut Settings))
     }
 }
 
-/// Settings for a test run: port 0, the demo tenants, the given database.
+/// Settings for a test run: port 0, the demo tenants, the given database. The tests' backends and
+/// mail sink listen on loopback without TLS.
 pub fn try_settings(database_url: &str, data_dir: &Path) -> Settings {
     Settings {
         listen: "127.0.0.1:0".parse().unwrap(),
@@ -442,6 +450,7 @@ pub fn try_settings(database_url: &str, data_dir: &Path) -> Settings {
         database_url: database_url.to_owned(),
         tenants_dir: demo_tenants(),
         static_dir: Path::new(env!("CARGO_MANIFEST_DIR")).join("static"),
+        development_plaintext_delivery: true,
         ..Settings::default()
     }
 }
