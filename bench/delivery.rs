@@ -19,9 +19,9 @@ use buergerportal::i18n::Lang;
 use std::sync::Arc;
 
 use buergerportal::mail::{LinkSeal, Mail, Mailer};
-use buergerportal::outbox::{Outbox, Worker};
 use buergerportal::pdf::ReceiptFonts;
 use buergerportal::startup::Application;
+use buergerportal::worker::{Outbox, Worker};
 use chrono::Utc;
 
 const BURST: usize = 2000;

@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use crate::db::{Db, accounts, forms, lease, outbox};
 use crate::i18n::Lang;
 use crate::mail::Mail;
-use crate::outbox::Outbox;
+use crate::worker::Outbox;
 
 const EVERY: Duration = Duration::from_secs(600);
 /// Attempts are kept a day: longer than any rate-limit window.

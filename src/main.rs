@@ -9,10 +9,10 @@ use buergerportal::db::outbox::{DeliveryState, Retry};
 use buergerportal::db::{Db, outbox};
 use buergerportal::mail::{LinkSeal, Mailer};
 use buergerportal::metrics::{self, OutboxCounters};
-use buergerportal::outbox::{Outbox, Worker};
 use buergerportal::pdf::ReceiptFonts;
 use buergerportal::startup::Application;
 use buergerportal::telemetry;
+use buergerportal::worker::{Outbox, Worker};
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]

@@ -22,11 +22,11 @@ use crate::housekeeping;
 use crate::mail::{LinkSeal, Mailer};
 use crate::metrics::{self, OutboxCounters};
 use crate::middleware::{response_headers, security_headers};
-use crate::outbox::{Outbox, Worker};
 use crate::pdf::ReceiptFonts;
 use crate::routes;
 use crate::telemetry::RequestSpan;
 use crate::tenancy::TenantDirectory;
+use crate::worker::{Outbox, Worker};
 
 /// The most a posted form may hold.
 const FORM_BODY_LIMIT: usize = 256 * 1024;

@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 use validator::{Validate, ValidationError, ValidationErrors, ValidationErrorsKind};
 
 use crate::config::Settings;
-use crate::domain::destination::{Destination, NO_MAIL_SERVER};
+use crate::domain::destination::{Destination, NO_MAIL_SERVER, secret_from_env};
 use crate::domain::form::FormDefinition;
 use crate::domain::{Leistungsschluessel, Money, Topic, TrustLevel};
 
@@ -258,7 +258,7 @@ impl Catalogue {
         for tenant in &self.tenants {
             for (name, destination) in &tenant.destinations {
                 for env in destination.secret_envs() {
-                    if std::env::var(env).map_or(true, |v| v.is_empty()) {
+                    if secret_from_env(env).is_none() {
                         unset.push((tenant.slug.clone(), format!("destinations.{name}"), env.to_owned()));
                     }
                 }

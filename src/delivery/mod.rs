@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use crate::db::Db;
 use crate::db::outbox::{self, CaseToDeliver, JobRow};
-use crate::domain::destination::{Destination, FitConnectSettings, NO_MAIL_SERVER};
+use crate::domain::destination::{Destination, FitConnectSettings, NO_MAIL_SERVER, secret_from_env};
 use crate::mail::Mailer;
 use crate::pdf::{CaseFacts, ReceiptFonts};
 
@@ -121,16 +121,12 @@ impl Deliverer {
             .destination
             .as_deref()
             .ok_or_else(|| Failure::Permanent("the service names no destination".into()))?;
-        let destination =
-            serde_json::from_value::<std::collections::BTreeMap<String, Destination>>(case.destinations.0.clone())
-                .ok()
-                .and_then(|mut all| all.remove(name))
-                .ok_or_else(|| {
-                    Failure::Permanent(format!(
-                        "tenant '{}' has no usable destination '{name}'",
-                        case.tenant_slug
-                    ))
-                })?;
+        let destination = Destination::named(&case.destinations.0, name).ok_or_else(|| {
+            Failure::Permanent(format!(
+                "tenant '{}' has no usable destination '{name}'",
+                case.tenant_slug
+            ))
+        })?;
         let accepted = match destination {
             Destination::Webhook { url, secret_env } => {
                 let secret = secret(&secret_env)?;
@@ -288,12 +284,9 @@ pub(super) fn case_json(case: &CaseToDeliver) -> serde_json::Value {
     })
 }
 
-/// A secret named by a `*_env` key, read when it is needed so a rotated secret needs no restart.
+/// A secret named by a `*_env` key.
 fn secret(env: &str) -> Result<String, Failure> {
-    std::env::var(env)
-        .ok()
-        .filter(|s| !s.is_empty())
-        .ok_or_else(|| Failure::Permanent(format!("the environment variable {env} is not set")))
+    secret_from_env(env).ok_or_else(|| Failure::Permanent(format!("the environment variable {env} is not set")))
 }
 
 #[cfg(test)]

@@ -57,6 +57,15 @@ fn default_service_konto_type() -> String {
 }
 
 impl Destination {
+    /// The destination called `name` among a tenant's destinations as stored (JSON); `None` if there
+    /// is none by that name or it cannot be read.
+    pub fn named(stored: &serde_json::Value, name: &str) -> Option<Self> {
+        let serde_json::Value::Object(all) = stored else {
+            return None;
+        };
+        all.get(name).and_then(|one| Self::deserialize(one).ok())
+    }
+
     /// The environment variables this destination reads its secrets from.
     pub fn secret_envs(&self) -> Vec<&str> {
         match self {
@@ -149,6 +158,12 @@ fn check_url_at(key: &'static str, url: &str, problems: &mut Vec<(&'static str, 
     if !ok {
         problems.push((key, format!("'{url}' is not an http:// or https:// URL")));
     }
+}
+
+/// The value of a destination's secret variable, read when it is needed (a rotated secret needs no
+/// restart); `None` when it is not set or empty.
+pub fn secret_from_env(env: &str) -> Option<String> {
+    std::env::var(env).ok().filter(|secret| !secret.is_empty())
 }
 
 /// How the names of a tenant's secret variables begin: `BP_SECRET_`, the slug in capitals with `-`

@@ -9,9 +9,9 @@ use serde::Deserialize;
 
 use crate::db::{Db, outbox};
 use crate::delivery::fit_connect::callback_is_authentic;
-use crate::domain::destination::Destination;
+use crate::domain::destination::{Destination, secret_from_env};
 use crate::error::AppError;
-use crate::outbox::Outbox;
+use crate::worker::Outbox;
 
 #[derive(Deserialize)]
 pub struct CallbackPath {
@@ -27,15 +27,12 @@ pub async fn callback(
     queue: web::Data<Outbox>,
 ) -> Result<HttpResponse, AppError> {
     let destinations = outbox::destinations_of(&db, &path.tenant).await?.unwrap_or_default();
-    let secret = serde_json::from_value::<std::collections::BTreeMap<String, Destination>>(destinations)
-        .ok()
-        .and_then(|mut all| all.remove(&path.destination))
+    let secret = Destination::named(&destinations, &path.destination)
         .and_then(|destination| match destination {
             Destination::FitConnect(settings) => settings.callback_secret_env,
             _ => None,
         })
-        .and_then(|env| std::env::var(env).ok())
-        .filter(|secret| !secret.is_empty())
+        .and_then(|env| secret_from_env(&env))
         .ok_or(AppError::NotFound)?;
     let header = |name| {
         req.headers()

@@ -20,9 +20,9 @@ use crate::db::outbox::enqueue_mail;
 use crate::domain::account::Email;
 use crate::error::AppError;
 use crate::mail::{LinkSeal, Mail};
-use crate::outbox::Outbox;
 use crate::routes::Layout;
 use crate::routes::forms::{Field, respond, see_other, summary};
+use crate::worker::Outbox;
 
 const CHANGE_LINK_LIFETIME: Duration = Duration::hours(24);
 

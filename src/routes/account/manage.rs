@@ -21,9 +21,9 @@ use crate::db::outbox::enqueue_mail;
 use crate::domain::account::{Email, NewPassword};
 use crate::error::AppError;
 use crate::mail::Mail;
-use crate::outbox::Outbox;
 use crate::routes::Layout;
 use crate::routes::forms::{Field, respond, see_other, summary};
+use crate::worker::Outbox;
 
 #[derive(Deserialize, Default)]
 #[serde(default)]

@@ -21,9 +21,9 @@ use crate::db::outbox::enqueue_mail;
 use crate::domain::account::{Email, NewPassword};
 use crate::error::AppError;
 use crate::mail::{LinkSeal, Mail};
-use crate::outbox::Outbox;
 use crate::routes::Layout;
 use crate::routes::forms::{Field, respond, see_other, summary};
+use crate::worker::Outbox;
 
 const RESET_LINK_LIFETIME: Duration = Duration::hours(1);
 

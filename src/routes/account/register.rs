@@ -24,9 +24,9 @@ use crate::domain::account::{Email, NewPassword};
 use crate::error::AppError;
 use crate::i18n::Lang;
 use crate::mail::{LinkSeal, Mail};
-use crate::outbox::Outbox;
 use crate::routes::Layout;
 use crate::routes::forms::{Field, respond, see_other, summary};
+use crate::worker::Outbox;
 
 const VERIFY_LINK_LIFETIME: Duration = Duration::hours(24);
 

@@ -20,10 +20,10 @@ use crate::domain::reference::Reference;
 use crate::error::AppError;
 use crate::i18n::Lang;
 use crate::mail::Mail;
-use crate::outbox::Outbox;
 use crate::pdf::{self, CaseFacts, ReceiptFonts};
 use crate::routes::Layout;
 use crate::routes::forms::{respond, see_other};
+use crate::worker::Outbox;
 
 #[derive(Template)]
 #[template(path = "application/check.html")]

@@ -1,5 +1,6 @@
-//! The outbox worker: works the queue of deliveries and mails (`db::outbox`), in-process with
-//! `serve` and alone as `buergerportal worker`. Jobs are claimed with a lease, so several workers on
+//! The worker: works the outbox, the queue of deliveries and mails that `db::outbox` stores,
+//! in-process with `serve` and alone as `buergerportal worker`. [`Outbox`] is the handle requests
+//! use to commit jobs and wake it. Jobs are claimed with a lease, so several workers on
 //! PostgreSQL never work one job at once, and a worker that dies leaves its jobs to the next claim.
 //!
 //! The queue is worked at once: a request that commits a job calls [`Outbox::wake`], and on PostgreSQL
