@@ -25,6 +25,8 @@ pub struct Session {
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
     pub last_seen_at: DateTime<Utc>,
+    /// The account's name or e-mail address, for the header; `None` before login.
+    pub holder: Option<String>,
 }
 
 /// A logged-in citizen's session.
@@ -38,6 +40,11 @@ pub struct Citizen {
 /// Marks a request that read a session: its response must not be cached.
 #[derive(Debug, Clone, Copy)]
 pub struct Personal;
+
+/// The session this request carries, once read (`None`: no valid one): a second read in the same
+/// request, and the page's header, use it instead of asking the database again.
+#[derive(Debug, Clone)]
+struct Known(Option<Session>);
 
 /// What the response must do with the session cookie; the middleware applies it.
 #[derive(Debug, Clone)]
@@ -99,12 +106,30 @@ impl Sessions {
     /// The valid session named by the cookie, if any. Expired sessions are deleted on sight.
     pub async fn current(&self, req: &HttpRequest) -> Result<Option<Session>, AppError> {
         req.extensions_mut().insert(Personal);
-        let Some(id_hash) = self.cookie_hash(req) else {
-            return Ok(None);
+        if let Some(Known(session)) = req.extensions().get::<Known>() {
+            return Ok(session.clone());
+        }
+        let session = match self.cookie_hash(req) {
+            Some(id_hash) => match accounts::session(&self.db, &id_hash).await? {
+                Some(row) => self.admit(row).await?,
+                None => None,
+            },
+            None => None,
         };
-        match accounts::session(&self.db, &id_hash).await? {
-            Some(row) => self.admit(row).await,
-            None => Ok(None),
+        req.extensions_mut().insert(Known(session.clone()));
+        Ok(session)
+    }
+
+    /// Whether this request names a session (so that a page must read it to show who is logged in).
+    pub fn is_named(&self, req: &HttpRequest) -> bool {
+        req.cookie(self.cookie_name()).is_some() || req.extensions().get::<CookieChange>().is_some()
+    }
+
+    /// What `read` takes from the session this request has read so far, if it read a valid one.
+    pub fn known<T>(req: &HttpRequest, read: impl FnOnce(&Session) -> T) -> Option<T> {
+        match req.extensions().get::<Known>() {
+            Some(Known(Some(session))) => Some(read(session)),
+            _ => None,
         }
     }
 
@@ -139,6 +164,7 @@ impl Sessions {
             created_at: row.created_at,
             expires_at: row.expires_at,
             last_seen_at: now,
+            holder: row.holder,
         }))
     }
 
@@ -174,6 +200,7 @@ impl Sessions {
             && let Some(session) = self.admit(row).await?
             && let Some(citizen) = Self::logged_in(session)
         {
+            req.extensions_mut().insert(Known(Some(citizen.session.clone())));
             return Ok((citizen, fetched));
         }
         Err(login_required(req))
@@ -212,6 +239,7 @@ impl Sessions {
     pub async fn log_out(&self, req: &HttpRequest, session: &Session) -> Result<(), AppError> {
         accounts::delete_session(&self.db, &session.id_hash).await?;
         req.extensions_mut().insert(CookieChange::Clear);
+        req.extensions_mut().insert(Known(None));
         Ok(())
     }
 
@@ -234,10 +262,10 @@ impl Sessions {
             created_at,
             last_seen_at: now,
             expires_at,
+            holder: None,
         };
         accounts::create_session(&self.db, &row).await?;
-        req.extensions_mut().insert(CookieChange::Set(id));
-        Ok(Session {
+        let session = Session {
             id_hash: row.id_hash,
             account_id: row.account_id,
             trust_level,
@@ -245,7 +273,11 @@ impl Sessions {
             created_at,
             expires_at,
             last_seen_at: now,
-        })
+            holder: None,
+        };
+        req.extensions_mut().insert(CookieChange::Set(id));
+        req.extensions_mut().insert(Known(Some(session.clone())));
+        Ok(session)
     }
 }
 

@@ -24,7 +24,29 @@ pub struct SessionRow {
     pub created_at: DateTime<Utc>,
     pub last_seen_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
+    /// What the header shows for the account: the name from the Stammdaten, else the e-mail address
+    /// (read by `session_columns!`; `None` before login and where a query leaves it out).
+    #[sqlx(default)]
+    pub holder: Option<String>,
 }
+
+/// The columns of a `SessionRow` from `session s`, with the holder from `account a` and `profile p`
+/// joined on the session's account (`session_from!`): a literal, for `concat!`.
+macro_rules! session_columns {
+    () => {
+        "s.id_hash, s.account_id, s.trust_level, s.csrf_token, s.device, s.created_at, s.last_seen_at, s.expires_at,
+         COALESCE(NULLIF(TRIM(COALESCE(p.given_name, '') || ' ' || COALESCE(p.family_name, '')), ''), a.email) AS holder"
+    };
+}
+
+/// `session s` with the account and Stammdaten that `session_columns!` reads.
+macro_rules! session_from {
+    () => {
+        "session s LEFT JOIN account a ON a.id = s.account_id LEFT JOIN profile p ON p.account_id = s.account_id"
+    };
+}
+
+pub(crate) use {session_columns, session_from};
 
 #[derive(Debug, sqlx::FromRow)]
 pub struct AccessLogRow {
@@ -170,10 +192,14 @@ pub async fn create_session(db: &Db, row: &SessionRow) -> sqlx::Result<()> {
 }
 
 pub async fn session(db: &Db, id_hash: &str) -> sqlx::Result<Option<SessionRow>> {
-    with_pool!(db, pool => sqlx::query_as(
-        "SELECT id_hash, account_id, trust_level, csrf_token, device, created_at, last_seen_at, expires_at
-         FROM session WHERE id_hash = $1",
-    ).bind(id_hash).fetch_optional(pool).await)
+    const SQL: &str = concat!(
+        "SELECT ",
+        session_columns!(),
+        " FROM ",
+        session_from!(),
+        " WHERE s.id_hash = $1"
+    );
+    with_pool!(db, pool => sqlx::query_as(SQL).bind(id_hash).fetch_optional(pool).await)
 }
 
 pub async fn touch_session(db: &Db, id_hash: &str, now: DateTime<Utc>) -> sqlx::Result<()> {

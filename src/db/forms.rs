@@ -6,7 +6,7 @@ use sqlx::types::Json as AsJson;
 use sqlx::{FromRow, Row};
 use uuid::Uuid;
 
-use super::accounts::SessionRow;
+use super::accounts::{SessionRow, session_columns, session_from};
 use super::{Db, Tx, outbox, with_pool, with_tx};
 use crate::mail::Mail;
 
@@ -124,12 +124,17 @@ pub async fn session_and_draft(
     draft_id: &str,
     tenant_id: &str,
 ) -> sqlx::Result<Option<(SessionRow, Option<DraftRow>)>> {
-    const SQL: &str = "SELECT s.id_hash, s.account_id, s.trust_level, s.csrf_token, s.device, s.created_at,
-            s.last_seen_at, s.expires_at, d.id AS d_id, d.tenant_id AS d_tenant_id, d.service_slug AS d_service_slug,
+    const SQL: &str = concat!(
+        "SELECT ",
+        session_columns!(),
+        ", d.id AS d_id, d.tenant_id AS d_tenant_id, d.service_slug AS d_service_slug,
             d.form_version AS d_form_version, d.answers AS d_answers, d.visited AS d_visited,
             d.updated_at AS d_updated_at, d.expires_at AS d_expires_at
-         FROM session s LEFT JOIN draft d ON d.id = $2 AND d.tenant_id = $3 AND d.account_id = s.account_id
-         WHERE s.id_hash = $1";
+         FROM ",
+        session_from!(),
+        " LEFT JOIN draft d ON d.id = $2 AND d.tenant_id = $3 AND d.account_id = s.account_id
+         WHERE s.id_hash = $1"
+    );
     with_pool!(db, pool => {
         let row = sqlx::query(SQL).bind(session_hash).bind(draft_id).bind(tenant_id).fetch_optional(pool).await?;
         row.map(|r| {

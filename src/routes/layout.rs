@@ -1,10 +1,11 @@
-//! What every page's frame needs: language, site (tenant or state-wide), links for the language switch.
-
-use std::future::{Ready, ready};
+//! What every page's frame needs: language, site (tenant or state-wide), links for the language switch,
+//! and who is logged in.
 
 use actix_web::dev::Payload;
-use actix_web::{FromRequest, HttpRequest};
+use actix_web::{FromRequest, HttpRequest, web};
+use futures_util::future::{Either, LocalBoxFuture, Ready, ready};
 
+use crate::auth::session::Sessions;
 use crate::error::AppError;
 use crate::i18n::Lang;
 use crate::tenancy::Site;
@@ -14,6 +15,14 @@ pub struct Layout {
     pub site: Site,
     /// The current page in the other language.
     pub switch_href: String,
+    /// Who is logged in, for the header; `None` for a visitor who is not.
+    pub account: Option<HeaderAccount>,
+}
+
+/// The header of a logged-in citizen: their name or address, and the token of the "Abmelden" form.
+pub struct HeaderAccount {
+    pub name: Option<String>,
+    pub csrf_token: String,
 }
 
 impl Layout {
@@ -27,11 +36,27 @@ impl Layout {
         let other = format!("lang={}", lang.other().code());
         query.push(&other);
         let switch_href = format!("{}?{}", normalized_path(req.path()), query.join("&"));
+        // The header shows the session if this request has read it: the extractor reads it when the
+        // request names one; a draft's pages read it together with the draft.
+        let account = Sessions::known(req, |session| {
+            session.account_id.is_some().then(|| HeaderAccount {
+                name: session.holder.clone(),
+                csrf_token: session.csrf_token.clone(),
+            })
+        })
+        .flatten();
         Self {
             lang,
             site,
             switch_href,
+            account,
         }
+    }
+
+    /// The frame of this request's page without reading anything: the header shows the session
+    /// only if the request has read it already.
+    pub fn of(req: &HttpRequest) -> Result<Self, AppError> {
+        Site::resolve(req).map(|site| Self::new(req, site))
     }
 
     pub fn t<'a>(&self, key: &'a str) -> &'a str {
@@ -72,12 +97,27 @@ fn normalized_path(path: &str) -> String {
     format!("/{}{trailing}", segments.join("/"))
 }
 
+/// Reads the session when the request names one, so the header can say who is logged in; a request
+/// without a session cookie reads nothing (and its page stays cacheable).
 impl FromRequest for Layout {
     type Error = AppError;
-    type Future = Ready<Result<Self, AppError>>;
+    type Future = Either<Ready<Result<Self, AppError>>, LocalBoxFuture<'static, Result<Self, AppError>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(Site::resolve(req).map(|site| Self::new(req, site)))
+        let site = match Site::resolve(req) {
+            Ok(site) => site,
+            Err(e) => return Either::Left(ready(Err(e))),
+        };
+        match req.app_data::<web::Data<Sessions>>() {
+            Some(sessions) if sessions.is_named(req) => {
+                let (req, sessions) = (req.clone(), sessions.clone());
+                Either::Right(Box::pin(async move {
+                    sessions.current(&req).await?;
+                    Ok(Self::new(&req, site))
+                }))
+            }
+            _ => Either::Left(ready(Ok(Self::new(req, site)))),
+        }
     }
 }
 

@@ -51,8 +51,9 @@ async fn post_step(browser: &Browser<'_>, step: &str, fields: &[(&str, &str)]) -
         all.push(("aktion", "weiter"));
     }
     all.extend_from_slice(fields);
-    let action = form
-        .body
+    // The step's form: the first in the page's content (the header has "Abmelden").
+    let content = &form.body[form.body.find("<main").unwrap()..];
+    let action = content
         .split(r#"<form method="post" action=""#)
         .nth(1)
         .and_then(|rest| rest.split('"').next())

@@ -350,15 +350,19 @@ impl Page {
         self.hidden("csrf_token")
     }
 
-    /// The value of the page's first field named `name` (a hidden one, typically).
+    /// The value of the first field named `name` (a hidden one, typically) in the page's content,
+    /// not in its header (whose "Abmelden" form carries a token too).
     pub fn hidden(&self, name: &str) -> String {
         let marker = format!(r#"name="{name}" value=""#);
-        let start = self
+        let content = self
             .body
+            .find("<main")
+            .map_or(&self.body[..], |main| &self.body[main..]);
+        let start = content
             .find(&marker)
             .unwrap_or_else(|| panic!("no {name} in:\n{}", self.body))
             + marker.len();
-        self.body[start..].split('"').next().unwrap().to_owned()
+        content[start..].split('"').next().unwrap().to_owned()
     }
 
     /// Every `Set-Cookie` header.

@@ -8,6 +8,7 @@ mod config;
 mod delivery;
 mod enumeration;
 mod fit_connect;
+mod header;
 mod health;
 mod helpers;
 mod i18n;

@@ -66,10 +66,32 @@ describe('Servicekonto in a browser, phone-sized', { timeout: 120_000 }, () => {
     await page.getByLabel('Jahr').fill('1990');
     await page.getByRole('button', { name: 'Speichern' }).click();
     await check(page, 'stammdaten-errors');
-    await page.goto(portal.baseUrl + '/konto');
+    await page.goto(portal.baseUrl + '/leistungen');
 
-    await page.getByRole('button', { name: 'Abmelden' }).first().click();
+    // The header says who is logged in; on a phone its links are in a menu the keyboard opens.
+    const header = page.locator('header');
+    const account = header.getByRole('link', { name: `Angemeldet als ${email}` });
+    assert.equal(await account.count(), 0, 'folded away on a phone');
+    await header.locator('summary', { hasText: 'Menü' }).focus();
+    await page.keyboard.press('Enter');
+    await account.waitFor();
+    assert.equal(await header.getByRole('link', { name: 'Meine Anträge' }).count(), 1);
+    await check(page, 'header-menu-logged-in');
+    await header.getByRole('button', { name: 'Abmelden' }).click();
     assert.equal(await page.getByRole('status').textContent().then((t) => t.trim()), 'Sie sind abgemeldet.');
     await context.close();
+
+    // On a wide screen the same links stand in a row.
+    const wide = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const desk = await wide.newPage();
+    await desk.goto(portal.baseUrl + '/anmelden');
+    await desk.getByLabel('E-Mail-Adresse').fill(email);
+    await desk.getByLabel('Passwort').fill('Kaffeetasse Fahrrad Birke');
+    await desk.getByRole('button', { name: 'Anmelden' }).click();
+    await desk.goto(portal.baseUrl + '/musterstadt/leistungen');
+    await desk.locator('header').getByRole('link', { name: `Angemeldet als ${email}` }).waitFor();
+    await screenshot(desk, 'header-logged-in-1280');
+    assert.deepEqual(await axeViolations(desk), [], 'header logged in, wide');
+    await wide.close();
   });
 });

@@ -53,6 +53,23 @@ describe('catalogue pages in a browser', { timeout: 180_000 }, () => {
     await context.close();
   });
 
+  // axe needs JavaScript: account.test.mjs checks the open menu with it.
+  test('on a phone the header folds into a menu that opens by keyboard with JavaScript disabled', async () => {
+    const context = await browser.newContext({ javaScriptEnabled: false, viewport: { width: 320, height: 740 } });
+    const page = await context.newPage();
+    await page.goto(portal.baseUrl + '/musterstadt/leistungen');
+    const header = page.locator('header');
+    assert.equal(await header.getByRole('link', { name: 'Anmelden' }).count(), 0, 'folded away');
+    const toggle = header.locator('summary', { hasText: 'Menü' });
+    await toggle.focus();
+    await page.keyboard.press('Enter');
+    await header.getByRole('link', { name: 'Anmelden' }).waitFor();
+    await screenshot(page, 'header-menu-320');
+    await header.getByRole('link', { name: 'Anmelden' }).click();
+    assert.equal(await page.locator('h1').textContent(), 'Anmelden');
+    await context.close();
+  });
+
   test('the filters narrow the catalogue with JavaScript disabled', async () => {
     const context = await browser.newContext({ javaScriptEnabled: false });
     const page = await context.newPage();
@@ -81,7 +98,8 @@ describe('catalogue pages in a browser', { timeout: 180_000 }, () => {
     const context = await browser.newContext();
     const page = await context.newPage();
     await page.goto(portal.baseUrl + '/');
-    const expected = await page.locator('a[href], button, input, select').count();
+    // The phone menu's copy of the header links is hidden on a wide screen.
+    const expected = await page.locator('a[href], button, input, select, summary').filter({ visible: true }).count();
     const seen = new Set();
     for (let i = 0; i < expected + 2; i++) {
       await page.keyboard.press('Tab');

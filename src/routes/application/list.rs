@@ -119,11 +119,10 @@ pub struct DeletePage {
 /// Asks before deleting a draft.
 pub async fn confirm_delete(
     req: HttpRequest,
-    layout: Layout,
     path: web::Path<DraftPath>,
     drafts: Drafts,
 ) -> Result<HttpResponse, AppError> {
-    let opened = drafts.open(&req, &layout, &path.draft).await?;
+    let (layout, opened) = drafts.open(&req, &path.draft).await?;
     let page = DeletePage {
         service_name: opened.service_name.clone(),
         action: draft_href(&layout, &opened.draft.id, "/loeschen"),
@@ -136,13 +135,12 @@ pub async fn confirm_delete(
 /// Deletes a draft: its owner, at the service's trust level, like every other page of a draft.
 pub async fn delete(
     req: HttpRequest,
-    layout: Layout,
     path: web::Path<DraftPath>,
     form: web::Form<CsrfForm>,
     drafts: Drafts,
 ) -> Result<HttpResponse, AppError> {
     // After logging in again the citizen sees the list, not this POST-only address.
-    let opened = drafts.open(&req, &layout, &path.draft).await.map_err(|e| match e {
+    let (_, opened) = drafts.open(&req, &path.draft).await.map_err(|e| match e {
         AppError::LoginRequired(_) => AppError::LoginRequired("/antraege".to_owned()),
         other => other,
     })?;

@@ -34,7 +34,7 @@ use crate::domain::reference::Reference;
 use crate::domain::{Money, TrustLevel};
 use crate::error::AppError;
 use crate::i18n::{Lang, end_of_local_day, local_date};
-use crate::tenancy::Tenant;
+use crate::tenancy::{Site, Tenant};
 
 pub use list::{confirm_delete, delete, list};
 pub use steps::{PARKED_HOURS, resume, save_step, show_step};
@@ -97,9 +97,12 @@ impl FromRequest for Drafts {
 }
 
 impl Drafts {
-    /// The citizen's draft in this tenant with its form and service; `NotFound` for anyone else's.
-    async fn open(&self, req: &HttpRequest, layout: &Layout, draft_id: &str) -> Result<Opened, AppError> {
-        let tenant = layout.site.require_tenant()?.clone();
+    /// The citizen's draft in this tenant with its form and service, and the page's frame;
+    /// `NotFound` for anyone else's. Draft pages take their `Layout` from here, not as an extractor:
+    /// the session, the header's account and the draft come in one query.
+    async fn open(&self, req: &HttpRequest, draft_id: &str) -> Result<(Layout, Opened), AppError> {
+        let site = Site::resolve(req)?;
+        let tenant = site.require_tenant()?.clone();
         // Session and draft in one query: this is the hot path of filling in a form.
         let (citizen, draft) = self
             .sessions
@@ -107,6 +110,7 @@ impl Drafts {
                 queries::session_and_draft(&self.db, session_hash, draft_id, &tenant.id).await
             })
             .await?;
+        let layout = Layout::new(req, site);
         let draft = draft.ok_or(AppError::NotFound)?;
         let form = self
             .forms
@@ -129,14 +133,15 @@ impl Drafts {
             (Lang::En, Some(en)) => en,
             _ => &service.details.0.de,
         };
-        Ok(Opened {
+        let opened = Opened {
             service_name: texts.name.clone(),
             service_fee: service.fee_cents.map(Money::from_cents),
             tenant,
             citizen,
             draft,
             form,
-        })
+        };
+        Ok((layout, opened))
     }
 
     /// The citizen's case in this tenant, by a reference number as typed; `NotFound` for anyone else's.

@@ -27,13 +27,8 @@ use crate::routes::Layout;
 use crate::routes::forms::{respond, see_other};
 
 /// `/antrag/{draft}`: the task list of a long form, or straight to where the citizen left off.
-pub async fn resume(
-    req: HttpRequest,
-    layout: Layout,
-    path: web::Path<DraftPath>,
-    drafts: Drafts,
-) -> Result<HttpResponse, AppError> {
-    let opened = drafts.open(&req, &layout, &path.draft).await?;
+pub async fn resume(req: HttpRequest, path: web::Path<DraftPath>, drafts: Drafts) -> Result<HttpResponse, AppError> {
+    let (layout, opened) = drafts.open(&req, &path.draft).await?;
     let state = derive(&opened.form, &opened.draft.answers, today());
     let changed = opened.draft.form_version != version(&opened.form);
     if !opened.form.has_task_list() {
@@ -133,14 +128,13 @@ pub struct StepPage {
 /// One step of the form, with the saved answers; errors once the citizen has tried to go on.
 pub async fn show_step(
     req: HttpRequest,
-    layout: Layout,
     path: web::Path<StepPath>,
     query: web::Query<StepQuery>,
     drafts: Drafts,
     settings: web::Data<Settings>,
 ) -> Result<HttpResponse, AppError> {
     let db = &drafts.db;
-    let opened = drafts.open(&req, &layout, &path.draft).await?;
+    let (layout, opened) = drafts.open(&req, &path.draft).await?;
     if let Some(token) = &query.geparkt {
         // A link with someone else's token does nothing: the cookie must come from this browser.
         if holds_parked_cookie(&req, &drafts.sessions, token) {
@@ -318,7 +312,6 @@ fn parse_step_post(body: &[u8], most: usize) -> Result<Vec<(String, String)>, Ap
 /// step with its errors, or away to continue later.
 pub async fn save_step(
     req: HttpRequest,
-    layout: Layout,
     path: web::Path<StepPath>,
     query: web::Query<StepQuery>,
     body: web::Bytes,
@@ -326,10 +319,10 @@ pub async fn save_step(
     settings: web::Data<Settings>,
 ) -> Result<HttpResponse, AppError> {
     let db = &drafts.db;
-    let opened = match drafts.open(&req, &layout, &path.draft).await {
+    let (layout, opened) = match drafts.open(&req, &path.draft).await {
         Err(AppError::LoginRequired(_)) => {
             let posted = parse_step_post(&body, drafts.forms.most_inputs_of_any_step())?;
-            return park(&req, &layout, db, &drafts.sessions, &path, &posted).await;
+            return park(&req, &Layout::of(&req)?, db, &drafts.sessions, &path, &posted).await;
         }
         other => other?,
     };

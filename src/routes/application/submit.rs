@@ -101,13 +101,8 @@ fn check_page(
 
 /// Check-answers: everything that will be sent, with "Ändern" links. Incomplete forms go back to
 /// the first step that needs an answer.
-pub async fn check(
-    req: HttpRequest,
-    layout: Layout,
-    path: web::Path<DraftPath>,
-    drafts: Drafts,
-) -> Result<HttpResponse, AppError> {
-    let opened = drafts.open(&req, &layout, &path.draft).await?;
+pub async fn check(req: HttpRequest, path: web::Path<DraftPath>, drafts: Drafts) -> Result<HttpResponse, AppError> {
+    let (layout, opened) = drafts.open(&req, &path.draft).await?;
     let state = derive(&opened.form, &opened.draft.answers, today());
     if let Some(step) = unfinished(&opened, &state) {
         return Ok(see_other(&step_href(&layout, &opened.draft.id, &step.id)));
@@ -135,7 +130,6 @@ pub struct SubmitForm {
 /// outbox row in one transaction. Submitting the same draft twice leads to the same case.
 pub async fn submit(
     req: HttpRequest,
-    layout: Layout,
     path: web::Path<DraftPath>,
     form: web::Form<SubmitForm>,
     drafts: Drafts,
@@ -143,11 +137,17 @@ pub async fn submit(
     settings: web::Data<Settings>,
 ) -> Result<HttpResponse, AppError> {
     let (db, sessions) = (&drafts.db, &drafts.sessions);
-    let opened = match drafts.open(&req, &layout, &path.draft).await {
-        Err(AppError::NotFound) => return already_submitted(&req, &layout, db, sessions, &path.draft).await,
+    let (layout, opened) = match drafts.open(&req, &path.draft).await {
+        Err(AppError::NotFound) => {
+            return already_submitted(&req, &Layout::of(&req)?, db, sessions, &path.draft).await;
+        }
         // After logging in again the citizen sees check-answers, not this POST-only address.
         Err(AppError::LoginRequired(_)) => {
-            return Err(AppError::LoginRequired(draft_href(&layout, &path.draft, "/pruefen")));
+            return Err(AppError::LoginRequired(draft_href(
+                &Layout::of(&req)?,
+                &path.draft,
+                "/pruefen",
+            )));
         }
         other => other?,
     };
