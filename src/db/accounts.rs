@@ -384,6 +384,24 @@ pub async fn link_identity(
 }
 
 /// Provider names linked to the account, for the account page.
+/// A provider login linked to an account, for the data export.
+#[derive(Debug, sqlx::FromRow)]
+pub struct IdentityRow {
+    pub provider_id: String,
+    pub issuer: String,
+    pub subject: String,
+    pub trust_level: String,
+    pub linked_at: DateTime<Utc>,
+    pub last_login_at: DateTime<Utc>,
+}
+
+pub async fn identities_of(db: &Db, account_id: &str) -> sqlx::Result<Vec<IdentityRow>> {
+    with_pool!(db, pool => sqlx::query_as(
+        "SELECT provider_id, issuer, subject, trust_level, linked_at, last_login_at
+         FROM identity WHERE account_id = $1 ORDER BY linked_at",
+    ).bind(account_id).fetch_all(pool).await)
+}
+
 pub async fn linked_providers(db: &Db, account_id: &str) -> sqlx::Result<Vec<String>> {
     let rows: Vec<(String,)> = with_pool!(db, pool => sqlx::query_as(
         "SELECT provider_id FROM identity WHERE account_id = $1 ORDER BY linked_at",

@@ -286,6 +286,32 @@ pub async fn cases_of(db: &Db, account_id: &str) -> sqlx::Result<Vec<CaseRow>> {
     with_pool!(db, pool => sqlx::query_as(&sql).bind(account_id).fetch_all(pool).await)
 }
 
+/// The answers of an account's cases as stored (by case id), for the data export.
+pub async fn case_answers_of(
+    db: &Db,
+    account_id: &str,
+) -> sqlx::Result<Vec<(String, AsJson<serde_json::Map<String, Json>>)>> {
+    with_pool!(db, pool => sqlx::query_as("SELECT id, answers FROM cases WHERE account_id = $1")
+        .bind(account_id).fetch_all(pool).await)
+}
+
+/// A step kept while the session had expired, for the data export.
+#[derive(Debug, sqlx::FromRow)]
+pub struct ParkedRow {
+    pub draft_id: String,
+    pub step_id: String,
+    pub posted: AsJson<Vec<(String, String)>>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// The parked steps of an account's drafts.
+pub async fn parked_steps_of(db: &Db, account_id: &str) -> sqlx::Result<Vec<ParkedRow>> {
+    with_pool!(db, pool => sqlx::query_as(
+        "SELECT p.draft_id, p.step_id, p.posted, p.created_at
+         FROM parked_step p JOIN draft d ON d.id = p.draft_id WHERE d.account_id = $1",
+    ).bind(account_id).fetch_all(pool).await)
+}
+
 /// Keeps a step as posted while the session had expired (name-value pairs), under the hash of a
 /// token only the citizen's browser holds; it replaces an earlier one of the draft. False when there
 /// is no such draft.

@@ -38,7 +38,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 /// The Servicekonto is one account across all tenants, so its pages are not tenant-scoped.
 fn account_routes(cfg: &mut web::ServiceConfig) {
-    use account::{email, konto, login, manage, password, profile, provider, register};
+    use account::{email, export, konto, login, manage, password, profile, provider, register};
     cfg.route("/registrieren", web::get().to(register::show))
         .route("/registrieren", web::post().to(register::submit))
         .route("/registrieren/gesendet", web::get().to(register::sent))
@@ -60,7 +60,7 @@ fn account_routes(cfg: &mut web::ServiceConfig) {
         .route("/konto/sitzung", web::post().to(konto::stay_logged_in))
         .route("/konto/passwort", web::get().to(manage::show_change_password))
         .route("/konto/passwort", web::post().to(manage::change_password))
-        .route("/konto/daten", web::get().to(manage::export))
+        .route("/konto/daten", web::get().to(export::export))
         .route("/konto/stammdaten", web::get().to(profile::show))
         .route("/konto/stammdaten", web::post().to(profile::save))
         .route("/konto/email", web::get().to(email::show))

@@ -821,13 +821,41 @@ async fn changing_the_password_needs_the_current_one_and_ends_the_other_sessions
 
 #[tokio::test]
 async fn the_data_export_is_a_zip_with_everything_about_the_citizen_and_only_theirs() {
+    use crate::applications::{contact_form_filled, post_step, start};
     let app = spawn_app().await;
     let email = unique_email("auskunft");
     let browser = app.browser();
     browser.register_and_log_in(&email, PASSWORD).await;
+    // A case sent, and a draft begun afterwards.
+    let draft = contact_form_filled(&browser, &email).await;
+    let check = browser.get(&format!("{draft}/pruefen")).await;
+    let sent = browser
+        .post(
+            &format!("{draft}/absenden"),
+            &[("csrf_token", &check.csrf_token()), ("stand", &check.hidden("stand"))],
+        )
+        .await;
+    let reference = sent.location().unwrap().rsplit('/').next().unwrap().to_owned();
+    let nachricht = |betreff: &'static str| {
+        [
+            ("anliegen", "frage"),
+            ("betreff", betreff),
+            ("text", "Die Bank am Teich wackelt."),
+        ]
+    };
+    let draft = start(&browser, "kontakt").await;
+    post_step(&browser, &format!("{draft}/schritt/nachricht"), &nachricht("Parkbank")).await;
+    // Another citizen's draft.
     let other = app.browser();
     let other_email = unique_email("andere");
     other.register_and_log_in(&other_email, PASSWORD).await;
+    let theirs = start(&other, "kontakt").await;
+    post_step(
+        &other,
+        &format!("{theirs}/schritt/nachricht"),
+        &nachricht("Fremdes Anliegen"),
+    )
+    .await;
 
     let response = browser
         .client
@@ -859,9 +887,38 @@ async fn the_data_export_is_a_zip_with_everything_about_the_citizen_and_only_the
         events.contains(&"login") && events.contains(&"email-verified"),
         "{events:?}"
     );
-    assert!(!json.contains(&other_email));
+    assert_eq!(export["sessions"].as_array().unwrap().len(), 1);
+
+    let drafts = export["drafts"].as_array().unwrap();
+    assert_eq!(drafts.len(), 1, "{json}");
+    assert_eq!(drafts[0]["answers"]["betreff"], "Parkbank");
+    assert_eq!(drafts[0]["authority"], "Stadt Musterstadt");
+    assert_eq!(drafts[0]["service"], "Nachricht an die Stadtverwaltung senden");
+
+    let cases = export["cases"].as_array().unwrap();
+    assert_eq!(cases.len(), 1, "{json}");
+    assert_eq!(cases[0]["reference"], reference.as_str());
+    assert_eq!(cases[0]["answers"]["betreff"], "Straßenlaterne");
     assert!(
-        !json.contains("password_hash") && !json.contains("$argon2"),
+        cases[0]["summary"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|line| line["value"] == "Straßenlaterne"),
+        "{json}"
+    );
+    let receipt = format!("quittungen/{reference}.pdf");
+    assert_eq!(cases[0]["receipt"], receipt.as_str());
+    let mut pdf = Vec::new();
+    std::io::Read::read_to_end(&mut archive.by_name(&receipt).unwrap(), &mut pdf).unwrap();
+    assert!(pdf.starts_with(b"%PDF-"), "the receipt is a PDF");
+
+    assert!(
+        !json.contains(&other_email) && !json.contains("Fremdes Anliegen"),
+        "only theirs"
+    );
+    assert!(
+        !json.contains("password_hash") && !json.contains("$argon2") && !json.contains("csrf"),
         "no secrets"
     );
     assert_eq!(

@@ -19,7 +19,7 @@ async fn text(app: &TestApp, sql: &str) -> String {
 }
 
 /// Starts (or continues) the application for a Musterstadt service; the draft's base path.
-async fn start(browser: &Browser<'_>, service: &str) -> String {
+pub(crate) async fn start(browser: &Browser<'_>, service: &str) -> String {
     begin(browser, &format!("/musterstadt/leistungen/{service}/antrag")).await
 }
 
@@ -41,7 +41,7 @@ async fn resume(browser: &Browser<'_>, draft: &str) -> String {
 }
 
 /// Posts a step as its page would, pressing `action` ("weiter" unless given).
-async fn post_step(browser: &Browser<'_>, step: &str, fields: &[(&str, &str)]) -> Page {
+pub(crate) async fn post_step(browser: &Browser<'_>, step: &str, fields: &[(&str, &str)]) -> Page {
     let path = step.split('#').next().unwrap();
     let form = browser.get(path).await;
     assert_eq!(form.status, 200, "{}", form.body);

@@ -1,13 +1,9 @@
-//! Managing the account: change the password (with the current one), download all data, delete the account.
-
-use std::io::Write;
+//! Managing the account: change the password (with the current one), delete the account.
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
-use chrono::Utc;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use super::{AccessEvent, log_access, log_in_again};
 use crate::auth::client_ip::client_ip;
@@ -16,7 +12,7 @@ use crate::auth::password::PasswordHasher;
 use crate::auth::rate_limit::{PasswordCheck, check_password};
 use crate::auth::session::{Citizen, Sessions};
 use crate::db::Db;
-use crate::db::accounts::{self, ProfileRow};
+use crate::db::accounts;
 use crate::db::outbox::enqueue_mail;
 use crate::domain::account::{Email, NewPassword};
 use crate::error::AppError;
@@ -134,101 +130,6 @@ pub async fn change_password(
     accounts::delete_other_sessions(&db, &citizen.account_id, &citizen.session.id_hash).await?;
     log_access(&db, &req, &citizen.account_id, AccessEvent::PasswordChanged).await?;
     Ok(see_other("/konto?geaendert=passwort"))
-}
-
-/// Everything the portal holds about the citizen, as `konto.json` in a ZIP.
-#[derive(Serialize)]
-struct Export {
-    exported_at: String,
-    email: Option<String>,
-    email_verified_at: Option<String>,
-    profile: Option<ProfileExport>,
-    logins_with: Vec<String>,
-    sessions: Vec<SessionExport>,
-    access_log: Vec<AccessExport>,
-}
-
-#[derive(Serialize)]
-struct ProfileExport {
-    given_name: Option<String>,
-    family_name: Option<String>,
-    birthdate: Option<String>,
-    street_address: Option<String>,
-    postal_code: Option<String>,
-    locality: Option<String>,
-    country: Option<String>,
-    confirmed_by: Option<String>,
-}
-
-#[derive(Serialize)]
-struct SessionExport {
-    device: String,
-    created_at: String,
-    last_seen_at: String,
-    trust_level: Option<String>,
-}
-
-#[derive(Serialize)]
-struct AccessExport {
-    at: String,
-    event: String,
-    device: String,
-}
-
-pub async fn export(
-    req: HttpRequest,
-    sessions: web::Data<Sessions>,
-    db: web::Data<Db>,
-) -> Result<HttpResponse, AppError> {
-    let citizen = sessions.citizen(&req).await?;
-    let id = &citizen.account_id;
-    let account = accounts::account_by_id(&db, id).await?.ok_or(AppError::NotFound)?;
-    let now = Utc::now();
-    let export = Export {
-        exported_at: now.to_rfc3339(),
-        email: account.email,
-        email_verified_at: account.email_verified_at.map(|t| t.to_rfc3339()),
-        profile: accounts::profile(&db, id).await?.map(|p: ProfileRow| ProfileExport {
-            given_name: p.given_name,
-            family_name: p.family_name,
-            birthdate: p.birthdate,
-            street_address: p.street_address,
-            postal_code: p.postal_code,
-            locality: p.locality,
-            country: p.country,
-            confirmed_by: p.confirmed_by,
-        }),
-        logins_with: accounts::linked_providers(&db, id).await?,
-        sessions: accounts::sessions_of(&db, id, now)
-            .await?
-            .into_iter()
-            .map(|s| SessionExport {
-                device: s.device,
-                created_at: s.created_at.to_rfc3339(),
-                last_seen_at: s.last_seen_at.to_rfc3339(),
-                trust_level: s.trust_level,
-            })
-            .collect(),
-        access_log: accounts::access_log(&db, id, i64::MAX)
-            .await?
-            .into_iter()
-            .map(|a| AccessExport {
-                at: a.at.to_rfc3339(),
-                event: a.event,
-                device: a.device,
-            })
-            .collect(),
-    };
-    let json = serde_json::to_vec_pretty(&export).map_err(anyhow::Error::from)?;
-    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
-    zip.start_file("konto.json", options).map_err(anyhow::Error::from)?;
-    zip.write_all(&json).map_err(anyhow::Error::from)?;
-    let bytes = zip.finish().map_err(anyhow::Error::from)?.into_inner();
-    Ok(HttpResponse::Ok()
-        .insert_header((CONTENT_TYPE, "application/zip"))
-        .insert_header((CONTENT_DISPOSITION, "attachment; filename=\"servicekonto.zip\""))
-        .body(bytes))
 }
 
 #[derive(Deserialize, Default)]

@@ -1,6 +1,7 @@
 //! The Servicekonto pages: registration, e-mail verification, login, logout, password reset, account.
 
 pub mod email;
+pub mod export;
 pub mod konto;
 pub mod login;
 pub mod manage;

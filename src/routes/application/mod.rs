@@ -39,6 +39,7 @@ use crate::tenancy::{Site, Tenant};
 pub use list::{confirm_delete, delete, list};
 pub use steps::{PARKED_HOURS, resume, save_step, show_step};
 pub use submit::{check, done, receipt, submit};
+pub(crate) use submit::{receipt_of, service_name};
 
 #[derive(Deserialize)]
 pub struct DraftPath {

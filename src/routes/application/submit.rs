@@ -13,7 +13,7 @@ use crate::catalogue::CatalogueCache;
 use crate::config::Settings;
 use crate::db::Db;
 use crate::db::accounts;
-use crate::db::forms::{self as queries, Submitted};
+use crate::db::forms::{self as queries, CaseRow, Submitted};
 use crate::domain::Money;
 use crate::domain::form::{Answers, FormState, derive};
 use crate::domain::reference::Reference;
@@ -248,7 +248,7 @@ pub struct DonePage {
 }
 
 /// A service's name in the citizen's language; its slug if the service has been retired since.
-pub(super) async fn service_name(
+pub(crate) async fn service_name(
     cache: &CatalogueCache,
     db: &Db,
     tenant_id: &str,
@@ -262,6 +262,30 @@ pub(super) async fn service_name(
             _ => s.details.0.de.name.clone(),
         },
     ))
+}
+
+/// A case's receipt as a tagged PDF, laid out off the request thread.
+pub(crate) async fn receipt_of(
+    case: CaseRow,
+    authority: String,
+    service: String,
+    lang: Lang,
+    fonts: web::Data<ReceiptFonts>,
+) -> Result<Vec<u8>, AppError> {
+    web::block(move || {
+        let facts = CaseFacts {
+            reference: &case.reference,
+            authority: &authority,
+            service: &service,
+            submitted_at: case.submitted_at,
+            fee_cents: case.fee_cents,
+            answers: &case.summary.0,
+        };
+        pdf::case_receipt(&facts, lang, &fonts)
+    })
+    .await
+    .map_err(|e| AppError::Internal(anyhow::anyhow!("receipt PDF: {e}")))?
+    .map_err(AppError::Internal)
 }
 
 /// The confirmation: the reference number, and what happens next.
@@ -301,20 +325,7 @@ pub async fn receipt(
     let lang = layout.lang;
     let service = service_name(&drafts.cache, &drafts.db, &tenant.id, &case.service_slug, lang).await?;
     let reference = case.reference.clone();
-    let pdf = web::block(move || {
-        let facts = CaseFacts {
-            reference: &case.reference,
-            authority: &tenant.name,
-            service: &service,
-            submitted_at: case.submitted_at,
-            fee_cents: case.fee_cents,
-            answers: &case.summary.0,
-        };
-        pdf::case_receipt(&facts, lang, &fonts)
-    })
-    .await
-    .map_err(|e| AppError::Internal(anyhow::anyhow!("receipt PDF: {e}")))?
-    .map_err(AppError::Internal)?;
+    let pdf = receipt_of(case, tenant.name.clone(), service, lang, fonts).await?;
     Ok(HttpResponse::Ok()
         .content_type("application/pdf")
         .insert_header((
