@@ -11,7 +11,10 @@ use regex::Regex;
 use serde::Deserialize;
 use serde_json::Value as Json;
 
-use super::expr::{Expr, Scope, VarKind};
+use rust_decimal::Decimal;
+
+use super::expr::{Expr, Range, Scope, VarKind, decimal};
+use super::input::LARGEST_INPUT_CENTS;
 use crate::domain::Money;
 use crate::i18n::Lang;
 
@@ -99,6 +102,54 @@ pub struct Computed {
     pub value: Expr,
 }
 
+/// The largest amount a form may compute, in cents (ten billion euros): far above any fee, far below
+/// where cents in an `i64` or the sums of a payment could overflow.
+pub const LARGEST_COMPUTED_CENTS: i64 = 1_000_000_000_000;
+
+/// Whether an amount stays within `LARGEST_COMPUTED_CENTS` whatever the citizen answers (within each
+/// field's limits): a number an amount uses needs a `min` and a `max`.
+fn amount_fits(value: &Expr, steps: &[Step]) -> Result<(), String> {
+    fn find<'f>(fields: &'f [Field], id: &str) -> Option<&'f Field> {
+        fields.iter().find_map(|f| match &f.kind {
+            _ if f.id == id => Some(f),
+            Kind::Group { fields, .. } => find(fields, id),
+            _ => None,
+        })
+    }
+    let field = |id: &str| steps.iter().find_map(|step| find(&step.fields, id));
+    let answer = |id: &str| -> Result<Range, String> {
+        match field(id).map(|f| &f.kind) {
+            Some(Kind::Number {
+                min: Some(min),
+                max: Some(max),
+                ..
+            }) => Ok(Range::new(*min, *max)),
+            Some(Kind::Number { .. }) => Err(format!(
+                "the amount uses the number '{id}', which needs a min and a max so the amount cannot overflow"
+            )),
+            Some(Kind::Money { min, max }) => Ok(Range::new(
+                Decimal::from(min.map_or(0, Money::cents)),
+                Decimal::from(max.map_or(LARGEST_INPUT_CENTS, Money::cents)),
+            )),
+            // Yes/no counts as 0 or 1; texts, choices and dates as 0.
+            _ => Ok(Range::FLAG),
+        }
+    };
+    let most_items = |id: &str| match field(id).map(|f| &f.kind) {
+        Some(Kind::Group { max_items, .. }) => *max_items,
+        _ => 0,
+    };
+    let range = value.range(&answer, &most_items)?;
+    let largest = Decimal::from(LARGEST_COMPUTED_CENTS);
+    if range.low < -largest || range.high > largest {
+        return Err(format!(
+            "the amount can come to between {} and {} cents; at most {LARGEST_COMPUTED_CENTS} either way",
+            range.low, range.high
+        ));
+    }
+    Ok(())
+}
+
 #[derive(Debug)]
 pub struct Choice {
     pub value: String,
@@ -118,8 +169,8 @@ pub enum Kind {
         max_length: usize,
     },
     Number {
-        min: Option<f64>,
-        max: Option<f64>,
+        min: Option<Decimal>,
+        max: Option<Decimal>,
         whole: bool,
     },
     Money {
@@ -536,12 +587,19 @@ impl FormDefinition {
                 report(at.clone(), "this id is already used by a field".into());
             }
             match compile(&raw.value, &known) {
-                Ok(value) => computed.push(Computed {
-                    id: raw.id,
-                    label: raw.label,
-                    money: raw.money,
-                    value,
-                }),
+                Ok(value) => {
+                    if raw.money
+                        && let Err(m) = amount_fits(&value, &steps)
+                    {
+                        report(at.clone(), m);
+                    }
+                    computed.push(Computed {
+                        id: raw.id,
+                        label: raw.label,
+                        money: raw.money,
+                        value,
+                    });
+                }
                 Err(m) => report(at, m),
             }
         }
@@ -654,9 +712,9 @@ fn check_field(
             })
             .collect()
     };
-    let number = |json: &Option<Json>, name: &str, fail: &mut dyn FnMut(String)| -> Option<f64> {
+    let number = |json: &Option<Json>, name: &str, fail: &mut dyn FnMut(String)| -> Option<Decimal> {
         json.as_ref().and_then(|j| {
-            let n = j.as_f64();
+            let n = j.as_number().and_then(decimal);
             if n.is_none() {
                 fail(format!("{name} must be a number"));
             }

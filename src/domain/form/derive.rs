@@ -8,6 +8,7 @@
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
+use rust_decimal::Decimal;
 use serde_json::{Map, Value as Json};
 
 use super::definition::{Choice, Computed, Field, FormDefinition, Kind, Step, Text};
@@ -57,8 +58,8 @@ pub enum FieldError<'d> {
     Pattern(Option<&'d Text>),
     NotANumber,
     NotWhole,
-    NumberBelow(f64),
-    NumberAbove(f64),
+    NumberBelow(Decimal),
+    NumberAbove(Decimal),
     NotAnAmount,
     AmountBelow(Money),
     AmountAbove(Money),
@@ -163,17 +164,15 @@ impl<'d> FormState<'d> {
         self.first_incomplete().is_none()
     }
 
-    /// The fee computed from the answers, if the form computes one named `gebuehr`.
+    /// The fee computed from the answers, if the form computes one named `gebuehr`: in whole cents,
+    /// rounded half away from zero.
     pub fn fee(&self) -> Option<Money> {
         self.computed
             .iter()
             .find(|(c, _)| c.id == "gebuehr")
-            .and_then(|(_, v)| match v {
-                Value::Number(cents) if cents.is_finite() && *cents >= 0.0 => {
-                    Some(Money::from_cents(cents.round() as i64))
-                }
-                _ => None,
-            })
+            .and_then(|(_, v)| v.cents())
+            .filter(|cents| *cents >= 0)
+            .map(Money::from_cents)
     }
 }
 
@@ -253,7 +252,7 @@ fn derive_field<'d>(
             } else {
                 match input::parse_number(&text) {
                     None => state.error = Some(FieldError::NotANumber),
-                    Some(n) if *whole && n.fract() != 0.0 => state.error = Some(FieldError::NotWhole),
+                    Some(n) if *whole && !n.fract().is_zero() => state.error = Some(FieldError::NotWhole),
                     Some(n) if min.is_some_and(|m| n < m) => state.error = min.map(FieldError::NumberBelow),
                     Some(n) if max.is_some_and(|m| n > m) => state.error = max.map(FieldError::NumberAbove),
                     Some(n) => state.value = Value::Number(n),
@@ -270,7 +269,7 @@ fn derive_field<'d>(
                     None => state.error = Some(FieldError::NotAnAmount),
                     Some(m) if min.is_some_and(|l| m < l) => state.error = min.map(FieldError::AmountBelow),
                     Some(m) if max.is_some_and(|l| m > l) => state.error = max.map(FieldError::AmountAbove),
-                    Some(m) => state.value = Value::Number(m.cents() as f64),
+                    Some(m) => state.value = Value::Number(Decimal::from(m.cents())),
                 }
             }
             state.raw = non_empty(text);

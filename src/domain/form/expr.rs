@@ -4,10 +4,16 @@
 //! `{"eq": [{"var": "fahrzeug"}, "firmenwagen"]}`. Literals are strings, numbers, booleans and null.
 //! Expressions are compiled once when a definition is loaded, so evaluating one never fails: a value
 //! of the wrong type simply compares unequal. Money is in cents.
+//!
+//! Numbers are exact decimals (`rust_decimal`), so amounts add up to the cent, and arithmetic is
+//! checked: a result too large for a number is no number (`Null`). `Expr::range` bounds what an
+//! expression can come to, so an amount that could overflow is a definition error, found on loading.
 
 use std::collections::BTreeMap;
 
 use chrono::{Datelike, NaiveDate};
+use rust_decimal::prelude::ToPrimitive;
+use rust_decimal::{Decimal, RoundingStrategy};
 use serde_json::Value as Json;
 
 /// A value as expressions see it: an answer after parsing, or an intermediate result.
@@ -15,7 +21,7 @@ use serde_json::Value as Json;
 pub enum Value {
     Null,
     Bool(bool),
-    Number(f64),
+    Number(Decimal),
     Text(String),
     Date(NaiveDate),
     List(Vec<Value>),
@@ -27,18 +33,29 @@ impl Value {
         match self {
             Self::Null => false,
             Self::Bool(b) => *b,
-            Self::Number(n) => *n != 0.0,
+            Self::Number(n) => !n.is_zero(),
             Self::Text(s) => !s.is_empty(),
             Self::Date(_) | Self::Record(_) => true,
             Self::List(items) => !items.is_empty(),
         }
     }
 
-    fn as_number(&self) -> f64 {
+    fn as_number(&self) -> Decimal {
         match self {
             Self::Number(n) => *n,
-            Self::Bool(true) => 1.0,
-            _ => 0.0,
+            Self::Bool(true) => Decimal::ONE,
+            _ => Decimal::ZERO,
+        }
+    }
+
+    /// A number of cents as a whole number: rounded half away from zero (kaufmännisch), `None` when
+    /// this is no number or too large for one.
+    pub fn cents(&self) -> Option<i64> {
+        match self {
+            Self::Number(n) => n
+                .round_dp_with_strategy(0, RoundingStrategy::MidpointAwayFromZero)
+                .to_i64(),
+            _ => None,
         }
     }
 
@@ -46,7 +63,7 @@ impl Value {
         match json {
             Json::Null => Some(Self::Null),
             Json::Bool(b) => Some(Self::Bool(*b)),
-            Json::Number(n) => n.as_f64().map(Self::Number),
+            Json::Number(n) => decimal(n).map(Self::Number),
             Json::String(s) => Some(Self::Text(s.clone())),
             Json::Array(items) => items
                 .iter()
@@ -68,6 +85,14 @@ pub enum Comparison {
     Ge,
 }
 
+/// A JSON number as an exact decimal: `1535`, `1.5`, `1e3`; `None` if it has no decimal.
+pub fn decimal(n: &serde_json::Number) -> Option<Decimal> {
+    let text = n.to_string();
+    Decimal::from_str_exact(&text)
+        .or_else(|_| Decimal::from_scientific(&text))
+        .ok()
+}
+
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Arithmetic {
     Add,
@@ -76,6 +101,70 @@ pub enum Arithmetic {
     Min,
     Max,
 }
+
+impl Arithmetic {
+    /// `None` when the result is too large for a number.
+    fn apply(self, a: Decimal, b: Decimal) -> Option<Decimal> {
+        match self {
+            Self::Add => a.checked_add(b),
+            Self::Sub => a.checked_sub(b),
+            Self::Mul => a.checked_mul(b),
+            Self::Min => Some(a.min(b)),
+            Self::Max => Some(a.max(b)),
+        }
+    }
+
+    /// The range of `a op b` for any `a` in `a` and `b` in `b`.
+    fn on_ranges(self, a: Range, b: Range) -> Option<Range> {
+        match self {
+            Self::Add => Some(Range::new(a.low.checked_add(b.low)?, a.high.checked_add(b.high)?)),
+            Self::Sub => Some(Range::new(a.low.checked_sub(b.high)?, a.high.checked_sub(b.low)?)),
+            Self::Mul => {
+                let corners = [
+                    a.low.checked_mul(b.low)?,
+                    a.low.checked_mul(b.high)?,
+                    a.high.checked_mul(b.low)?,
+                    a.high.checked_mul(b.high)?,
+                ];
+                let low = corners.iter().copied().fold(corners[0], Decimal::min);
+                let high = corners.iter().copied().fold(corners[0], Decimal::max);
+                Some(Range::new(low, high))
+            }
+            Self::Min => Some(Range::new(a.low.min(b.low), a.high.min(b.high))),
+            Self::Max => Some(Range::new(a.low.max(b.low), a.high.max(b.high))),
+        }
+    }
+}
+
+/// The least and the greatest number an expression can come to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Range {
+    pub low: Decimal,
+    pub high: Decimal,
+}
+
+impl Range {
+    pub fn new(low: Decimal, high: Decimal) -> Self {
+        Self { low, high }
+    }
+
+    fn point(n: Decimal) -> Self {
+        Self::new(n, n)
+    }
+
+    /// A yes/no, a condition, or a value that counts as 0 in arithmetic (a text, a date).
+    pub const FLAG: Self = Self {
+        low: Decimal::ZERO,
+        high: Decimal::ONE,
+    };
+
+    fn union(self, other: Self) -> Self {
+        Self::new(self.low.min(other.low), self.high.max(other.high))
+    }
+}
+
+/// Full years a date of four-digit years can be from another.
+const MOST_YEARS: Decimal = Decimal::from_parts(9999, 0, 0, false, 0);
 
 /// A compiled expression.
 #[derive(Debug, Clone, PartialEq)]
@@ -151,14 +240,10 @@ impl Expr {
             }
             Self::Arithmetic(op, items) => {
                 let mut numbers = items.iter().map(|e| e.eval(env).as_number());
-                let first = numbers.next().unwrap_or(0.0);
-                Value::Number(numbers.fold(first, |acc, n| match op {
-                    Arithmetic::Add => acc + n,
-                    Arithmetic::Sub => acc - n,
-                    Arithmetic::Mul => acc * n,
-                    Arithmetic::Min => acc.min(n),
-                    Arithmetic::Max => acc.max(n),
-                }))
+                let first = numbers.next().unwrap_or_default();
+                numbers
+                    .try_fold(first, |acc, n| op.apply(acc, n))
+                    .map_or(Value::Null, Value::Number)
             }
             Self::If(condition, then, otherwise) => {
                 if condition.eval(env).is_truthy() {
@@ -173,27 +258,69 @@ impl Expr {
                     .iter()
                     .filter(|item| condition.as_ref().is_none_or(|c| c.eval(&env.inside(item)).is_truthy()))
                     .count();
-                Value::Number(count as f64)
+                Value::Number(Decimal::from(count))
             }
-            Self::Sum(group, term) => Value::Number(
-                env.items(group)
-                    .iter()
-                    .map(|item| term.eval(&env.inside(item)).as_number())
-                    .sum(),
-            ),
+            Self::Sum(group, term) => env
+                .items(group)
+                .iter()
+                .map(|item| term.eval(&env.inside(item)).as_number())
+                .try_fold(Decimal::ZERO, Decimal::checked_add)
+                .map_or(Value::Null, Value::Number),
             Self::Today => Value::Date(env.today),
             Self::YearsSince(date) => match date.eval(env) {
-                Value::Date(d) => Value::Number(f64::from(full_years(d, env.today))),
+                Value::Date(d) => Value::Number(Decimal::from(full_years(d, env.today))),
                 _ => Value::Null,
             },
             Self::AddDays(date, days) => match date.eval(env) {
                 Value::Date(d) => {
-                    let days = days.eval(env).as_number().clamp(-1e6, 1e6) as i64;
+                    let days = days
+                        .eval(env)
+                        .as_number()
+                        .trunc()
+                        .to_i64()
+                        .unwrap_or_default()
+                        .clamp(-1_000_000, 1_000_000);
                     d.checked_add_signed(chrono::Duration::days(days))
                         .map_or(Value::Null, Value::Date)
                 }
                 _ => Value::Null,
             },
+        }
+    }
+}
+
+impl Expr {
+    /// The range of numbers this expression can come to, given the range of each answer (`answer`)
+    /// and the most items of each repeating group (`most_items`); an error names what is unbounded
+    /// or could overflow.
+    pub fn range(
+        &self,
+        answer: &dyn Fn(&str) -> Result<Range, String>,
+        most_items: &dyn Fn(&str) -> usize,
+    ) -> Result<Range, String> {
+        let too_large = || "the amount can come to more than a number holds (about 7.9 × 10^28)".to_owned();
+        match self {
+            Self::Literal(v) => Ok(Range::point(v.as_number())),
+            Self::Var(id) => answer(id),
+            Self::Not(_) | Self::All(_) | Self::Any(_) | Self::Compare(..) | Self::In(..) => Ok(Range::FLAG),
+            Self::Arithmetic(op, items) => {
+                let mut ranges = items.iter().map(|e| e.range(answer, most_items));
+                let first = ranges.next().unwrap_or(Ok(Range::point(Decimal::ZERO)))?;
+                ranges.try_fold(first, |acc, r| op.on_ranges(acc, r?).ok_or_else(too_large))
+            }
+            Self::If(_, then, otherwise) => Ok(then
+                .range(answer, most_items)?
+                .union(otherwise.range(answer, most_items)?)),
+            Self::Count(group, _) => Ok(Range::new(Decimal::ZERO, Decimal::from(most_items(group)))),
+            Self::Sum(group, term) => {
+                let each = term.range(answer, most_items)?;
+                let all = Arithmetic::Mul
+                    .on_ranges(each, Range::new(Decimal::ZERO, Decimal::from(most_items(group))))
+                    .ok_or_else(too_large)?;
+                Ok(all.union(Range::point(Decimal::ZERO)))
+            }
+            Self::YearsSince(_) => Ok(Range::new(-MOST_YEARS, MOST_YEARS)),
+            Self::Today | Self::AddDays(..) => Ok(Range::point(Decimal::ZERO)),
         }
     }
 }
@@ -210,7 +337,7 @@ pub fn full_years(from: NaiveDate, to: NaiveDate) -> i32 {
 fn compare(op: Comparison, a: &Value, b: &Value) -> bool {
     use std::cmp::Ordering;
     let ordering = match (a, b) {
-        (Value::Number(x), Value::Number(y)) => x.partial_cmp(y),
+        (Value::Number(x), Value::Number(y)) => Some(x.cmp(y)),
         (Value::Text(x), Value::Text(y)) => Some(x.cmp(y)),
         (Value::Date(x), Value::Date(y)) => Some(x.cmp(y)),
         (Value::Bool(x), Value::Bool(y)) => Some(x.cmp(y)),
@@ -442,7 +569,7 @@ mod tests {
     fn answers() -> BTreeMap<String, Value> {
         BTreeMap::from([
             ("art".to_owned(), Value::Text("firmenwagen".into())),
-            ("anzahl".to_owned(), Value::Number(3.0)),
+            ("anzahl".to_owned(), Value::Number(3.into())),
             (
                 "geburt".to_owned(),
                 Value::Date(NaiveDate::from_ymd_opt(2000, 12, 1).unwrap()),
@@ -505,17 +632,17 @@ mod tests {
             {"mul": [{"min": [{"count": ["hunde"]}, 1]}, 9000]},
             {"mul": [{"max": [{"sub": [{"count": ["hunde"]}, 1]}, 0]}, 12000]}
         ]});
-        assert_eq!(eval(fee, &values), Value::Number(33000.0));
+        assert_eq!(eval(fee, &values), Value::Number(33000.into()));
         assert_eq!(
             eval(json!({"count": ["hunde", {"var": "gefaehrlich"}]}), &values),
-            Value::Number(1.0)
+            Value::Number(1.into())
         );
         assert_eq!(
             eval(
                 json!({"sum": ["hunde", {"if": [{"var": "gefaehrlich"}, 60000, 9000]}]}),
                 &values
             ),
-            Value::Number(78000.0)
+            Value::Number(78000.into())
         );
     }
 
@@ -525,7 +652,7 @@ mod tests {
         // Born 2000-12-01: 25 on 2026-11-30, one day before the 26th birthday.
         assert_eq!(
             eval(json!({"years_since": {"var": "geburt"}}), &values),
-            Value::Number(25.0)
+            Value::Number(25.into())
         );
         assert_eq!(
             eval(
@@ -540,8 +667,11 @@ mod tests {
     fn missing_answers_are_null_and_count_as_zero() {
         let empty = BTreeMap::new();
         assert_eq!(eval(json!({"var": "art"}), &empty), Value::Null);
-        assert_eq!(eval(json!({"add": [{"var": "anzahl"}, 5]}), &empty), Value::Number(5.0));
-        assert_eq!(eval(json!({"count": ["hunde"]}), &empty), Value::Number(0.0));
+        assert_eq!(
+            eval(json!({"add": [{"var": "anzahl"}, 5]}), &empty),
+            Value::Number(5.into())
+        );
+        assert_eq!(eval(json!({"count": ["hunde"]}), &empty), Value::Number(0.into()));
         assert_eq!(eval(json!({"years_since": {"var": "geburt"}}), &empty), Value::Null);
     }
 

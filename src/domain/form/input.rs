@@ -2,6 +2,8 @@
 //! IBAN, postcode, phone, e-mail). Everything here is forgiving about format and strict about meaning.
 
 use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
 use validator::ValidateEmail;
 
 use crate::domain::Money;
@@ -32,7 +34,7 @@ pub fn clean_lines(raw: &str) -> String {
 }
 
 /// A number as Germans and others write it: `1234`, `1.234,5`, `1234,5`, `1234.5`, `-3`.
-pub fn parse_number(raw: &str) -> Option<f64> {
+pub fn parse_number(raw: &str) -> Option<Decimal> {
     let compact: String = raw.chars().filter(|c| !c.is_whitespace()).collect();
     if compact.is_empty() || compact.len() > 30 {
         return None;
@@ -53,7 +55,7 @@ pub fn parse_number(raw: &str) -> Option<f64> {
     if !valid || normalised.matches('.').count() > 1 {
         return None;
     }
-    normalised.parse().ok().filter(|n: &f64| n.is_finite())
+    Decimal::from_str_exact(&normalised).ok()
 }
 
 /// `1.234` or `12.345.678`: dots between groups of three digits.
@@ -66,7 +68,11 @@ fn is_thousands_grouped(s: &str) -> bool {
     first_ok && rest.peek().is_some() && rest.all(|g| g.len() == 3 && g.bytes().all(|b| b.is_ascii_digit()))
 }
 
-/// An amount in euros: `30`, `30,70`, `1.030,70 €`, `30.70 EUR`. At most two decimals, not negative.
+/// The largest amount a citizen can type: a billion euros.
+pub const LARGEST_INPUT_CENTS: i64 = 100_000_000_000;
+
+/// An amount in euros: `30`, `30,70`, `1.030,70 €`, `30.70 EUR`. At most two decimals, not negative,
+/// at most `LARGEST_INPUT_CENTS`.
 pub fn parse_money(raw: &str) -> Option<Money> {
     let trimmed = raw
         .trim()
@@ -74,11 +80,13 @@ pub fn parse_money(raw: &str) -> Option<Money> {
         .trim_end_matches('€')
         .trim_start_matches('€');
     let n = parse_number(trimmed)?;
-    let cents = (n * 100.0).round();
-    if n < 0.0 || (n * 100.0 - cents).abs() > 1e-6 || cents > 1e11 {
+    if n < Decimal::ZERO || n.round_dp(2) != n {
         return None;
     }
-    Some(Money::from_cents(cents as i64))
+    n.checked_mul(Decimal::ONE_HUNDRED)
+        .and_then(|cents| cents.to_i64())
+        .filter(|cents| *cents <= LARGEST_INPUT_CENTS)
+        .map(Money::from_cents)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -185,14 +193,28 @@ mod tests {
 
     #[test]
     fn numbers_in_german_and_english_notation() {
-        assert_eq!(parse_number("1234"), Some(1234.0));
-        assert_eq!(parse_number("1.234"), Some(1234.0));
-        assert_eq!(parse_number("1.234,5"), Some(1234.5));
-        assert_eq!(parse_number("12,5"), Some(12.5));
-        assert_eq!(parse_number("12.5"), Some(12.5));
-        assert_eq!(parse_number("-3"), Some(-3.0));
-        assert_eq!(parse_number("-1.234"), Some(-1234.0));
-        for bad in ["", "abc", "1,2,3", "1e5", "NaN", "inf", "1.2.3", "--1"] {
+        let number = |text: &str| parse_number(text).map(|n| n.to_string());
+        assert_eq!(number("1234").as_deref(), Some("1234"));
+        assert_eq!(number("1.234").as_deref(), Some("1234"));
+        assert_eq!(number("1.234,5").as_deref(), Some("1234.5"));
+        assert_eq!(number("12,5").as_deref(), Some("12.5"));
+        assert_eq!(number("12.5").as_deref(), Some("12.5"));
+        assert_eq!(number("-3").as_deref(), Some("-3"));
+        assert_eq!(number("-1.234").as_deref(), Some("-1234"));
+        // Exact: no binary fraction in between.
+        assert_eq!(number("0,1").as_deref(), Some("0.1"));
+        let too_long = "9".repeat(40);
+        for bad in [
+            "",
+            "abc",
+            "1,2,3",
+            "1e5",
+            "NaN",
+            "inf",
+            "1.2.3",
+            "--1",
+            too_long.as_str(),
+        ] {
             assert_eq!(parse_number(bad), None, "{bad}");
         }
     }
@@ -202,7 +224,13 @@ mod tests {
         assert_eq!(parse_money("30,70 €").map(Money::cents), Some(3070));
         assert_eq!(parse_money("1.030,70").map(Money::cents), Some(103_070));
         assert_eq!(parse_money("12 EUR").map(Money::cents), Some(1200));
-        for bad in ["-5", "1,234", "abc", ""] {
+        assert_eq!(parse_money("2,67").map(Money::cents), Some(267));
+        assert_eq!(
+            parse_money("1.000.000.000").map(Money::cents),
+            Some(LARGEST_INPUT_CENTS)
+        );
+        let huge = "9".repeat(27);
+        for bad in ["-5", "1,234", "abc", "", "1.000.000.000,01", huge.as_str()] {
             assert_eq!(parse_money(bad), None, "{bad}");
         }
     }

@@ -251,7 +251,7 @@ fn valid_answers_make_a_complete_form() {
         .collect();
     assert!(errors.is_empty(), "{errors:?}");
     assert!(state.is_complete());
-    assert_eq!(state.values["anzahl"], Value::Number(2.0));
+    assert_eq!(state.values["anzahl"], Value::Number(2.into()));
     assert_eq!(
         state.values["geburt"],
         Value::Date(NaiveDate::from_ymd_opt(1990, 3, 27).unwrap())
@@ -299,8 +299,8 @@ fn text_length_and_pattern() {
 fn numbers_amounts_and_their_ranges() {
     assert_eq!(error_for("anzahl", json!("zwei")), Some("NotANumber".into()));
     assert_eq!(error_for("anzahl", json!("2,5")), Some("NotWhole".into()));
-    assert_eq!(error_for("anzahl", json!("0")), Some("NumberBelow(1.0)".into()));
-    assert_eq!(error_for("anzahl", json!("6")), Some("NumberAbove(5.0)".into()));
+    assert_eq!(error_for("anzahl", json!("0")), Some("NumberBelow(1)".into()));
+    assert_eq!(error_for("anzahl", json!("6")), Some("NumberAbove(5)".into()));
     assert_eq!(
         error_for("betrag", json!("1.000,01")),
         Some("AmountAbove(Money { cents: 100000 })".into())
@@ -308,7 +308,7 @@ fn numbers_amounts_and_their_ranges() {
     assert_eq!(error_for("betrag", json!("12,345")), Some("NotAnAmount".into()));
     let definition = form();
     let state = derive(&definition, &with("betrag", json!("99,90 €")), today());
-    assert_eq!(state.values["betrag"], Value::Number(9990.0));
+    assert_eq!(state.values["betrag"], Value::Number(9990.into()));
 }
 
 #[test]
@@ -605,6 +605,88 @@ rules = [{ check = { eq = [1, 1] }, field = "zz", message = { de = "M" } }]"#,
         problems("version = 1\nsteps = []\nfoo = 1")
             .iter()
             .any(|p| p.contains("unknown field `foo`"))
+    );
+}
+
+/// A form whose fee is `value` (TOML), with a number `n` (given min and max) and a group `g` of at
+/// most three items, each with an amount `betrag`.
+fn fee_form(value: &str, n_limits: &str) -> String {
+    format!(
+        r#"version = 1
+[[computed]]
+id = "gebuehr"
+label = {{ de = "Gebühr" }}
+money = true
+value = {value}
+[[steps]]
+id = "a"
+title = {{ de = "A" }}
+fields = [
+  {{ id = "n", kind = "number", label = {{ de = "N" }}, required = false {n_limits} }},
+  {{ id = "g", kind = "group", label = {{ de = "G" }}, max_items = 3, item_label = {{ de = "I" }}, fields = [
+    {{ id = "betrag", kind = "money", label = {{ de = "B" }}, max = "500.00" }},
+  ] }},
+]"#
+    )
+}
+
+#[test]
+fn amounts_are_exact_cents_rounded_half_away_from_zero() {
+    let form =
+        FormDefinition::from_toml(&fee_form(r#"{ mul = [{ var = "n" }, 1005] }"#, ", min = 0, max = 100")).unwrap();
+    let fee = |n: &str| {
+        let answers = json!({ "n": n }).as_object().unwrap().clone();
+        derive(&form, &answers, today()).fee().map(crate::domain::Money::cents)
+    };
+    assert_eq!(fee("0,5"), Some(503), "502.5 cents round up (half away from zero)");
+    assert_eq!(fee("0,1"), Some(101), "100.5 cents round up");
+    assert_eq!(fee("0,3"), Some(302), "301.5 cents, exactly, round up");
+    assert_eq!(fee("2"), Some(2010));
+    // 1,005 × 100 is 100.49999999999999 in binary floating point, which rounds down to 100.
+    let hundred =
+        FormDefinition::from_toml(&fee_form(r#"{ mul = [{ var = "n" }, 100] }"#, ", min = 0, max = 100")).unwrap();
+    let answers = json!({ "n": "1,005" });
+    let state = derive(&hundred, answers.as_object().unwrap(), today());
+    assert_eq!(state.fee().map(crate::domain::Money::cents), Some(101));
+    let sum = FormDefinition::from_toml(&fee_form(r#"{ sum = ["g", { var = "betrag" }] }"#, "")).unwrap();
+    let answers = json!({ "g": [{ "betrag": "0,10" }, { "betrag": "0,20" }, { "betrag": "0,30" }] });
+    let state = derive(&sum, answers.as_object().unwrap(), today());
+    assert_eq!(state.fee().map(crate::domain::Money::cents), Some(60));
+}
+
+#[test]
+fn an_amount_that_could_overflow_is_a_definition_error() {
+    let fits = problems(&fee_form(
+        r#"{ add = [{ mul = [{ var = "n" }, 100] }, { sum = ["g", { var = "betrag" }] }] }"#,
+        ", min = 0, max = 1000",
+    ));
+    assert!(fits.is_empty(), "{fits:?}");
+
+    let unbounded = problems(&fee_form(r#"{ mul = [{ var = "n" }, 100] }"#, ""));
+    assert!(
+        unbounded
+            .iter()
+            .any(|p| p.starts_with("computed 'gebuehr':") && p.contains("'n', which needs a min and a max")),
+        "{unbounded:?}"
+    );
+
+    let too_large = problems(&fee_form(
+        r#"{ mul = [{ var = "n" }, 9000000000000000] }"#,
+        ", min = 0, max = 1000",
+    ));
+    assert!(
+        too_large
+            .iter()
+            .any(|p| p.starts_with("computed 'gebuehr':") && p.contains("at most 1000000000000")),
+        "{too_large:?}"
+    );
+
+    let beyond_any_number = problems(&fee_form(r#"{ mul = [1e20, 1e20] }"#, ""));
+    assert!(
+        beyond_any_number
+            .iter()
+            .any(|p| p.starts_with("computed 'gebuehr':") && p.contains("more than a number holds")),
+        "{beyond_any_number:?}"
     );
 }
 

@@ -3,6 +3,7 @@
 
 use chrono::NaiveDate;
 use fluent_templates::fluent_bundle::FluentValue;
+use rust_decimal::Decimal;
 use serde_json::Value as Json;
 
 use crate::db::forms::{CaseRow, SummaryLine};
@@ -316,8 +317,11 @@ fn parts<const N: usize>(
 
 fn shown_value(value: &Value, money: bool, lang: Lang) -> String {
     match value {
-        Value::Number(cents) if money => lang.money(Money::from_cents(cents.round() as i64)),
-        Value::Number(n) => n.to_string(),
+        Value::Number(_) if money => value
+            .cents()
+            .map(|c| lang.money(Money::from_cents(c)))
+            .unwrap_or_default(),
+        Value::Number(n) => number_text(*n, lang),
         Value::Text(t) => t.clone(),
         _ => String::new(),
     }
@@ -382,8 +386,8 @@ pub fn message(error: &FieldError<'_>, field: &Field, lang: Lang) -> String {
     }
 }
 
-fn number_text(n: f64, lang: Lang) -> String {
-    let text = n.to_string();
+fn number_text(n: Decimal, lang: Lang) -> String {
+    let text = n.normalize().to_string();
     match lang {
         Lang::De => text.replace('.', ","),
         Lang::En => text,
@@ -397,7 +401,9 @@ pub fn answer_text(state: &FieldState<'_>, lang: Lang) -> Option<String> {
     let text = match (&field.kind, &state.value) {
         (Kind::Info { .. } | Kind::File { .. }, _) => return None,
         (_, Value::Null) => state.text().to_owned(),
-        (Kind::Money { .. }, Value::Number(cents)) => lang.money(Money::from_cents(cents.round() as i64)),
+        (Kind::Money { .. }, value @ Value::Number(_)) => value
+            .cents()
+            .map_or_else(|| state.text().to_owned(), |c| lang.money(Money::from_cents(c))),
         (Kind::Date { .. }, Value::Date(d)) => date_text(*d, lang),
         (Kind::Select(choices) | Kind::Radios(choices), Value::Text(v)) => choices
             .iter()
