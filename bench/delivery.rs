@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use actix_web::{App, HttpResponse, HttpServer, web};
 use buergerportal::config::Settings;
-use buergerportal::db::{Db, forms};
+use buergerportal::db::{Db, applications};
 use buergerportal::i18n::Lang;
 use std::sync::Arc;
 
@@ -156,11 +156,11 @@ async fn fixtures(db: &Db) -> anyhow::Result<(String, String)> {
 async fn submit(db: &Db, tenant_id: &str, account_id: &str) -> anyhow::Result<()> {
     let now = Utc::now();
     let answers = serde_json::Map::from_iter([("betreff".to_owned(), serde_json::json!("Laterne"))]);
-    let draft = forms::create_draft(db, account_id, tenant_id, "kontakt", 1, &answers, now, now)
+    let draft = applications::create_draft(db, account_id, tenant_id, "kontakt", 1, &answers, now, now)
         .await?
         .ok_or_else(|| anyhow::anyhow!("the bench account's previous draft is still open"))?;
     let reference = buergerportal::domain::reference::Reference::generate();
-    let case = forms::NewCase {
+    let case = applications::NewCase {
         account_id,
         tenant_id,
         draft_id: &draft,
@@ -175,7 +175,7 @@ async fn submit(db: &Db, tenant_id: &str, account_id: &str) -> anyhow::Result<()
         now,
     };
     anyhow::ensure!(
-        forms::submit(db, &case).await? == forms::Submitted::Created,
+        applications::submit(db, &case).await? == applications::Submitted::Created,
         "not submitted"
     );
     Ok(())

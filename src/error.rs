@@ -51,7 +51,7 @@ impl ResponseError for AppError {
         let location = match self {
             Self::LoginRequired(return_to) => Some(format!(
                 "/anmelden?weiter={}",
-                crate::routes::encode_query_value(return_to)
+                crate::query::encode_query_value(return_to)
             )),
             Self::StepUpRequired(page) => Some(page.clone()),
             _ => None,

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use crate::db::{Db, accounts, forms, lease, outbox};
+use crate::db::{Db, accounts, applications, lease, outbox};
 use crate::i18n::Lang;
 use crate::mail::Mail;
 use crate::worker::Outbox;
@@ -49,13 +49,13 @@ pub async fn round(db: &Db, node: &str, base_url: &str, now: DateTime<Utc>) -> s
 /// reminded meanwhile is not reminded twice.
 pub async fn tidy(db: &Db, base_url: &str, now: DateTime<Utc>) -> sqlx::Result<usize> {
     accounts::remove_expired(db, now, now - KEEP_ATTEMPTS).await?;
-    forms::remove_expired_drafts(db, now, now - chrono::Duration::hours(crate::routes::PARKED_HOURS)).await?;
+    applications::remove_expired_drafts(db, now).await?;
     outbox::forget_given_up_mails(db, now - KEEP_GIVEN_UP_MAILS).await?;
     let link = format!("{}/antraege", base_url.trim_end_matches('/'));
     // One mail per address, however many drafts, queued in the transaction that marks them reminded.
     let warn_from = now + REMIND_BEFORE;
     let mut by_address: BTreeMap<Option<String>, Vec<String>> = BTreeMap::new();
-    for (draft_id, email) in forms::drafts_to_remind(db, warn_from).await? {
+    for (draft_id, email) in applications::drafts_to_remind(db, warn_from).await? {
         by_address.entry(email).or_default().push(draft_id);
     }
     let mut queued = 0;
@@ -63,7 +63,7 @@ pub async fn tidy(db: &Db, base_url: &str, now: DateTime<Utc>) -> sqlx::Result<u
         let mut tx = db.begin().await?;
         let mut marked = false;
         for draft_id in &drafts {
-            marked |= forms::mark_reminded(&mut tx, draft_id, now, warn_from).await?;
+            marked |= applications::mark_reminded(&mut tx, draft_id, now, warn_from).await?;
         }
         // The account keeps no language; the reminder is in German, the portal's first language.
         // An account without an address (provider logins only) is marked without a mail.

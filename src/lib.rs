@@ -15,6 +15,7 @@ pub mod mail;
 pub mod metrics;
 mod middleware;
 pub mod pdf;
+pub mod query;
 mod routes;
 pub mod startup;
 pub mod telemetry;

@@ -15,7 +15,7 @@ use crate::auth::csrf::{FormTokens, refuse_cross_site};
 use crate::auth::oidc::IdentityProviders;
 use crate::auth::password::PasswordHasher;
 use crate::auth::session::Sessions;
-use crate::catalogue::{Catalogue, CatalogueCache, Forms};
+use crate::catalogue::{Catalogue, CatalogueCache, FormDefinitions};
 use crate::config::Settings;
 use crate::db::{Db, catalogue};
 use crate::housekeeping;
@@ -61,7 +61,7 @@ impl Application {
         }
         let directory = web::Data::new(TenantDirectory::load(&db, &settings.portal_hosts()).await?);
         let cache = web::Data::new(CatalogueCache::default());
-        let forms = web::Data::new(Forms::of(&catalogue));
+        let forms = web::Data::new(FormDefinitions::of(&catalogue));
         let receipt_fonts = web::Data::new(ReceiptFonts::load()?);
         let secret_key = settings.secret_key()?;
         let link_seal = web::Data::new(LinkSeal::new(&secret_key)?);

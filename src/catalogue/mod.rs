@@ -11,10 +11,10 @@
 
 mod cache;
 mod files;
-mod forms;
+mod form_definitions;
 
 pub use cache::CatalogueCache;
-pub use forms::Forms;
+pub use form_definitions::FormDefinitions;
 
 pub use files::{
     Accessibility, Catalogue, CatalogueError, Contact, Imprint, Place, Privacy, ServiceDefinition, ServiceDetails,

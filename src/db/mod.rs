@@ -4,8 +4,8 @@
 //! through [`with_pool!`]; only full-text search differs per database.
 
 pub mod accounts;
+pub mod applications;
 pub mod catalogue;
-pub mod forms;
 pub mod lease;
 pub mod outbox;
 

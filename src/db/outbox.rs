@@ -377,7 +377,7 @@ pub struct CaseToDeliver {
     pub service_slug: String,
     pub form_version: i32,
     pub answers: AsJson<Json>,
-    pub summary: AsJson<Vec<super::forms::SummaryLine>>,
+    pub summary: AsJson<Vec<super::applications::SummaryLine>>,
     pub trust_level: String,
     pub fee_cents: Option<i64>,
     pub submitted_at: DateTime<Utc>,

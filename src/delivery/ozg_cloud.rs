@@ -12,7 +12,7 @@ use reqwest::multipart::{Form, Part};
 use serde_json::{Value, json};
 
 use super::{Failure, answer_json, describe, failure_for, host};
-use crate::db::forms::SummaryLine;
+use crate::db::applications::SummaryLine;
 use crate::db::outbox::CaseToDeliver;
 use crate::domain::TrustLevel;
 

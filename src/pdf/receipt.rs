@@ -20,7 +20,7 @@ use skrifa::{FontRef, MetadataProvider};
 
 use chrono::{DateTime, Utc};
 
-use crate::db::forms::SummaryLine;
+use crate::db::applications::SummaryLine;
 use crate::domain::Money;
 use crate::i18n::Lang;
 

@@ -9,10 +9,10 @@ use askama_web::WebTemplate;
 use serde::Deserialize;
 
 use super::Layout;
-use super::forms::{CsrfForm, respond};
+use super::page::{CsrfForm, respond};
 use crate::auth::oidc::IdentityProviders;
 use crate::auth::session::Sessions;
-use crate::catalogue::{CatalogueCache, Contact, Forms, ServiceTexts};
+use crate::catalogue::{CatalogueCache, Contact, FormDefinitions, ServiceTexts};
 use crate::config::Settings;
 use crate::db::Db;
 use crate::db::catalogue::{self as queries, ServiceFilter, ServiceListRow, ServicePageRow};
@@ -21,6 +21,7 @@ use crate::domain::topic::TOPICS;
 use crate::domain::{Money, Topic, TrustLevel};
 use crate::error::AppError;
 use crate::i18n::Lang;
+use crate::query::encode_query_value;
 use crate::tenancy::TenantDirectory;
 
 const PAGE_SIZE: i64 = 20;
@@ -279,7 +280,7 @@ fn url_with(path: &str, params: &[(&str, Option<&str>)]) -> String {
         .iter()
         .filter_map(|(k, v)| {
             v.filter(|v| !v.is_empty())
-                .map(|v| format!("{k}={}", super::encode_query_value(v)))
+                .map(|v| format!("{k}={}", encode_query_value(v)))
         })
         .collect();
     if query.is_empty() {
@@ -382,7 +383,7 @@ pub async fn start_application(
     cache: web::Data<CatalogueCache>,
     sessions: web::Data<Sessions>,
     providers: web::Data<IdentityProviders>,
-    forms: web::Data<Forms>,
+    forms: web::Data<FormDefinitions>,
     settings: web::Data<Settings>,
 ) -> Result<HttpResponse, AppError> {
     let slug = path.into_inner().service;
@@ -408,7 +409,7 @@ pub async fn start_application(
                     href: format!(
                         "/anmelden/{}?weiter={}&niveau={}",
                         p.id,
-                        super::encode_query_value(here),
+                        encode_query_value(here),
                         required.as_str()
                     ),
                     label: layout.lang.t1("login-with", "name", p.name.clone()),

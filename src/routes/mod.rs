@@ -7,15 +7,14 @@ mod application;
 pub(crate) mod catalogue;
 pub mod error_pages;
 mod fit_connect;
-mod forms;
 mod health;
 mod layout;
+mod page;
 mod responsibility;
 mod tenant_pages;
 
 use actix_web::web;
 
-pub use application::PARKED_HOURS;
 pub use layout::Layout;
 
 use crate::error::AppError;
@@ -103,15 +102,4 @@ fn site_routes(cfg: &mut web::ServiceConfig) {
 
 async fn not_found() -> Result<actix_web::HttpResponse, AppError> {
     Err(AppError::NotFound)
-}
-
-/// Percent-encodes a value for a query string (RFC 3986 unreserved characters stay).
-pub fn encode_query_value(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }

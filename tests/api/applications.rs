@@ -829,7 +829,7 @@ async fn a_service_with_a_higher_trust_level_is_refused_at_submit_too() {
     let mut answers = serde_json::Map::new();
     answers.insert("zweck".into(), "Wohnungsamt".into());
     let now = chrono::Utc::now();
-    let draft_id = buergerportal::db::forms::create_draft(
+    let draft_id = buergerportal::db::applications::create_draft(
         &app.db,
         &account,
         &tenant,
@@ -871,9 +871,9 @@ async fn a_service_with_a_higher_trust_level_is_refused_at_submit_too() {
 
     // Sent at "substanziell", the case and its receipt stay closed to the password login too.
     let reference = buergerportal::domain::reference::Reference::generate();
-    let sent = buergerportal::db::forms::submit(
+    let sent = buergerportal::db::applications::submit(
         &app.db,
-        &buergerportal::db::forms::NewCase {
+        &buergerportal::db::applications::NewCase {
             account_id: &account,
             tenant_id: &tenant,
             draft_id: &draft_id,
@@ -890,7 +890,7 @@ async fn a_service_with_a_higher_trust_level_is_refused_at_submit_too() {
     )
     .await
     .unwrap();
-    assert_eq!(sent, buergerportal::db::forms::Submitted::Created);
+    assert_eq!(sent, buergerportal::db::applications::Submitted::Created);
     for path in ["", "/quittung.pdf"] {
         let answer = browser
             .get(&format!("/musterstadt/vorgang/{}{path}", reference.as_str()))
@@ -1058,37 +1058,39 @@ async fn drafts_expire_after_a_reminder_a_week_before() {
     assert_eq!(count(&app, "SELECT COUNT(*) FROM draft").await, 0);
 }
 
+/// A draft of a new account that is due for a reminder 24 days after `now`, not before.
+async fn draft_due_in_24_days(app: &TestApp, now: chrono::DateTime<chrono::Utc>) {
+    let tenant = text(app, "SELECT id FROM tenant WHERE slug = 'musterstadt'").await;
+    let mut tx = app.db.begin().await.unwrap();
+    let account = buergerportal::db::accounts::create_account(&mut tx, &unique("knoten"), "-", now)
+        .await
+        .unwrap()
+        .unwrap();
+    tx.commit().await.unwrap();
+    let expires = now + chrono::Duration::days(30);
+    buergerportal::db::applications::create_draft(
+        &app.db,
+        &account,
+        &tenant,
+        "kontakt",
+        1,
+        &serde_json::Map::new(),
+        now,
+        expires,
+    )
+    .await
+    .unwrap()
+    .unwrap();
+}
+
 #[tokio::test]
 async fn with_two_nodes_each_housekeeping_round_runs_once_and_reminds_once() {
     let app = crate::helpers::spawn_with(|s| s.worker = false).await;
     let other_node = Db::connect(&app.database_url, 2).await.unwrap();
-    let tenant = text(&app, "SELECT id FROM tenant WHERE slug = 'musterstadt'").await;
     let now = chrono::Utc::now();
-    let due_draft = || async {
-        let mut tx = app.db.begin().await.unwrap();
-        let account = buergerportal::db::accounts::create_account(&mut tx, &unique("knoten"), "-", now)
-            .await
-            .unwrap()
-            .unwrap();
-        tx.commit().await.unwrap();
-        // Due in 24 days, not now: the app's own first round, at its start, must not remind it.
-        let expires = now + chrono::Duration::days(30);
-        buergerportal::db::forms::create_draft(
-            &app.db,
-            &account,
-            &tenant,
-            "kontakt",
-            1,
-            &serde_json::Map::new(),
-            now,
-            expires,
-        )
-        .await
-        .unwrap()
-        .unwrap();
-    };
     let mails = || count(&app, "SELECT COUNT(*) FROM outbox WHERE kind = 'mail'");
-    due_draft().await;
+    // Due in 24 days, not now: the app's own first round, at its start, must not remind it.
+    draft_due_in_24_days(&app, now).await;
     // The app took the round's lease at its start; ten minutes later it is free again.
     let round = |db, node, at| buergerportal::housekeeping::round(db, node, &app.address, at);
     let next_round = now + chrono::Duration::days(24);
@@ -1100,12 +1102,97 @@ async fn with_two_nodes_each_housekeeping_round_runs_once_and_reminds_once() {
     assert_eq!(mails().await, 1, "one reminder");
 
     // Within the round's lease no other node starts one, though a draft is due.
-    due_draft().await;
+    draft_due_in_24_days(&app, now).await;
     assert_eq!(round(&other_node, "knoten-c", next_round).await.unwrap(), 0);
     assert_eq!(mails().await, 1);
     let round_after = next_round + chrono::Duration::minutes(10);
     assert_eq!(round(&other_node, "knoten-c", round_after).await.unwrap(), 1);
     assert_eq!(mails().await, 2);
+}
+
+#[tokio::test]
+async fn two_portal_processes_started_together_remind_each_citizen_once() {
+    let app = crate::helpers::spawn_with(|s| s.worker = false).await;
+    // Twenty drafts due for a reminder now (they expire in three days).
+    let now = chrono::Utc::now();
+    for _ in 0..20 {
+        draft_due_in_24_days(&app, now).await;
+    }
+    app.execute_at("UPDATE draft SET expires_at = $1", now + chrono::Duration::days(3))
+        .await;
+    // The test's own app did its first round at its start; free the lease as ten minutes would.
+    app.execute_at("UPDATE lease SET until = $1", now).await;
+
+    // On PostgreSQL the drafts are locked until both nodes are up, so both first rounds, had they
+    // both started, would run at the same time.
+    let lock = match &app.db {
+        Db::Postgres(pool) => {
+            let mut tx = pool.begin().await.unwrap();
+            sqlx::query("LOCK TABLE draft IN EXCLUSIVE MODE")
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+            Some(tx)
+        }
+        Db::Sqlite(_) => None,
+    };
+    // Two nodes start at once, each with its first housekeeping round.
+    let data = tempfile::tempdir().unwrap();
+    let node = |name: &str| {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let dir = data.path().join(name);
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_buergerportal"))
+            .arg("serve")
+            .env("BUERGERPORTAL_DATABASE_URL", &app.database_url)
+            .env("BUERGERPORTAL_DATA_DIR", &dir)
+            .env("BUERGERPORTAL_LISTEN", format!("127.0.0.1:{port}"))
+            .env("BUERGERPORTAL_WORKER", "false")
+            .env("RUST_LOG", "error")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        (child, format!("http://127.0.0.1:{port}/readyz"))
+    };
+    let mut nodes = [node("a"), node("b")];
+    for (_, ready) in &nodes {
+        let mut up = false;
+        for _ in 0..300 {
+            if reqwest::get(ready.as_str()).await.is_ok_and(|r| r.status() == 200) {
+                up = true;
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert!(up, "{ready} did not answer");
+    }
+    if let Some(tx) = lock {
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        tx.commit().await.unwrap();
+    }
+    let reminded = || count(&app, "SELECT COUNT(*) FROM draft WHERE reminded_at IS NOT NULL");
+    for _ in 0..100 {
+        if reminded().await == 20 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    // Give a second round, had it started, the time to queue its mails.
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    for (child, _) in &mut nodes {
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
+    assert_eq!(reminded().await, 20, "every due draft was reminded");
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) FROM outbox WHERE kind = 'mail'").await,
+        20,
+        "one reminder per citizen, not one per node"
+    );
 }
 
 #[tokio::test]
@@ -1127,14 +1214,14 @@ async fn a_save_while_the_reminder_goes_out_asks_for_a_new_reminder_later() {
     app.execute_at("UPDATE draft SET expires_at = $1", now + chrono::Duration::days(3))
         .await;
     let warn_from = now + chrono::Duration::days(7);
-    let due = buergerportal::db::forms::drafts_to_remind(&app.db, warn_from)
+    let due = buergerportal::db::applications::drafts_to_remind(&app.db, warn_from)
         .await
         .unwrap();
     assert_eq!(due.len(), 1);
     // While the mail goes out the citizen saves: the expiry moves out again.
     save().await;
     let mut tx = app.db.begin().await.unwrap();
-    buergerportal::db::forms::mark_reminded(&mut tx, &due[0].0, now, warn_from)
+    buergerportal::db::applications::mark_reminded(&mut tx, &due[0].0, now, warn_from)
         .await
         .unwrap();
     tx.commit().await.unwrap();

@@ -21,7 +21,7 @@ use crate::domain::account::Email;
 use crate::error::AppError;
 use crate::mail::{LinkSeal, Mail};
 use crate::routes::Layout;
-use crate::routes::forms::{Field, respond, see_other, summary};
+use crate::routes::page::{Field, respond, see_other, summary};
 use crate::worker::Outbox;
 
 const CHANGE_LINK_LIFETIME: Duration = Duration::hours(24);

@@ -15,7 +15,7 @@ use crate::auth::session::Sessions;
 use crate::catalogue::CatalogueCache;
 use crate::db::Db;
 use crate::db::accounts;
-use crate::db::forms::{self as queries, SummaryLine};
+use crate::db::applications::{self as queries, SummaryLine};
 use crate::error::AppError;
 use crate::i18n::Lang;
 use crate::pdf::ReceiptFonts;

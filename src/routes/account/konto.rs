@@ -13,7 +13,7 @@ use crate::db::Db;
 use crate::db::accounts::{self, ProfileRow};
 use crate::error::AppError;
 use crate::routes::Layout;
-use crate::routes::forms::{CsrfForm, see_other};
+use crate::routes::page::{CsrfForm, see_other};
 
 const ACCESS_LOG_ENTRIES: i64 = 20;
 

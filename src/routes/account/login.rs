@@ -19,9 +19,10 @@ use crate::db::accounts;
 use crate::domain::TrustLevel;
 use crate::domain::account::Email;
 use crate::error::AppError;
+use crate::query::encode_query_value;
+use crate::routes::Layout;
 use crate::routes::catalogue::Link;
-use crate::routes::forms::{CsrfForm, Field, respond, safe_return_path, see_other, summary};
-use crate::routes::{Layout, encode_query_value};
+use crate::routes::page::{CsrfForm, Field, respond, safe_return_path, see_other, summary};
 
 #[derive(Deserialize, Default)]
 #[serde(default)]

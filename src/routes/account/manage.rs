@@ -18,7 +18,7 @@ use crate::domain::account::{Email, NewPassword};
 use crate::error::AppError;
 use crate::mail::Mail;
 use crate::routes::Layout;
-use crate::routes::forms::{Field, respond, see_other, summary};
+use crate::routes::page::{Field, respond, see_other, summary};
 use crate::worker::Outbox;
 
 #[derive(Deserialize, Default)]

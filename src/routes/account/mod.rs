@@ -20,7 +20,7 @@ use actix_web::http::StatusCode;
 use serde::Deserialize;
 
 use super::Layout;
-use super::forms::{Field, respond, summary};
+use super::page::{Field, respond, summary};
 use crate::auth::client_ip::client_ip;
 use crate::auth::csrf::FormTokens;
 use crate::auth::oidc::IdentityProviders;
@@ -32,6 +32,7 @@ use crate::db::accounts;
 use crate::domain::account::Email;
 use crate::error::AppError;
 use crate::i18n::Lang;
+use crate::query::encode_query_value;
 
 /// What the access log records; citizens see these under "Zugriffe auf Ihr Konto".
 #[derive(Debug, Clone, Copy)]
@@ -116,7 +117,7 @@ pub async fn log_in_again(
     return_to: &str,
     text_key: &'static str,
 ) -> Result<HttpResponse, AppError> {
-    let weiter = super::encode_query_value(return_to);
+    let weiter = encode_query_value(return_to);
     let provider = match has_password {
         true => None,
         false => accounts::linked_providers(db, &citizen.account_id)

@@ -22,7 +22,7 @@ use crate::domain::account::{Email, NewPassword};
 use crate::error::AppError;
 use crate::mail::{LinkSeal, Mail};
 use crate::routes::Layout;
-use crate::routes::forms::{Field, respond, see_other, summary};
+use crate::routes::page::{Field, respond, see_other, summary};
 use crate::worker::Outbox;
 
 const RESET_LINK_LIFETIME: Duration = Duration::hours(1);

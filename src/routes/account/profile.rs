@@ -12,7 +12,7 @@ use crate::db::Db;
 use crate::db::accounts::{self, ProfileRow};
 use crate::error::AppError;
 use crate::routes::Layout;
-use crate::routes::forms::{Field, respond, see_other, summary};
+use crate::routes::page::{Field, respond, see_other, summary};
 
 const MAX_CHARS: usize = 100;
 

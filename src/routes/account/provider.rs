@@ -17,7 +17,7 @@ use crate::db::accounts;
 use crate::domain::TrustLevel;
 use crate::error::AppError;
 use crate::routes::Layout;
-use crate::routes::forms::{respond, safe_return_path, see_other};
+use crate::routes::page::{respond, safe_return_path, see_other};
 
 /// How long a citizen may take at the provider.
 const FLOW_LIFETIME: Duration = Duration::minutes(15);

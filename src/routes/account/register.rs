@@ -25,7 +25,7 @@ use crate::error::AppError;
 use crate::i18n::Lang;
 use crate::mail::{LinkSeal, Mail};
 use crate::routes::Layout;
-use crate::routes::forms::{Field, respond, see_other, summary};
+use crate::routes::page::{Field, respond, see_other, summary};
 use crate::worker::Outbox;
 
 const VERIFY_LINK_LIFETIME: Duration = Duration::hours(24);

@@ -11,11 +11,11 @@ use super::{DraftPath, Drafts, draft_href, view};
 use crate::auth::session::Sessions;
 use crate::catalogue::CatalogueCache;
 use crate::db::Db;
-use crate::db::forms as queries;
+use crate::db::applications as queries;
 use crate::error::AppError;
 use crate::i18n::local_date;
 use crate::routes::Layout;
-use crate::routes::forms::{CsrfForm, respond, see_other};
+use crate::routes::page::{CsrfForm, respond, see_other};
 use crate::tenancy::TenantDirectory;
 
 pub struct DraftItem {

@@ -22,13 +22,13 @@ use serde::Deserialize;
 use serde_json::{Value as Json, json};
 
 use super::Layout;
-use super::forms::{respond, see_other};
+use super::page::{respond, see_other};
 use crate::auth::session::{Citizen, Sessions};
-use crate::catalogue::{CatalogueCache, Forms};
+use crate::catalogue::{CatalogueCache, FormDefinitions};
 use crate::config::Settings;
 use crate::db::Db;
 use crate::db::accounts::{self, Stammdaten};
-use crate::db::forms::{self as queries, CaseRow, DraftRow};
+use crate::db::applications::{self as queries, CaseRow, DraftRow};
 use crate::domain::form::{Answers, Field, FormDefinition, FormState, Prefill, Step};
 use crate::domain::reference::Reference;
 use crate::domain::{Money, TrustLevel};
@@ -37,7 +37,7 @@ use crate::i18n::{Lang, end_of_local_day, local_date};
 use crate::tenancy::{Site, Tenant};
 
 pub use list::{confirm_delete, delete, list};
-pub use steps::{PARKED_HOURS, resume, save_step, show_step};
+pub use steps::{resume, save_step, show_step};
 pub use submit::{check, done, receipt, submit};
 pub(crate) use submit::{receipt_of, service_name};
 
@@ -76,7 +76,7 @@ struct Opened {
 pub struct Drafts {
     db: web::Data<Db>,
     sessions: web::Data<Sessions>,
-    forms: web::Data<Forms>,
+    forms: web::Data<FormDefinitions>,
     cache: web::Data<CatalogueCache>,
 }
 
@@ -89,7 +89,7 @@ impl FromRequest for Drafts {
             Some(Self {
                 db: req.app_data::<web::Data<Db>>()?.clone(),
                 sessions: req.app_data::<web::Data<Sessions>>()?.clone(),
-                forms: req.app_data::<web::Data<Forms>>()?.clone(),
+                forms: req.app_data::<web::Data<FormDefinitions>>()?.clone(),
                 cache: req.app_data::<web::Data<CatalogueCache>>()?.clone(),
             })
         };

@@ -19,12 +19,12 @@ use crate::auth::session::Sessions;
 use crate::auth::token;
 use crate::config::Settings;
 use crate::db::Db;
-use crate::db::forms as queries;
+use crate::db::applications::{self as queries, PARKED_HOURS};
 use crate::domain::form::{Answers, FormDefinition, FormState, Kind, Step, derive, input, read_step};
 use crate::error::AppError;
 use crate::i18n::local_date;
 use crate::routes::Layout;
-use crate::routes::forms::{respond, see_other};
+use crate::routes::page::{respond, see_other};
 
 /// `/antrag/{draft}`: the task list of a long form, or straight to where the citizen left off.
 pub async fn resume(req: HttpRequest, path: web::Path<DraftPath>, drafts: Drafts) -> Result<HttpResponse, AppError> {
@@ -495,7 +495,7 @@ async fn park(
     let login = |back: &str| {
         see_other(&format!(
             "/anmelden?weiter={}&abgelaufen=1",
-            crate::routes::encode_query_value(back)
+            crate::query::encode_query_value(back)
         ))
     };
     let step = step_href(layout, &path.draft, &path.step);
@@ -601,6 +601,3 @@ async fn save(
     )
     .await?)
 }
-
-/// How long a step posted after the session expired is kept for its owner to log in again.
-pub const PARKED_HOURS: i64 = 2;

@@ -13,7 +13,7 @@ use crate::catalogue::CatalogueCache;
 use crate::config::Settings;
 use crate::db::Db;
 use crate::db::accounts;
-use crate::db::forms::{self as queries, CaseRow, Submitted};
+use crate::db::applications::{self as queries, CaseRow, Submitted};
 use crate::domain::Money;
 use crate::domain::form::{Answers, FormState, derive};
 use crate::domain::reference::Reference;
@@ -22,7 +22,7 @@ use crate::i18n::Lang;
 use crate::mail::Mail;
 use crate::pdf::{self, CaseFacts, ReceiptFonts};
 use crate::routes::Layout;
-use crate::routes::forms::{respond, see_other};
+use crate::routes::page::{respond, see_other};
 use crate::worker::Outbox;
 
 #[derive(Template)]

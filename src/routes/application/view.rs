@@ -6,7 +6,7 @@ use fluent_templates::fluent_bundle::FluentValue;
 use rust_decimal::Decimal;
 use serde_json::Value as Json;
 
-use crate::db::forms::{CaseRow, SummaryLine};
+use crate::db::applications::{CaseRow, SummaryLine};
 use crate::domain::Money;
 use crate::domain::form::derive::{ADDRESS_PARTS, DATE_PARTS};
 use crate::domain::form::{Answers, Field, FieldError, FieldState, FormState, Kind, StepState, Value};

@@ -8,11 +8,11 @@ use crate::domain::form::FormDefinition;
 
 /// Tenant slug → service slug → form.
 #[derive(Default)]
-pub struct Forms {
+pub struct FormDefinitions {
     by_tenant: HashMap<String, HashMap<String, Arc<FormDefinition>>>,
 }
 
-impl Forms {
+impl FormDefinitions {
     pub fn of(catalogue: &Catalogue) -> Self {
         let by_tenant = catalogue
             .tenants

@@ -353,8 +353,12 @@ pub async fn take_parked_step(
     .fetch_optional(pool).await)
 }
 
-/// Deletes drafts past their expiry and parked steps older than `parked_before`.
-pub async fn remove_expired_drafts(db: &Db, now: DateTime<Utc>, parked_before: DateTime<Utc>) -> sqlx::Result<()> {
+/// How long a step posted after the session expired is kept for its owner to log in again.
+pub const PARKED_HOURS: i64 = 2;
+
+/// Deletes drafts past their expiry and parked steps older than `PARKED_HOURS`.
+pub async fn remove_expired_drafts(db: &Db, now: DateTime<Utc>) -> sqlx::Result<()> {
+    let parked_before = now - chrono::Duration::hours(PARKED_HOURS);
     with_pool!(db, pool => sqlx::query("DELETE FROM draft WHERE expires_at <= $1")
         .bind(now).execute(pool).await.map(|r| r.rows_affected()))?;
     with_pool!(db, pool => sqlx::query("DELETE FROM parked_step WHERE created_at <= $1")
