@@ -1,13 +1,14 @@
 //! The bare reference for `bench/run`: actix-web + askama serving a page of the size and shape of a
 //! service page (about 4 KB, a loop, escaping), with no database, tenant lookup, i18n or middleware;
-//! and a bare form POST that validates three fields, inserts one SQLite row and redirects.
-//! The portal's pages and form steps are measured against them.
+//! the same page after reading one session row by its key from SQLite (what any page behind a login
+//! must do at least); and a bare form POST that validates three fields, inserts one SQLite row and
+//! redirects. The portal's pages and form steps are measured against them.
 //!
 //!     bench_reference <listen address> <SQLite file>
 
 use std::str::FromStr;
 
-use actix_web::{App, HttpResponse, HttpServer, web};
+use actix_web::{App, Either, HttpResponse, HttpServer, web};
 use askama::Template;
 use askama_web::WebTemplate;
 use serde::Deserialize;
@@ -73,6 +74,30 @@ async fn page() -> BarePage {
     }
 }
 
+/// The key of the one session row, sent as the cookie `sitzung` (see `bench/run`).
+const SESSION_KEY: &str = "b6c1f0e2-reference-session";
+
+/// The bare page once the session named by the cookie is read; 401 without it.
+async fn page_with_session(
+    request: actix_web::HttpRequest,
+    pool: web::Data<SqlitePool>,
+) -> Either<BarePage, HttpResponse> {
+    let Some(cookie) = request.cookie("sitzung") else {
+        return Either::Right(HttpResponse::Unauthorized().finish());
+    };
+    let session: Result<Option<(String, String)>, _> =
+        sqlx::query_as("SELECT account_id, csrf_token FROM session WHERE id = $1 AND expires_at > $2")
+            .bind(cookie.value())
+            .bind(chrono::Utc::now())
+            .fetch_optional(pool.get_ref())
+            .await;
+    match session {
+        Ok(Some(_)) => Either::Left(page().await),
+        Ok(None) => Either::Right(HttpResponse::Unauthorized().finish()),
+        Err(_) => Either::Right(HttpResponse::ServiceUnavailable().finish()),
+    }
+}
+
 #[derive(Deserialize, Validate)]
 struct Message {
     #[validate(length(min = 1, max = 100))]
@@ -120,11 +145,26 @@ async fn main() -> std::io::Result<()> {
         .execute(&pool)
         .await
         .map_err(std::io::Error::other)?;
+    sqlx::query(
+        "CREATE TABLE IF NOT EXISTS session (id TEXT PRIMARY KEY, account_id TEXT, csrf_token TEXT, expires_at TEXT)",
+    )
+    .execute(&pool)
+    .await
+    .map_err(std::io::Error::other)?;
+    sqlx::query("INSERT OR REPLACE INTO session (id, account_id, csrf_token, expires_at) VALUES ($1, $2, $3, $4)")
+        .bind(SESSION_KEY)
+        .bind(uuid::Uuid::now_v7().to_string())
+        .bind(uuid::Uuid::now_v7().to_string())
+        .bind(chrono::Utc::now() + chrono::Duration::days(1))
+        .execute(&pool)
+        .await
+        .map_err(std::io::Error::other)?;
     let pool = web::Data::new(pool);
     HttpServer::new(move || {
         App::new()
             .app_data(pool.clone())
             .route("/", web::get().to(page))
+            .route("/sitzung", web::get().to(page_with_session))
             .route("/antrag", web::post().to(submit))
     })
     .bind(listen)?
