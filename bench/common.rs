@@ -98,3 +98,39 @@ pub fn memory_mb(pid: &str, field: &str) -> Fallible<f64> {
         .ok_or(format!("no {field} in /proc/{pid}/status"))?;
     Ok(kb / 1024.0)
 }
+
+/// Registers and logs in a new citizen and begins an application for a Musterstadt service; the
+/// session cookie and the draft's path.
+pub async fn citizen_with_draft(
+    client: &reqwest::Client,
+    base: &str,
+    data_dir: &str,
+    service: &str,
+) -> Fallible<(String, String)> {
+    let email = format!("bench.{service}.{}@example.de", std::process::id());
+    register(client, base, data_dir, &email).await?;
+    let (status, cookie) = post_form(client, base, "/anmelden", &[("email", &email), ("password", PASSWORD)]).await?;
+    let cookie = cookie.filter(|_| status == 303).ok_or("the login failed")?;
+    let start = format!("{base}/musterstadt/leistungen/{service}/antrag");
+    let asked = client
+        .get(&start)
+        .header("cookie", &cookie)
+        .send()
+        .await?
+        .text()
+        .await?;
+    let begun = client
+        .post(&start)
+        .header("cookie", &cookie)
+        .header("origin", base)
+        .form(&[("csrf_token", csrf_token(&asked)?)])
+        .send()
+        .await?;
+    let draft = begun
+        .headers()
+        .get("location")
+        .and_then(|l| l.to_str().ok())
+        .ok_or_else(|| format!("beginning the application did not redirect: {}", begun.status()))?
+        .to_owned();
+    Ok((cookie, draft))
+}

@@ -7,7 +7,7 @@
 #[allow(dead_code)] // shared with the other benchmarks; this one needs only a few helpers
 mod common;
 
-use common::{Fallible, PASSWORD, client, csrf_token, post_form, register};
+use common::{Fallible, citizen_with_draft, client, csrf_token};
 
 /// Follows one redirect by hand, with the session cookie.
 async fn location(client: &reqwest::Client, base: &str, path: &str, cookie: &str) -> Fallible<String> {
@@ -31,31 +31,7 @@ async fn main() -> Fallible<()> {
         return Err("usage: bench_form_session <base URL> <data dir>".into());
     };
     let client = client()?;
-    let email = format!("bench.form.{}@example.de", std::process::id());
-    register(&client, base, data_dir, &email).await?;
-    let (status, cookie) = post_form(&client, base, "/anmelden", &[("email", &email), ("password", PASSWORD)]).await?;
-    let cookie = cookie.filter(|_| status == 303).ok_or("the login failed")?;
-    let start = format!("{base}/musterstadt/leistungen/kontakt/antrag");
-    let asked = client
-        .get(&start)
-        .header("cookie", &cookie)
-        .send()
-        .await?
-        .text()
-        .await?;
-    let begun = client
-        .post(&start)
-        .header("cookie", &cookie)
-        .header("origin", base.as_str())
-        .form(&[("csrf_token", csrf_token(&asked)?)])
-        .send()
-        .await?;
-    let draft = begun
-        .headers()
-        .get("location")
-        .and_then(|l| l.to_str().ok())
-        .ok_or_else(|| format!("beginning the application did not redirect: {}", begun.status()))?
-        .to_owned();
+    let (cookie, draft) = citizen_with_draft(&client, base, data_dir, "kontakt").await?;
     let step = location(&client, base, &draft, &cookie).await?;
     let page = client
         .get(format!("{base}{step}"))

@@ -67,6 +67,10 @@ pub struct Settings {
     /// over SMTP without TLS to an authority's mailbox. Off (the default), a configured tenant with
     /// such a destination keeps the portal from starting; the demo tenants are exempt.
     pub development_plaintext_delivery: bool,
+    /// ClamAV's `clamd` (`host:port`), which scans every uploaded file before it is accepted;
+    /// `off` for no scan. Empty: in demo mode uploads go unscanned (and the pages say so); with
+    /// configured tenants the portal does not start.
+    pub virus_scan: String,
 }
 
 /// One `[[identity_providers]]` entry. The callback to register is `{base_url}/anmelden/{id}/callback`.
@@ -132,6 +136,7 @@ impl Default for Settings {
             trusted_proxies: Vec::new(),
             secret_key: String::new(),
             development_plaintext_delivery: false,
+            virus_scan: String::new(),
         }
     }
 }
@@ -178,6 +183,18 @@ impl Settings {
             format!("sqlite://{}", self.data_dir.join("portal.db").display())
         } else {
             self.database_url.clone()
+        }
+    }
+
+    /// The virus scanner of uploads: see `virus_scan`.
+    pub fn scanner(&self) -> anyhow::Result<crate::attachments::Scanner> {
+        use crate::attachments::Scanner;
+        match Scanner::from_setting(&self.virus_scan) {
+            Some(scanner) => Ok(scanner),
+            None if self.is_demo() => Ok(Scanner::Off),
+            None => anyhow::bail!(
+                "virus_scan is not set: give the address of ClamAV's clamd (host:port) to scan uploads, or \"off\""
+            ),
         }
     }
 

@@ -1,12 +1,15 @@
 //! Every ten minutes: removes expired sessions, used tokens, old rate-limit attempts, expired drafts,
-//! old parked steps and mails given up two weeks ago, and reminds citizens a week before a draft of theirs is deleted. With
-//! several nodes, the one that takes the round's lease does the round.
+//! old parked steps and mails given up two weeks ago, and reminds citizens a week before a draft of
+//! theirs is deleted; then removes evidence files that no row points to. With several nodes, the
+//! one that takes a round's lease does the round.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
+use crate::attachments::Attachments;
 use crate::db::{Db, accounts, applications, lease, outbox};
 use crate::i18n::Lang;
 use crate::mail::Mail;
@@ -17,22 +20,42 @@ const EVERY: Duration = Duration::from_secs(600);
 const KEEP_ATTEMPTS: chrono::Duration = chrono::Duration::days(1);
 /// Mails given up wait this long for an operator's retry (`mails retry`), then they are removed.
 pub const KEEP_GIVEN_UP_MAILS: chrono::Duration = chrono::Duration::days(14);
+/// A stored file without a row is removed once it is this old (younger, its row may be on its way).
+const SWEEP_AFTER: chrono::Duration = chrono::Duration::hours(1);
 /// How long before a draft is deleted its owner is reminded.
 pub const REMIND_BEFORE: chrono::Duration = chrono::Duration::days(7);
 
-pub fn spawn(db: Db, outbox: Outbox, base_url: String) {
+pub fn spawn(db: Db, outbox: Outbox, attachments: Arc<Attachments>, base_url: String) {
     let node = uuid::Uuid::now_v7().to_string();
     tokio::spawn(async move {
         let mut ticks = tokio::time::interval(EVERY);
         loop {
             ticks.tick().await;
-            match round(&db, &node, &base_url, Utc::now()).await {
+            let now = Utc::now();
+            match round(&db, &node, &base_url, now).await {
                 Ok(0) => {}
                 Ok(_) => outbox.wake(),
                 Err(e) => tracing::warn!(error = %e, "housekeeping failed; trying again later"),
             }
+            if let Err(e) = sweep(&db, &node, &attachments, now).await {
+                tracing::warn!(error = %e, "the sweep of evidence files failed; trying again later");
+            }
         }
     });
+}
+
+/// Removes evidence files no row points to any more (of deleted and expired drafts and accounts,
+/// and of uploads cut off between storing and recording), by one node per round.
+pub async fn sweep(db: &Db, node: &str, attachments: &Attachments, now: DateTime<Utc>) -> anyhow::Result<usize> {
+    let until = now + chrono::Duration::from_std(EVERY).unwrap_or_default() - chrono::Duration::seconds(30);
+    if !lease::take(db, "evidence-sweep", node, now, until).await? {
+        return Ok(0);
+    }
+    let removed = attachments.sweep(db, now - SWEEP_AFTER).await?;
+    if removed > 0 {
+        tracing::info!(removed, "evidence files without a row removed");
+    }
+    Ok(removed)
 }
 
 /// A round, if this node gets its lease (held a little less than the time between rounds, so the

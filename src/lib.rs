@@ -2,6 +2,7 @@
 //!
 //! `startup::Application` builds the whole app; `main.rs` only parses the command line.
 
+pub mod attachments;
 pub mod auth;
 pub mod catalogue;
 pub mod config;

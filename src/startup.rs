@@ -10,6 +10,7 @@ use actix_web::middleware::{ErrorHandlers, from_fn};
 use actix_web::{App, HttpServer, web};
 use tracing_actix_web::TracingLogger;
 
+use crate::attachments::{Attachments, Scanner};
 use crate::auth::client_ip::TrustedProxies;
 use crate::auth::csrf::{FormTokens, refuse_cross_site};
 use crate::auth::oidc::IdentityProviders;
@@ -24,12 +25,10 @@ use crate::metrics::{self, OutboxCounters};
 use crate::middleware::{response_headers, security_headers};
 use crate::pdf::ReceiptFonts;
 use crate::routes;
+use crate::routes::FORM_BODY_LIMIT;
 use crate::telemetry::RequestSpan;
 use crate::tenancy::TenantDirectory;
 use crate::worker::{Outbox, Worker};
-
-/// The most a posted form may hold.
-const FORM_BODY_LIMIT: usize = 256 * 1024;
 
 pub struct Application {
     server: Server,
@@ -59,6 +58,14 @@ impl Application {
         if settings.is_demo() {
             tracing::warn!("demo mode: the demo tenants from examples/ are loaded; set tenants_dir for production");
         }
+        let scanner = settings.scanner()?;
+        if let Scanner::Off = scanner {
+            tracing::warn!(
+                "UPLOADS ARE NOT SCANNED FOR MALWARE: virus_scan is {:?}; give clamd's address (host:port)",
+                settings.virus_scan
+            );
+        }
+        let attachments = web::Data::new(Attachments::new(&settings.data_dir, scanner)?);
         let directory = web::Data::new(TenantDirectory::load(&db, &settings.portal_hosts()).await?);
         let cache = web::Data::new(CatalogueCache::default());
         let forms = web::Data::new(FormDefinitions::of(&catalogue));
@@ -110,7 +117,12 @@ impl Application {
             &settings.identity_providers,
             &settings.base_url,
         )?);
-        housekeeping::spawn(db.clone(), outbox.get_ref().clone(), settings.base_url.clone());
+        housekeeping::spawn(
+            db.clone(),
+            outbox.get_ref().clone(),
+            attachments.clone().into_inner(),
+            settings.base_url.clone(),
+        );
 
         let listener = TcpListener::bind(settings.listen)?;
         let port = listener.local_addr()?.port();
@@ -123,13 +135,13 @@ impl Application {
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(db_data.clone())
+                .app_data(attachments.clone())
                 .app_data(directory.clone())
                 .app_data(cache.clone())
                 .app_data(forms.clone())
                 .app_data(receipt_fonts.clone())
-                // Long answers in several fields (a 2,000-character emoji text is 24 KB posted), and
-                // no more: bodies are read into memory, so the cap bounds what a flood can make
-                // the portal hold. Form steps read the raw bytes (`PayloadConfig`), other forms parse.
+                // Bodies of forms are read into memory, so the cap bounds what a flood can make the
+                // portal hold. Form steps read theirs themselves (`routes::application::step_post`).
                 .app_data(web::FormConfig::default().limit(FORM_BODY_LIMIT))
                 .app_data(web::PayloadConfig::new(FORM_BODY_LIMIT))
                 .app_data(sessions.clone())

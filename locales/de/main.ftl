@@ -313,7 +313,27 @@ form-characters-left = Sie können noch { $count } Zeichen eingeben.
 form-characters-over = Sie haben { $count } Zeichen zu viel eingegeben.
 form-group-add = { $item } hinzufügen
 form-group-remove = { $item } entfernen
-form-file-later = Nachweise können Sie hier noch nicht hochladen. Die Behörde fordert sie nach dem Absenden bei Ihnen an, oder Sie senden sie mit Ihrem Aktenzeichen an die Kontaktadresse.
+form-file-limits = Erlaubt: { $types }, höchstens { $size } je Datei{ $count ->
+    [one] .
+   *[other] , bis zu { $count } Dateien.
+}
+form-file-upload = Hochladen
+form-file-list = Hochgeladen für „{ $label }“
+form-file-remove = { $name } entfernen
+upload-unscanned-title = Vorführbetrieb
+upload-unscanned-text = Hochgeladene Dateien werden hier nicht auf Schadsoftware geprüft. Laden Sie keine echten Nachweise hoch.
+upload-too-large = „{ $name }“ ist größer als { $size } und wurde nicht gespeichert. Verkleinern Sie die Datei, zum Beispiel indem Sie mit geringerer Auflösung scannen, und laden Sie sie erneut hoch.
+upload-empty = „{ $name }“ ist leer. Wählen Sie die Datei mit Ihrem Nachweis aus.
+upload-wrong-type = „{ $name }“ ist keine Datei in einem erlaubten Format und wurde nicht gespeichert. Erlaubt sind: { $types }.
+upload-mismatch = Name oder Angaben der Datei „{ $name }“ passen nicht zu ihrem Inhalt ({ $type }). Prüfen Sie, ob Sie die richtige Datei ausgewählt haben, und geben Sie ihr die passende Endung.
+upload-infected = In „{ $name }“ wurde Schadsoftware gefunden. Die Datei wurde nicht gespeichert. Prüfen Sie Ihr Gerät und laden Sie eine saubere Datei hoch.
+upload-not-now = „{ $name }“ konnte gerade nicht geprüft werden und wurde nicht gespeichert. Bitte versuchen Sie es später erneut.
+upload-incomplete = „{ $name }“ ist nicht vollständig angekommen. Bitte laden Sie die Datei erneut hoch.
+upload-too-many = „{ $name }“ wurde nicht gespeichert: Hier können Sie höchstens { $n ->
+    [one] eine Datei
+   *[other] { $n } Dateien
+} hochladen. Entfernen Sie zuerst eine Datei, wenn Sie sie ersetzen möchten.
+upload-total-too-large = „{ $name }“ wurde nicht gespeichert: Alle Dateien dieses Antrags zusammen dürfen höchstens { $size } groß sein. Entfernen Sie eine andere Datei oder verkleinern Sie diese.
 form-prefilled-locked = Diese Angabe stammt aus Ihrem Servicekonto. Sie können sie dort unter „Stammdaten“ ändern.
 form-session-note = Aus Sicherheitsgründen werden Sie nach { $minutes } Minuten ohne Aktivität abgemeldet, bei dieser Seite um { $time }. Ihre Angaben speichern wir bei jedem „Weiter“, bis zum { $date }.
 form-changed-title = Das Formular wurde geändert
@@ -372,6 +392,8 @@ form-error-postcode = Geben Sie eine Postleitzahl mit 5 Ziffern ein, zum Beispie
 form-error-choice = Wählen Sie bei „{ $label }“ eine der angebotenen Antworten aus.
 form-error-too-few-choices = Wählen Sie bei „{ $label }“ mindestens { $n } Antworten aus.
 form-error-too-many-choices = Wählen Sie bei „{ $label }“ höchstens { $n } Antworten aus.
+form-error-file-required = Laden Sie „{ $label }“ hoch.
+form-error-too-many-files = Laden Sie bei „{ $label }“ höchstens { $n } Dateien hoch. Entfernen Sie die übrigen.
 form-error-address = Geben Sie bei „{ $label }“ Straße, Postleitzahl und Ort an.
 form-error-in-items = Prüfen Sie die markierten Angaben bei „{ $label }“.
 form-error-declaration = Bestätigen Sie die Erklärung, um den Antrag abzusenden.

@@ -313,7 +313,27 @@ form-characters-left = You have { $count } characters remaining.
 form-characters-over = You have { $count } characters too many.
 form-group-add = Add { $item }
 form-group-remove = Remove { $item }
-form-file-later = You cannot upload evidence here yet. The authority will ask you for it after you have sent the application, or you can send it to the contact address quoting your reference number.
+form-file-limits = Allowed: { $types }, at most { $size } per file{ $count ->
+    [one] .
+   *[other] , up to { $count } files.
+}
+form-file-upload = Upload
+form-file-list = Uploaded for "{ $label }"
+form-file-remove = Remove { $name }
+upload-unscanned-title = Demonstration mode
+upload-unscanned-text = Uploaded files are not checked for malware here. Do not upload real evidence.
+upload-too-large = "{ $name }" is larger than { $size } and was not saved. Make the file smaller, for example by scanning at a lower resolution, and upload it again.
+upload-empty = "{ $name }" is empty. Choose the file with your evidence.
+upload-wrong-type = "{ $name }" is not in an allowed format and was not saved. Allowed: { $types }.
+upload-mismatch = The name or details of the file "{ $name }" do not match its content ({ $type }). Check that you chose the right file, and give it the matching ending.
+upload-infected = Malware was found in "{ $name }". The file was not saved. Check your device and upload a clean file.
+upload-not-now = "{ $name }" could not be checked just now and was not saved. Please try again later.
+upload-incomplete = "{ $name }" did not arrive completely. Please upload the file again.
+upload-too-many = "{ $name }" was not saved: you can upload no more than { $n ->
+    [one] one file
+   *[other] { $n } files
+} here. Remove a file first if you want to replace it.
+upload-total-too-large = "{ $name }" was not saved: all files of this application together may be at most { $size }. Remove another file or make this one smaller.
 form-prefilled-locked = This comes from your Servicekonto. You can change it there under "Personal details".
 form-session-note = For your security you are logged out after { $minutes } minutes without activity, on this page at { $time }. We save your answers every time you continue, until { $date }.
 form-changed-title = The form has changed
@@ -372,6 +392,8 @@ form-error-postcode = Enter a postcode of 5 digits, like 12345.
 form-error-choice = Select one of the answers offered for "{ $label }".
 form-error-too-few-choices = Select at least { $n } answers for "{ $label }".
 form-error-too-many-choices = Select no more than { $n } answers for "{ $label }".
+form-error-file-required = Upload "{ $label }".
+form-error-too-many-files = Upload no more than { $n } files for "{ $label }". Remove the others.
 form-error-address = Enter street, postcode and town for "{ $label }".
 form-error-in-items = Check the marked answers under "{ $label }".
 form-error-declaration = Confirm the declaration to send the application.

@@ -180,7 +180,7 @@ pub async fn drafts_of(db: &Db, account_id: &str) -> sqlx::Result<Vec<DraftRow>>
 /// Saves answers; every save moves the expiry out again. `false` when the draft is gone.
 #[allow(clippy::too_many_arguments)]
 pub async fn save_draft(
-    db: &Db,
+    tx: &mut Tx,
     id: &str,
     account_id: &str,
     tenant_id: &str,
@@ -190,13 +190,13 @@ pub async fn save_draft(
     now: DateTime<Utc>,
     expires_at: DateTime<Utc>,
 ) -> sqlx::Result<bool> {
-    let updated = with_pool!(db, pool => sqlx::query(
+    let updated = with_tx!(tx, conn => sqlx::query(
         "UPDATE draft SET answers = $1, visited = $2, form_version = $3, updated_at = $4, expires_at = $5, reminded_at = NULL
          WHERE id = $6 AND account_id = $7 AND tenant_id = $8",
     )
     .bind(AsJson(answers)).bind(AsJson(visited)).bind(form_version).bind(now).bind(expires_at).bind(id).bind(account_id)
     .bind(tenant_id)
-    .execute(pool).await.map(|r| r.rows_affected()))?;
+    .execute(conn).await.map(|r| r.rows_affected()))?;
     Ok(updated == 1)
 }
 
@@ -234,6 +234,10 @@ pub async fn submit(db: &Db, case: &NewCase<'_>) -> sqlx::Result<Submitted> {
         )
         .bind(&outbox_id).bind(&case_id).bind(case.tenant_id).bind(case.service_slug).bind(case.now)
         .execute(&mut *tx).await?;
+        // The draft's evidence files go with the case (before the draft, which would take them).
+        sqlx::query("UPDATE attachment SET case_id = $1, draft_id = NULL WHERE draft_id = $2")
+            .bind(&case_id).bind(case.draft_id)
+            .execute(&mut *tx).await?;
         let deleted = sqlx::query("DELETE FROM draft WHERE id = $1 AND account_id = $2 AND tenant_id = $3")
             .bind(case.draft_id).bind(case.account_id).bind(case.tenant_id)
             .execute(&mut *tx).await?.rows_affected();

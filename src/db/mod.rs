@@ -5,6 +5,7 @@
 
 pub mod accounts;
 pub mod applications;
+pub mod attachments;
 pub mod catalogue;
 pub mod lease;
 pub mod outbox;

@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod destination;
+pub mod evidence;
 pub mod form;
 pub mod leistungsschluessel;
 pub mod money;
@@ -10,6 +11,7 @@ pub mod search;
 pub mod topic;
 pub mod trust;
 
+pub use evidence::FileType;
 pub use leistungsschluessel::Leistungsschluessel;
 pub use money::Money;
 pub use topic::Topic;

@@ -16,6 +16,7 @@ mod tenant_pages;
 use actix_web::web;
 
 pub use layout::Layout;
+pub use page::FORM_BODY_LIMIT;
 
 use crate::error::AppError;
 
@@ -89,6 +90,7 @@ fn site_routes(cfg: &mut web::ServiceConfig) {
         .route("/antrag/{draft}", web::get().to(application::resume))
         .route("/antrag/{draft}/schritt/{step}", web::get().to(application::show_step))
         .route("/antrag/{draft}/schritt/{step}", web::post().to(application::save_step))
+        .route("/antrag/{draft}/datei/{file}", web::get().to(application::download))
         .route("/antrag/{draft}/pruefen", web::get().to(application::check))
         .route("/antrag/{draft}/absenden", web::post().to(application::submit))
         .route("/antrag/{draft}/loeschen", web::get().to(application::confirm_delete))

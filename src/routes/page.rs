@@ -75,6 +75,10 @@ impl Field {
 
 const MAX_ECHOED_CHARS: usize = 300;
 
+/// The most a posted form may hold (without its files): long answers in several fields (a
+/// 2,000-character emoji text is 24 KB posted), and the portal's hidden fields.
+pub const FORM_BODY_LIMIT: usize = 256 * 1024;
+
 /// The error summary at the top of a form: each entry links to its field.
 pub fn summary(fields: &[&Field]) -> Vec<(&'static str, &'static str)> {
     fields.iter().filter_map(|f| f.error.map(|e| (f.name, e))).collect()

@@ -2,7 +2,7 @@
 
 use buergerportal::db::Db;
 
-use crate::helpers::{Browser, Page, TestApp, spawn_app};
+use crate::helpers::{Browser, FormPart, Page, TestApp, spawn_app};
 
 async fn count(app: &TestApp, sql: &str) -> i64 {
     match &app.db {
@@ -773,33 +773,40 @@ async fn a_long_form_has_a_task_list_and_rules_across_steps() {
         next.location().as_deref(),
         Some(format!("{draft}/schritt/erlaubnis").as_str())
     );
-    let rule = post_step(
-        &browser,
-        &format!("{draft}/schritt/erlaubnis"),
-        &[
-            ("erlaubnis_behoerde", "Landratsamt"),
-            ("erlaubnis_datum.tag", "1"),
-            ("erlaubnis_datum.monat", "3"),
-            ("erlaubnis_datum.jahr", "2027"),
-        ],
-    )
-    .await;
+    // The permit's step, the first time with a copy of the permit attached (kept with the draft,
+    // like every answer of a step sent with errors).
+    let permit = format!("{draft}/schritt/erlaubnis");
+    let post_permit = |month: &'static str, year: &'static str, attach: bool| {
+        let (browser, permit) = (&browser, &permit);
+        async move {
+            let token = browser.get(permit).await.csrf_token();
+            let mut parts = vec![
+                FormPart::text("csrf_token", &token),
+                FormPart::text("erlaubnis_behoerde", "Landratsamt"),
+                FormPart::text("erlaubnis_datum.tag", "1"),
+                FormPart::text("erlaubnis_datum.monat", month),
+                FormPart::text("erlaubnis_datum.jahr", year),
+                FormPart::text("aktion", "weiter"),
+            ];
+            if attach {
+                let copy = b"%PDF-1.4\n%%EOF\n";
+                parts.push(FormPart::file(
+                    "erlaubnis_nachweis",
+                    "erlaubnis.pdf",
+                    "application/pdf",
+                    copy,
+                ));
+            }
+            browser.post_multipart(permit, parts).await
+        }
+    };
+    let rule = post_permit("3", "2027", true).await;
     assert_eq!(rule.status, 422);
     assert!(
         rule.body
             .contains("Die Erlaubnis muss vor dem Beginn der Tätigkeit erteilt sein.")
     );
-    let fine = post_step(
-        &browser,
-        &format!("{draft}/schritt/erlaubnis"),
-        &[
-            ("erlaubnis_behoerde", "Landratsamt"),
-            ("erlaubnis_datum.tag", "1"),
-            ("erlaubnis_datum.monat", "12"),
-            ("erlaubnis_datum.jahr", "2026"),
-        ],
-    )
-    .await;
+    let fine = post_permit("12", "2026", false).await;
     assert_eq!(
         fine.location().as_deref(),
         Some(draft.as_str()),
@@ -977,12 +984,26 @@ async fn stammdaten_are_prefilled_and_locked_where_the_service_says_so() {
     );
 
     // Check-answers offers no "Ändern" for the locked address, but does for the name.
-    post_step(
-        &browser,
-        &format!("{draft}/schritt/fahrzeug"),
-        &[("kennzeichen", "M-AB 1234"), ("halter", "ich")],
-    )
-    .await;
+    let vehicle = format!("{draft}/schritt/fahrzeug");
+    let token = browser.get(&vehicle).await.csrf_token();
+    let sent = browser
+        .post_multipart(
+            &vehicle,
+            vec![
+                FormPart::text("csrf_token", &token),
+                FormPart::text("kennzeichen", "M-AB 1234"),
+                FormPart::text("halter", "ich"),
+                FormPart::file(
+                    "fahrzeugschein",
+                    "fahrzeugschein.pdf",
+                    "application/pdf",
+                    b"%PDF-1.4\n%%EOF\n",
+                ),
+                FormPart::text("aktion", "weiter"),
+            ],
+        )
+        .await;
+    assert_eq!(sent.status, 303, "{}", sent.body);
     let today = chrono::Utc::now() + chrono::Duration::days(1);
     let (day, month, year) = (
         today.format("%-d").to_string(),

@@ -272,3 +272,19 @@ fn drafts_must_live_longer_than_the_week_of_notice_before_deletion() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("draft_retention_days must be more than 7"), "{stderr}");
 }
+
+#[tokio::test]
+async fn configured_tenants_need_a_virus_scanner_or_an_explicit_off() {
+    let data_dir = tempfile::tempdir().unwrap();
+    let mut settings = try_settings(&fresh_database().await, data_dir.path());
+    settings.virus_scan = String::new();
+    let refused = Application::build(settings.clone())
+        .await
+        .err()
+        .expect("no scanner, no start");
+    assert!(format!("{refused:#}").contains("virus_scan is not set"), "{refused:#}");
+    settings.virus_scan = "off".into();
+    Application::build(settings)
+        .await
+        .expect("uploads unscanned, by choice");
+}

@@ -265,6 +265,32 @@ fn decode_quoted_printable(raw: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// One part of a multipart form.
+pub enum FormPart {
+    Text(String, String),
+    File {
+        name: String,
+        file_name: String,
+        mime: String,
+        content: Vec<u8>,
+    },
+}
+
+impl FormPart {
+    pub fn text(name: &str, value: &str) -> Self {
+        Self::Text(name.to_owned(), value.to_owned())
+    }
+
+    pub fn file(name: &str, file_name: &str, mime: &str, content: &[u8]) -> Self {
+        Self::File {
+            name: name.to_owned(),
+            file_name: file_name.to_owned(),
+            mime: mime.to_owned(),
+            content: content.to_vec(),
+        }
+    }
+}
+
 impl Browser<'_> {
     pub async fn get(&self, path: &str) -> Page {
         let response = self
@@ -283,6 +309,37 @@ impl Browser<'_> {
             .post(format!("{}{path}", self.app.address))
             .header("Origin", &self.app.address)
             .form(fields)
+            .send()
+            .await
+            .unwrap();
+        Page::from(response).await
+    }
+
+    /// Posts a multipart form as a browser of this site would, its parts in the given order.
+    pub async fn post_multipart(&self, path: &str, parts: Vec<FormPart>) -> Page {
+        let mut form = reqwest::multipart::Form::new();
+        for part in parts {
+            form = match part {
+                FormPart::Text(name, value) => form.text(name, value),
+                FormPart::File {
+                    name,
+                    file_name,
+                    mime,
+                    content,
+                } => form.part(
+                    name,
+                    reqwest::multipart::Part::bytes(content)
+                        .file_name(file_name)
+                        .mime_str(&mime)
+                        .unwrap(),
+                ),
+            };
+        }
+        let response = self
+            .client
+            .post(format!("{}{path}", self.app.address))
+            .header("Origin", &self.app.address)
+            .multipart(form)
             .send()
             .await
             .unwrap();
@@ -445,7 +502,13 @@ pub async fn spawn_on(database_url: &str, customise: impl FnOnce(&mut Settings))
     }
 }
 
-/// Settings for a test run: port 0, the demo tenants, the given database. The tests' backends and
+/// The address of the clamd that scripts/test starts (`TEST_CLAMD`): the tests of uploads need a
+/// real scanner, so without one they fail rather than skip.
+pub fn clamd() -> String {
+    std::env::var("TEST_CLAMD").expect("TEST_CLAMD is not set: run the tests with scripts/test, which starts clamd")
+}
+
+/// Settings for a test run: port 0, the demo tenants, the given database, the tests' clamd. The tests' backends and
 /// mail sink listen on loopback without TLS.
 pub fn try_settings(database_url: &str, data_dir: &Path) -> Settings {
     Settings {
@@ -455,6 +518,7 @@ pub fn try_settings(database_url: &str, data_dir: &Path) -> Settings {
         tenants_dir: demo_tenants(),
         static_dir: Path::new(env!("CARGO_MANIFEST_DIR")).join("static"),
         development_plaintext_delivery: true,
+        virus_scan: clamd(),
         ..Settings::default()
     }
 }

@@ -7,6 +7,7 @@ mod catalogue;
 mod config;
 mod delivery;
 mod enumeration;
+mod evidence;
 mod fit_connect;
 mod header;
 mod health;

@@ -6,6 +6,11 @@ const PASSWORD = 'Kaffeetasse Fahrrad Birke';
 const PHONE = { width: 390, height: 844 };
 
 /** A date `days` from today as the three inputs want it. */
+/** A small PDF to upload as evidence, as `setInputFiles` takes it. */
+function pdfFile(name) {
+  return { name, mimeType: 'application/pdf', buffer: Buffer.from(`%PDF-1.4\n% ${name}\n%%EOF\n`) };
+}
+
 function dayFromToday(days) {
   const d = new Date(Date.now() + days * 86_400_000);
   return { tag: String(d.getDate()), monat: String(d.getMonth() + 1), jahr: String(d.getFullYear()) };
@@ -151,10 +156,16 @@ describe('Applying for services in a browser, phone-sized', { timeout: 300_000 }
 
     await page.getByLabel('Kennzeichen').fill('K-EM 1964');
     await page.getByLabel('Auf meinen Arbeitgeber (Firmenwagen)').check();
+    await page.getByLabel('Fahrzeugschein (Zulassungsbescheinigung Teil I)').setInputFiles(pdfFile('fahrzeugschein.pdf'));
     await check(page, 'parken-fahrzeug');
+    await page.getByRole('button', { name: 'Hochladen' }).click();
+    assert.ok(await page.getByRole('link', { name: 'fahrzeugschein.pdf' }).isVisible(), 'the uploaded file is listed');
+    assert.equal(await page.getByLabel('Kennzeichen').inputValue(), 'K-EM 1964', 'the answers are kept');
+    await check(page, 'parken-fahrzeug-hochgeladen');
     await next(page);
     assert.equal(await page.locator('h1').textContent(), 'Nutzung des Fahrzeugs');
     await page.getByLabel('Name der Firma').fill('Muster GmbH');
+    await page.getByLabel('Bestätigung, dass Ihnen das Fahrzeug dauerhaft zur Verfügung steht').setInputFiles(pdfFile('bestaetigung.pdf'));
     await check(page, 'parken-nutzung');
     await next(page);
     await fillDate(page, 'beginn', dayFromToday(7));
@@ -235,6 +246,7 @@ describe('Applying for services in a browser, phone-sized', { timeout: 300_000 }
     await next(page);
     await page.getByLabel('Welche Behörde hat die Erlaubnis erteilt?').fill('Landratsamt Musterland');
     await fillDate(page, 'erlaubnis_datum', dayFromToday(60));
+    await page.getByLabel('Kopie der Erlaubnis').setInputFiles(pdfFile('erlaubnis.pdf'));
     await next(page);
     assert.match(await page.title(), /^Fehler: /);
     assert.ok(await page.getByText('Die Erlaubnis muss vor dem Beginn der Tätigkeit erteilt sein.').first().isVisible());

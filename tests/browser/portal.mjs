@@ -36,6 +36,8 @@ export async function startPortal(settings = {}) {
     // Warnings and errors of the portal go to the test's output, so a failure there can be read.
     env: {
       RUST_LOG: 'warn',
+      // Uploads are scanned by the clamd that scripts/test starts.
+      BUERGERPORTAL_VIRUS_SCAN: process.env.TEST_CLAMD ?? '',
       ...process.env,
       ...settings,
       BUERGERPORTAL_LISTEN: `127.0.0.1:${port}`,

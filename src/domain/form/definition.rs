@@ -15,7 +15,7 @@ use rust_decimal::Decimal;
 
 use super::expr::{Expr, Range, Scope, VarKind, decimal};
 use super::input::LARGEST_INPUT_CENTS;
-use crate::domain::Money;
+use crate::domain::{FileType, Money};
 use crate::i18n::Lang;
 
 /// A text in German and, where given, English.
@@ -50,6 +50,8 @@ pub struct FormDefinition {
     pub fee_note: Option<Text>,
     /// What happens after sending, shown on the confirmation page.
     pub next_steps: Option<Text>,
+    /// All files of one application together may be this large.
+    pub max_upload_bytes: u64,
 }
 
 #[derive(Debug)]
@@ -105,6 +107,14 @@ pub struct Computed {
 /// The largest amount a form may compute, in cents (ten billion euros): far above any fee, far below
 /// where cents in an `i64` or the sums of a payment could overflow.
 pub const LARGEST_COMPUTED_CENTS: i64 = 1_000_000_000_000;
+
+/// Upload limits a definition may set, in MB of 10^6 bytes (as citizens read "10 MB").
+const MB: u64 = 1_000_000;
+const DEFAULT_FILE_MB: u64 = 10;
+const MOST_FILE_MB: u64 = 100;
+const MOST_FILES: usize = 20;
+const DEFAULT_UPLOAD_MB: u64 = 50;
+const MOST_UPLOAD_MB: u64 = 500;
 
 /// Whether an amount stays within `LARGEST_COMPUTED_CENTS` whatever the citizen answers (within each
 /// field's limits): a number an amount uses needs a `min` and a `max`.
@@ -194,9 +204,12 @@ pub enum Kind {
     },
     YesNo,
     Address,
-    /// Evidence to upload; until uploads exist, the citizen is told how to hand it in.
+    /// Evidence to upload: files of the accepted types, each at most `max_bytes`, at most
+    /// `max_files` of them. The answer lists the uploaded files (see `derive`).
     File {
-        accept: Vec<String>,
+        accept: Vec<FileType>,
+        max_bytes: u64,
+        max_files: usize,
     },
     Group {
         fields: Vec<Field>,
@@ -223,6 +236,7 @@ impl Field {
     /// How many name-value pairs the field's inputs can post at most.
     pub fn most_inputs(&self) -> usize {
         match &self.kind {
+            // Files come as parts of their own; a removal is the pressed button.
             Kind::Info { .. } | Kind::File { .. } => 0,
             Kind::Date { .. } => 3,
             Kind::Address => 4,
@@ -234,8 +248,14 @@ impl Field {
 }
 
 impl Kind {
-    /// Whether the kind takes an answer (info blocks and file placeholders do not).
+    /// Whether the kind takes an answer (info blocks do not).
     pub fn is_question(&self) -> bool {
+        !matches!(self, Self::Info { .. })
+    }
+
+    /// Whether the answer is read from a step's posted name-value pairs (uploaded files are not:
+    /// they are added and removed one by one).
+    pub fn is_posted(&self) -> bool {
         !matches!(self, Self::Info { .. } | Self::File { .. })
     }
 }
@@ -344,6 +364,8 @@ struct FormFile {
     declaration: Option<Text>,
     fee_note: Option<Text>,
     next_steps: Option<Text>,
+    /// All files of an application together, in MB; 50 if not given.
+    max_upload_mb: Option<u64>,
 }
 
 #[derive(Deserialize)]
@@ -396,6 +418,8 @@ struct FieldFile {
     prefill_editable: bool,
     #[serde(default)]
     accept: Vec<String>,
+    max_size_mb: Option<u64>,
+    max_files: Option<usize>,
     #[serde(default)]
     fields: Vec<FieldFile>,
     min_items: Option<usize>,
@@ -617,6 +641,13 @@ impl FormDefinition {
             }
         }
 
+        let upload_mb = file.max_upload_mb.unwrap_or(DEFAULT_UPLOAD_MB);
+        if !(1..=MOST_UPLOAD_MB).contains(&upload_mb) {
+            report(
+                "max_upload_mb".into(),
+                format!("must be between 1 and {MOST_UPLOAD_MB}"),
+            );
+        }
         if !problems.is_empty() {
             return Err(problems);
         }
@@ -635,6 +666,7 @@ impl FormDefinition {
             declaration: file.declaration,
             fee_note: file.fee_note,
             next_steps: file.next_steps,
+            max_upload_bytes: upload_mb * MB,
         })
     }
 
@@ -798,9 +830,34 @@ fn check_field(
         },
         "yesno" => Kind::YesNo,
         "address" => Kind::Address,
-        "file" => Kind::File {
-            accept: raw.accept.clone(),
-        },
+        "file" => {
+            if in_group {
+                fail("a file field cannot be inside a group".into());
+            }
+            let mut accept = Vec::new();
+            for name in &raw.accept {
+                match FileType::parse(name) {
+                    Some(kind) => accept.push(kind),
+                    None => fail(format!("accept: '{name}' is not one of pdf, jpeg, png")),
+                }
+            }
+            if accept.is_empty() {
+                accept = FileType::ALL.to_vec();
+            }
+            let size_mb = raw.max_size_mb.unwrap_or(DEFAULT_FILE_MB);
+            if !(1..=MOST_FILE_MB).contains(&size_mb) {
+                fail(format!("max_size_mb must be between 1 and {MOST_FILE_MB}"));
+            }
+            let max_files = raw.max_files.unwrap_or(1);
+            if !(1..=MOST_FILES).contains(&max_files) {
+                fail(format!("max_files must be between 1 and {MOST_FILES}"));
+            }
+            Kind::File {
+                accept,
+                max_bytes: size_mb * MB,
+                max_files,
+            }
+        }
         "info" => Kind::Info {
             text: raw.text.clone().unwrap_or_else(|| {
                 fail("an info block needs a text".into());

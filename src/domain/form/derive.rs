@@ -15,6 +15,7 @@ use super::definition::{Choice, Computed, Field, FormDefinition, Kind, Step, Tex
 use super::expr::{Env, Value};
 use super::input::{self, DateProblem};
 use crate::domain::Money;
+use crate::domain::evidence::UploadedFile;
 
 pub type Answers = Map<String, Json>;
 
@@ -75,6 +76,7 @@ pub enum FieldError<'d> {
     TooFewChoices(usize),
     TooManyChoices(usize),
     AddressIncomplete,
+    TooManyFiles(usize),
     /// One of the group's items has an error (shown at that item's field).
     InItems,
     Rule(&'d Text),
@@ -446,7 +448,20 @@ fn derive_field<'d>(
                 state.raw = Json::Array(kept);
             }
         }
-        Kind::Info { .. } | Kind::File { .. } => {}
+        Kind::File { max_files, .. } => {
+            let files = UploadedFile::list(raw);
+            if files.is_empty() {
+                missing(&mut state);
+            } else if files.len() > *max_files {
+                state.error = Some(FieldError::TooManyFiles(*max_files));
+            } else {
+                state.value = Value::List(files.iter().map(|f| Value::Text(f.name.clone())).collect());
+            }
+            if !files.is_empty() {
+                state.raw = serde_json::to_value(&files).unwrap_or_default();
+            }
+        }
+        Kind::Info { .. } => {}
     }
     if state.error.is_some() {
         state.value = Value::Null;

@@ -211,11 +211,34 @@ fn valid_answers() -> Answers {
         "anschrift": {"strasse": "Hauptstraße", "hausnummer": "1", "plz": "12345", "ort": "Musterstadt"},
         "beginn": {"tag": "1", "monat": "1", "jahr": "2027"},
         "ende": {"tag": "31", "monat": "12", "jahr": "2027"},
-        "hunde": [{"hundename": "Bello", "gefaehrlich": "nein"}]
+        "hunde": [{"hundename": "Bello", "gefaehrlich": "nein"}],
+        "nachweis": [uploaded("a")]
     })
     .as_object()
     .cloned()
     .unwrap()
+}
+
+/// A file field's answer entry for an uploaded file.
+fn uploaded(id: &str) -> Json {
+    json!({"id": id, "name": format!("{id}.pdf"), "size": 1200, "type": "pdf", "sha256": "ab12"})
+}
+
+#[test]
+fn a_file_field_wants_its_files_and_no_more() {
+    assert_eq!(error_for("nachweis", json!([])).as_deref(), Some("Required"));
+    assert_eq!(
+        error_for("nachweis", json!("a.pdf")).as_deref(),
+        Some("Required"),
+        "not a list of files"
+    );
+    assert_eq!(
+        error_for("nachweis", json!([uploaded("a"), uploaded("b")])).as_deref(),
+        Some("TooManyFiles(1)")
+    );
+    let definition = form();
+    let state = derive(&definition, &valid_answers(), today());
+    assert_eq!(state.values["nachweis"], Value::List(vec![Value::Text("a.pdf".into())]));
 }
 
 fn with(field: &str, value: Json) -> Answers {

@@ -8,10 +8,12 @@ use serde::Deserialize;
 
 use super::submit::service_name;
 use super::{DraftPath, Drafts, draft_href, view};
+use crate::attachments::Attachments;
 use crate::auth::session::Sessions;
 use crate::catalogue::CatalogueCache;
 use crate::db::Db;
 use crate::db::applications as queries;
+use crate::db::attachments as db_attachments;
 use crate::error::AppError;
 use crate::i18n::local_date;
 use crate::routes::Layout;
@@ -138,6 +140,7 @@ pub async fn delete(
     path: web::Path<DraftPath>,
     form: web::Form<CsrfForm>,
     drafts: Drafts,
+    attachments: web::Data<Attachments>,
 ) -> Result<HttpResponse, AppError> {
     // After logging in again the citizen sees the list, not this POST-only address.
     let (_, opened) = drafts.open(&req, &path.draft).await.map_err(|e| match e {
@@ -146,8 +149,12 @@ pub async fn delete(
     })?;
     opened.citizen.session.check_csrf(&form.csrf_token)?;
     let (draft, citizen, tenant) = (&opened.draft, &opened.citizen, &opened.tenant);
+    // Its files go with it: the rows with the draft, then the files (one left behind by a crash
+    // in between is removed by the sweep of files without a row).
+    let files = db_attachments::keys_of_draft(&drafts.db, &draft.id, &citizen.account_id).await?;
     if !queries::delete_draft(&drafts.db, &draft.id, &citizen.account_id, &tenant.id).await? {
         return Err(AppError::NotFound);
     }
+    attachments.delete(&files).await;
     Ok(see_other("/antraege?geloescht=1"))
 }

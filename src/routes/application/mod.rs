@@ -4,7 +4,9 @@
 //! Every draft and case is looked up by id *and* account *and* tenant, so another citizen's id in
 //! a URL is simply not found.
 
+mod evidence;
 mod list;
+mod step_post;
 mod steps;
 mod submit;
 mod view;
@@ -36,6 +38,7 @@ use crate::error::AppError;
 use crate::i18n::{Lang, end_of_local_day, local_date};
 use crate::tenancy::{Site, Tenant};
 
+pub use evidence::download;
 pub use list::{confirm_delete, delete, list};
 pub use steps::{resume, save_step, show_step};
 pub use submit::{check, done, receipt, submit};

@@ -8,11 +8,14 @@ use askama::Template;
 use chrono::{Duration, Utc};
 use serde_json::{Value as Json, json};
 
+use super::evidence;
+use super::step_post;
 use super::view::{self, FieldView};
 use super::{
     DraftPath, DraftRow, Drafts, Opened, StepPath, StepQuery, draft_expiry, draft_href, locked, stammdaten_answers,
     step_href, today, unfinished, version,
 };
+use crate::attachments::{Accepted, Attachments};
 use crate::auth::client_ip::client_ip;
 use crate::auth::rate_limit::PARKED_STEP_PER_IP;
 use crate::auth::session::Sessions;
@@ -20,6 +23,7 @@ use crate::auth::token;
 use crate::config::Settings;
 use crate::db::Db;
 use crate::db::applications::{self as queries, PARKED_HOURS};
+use crate::db::attachments::{self, NewAttachment};
 use crate::domain::form::{Answers, FormDefinition, FormState, Kind, Step, derive, input, read_step};
 use crate::error::AppError;
 use crate::i18n::local_date;
@@ -123,6 +127,10 @@ pub struct StepPage {
     session_note: String,
     session_minutes: i64,
     session_seconds_left: i64,
+    /// The step has a file field: the form is sent as multipart.
+    has_files: bool,
+    /// Uploads are not scanned for malware (demo mode without a scanner): the page says so.
+    unscanned: bool,
 }
 
 /// One step of the form, with the saved answers; errors once the citizen has tried to go on.
@@ -165,6 +173,7 @@ pub async fn show_step(
         changed.then_some(Notice::FormChanged),
         query.zurueck.is_some(),
         &settings,
+        &[],
     );
     respond(StatusCode::OK, &page)
 }
@@ -213,18 +222,34 @@ fn step_page(
     notice: Option<Notice>,
     to_check: bool,
     settings: &Settings,
+    refused: &[(String, String)],
 ) -> StepPage {
     let lang = layout.lang;
-    let fields = state
+    let draft_id = &opened.draft.id;
+    let mut fields = state
         .step(&step.id)
         .map(|s| view::fields(s, state, show_errors, lang, stammdaten))
         .unwrap_or_default();
+    for field in fields.iter_mut().filter(|f| f.kind == "file") {
+        for file in &mut field.files {
+            file.href = draft_href(&layout, draft_id, &format!("/datei/{}", file.id));
+        }
+        // A file that was not kept is told at its field, before anything derive found.
+        let messages: Vec<&str> = refused
+            .iter()
+            .filter(|(id, _)| *id == field.name)
+            .map(|(_, m)| m.as_str())
+            .collect();
+        if !messages.is_empty() {
+            field.error = Some(messages.join(" "));
+        }
+    }
+    let has_files = fields.iter().any(|f| f.kind == "file");
     let errors = fields
         .iter()
         .flat_map(|f| std::iter::once(f).chain(f.items.iter().flat_map(|i| &i.fields)))
         .filter_map(|f| f.error.clone().map(|e| (f.anchor.clone(), e)))
         .collect();
-    let draft_id = &opened.draft.id;
     let back_href = match state.previous_before(&step.id) {
         _ if to_check => draft_href(&layout, draft_id, "/pruefen"),
         _ if opened.form.has_task_list() => draft_href(&layout, draft_id, ""),
@@ -254,6 +279,8 @@ fn step_page(
         back_href,
         csrf_token: opened.citizen.session.csrf_token.clone(),
         notice,
+        has_files,
+        unscanned: has_files && settings.is_demo() && settings.virus_scan.is_empty(),
         session_minutes: settings.session_idle_minutes,
         session_seconds_left: (session_ends - Utc::now()).num_seconds().max(0),
         session_note: lang.tn(
@@ -277,6 +304,10 @@ enum Action {
     SaveForLater,
     Add(String),
     Remove(String, usize),
+    /// "Hochladen" at a file field: keep the chosen files and stay on the step.
+    Upload(String),
+    /// Remove an uploaded file (by its attachment id).
+    RemoveFile(String),
 }
 
 impl Action {
@@ -289,6 +320,8 @@ impl Action {
         match (parts.next(), parts.next(), parts.next()) {
             (Some("speichern"), None, None) => Self::SaveForLater,
             (Some("hinzufuegen"), Some(group), None) => Self::Add(group.to_owned()),
+            (Some("hochladen"), Some(field), None) => Self::Upload(field.to_owned()),
+            (Some("datei-entfernen"), Some(id), None) => Self::RemoveFile(id.to_owned()),
             (Some("entfernen"), Some(group), Some(index)) => match index.parse() {
                 Ok(index) => Self::Remove(group.to_owned(), index),
                 Err(_) => Self::Next,
@@ -298,45 +331,50 @@ impl Action {
     }
 }
 
-/// The name-value pairs of a posted step, parsed only when there are no more than `most` of them
-/// (the body's size is capped before: `PayloadConfig` in `startup`).
-fn parse_step_post(body: &[u8], most: usize) -> Result<Vec<(String, String)>, AppError> {
-    let pairs = body.split(|b| *b == b'&').filter(|pair| !pair.is_empty()).count();
-    if pairs > most {
-        return Err(AppError::PayloadTooLarge);
-    }
-    serde_urlencoded::from_bytes(body).map_err(|_| AppError::BadRequest)
-}
-
 /// Saves a step: always, even with errors (so nothing typed is lost), then goes on, back to the
 /// step with its errors, or away to continue later.
+#[allow(clippy::too_many_arguments)]
 pub async fn save_step(
     req: HttpRequest,
     path: web::Path<StepPath>,
     query: web::Query<StepQuery>,
-    body: web::Bytes,
+    payload: web::Payload,
     drafts: Drafts,
     settings: web::Data<Settings>,
+    attachments: web::Data<Attachments>,
 ) -> Result<HttpResponse, AppError> {
     let db = &drafts.db;
+    let multipart = step_post::is_multipart(&req);
     let (layout, opened) = match drafts.open(&req, &path.draft).await {
         Err(AppError::LoginRequired(_)) => {
-            let posted = parse_step_post(&body, drafts.forms.most_inputs_of_any_step())?;
-            return park(&req, &Layout::of(&req)?, db, &drafts.sessions, &path, &posted).await;
+            // Files sent with it are read past: they are chosen again after the login.
+            let most = drafts.forms.most_inputs_of_any_step();
+            let post = if multipart {
+                step_post::read_multipart(&req, payload, most, None, "", &attachments).await?
+            } else {
+                step_post::read_plain(payload, most).await?
+            };
+            return park(&req, &Layout::of(&req)?, db, &drafts.sessions, &path, &post.pairs).await;
         }
         other => other?,
     };
     let form = opened.form.clone();
     let step = form.step(&path.step).ok_or(AppError::NotFound)?;
-    let posted = parse_step_post(&body, step.most_inputs())?;
+    let post = if multipart {
+        let csrf = &opened.citizen.session.csrf_token;
+        step_post::read_multipart(&req, payload, step.most_inputs(), Some(step), csrf, &attachments).await?
+    } else {
+        step_post::read_plain(payload, step.most_inputs()).await?
+    };
+    let posted = &post.pairs;
     let csrf = posted
         .iter()
         .find(|(k, _)| k == "csrf_token")
         .map_or("", |(_, v)| v.as_str());
-    let action = Action::parse(&posted);
+    let action = Action::parse(posted);
     let stammdaten = stammdaten_answers(db, &opened.citizen.account_id, step.fields.iter()).await?;
-    let mut answers = merge_step(&opened, step, &posted, &locked(&step.fields, &stammdaten));
-    if opened.citizen.session.check_csrf(csrf).is_err() {
+    let mut answers = merge_step(&opened, step, posted, &locked(&step.fields, &stammdaten));
+    if post.token_missing || opened.citizen.session.check_csrf(csrf).is_err() {
         // Sent from a page older than this session (the citizen logged in again in another tab),
         // or forged: nothing is saved without this session's token, but nothing typed is lost
         // either; the step comes back filled in, with the current token, to send once more.
@@ -353,6 +391,7 @@ pub async fn save_step(
             notice,
             to_check,
             &settings,
+            &[],
         );
         return respond(StatusCode::FORBIDDEN, &page);
     }
@@ -363,30 +402,37 @@ pub async fn save_step(
     {
         change_items(&form, &mut answers, &action);
     }
-    // Adding or removing an item is not trying to go on: no errors for the empty new item yet.
+    let files = evidence::take_uploads(&form, step, &mut answers, post.uploads, layout.lang);
+    // The field a removed file was in.
+    let removed_from = match &action {
+        Action::RemoveFile(id) => evidence::remove_from_answers(step, &mut answers, id),
+        _ => None,
+    };
+    let removed = match (&action, &removed_from) {
+        (Action::RemoveFile(id), Some(_)) => Some(id.as_str()),
+        _ => None,
+    };
+    // Adding or removing an item or a file is not trying to go on: no errors for it yet.
     let tried = matches!(action, Action::Next | Action::SaveForLater).then_some(step.id.as_str());
-    if !save(db, &opened, &answers, tried, &settings).await? {
-        return Err(AppError::NotFound);
-    }
+    let saved = save(db, &opened, &answers, tried, &settings, &files.added, removed).await;
+    let deleted = match saved {
+        Ok(Some(deleted)) => deleted,
+        Ok(None) | Err(_) => {
+            // Nothing recorded: the new files go again.
+            files.forget(&attachments).await;
+            saved?;
+            return Err(AppError::NotFound);
+        }
+    };
+    attachments.delete(&deleted).await;
+    attachments.delete(&files.not_kept).await;
     let draft_id = opened.draft.id.clone();
     let here = step_href(&layout, &draft_id, &step.id);
-    match action {
-        Action::SaveForLater => return Ok(see_other(&format!("/antraege?gespeichert={draft_id}"))),
-        Action::Add(group) if known_group(&group) => {
-            let count = answers.get(&group).and_then(Json::as_array).map_or(0, Vec::len);
-            return Ok(see_other(&format!("{here}#{group}-eintrag-{count}")));
-        }
-        Action::Remove(group, _) if known_group(&group) => {
-            return Ok(see_other(&format!("{here}#{group}-hinzufuegen")));
-        }
-        Action::Add(_) | Action::Remove(..) => return Ok(see_other(&here)),
-        Action::Next => {}
-    }
+    // The step again, filled in: with a file that was not kept, or with errors after "Weiter".
     let state = derive(&form, &answers, today());
-    let Some(step_state) = state.step(&step.id) else {
-        return Ok(see_other(&draft_href(&layout, &draft_id, "")));
-    };
-    if step_state.has_errors() {
+    let going_on = matches!(action, Action::Next);
+    let has_errors = state.step(&step.id).is_some_and(|s| s.has_errors());
+    if !files.refused.is_empty() || (going_on && has_errors) {
         let opened = Opened {
             draft: DraftRow {
                 answers: sqlx::types::Json(answers.clone()),
@@ -400,12 +446,36 @@ pub async fn save_step(
             &state,
             step,
             &stammdaten,
-            true,
+            going_on,
             None,
             query.zurueck.is_some(),
             &settings,
+            &files.refused,
         );
         return respond(StatusCode::UNPROCESSABLE_ENTITY, &page);
+    }
+    match action {
+        Action::SaveForLater => return Ok(see_other(&format!("/antraege?gespeichert={draft_id}"))),
+        Action::Upload(field) if step.fields.iter().any(|f| f.id == field) => {
+            return Ok(see_other(&format!("{here}#{field}")));
+        }
+        Action::Upload(_) | Action::RemoveFile(_) => {
+            let anchor = removed_from.map(|field| format!("#{field}")).unwrap_or_default();
+            return Ok(see_other(&format!("{here}{anchor}")));
+        }
+        Action::Add(group) if known_group(&group) => {
+            let count = answers.get(&group).and_then(Json::as_array).map_or(0, Vec::len);
+            return Ok(see_other(&format!("{here}#{group}-eintrag-{count}")));
+        }
+        Action::Remove(group, _) if known_group(&group) => {
+            return Ok(see_other(&format!("{here}#{group}-hinzufuegen")));
+        }
+        Action::Add(_) | Action::Remove(..) => return Ok(see_other(&here)),
+        Action::Next => {}
+    }
+    if state.step(&step.id).is_none() {
+        // The step no longer applies to these answers.
+        return Ok(see_other(&draft_href(&layout, &draft_id, "")));
     }
     let next = if query.zurueck.is_some() {
         draft_href(&layout, &draft_id, "/pruefen")
@@ -432,7 +502,7 @@ fn merge_step(opened: &Opened, step: &Step, posted: &[(String, String)], locked:
         .map(|s| {
             s.fields
                 .iter()
-                .filter(|f| f.field.kind.is_question())
+                .filter(|f| f.field.kind.is_posted())
                 .map(|f| f.field.id.clone())
                 .collect()
         })
@@ -567,20 +637,23 @@ async fn take_back_parked(db: &Db, opened: &Opened, token: &str, settings: &Sett
     };
     let stammdaten = stammdaten_answers(db, &opened.citizen.account_id, step.fields.iter()).await?;
     let answers = merge_step(opened, step, &posted.0, &locked(&step.fields, &stammdaten));
-    save(db, opened, &answers, Some(&step.id), settings).await?;
+    save(db, opened, &answers, Some(&step.id), settings, &[], None).await?;
     Ok(())
 }
 
 /// Saves the draft's answers under the current form version and moves its expiry out; `tried` is
-/// a step the citizen tried to go on from, whose errors show from now on. `false` when the draft
-/// is gone.
+/// a step the citizen tried to go on from, whose errors show from now on. Records the new files
+/// and removes the one removed with it, all or nothing. The storage keys of removed files (to
+/// delete now), or `None` when the draft is gone.
 async fn save(
     db: &Db,
     opened: &Opened,
     answers: &Answers,
     tried: Option<&str>,
     settings: &Settings,
-) -> Result<bool, AppError> {
+    added: &[(String, Accepted)],
+    removed: Option<&str>,
+) -> Result<Option<Vec<String>>, AppError> {
     let mut visited = opened.draft.visited.0.clone();
     if let Some(step) = tried
         && !visited.iter().any(|v| v == step)
@@ -588,10 +661,30 @@ async fn save(
         visited.push(step.to_owned());
     }
     let now = Utc::now();
-    Ok(queries::save_draft(
-        db,
-        &opened.draft.id,
-        &opened.citizen.account_id,
+    let draft_id = &opened.draft.id;
+    let account_id = &opened.citizen.account_id;
+    let mut tx = db.begin().await?;
+    for (field, accepted) in added {
+        let new = NewAttachment {
+            draft_id,
+            account_id,
+            field_id: field,
+            file: &accepted.file,
+            storage_key: &accepted.storage_key,
+            scanned_by: accepted.scanned_by,
+        };
+        if !attachments::add(&mut tx, &new, now).await? {
+            return Ok(None);
+        }
+    }
+    let mut deleted = Vec::new();
+    if let Some(id) = removed {
+        deleted.extend(attachments::remove(&mut tx, id, draft_id, account_id).await?);
+    }
+    let saved = queries::save_draft(
+        &mut tx,
+        draft_id,
+        account_id,
         &opened.tenant.id,
         answers,
         &visited,
@@ -599,5 +692,10 @@ async fn save(
         now,
         draft_expiry(now, settings),
     )
-    .await?)
+    .await?;
+    if !saved {
+        return Ok(None);
+    }
+    tx.commit().await?;
+    Ok(Some(deleted))
 }

@@ -8,6 +8,7 @@ use serde_json::Value as Json;
 
 use crate::db::applications::{CaseRow, SummaryLine};
 use crate::domain::Money;
+use crate::domain::evidence::{UploadedFile, size_text};
 use crate::domain::form::derive::{ADDRESS_PARTS, DATE_PARTS};
 use crate::domain::form::{Answers, Field, FieldError, FieldState, FormState, Kind, StepState, Value};
 use crate::i18n::Lang;
@@ -43,6 +44,20 @@ pub struct FieldView {
     /// Info blocks: the text, and a computed value with its label.
     pub text: String,
     pub shown: Option<(String, String)>,
+    /// File fields: the files uploaded so far, and the `accept` attribute of the file input.
+    pub files: Vec<FileView>,
+    pub accept: String,
+    /// File fields: whether another file may be chosen, and whether several at once.
+    pub multiple: bool,
+}
+
+pub struct FileView {
+    /// The attachment id: the value of the remove button.
+    pub id: String,
+    /// The download link (set by the step page, which knows the draft).
+    pub href: String,
+    pub name: String,
+    pub size: String,
 }
 
 const WIDTH_2: &str = "kern-form-input__input--width-2";
@@ -133,6 +148,9 @@ fn field_view(
         add_label: String::new(),
         text: String::new(),
         shown: None,
+        files: Vec::new(),
+        accept: String::new(),
+        multiple: false,
     };
     let choices = |choices: &[crate::domain::form::definition::Choice]| {
         choices
@@ -239,9 +257,48 @@ fn field_view(
                 })
                 .collect();
         }
-        Kind::File { .. } => {
+        Kind::File {
+            accept,
+            max_bytes,
+            max_files,
+        } => {
             view.kind = "file";
-            view.text = lang.t("form-file-later").to_owned();
+            let files = UploadedFile::list(Some(&state.raw));
+            view.can_add = files.len() < *max_files;
+            view.multiple = max_files - files.len().min(*max_files) > 1;
+            view.files = files
+                .into_iter()
+                .map(|f| FileView {
+                    href: String::new(),
+                    size: f.size_text(),
+                    id: f.id,
+                    name: f.name,
+                })
+                .collect();
+            view.accept = accept
+                .iter()
+                .flat_map(|t| {
+                    t.extensions()
+                        .iter()
+                        .map(|e| format!(".{e}"))
+                        .chain([t.mime().to_owned()])
+                })
+                .collect::<Vec<_>>()
+                .join(",");
+            // The limits, before the citizen picks a file.
+            let types = accept.iter().map(|t| t.label()).collect::<Vec<_>>().join(", ");
+            let limits = lang.tn(
+                "form-file-limits",
+                [
+                    ("types", types.into()),
+                    ("size", size_text(*max_bytes).into()),
+                    ("count", (*max_files).into()),
+                ],
+            );
+            view.hint = Some(match view.hint {
+                Some(hint) => format!("{hint} {limits}"),
+                None => limits,
+            });
         }
         Kind::Info { text, show } => {
             view.kind = "info";
@@ -355,6 +412,7 @@ pub fn message(error: &FieldError<'_>, field: &Field, lang: Lang) -> String {
     match error {
         FieldError::Required => match &field.required_message {
             Some(custom) => custom.get(lang).to_owned(),
+            None if matches!(field.kind, Kind::File { .. }) => lang.t1("form-error-file-required", "label", label()),
             None if is_choice => lang.t1("form-error-choose", "label", label()),
             None => lang.t1("form-error-required", "label", label()),
         },
@@ -380,6 +438,7 @@ pub fn message(error: &FieldError<'_>, field: &Field, lang: Lang) -> String {
         FieldError::Choice => lang.t1("form-error-choice", "label", label()),
         FieldError::TooFewChoices(n) => with("form-error-too-few-choices", (*n).into()),
         FieldError::TooManyChoices(n) => with("form-error-too-many-choices", (*n).into()),
+        FieldError::TooManyFiles(n) => with("form-error-too-many-files", (*n).into()),
         FieldError::AddressIncomplete => lang.t1("form-error-address", "label", label()),
         FieldError::InItems => lang.t1("form-error-in-items", "label", label()),
         FieldError::Rule(text) => text.get(lang).to_owned(),
@@ -399,7 +458,12 @@ fn number_text(n: Decimal, lang: Lang) -> String {
 pub fn answer_text(state: &FieldState<'_>, lang: Lang) -> Option<String> {
     let field = state.field;
     let text = match (&field.kind, &state.value) {
-        (Kind::Info { .. } | Kind::File { .. }, _) => return None,
+        (Kind::Info { .. }, _) => return None,
+        (Kind::File { .. }, Value::List(_)) => UploadedFile::list(Some(&state.raw))
+            .iter()
+            .map(|f| format!("{} ({})", f.name, f.size_text()))
+            .collect::<Vec<_>>()
+            .join("\n"),
         (_, Value::Null) => state.text().to_owned(),
         (Kind::Money { .. }, value @ Value::Number(_)) => value
             .cents()

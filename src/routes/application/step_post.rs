@@ -1,0 +1,182 @@
+//! Reading a posted step: name-value pairs from a plain form, or from a multipart form whose file
+//! parts stream through `Attachments::receive` while the pairs are read.
+
+use actix_multipart::Multipart;
+use actix_web::error::PayloadError;
+use actix_web::{HttpRequest, web};
+use futures_util::StreamExt;
+
+use crate::attachments::{Accepted, Attachments, Refusal};
+use crate::auth::token;
+use crate::domain::evidence::clean_file_name;
+use crate::domain::form::{Kind, Step};
+use crate::error::AppError;
+use crate::routes::page::FORM_BODY_LIMIT;
+
+/// The most an upload request may carry. Past a file's limit the rest is read and thrown away, so
+/// the citizen gets the step with a message instead of a broken connection; past this, not.
+const UPLOAD_REQUEST_LIMIT: u64 = 1024 * 1024 * 1024;
+
+pub struct StepPost {
+    pub pairs: Vec<(String, String)>,
+    pub uploads: Vec<Upload>,
+    /// A file came before the page's CSRF token (which the page sends first), or with a token
+    /// that is not the session's: reading stopped there, nothing of it is kept.
+    pub token_missing: bool,
+}
+
+/// One file sent for a file field.
+pub struct Upload {
+    pub field: String,
+    /// The file's name, cleaned, for messages.
+    pub name: String,
+    pub result: Result<Accepted, Refusal>,
+}
+
+pub fn is_multipart(req: &HttpRequest) -> bool {
+    req.headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.to_ascii_lowercase().starts_with("multipart/form-data"))
+}
+
+/// The pairs of a plain form, if there are no more than `most` of them.
+pub async fn read_plain(payload: web::Payload, most: usize) -> Result<StepPost, AppError> {
+    let body = payload
+        .to_bytes_limited(FORM_BODY_LIMIT)
+        .await
+        .map_err(|_| AppError::PayloadTooLarge)?
+        .map_err(|_| AppError::BadRequest)?;
+    Ok(StepPost {
+        pairs: pairs_of(&body, most)?,
+        uploads: Vec::new(),
+        token_missing: false,
+    })
+}
+
+/// The name-value pairs of a urlencoded body, parsed only when there are no more than `most`.
+pub fn pairs_of(body: &[u8], most: usize) -> Result<Vec<(String, String)>, AppError> {
+    let pairs = body.split(|b| *b == b'&').filter(|pair| !pair.is_empty()).count();
+    if pairs > most {
+        return Err(AppError::PayloadTooLarge);
+    }
+    serde_urlencoded::from_bytes(body).map_err(|_| AppError::BadRequest)
+}
+
+/// Reads a multipart step: at most `most` pairs, and the files for `step`'s file fields (with
+/// `step` `None`, e.g. while the session has expired, files are read and thrown away). A file is
+/// received only after the CSRF token `csrf` came. A broken or oversized request keeps nothing.
+pub async fn read_multipart(
+    req: &HttpRequest,
+    payload: web::Payload,
+    most: usize,
+    step: Option<&Step>,
+    csrf: &str,
+    attachments: &Attachments,
+) -> Result<StepPost, AppError> {
+    let mut read: u64 = 0;
+    let counted = payload.map(move |chunk| {
+        if let Ok(bytes) = &chunk {
+            read += bytes.len() as u64;
+            if read > UPLOAD_REQUEST_LIMIT {
+                return Err(PayloadError::Overflow);
+            }
+        }
+        chunk
+    });
+    let mut multipart = Multipart::new(req.headers(), counted);
+    let mut post = StepPost {
+        pairs: Vec::new(),
+        uploads: Vec::new(),
+        token_missing: false,
+    };
+    let mut text_bytes = 0;
+    let outcome = loop {
+        let mut part = match multipart.next().await {
+            None => break Ok(()),
+            Some(Err(actix_multipart::MultipartError::Payload(PayloadError::Overflow))) => {
+                break Err(AppError::PayloadTooLarge);
+            }
+            Some(Err(_)) => break Err(AppError::BadRequest),
+            Some(Ok(part)) => part,
+        };
+        let name = part.name().unwrap_or_default().to_owned();
+        let sent_name = part
+            .content_disposition()
+            .and_then(|d| d.get_filename())
+            .map(str::to_owned);
+        let Some(sent_name) = sent_name else {
+            // A name-value pair.
+            if post.pairs.len() >= most {
+                break Err(AppError::PayloadTooLarge);
+            }
+            let value = match part.bytes(FORM_BODY_LIMIT.saturating_sub(text_bytes)).await {
+                Ok(Ok(value)) => value,
+                Ok(Err(_)) => break Err(AppError::BadRequest),
+                Err(_) => break Err(AppError::PayloadTooLarge),
+            };
+            text_bytes += name.len() + value.len();
+            let Ok(value) = String::from_utf8(value.to_vec()) else {
+                break Err(AppError::BadRequest);
+            };
+            post.pairs.push((name, value));
+            continue;
+        };
+        let file_field = step
+            .and_then(|s| s.fields.iter().find(|f| f.id == name))
+            .and_then(|f| match &f.kind {
+                Kind::File { accept, max_bytes, .. } => Some((f, accept, *max_bytes)),
+                _ => None,
+            });
+        let Some((field, accept, max_bytes)) = file_field else {
+            // Not a file field of this step: read past it.
+            while let Some(chunk) = part.next().await {
+                if chunk.is_err() {
+                    break;
+                }
+            }
+            continue;
+        };
+        let token = post
+            .pairs
+            .iter()
+            .find(|(k, _)| k == "csrf_token")
+            .map_or("", |(_, v)| v.as_str());
+        if !token::equal_in_constant_time(csrf, token) {
+            post.token_missing = true;
+            break Ok(());
+        }
+        let declared = part.content_type().map(|m| m.essence_str().to_owned());
+        let result = attachments
+            .receive(&sent_name, declared.as_deref(), &mut part, accept, max_bytes)
+            .await;
+        if sent_name.is_empty() && matches!(result, Err(Refusal::Empty)) {
+            // No file chosen: browsers send an empty part without a name.
+            continue;
+        }
+        post.uploads.push(Upload {
+            field: field.id.clone(),
+            name: clean_file_name(&sent_name),
+            result,
+        });
+    };
+    if let Err(e) = outcome {
+        forget(&post.uploads, attachments).await;
+        return Err(e);
+    }
+    if post.token_missing {
+        forget(&post.uploads, attachments).await;
+        post.uploads.clear();
+    }
+    Ok(post)
+}
+
+/// Deletes the stored files of uploads that will not be recorded.
+pub async fn forget(uploads: &[Upload], attachments: &Attachments) {
+    let keys: Vec<String> = uploads
+        .iter()
+        .filter_map(|u| u.result.as_ref().ok())
+        .map(|a| a.storage_key.clone())
+        .collect();
+    attachments.delete(&keys).await;
+}
