@@ -71,6 +71,9 @@ pub struct Settings {
     /// `off` for no scan. Empty: in demo mode uploads go unscanned (and the pages say so); with
     /// configured tenants the portal does not start.
     pub virus_scan: String,
+    /// Where uploaded evidence is kept: empty for `<data_dir>/files`, or `s3://bucket[/prefix]` for
+    /// S3-compatible object storage (credentials, region and endpoint from the `AWS_*` environment).
+    pub attachment_store: String,
 }
 
 /// One `[[identity_providers]]` entry. The callback to register is `{base_url}/anmelden/{id}/callback`.
@@ -137,6 +140,7 @@ impl Default for Settings {
             secret_key: String::new(),
             development_plaintext_delivery: false,
             virus_scan: String::new(),
+            attachment_store: String::new(),
         }
     }
 }

@@ -65,7 +65,8 @@ impl Application {
                 settings.virus_scan
             );
         }
-        let attachments = web::Data::new(Attachments::new(&settings.data_dir, scanner)?);
+        let attachments =
+            web::Data::new(Attachments::new(&settings.data_dir, &settings.attachment_store, scanner).await?);
         let directory = web::Data::new(TenantDirectory::load(&db, &settings.portal_hosts()).await?);
         let cache = web::Data::new(CatalogueCache::default());
         let forms = web::Data::new(FormDefinitions::of(&catalogue));

@@ -366,6 +366,7 @@ form-done-delivery = Stand
 case-delivery-pending = Gesendet. Wir übermitteln Ihren Antrag jetzt an die Behörde.
 case-delivery-delayed = Übermittlung verzögert. Wir versuchen es weiter; Sie müssen nichts tun.
 case-delivery-done = An die Behörde übermittelt am { $date }
+case-files-title = Ihre Nachweise
 case-authority-reference = Aktenzeichen der Behörde
 form-done-mail = Wir haben Ihnen eine Bestätigung per E-Mail geschickt. Geben Sie bei Fragen bitte Ihr Aktenzeichen an.
 form-done-next-title = Wie geht es weiter?

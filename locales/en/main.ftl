@@ -366,6 +366,7 @@ form-done-delivery = Status
 case-delivery-pending = Sent. We are now passing your application on to the authority.
 case-delivery-delayed = Transfer delayed. We keep trying; you do not need to do anything.
 case-delivery-done = Passed on to the authority on { $date }
+case-files-title = Your evidence
 case-authority-reference = The authority's reference
 form-done-mail = We have sent you a confirmation by e-mail. Please quote your reference number if you have questions.
 form-done-next-title = What happens next

@@ -1,7 +1,8 @@
 //! Evidence files, from the upload to the store: a file is streamed into a spool file (never whole
 //! in memory), checked (not too large, not empty, a type the field accepts by its content, name and
 //! declared type agreeing with it), scanned for malware, and only then kept in the attachment
-//! store under a random key. The store is a directory (`<data_dir>/files`) through `object_store`.
+//! store under a random key. The store is a directory (`<data_dir>/files`) or S3-compatible object
+//! storage, both through `object_store`.
 
 pub mod scanner;
 
@@ -13,8 +14,10 @@ use anyhow::Context;
 use chrono::{DateTime, Utc};
 use futures_util::stream::BoxStream;
 use futures_util::{Stream, StreamExt};
+use object_store::aws::AmazonS3Builder;
 use object_store::local::LocalFileSystem;
 use object_store::path::Path as StorePath;
+use object_store::prefix::PrefixStore;
 use object_store::{ObjectStore, ObjectStoreExt, WriteMultipart};
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -73,24 +76,21 @@ pub struct Accepted {
 }
 
 impl Attachments {
-    /// The store under `<data_dir>/files`, spool files under `<data_dir>/spool` (emptied here:
-    /// what is in it was left by a process that stopped mid-upload).
-    pub fn new(data_dir: &Path, scanner: Scanner) -> anyhow::Result<Self> {
-        let files = data_dir.join("files");
+    /// The store `setting` names (see `attachment_store`), spool files under `<data_dir>/spool`
+    /// (emptied here: what is in it was left by a process that stopped mid-upload). Fails when the
+    /// store cannot be reached.
+    pub async fn new(data_dir: &Path, setting: &str, scanner: Scanner) -> anyhow::Result<Self> {
         let spool = data_dir.join("spool");
-        for dir in [&files, &spool] {
-            std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-        }
+        std::fs::create_dir_all(&spool).with_context(|| format!("cannot create {}", spool.display()))?;
         for entry in std::fs::read_dir(&spool)?.flatten() {
             let _ = std::fs::remove_file(entry.path());
         }
-        let store = LocalFileSystem::new_with_prefix(&files)
-            .with_context(|| format!("cannot use {} for evidence files", files.display()))?;
-        Ok(Self {
-            store: Arc::new(store),
-            scanner,
-            spool,
-        })
+        let store = store(data_dir, setting)?;
+        store
+            .list_with_delimiter(None)
+            .await
+            .with_context(|| format!("attachment_store {setting:?} cannot be reached"))?;
+        Ok(Self { store, scanner, spool })
     }
 
     pub fn scanner(&self) -> &Scanner {
@@ -260,6 +260,33 @@ impl Attachments {
         self.delete(&keys).await;
         Ok(keys.len())
     }
+}
+
+/// The attachment store: `<data_dir>/files` when `setting` is empty, or S3-compatible object
+/// storage for `s3://bucket[/prefix]`, with credentials, region and endpoint from the `AWS_*`
+/// environment variables (so no secret is in the configuration file).
+fn store(data_dir: &Path, setting: &str) -> anyhow::Result<Arc<dyn ObjectStore>> {
+    if setting.is_empty() {
+        let files = data_dir.join("files");
+        std::fs::create_dir_all(&files).with_context(|| format!("cannot create {}", files.display()))?;
+        let local = LocalFileSystem::new_with_prefix(&files)
+            .with_context(|| format!("cannot use {} for evidence files", files.display()))?;
+        return Ok(Arc::new(local));
+    }
+    let Some(place) = setting.strip_prefix("s3://") else {
+        anyhow::bail!(
+            "attachment_store must be empty (files in the data directory) or s3://bucket[/prefix], not {setting:?}"
+        );
+    };
+    let (bucket, prefix) = place.split_once('/').unwrap_or((place, ""));
+    let s3 = AmazonS3Builder::from_env()
+        .with_bucket_name(bucket)
+        .build()
+        .with_context(|| format!("attachment_store {setting:?}"))?;
+    Ok(match prefix.trim_matches('/') {
+        "" => Arc::new(s3),
+        prefix => Arc::new(PrefixStore::new(s3, prefix)),
+    })
 }
 
 struct Spooled {

@@ -15,6 +15,14 @@ pub struct AttachmentRow {
     pub size: i64,
 }
 
+/// A file of a case, as the case lists it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CaseFileRow {
+    pub id: String,
+    pub name: String,
+    pub size: i64,
+}
+
 /// A stored file to record with a draft.
 pub struct NewAttachment<'a> {
     pub draft_id: &'a str,
@@ -61,6 +69,26 @@ pub async fn of_draft(db: &Db, id: &str, draft_id: &str, account_id: &str) -> sq
     )
     .bind(id).bind(draft_id).bind(account_id)
     .fetch_optional(pool).await)
+}
+
+/// A file of a case of `account_id`.
+pub async fn of_case(db: &Db, id: &str, case_id: &str, account_id: &str) -> sqlx::Result<Option<AttachmentRow>> {
+    with_pool!(db, pool => sqlx::query_as(
+        "SELECT a.storage_key, a.name, a.file_type, a.size FROM attachment a JOIN cases c ON c.id = a.case_id
+         WHERE a.id = $1 AND c.id = $2 AND c.account_id = $3",
+    )
+    .bind(id).bind(case_id).bind(account_id)
+    .fetch_optional(pool).await)
+}
+
+/// The files of a case of `account_id`, in the order they were uploaded.
+pub async fn files_of_case(db: &Db, case_id: &str, account_id: &str) -> sqlx::Result<Vec<CaseFileRow>> {
+    with_pool!(db, pool => sqlx::query_as(
+        "SELECT a.id, a.name, a.size FROM attachment a JOIN cases c ON c.id = a.case_id
+         WHERE c.id = $1 AND c.account_id = $2 ORDER BY a.id",
+    )
+    .bind(case_id).bind(account_id)
+    .fetch_all(pool).await)
 }
 
 /// The storage keys of a draft's files (to delete them with the draft).

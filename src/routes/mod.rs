@@ -97,6 +97,10 @@ fn site_routes(cfg: &mut web::ServiceConfig) {
         .route("/antrag/{draft}/loeschen", web::post().to(application::delete))
         .route("/vorgang/{reference}", web::get().to(application::done))
         .route("/vorgang/{reference}/quittung.pdf", web::get().to(application::receipt))
+        .route(
+            "/vorgang/{reference}/datei/{file}",
+            web::get().to(application::case_download),
+        )
         .route("/impressum", web::get().to(tenant_pages::imprint))
         .route("/datenschutz", web::get().to(tenant_pages::privacy))
         .route("/barrierefreiheit", web::get().to(tenant_pages::accessibility));

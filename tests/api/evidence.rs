@@ -346,6 +346,36 @@ async fn limits_of_count_and_total_hold_and_a_required_file_is_asked_for() {
         2
     );
     assert_eq!(stored(&app).len(), 2);
+
+    // The case lists them to download; the receipt names each with its SHA-256.
+    let done = anna.get(&sent.location().unwrap()).await;
+    assert!(
+        done.body.contains("Ihre Nachweise") && done.body.contains(">vorne.pdf</a>"),
+        "{}",
+        done.body
+    );
+    let href = done
+        .body
+        .split(r#"<a class="kern-link" href=""#)
+        .find_map(|rest| rest.split('"').next().filter(|h| h.contains("/datei/")))
+        .unwrap()
+        .to_owned();
+    let file = anna.client.get(format!("{}{href}", app.address)).send().await.unwrap();
+    assert_eq!(file.status(), 200);
+    assert_eq!(file.bytes().await.unwrap().len(), 1_400_000);
+    let ben = logged_in(&app, &unique("ben")).await;
+    assert_eq!(ben.get(&href).await.status, 404, "another citizen");
+    let sha = hex_sha256(&big);
+    let summary = app.text("SELECT CAST(summary AS TEXT) FROM cases").await;
+    assert!(
+        summary.contains(&format!("vorne.pdf (1,4 MB), SHA-256 {sha}")),
+        "{summary}"
+    );
+}
+
+fn hex_sha256(content: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(content))
 }
 
 #[tokio::test]
@@ -374,8 +404,10 @@ async fn a_deleted_draft_takes_its_files_and_the_sweep_removes_files_without_a_r
     std::fs::write(&orphan, b"%PDF-1.4").unwrap();
     let attachments = buergerportal::attachments::Attachments::new(
         app.mail_dir.parent().unwrap(),
+        "",
         buergerportal::attachments::Scanner::Off,
     )
+    .await
     .unwrap();
     let now = chrono::Utc::now();
     let sweep = |at| buergerportal::housekeeping::sweep(&app.db, "knoten", &attachments, at);
@@ -445,4 +477,52 @@ async fn without_a_scanner_answering_an_upload_is_refused_and_nothing_is_kept() 
         page.body
     );
     assert!(stored(&app).is_empty());
+}
+
+#[tokio::test]
+async fn files_can_be_kept_in_s3_compatible_storage() {
+    let bucket = std::env::var("TEST_S3_BUCKET")
+        .expect("TEST_S3_BUCKET is not set: run the tests with scripts/test, which starts moto");
+    let prefix = format!("test-{}", uuid::Uuid::now_v7().simple());
+    let setting = format!("s3://{bucket}/{prefix}");
+    let (app, _catalogue) = app_with_evidence_form(move |s| s.attachment_store = setting).await;
+    let anna = logged_in(&app, &unique("anna")).await;
+    let step = evidence_step(&anna).await;
+    let content = pdf("in S3");
+    let file = FormPart::file("ausweis", "a.pdf", "application/pdf", &content);
+    let sent = send_files(&anna, &step, vec![file], "hochladen:ausweis").await;
+    assert_eq!(sent.status, 303, "{}", sent.body);
+    assert!(stored(&app).is_empty(), "nothing in the data directory");
+    let store = object_store::aws::AmazonS3Builder::from_env()
+        .with_bucket_name(&bucket)
+        .build()
+        .unwrap();
+    let listed = || async {
+        use futures_util::TryStreamExt;
+        use object_store::ObjectStore;
+        let prefix = object_store::path::Path::from(prefix.as_str());
+        store.list(Some(&prefix)).try_collect::<Vec<_>>().await.unwrap()
+    };
+    assert_eq!(listed().await.len(), 1);
+    let page = anna.get(&step).await;
+    let href = page
+        .body
+        .split(r#"<a class="kern-link" href=""#)
+        .find_map(|rest| rest.split('"').next().filter(|h| h.contains("/datei/")))
+        .unwrap()
+        .to_owned();
+    let download = anna.client.get(format!("{}{href}", app.address)).send().await.unwrap();
+    assert_eq!(download.bytes().await.unwrap().to_vec(), content);
+    let id = href.rsplit('/').next().unwrap();
+    let removed = anna
+        .post_multipart(
+            &step,
+            vec![
+                FormPart::text("csrf_token", &page.csrf_token()),
+                FormPart::text("aktion", &format!("datei-entfernen:{id}")),
+            ],
+        )
+        .await;
+    assert_eq!(removed.status, 303);
+    assert!(listed().await.is_empty(), "removed from the bucket");
 }

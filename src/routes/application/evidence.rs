@@ -12,12 +12,13 @@ use serde_json::Value as Json;
 use super::Drafts;
 use super::step_post::Upload;
 use crate::attachments::{Accepted, Attachments, Refusal};
-use crate::db::attachments;
+use crate::db::attachments::{self as db_attachments, AttachmentRow};
 use crate::domain::FileType;
 use crate::domain::evidence::{UploadedFile, size_text};
 use crate::domain::form::{Answers, FormDefinition, Kind, Step};
 use crate::error::AppError;
 use crate::i18n::Lang;
+use crate::routes::Layout;
 
 /// What became of the files of one post.
 #[derive(Default)]
@@ -150,8 +151,7 @@ pub struct FilePath {
     file: String,
 }
 
-/// `/antrag/{draft}/datei/{file}`: a file of the citizen's draft, as a download that a browser
-/// never shows in the portal's origin.
+/// `/antrag/{draft}/datei/{file}`: a file of the citizen's draft.
 pub async fn download(
     req: HttpRequest,
     path: web::Path<FilePath>,
@@ -159,9 +159,37 @@ pub async fn download(
     attachments: web::Data<Attachments>,
 ) -> Result<HttpResponse, AppError> {
     let (_, opened) = drafts.open(&req, &path.draft).await?;
-    let row = attachments::of_draft(&drafts.db, &path.file, &opened.draft.id, &opened.citizen.account_id)
+    let row = db_attachments::of_draft(&drafts.db, &path.file, &opened.draft.id, &opened.citizen.account_id)
         .await?
         .ok_or(AppError::NotFound)?;
+    file_response(row, &attachments).await
+}
+
+#[derive(Deserialize)]
+pub struct CaseFilePath {
+    reference: String,
+    file: String,
+}
+
+/// `/vorgang/{reference}/datei/{file}`: a file the citizen sent with a case.
+pub async fn case_download(
+    req: HttpRequest,
+    layout: Layout,
+    path: web::Path<CaseFilePath>,
+    drafts: Drafts,
+    attachments: web::Data<Attachments>,
+) -> Result<HttpResponse, AppError> {
+    let (_, case) = drafts.case(&req, &layout, &path.reference).await?;
+    let citizen = drafts.sessions.citizen(&req).await?;
+    let row = db_attachments::of_case(&drafts.db, &path.file, &case.id, &citizen.account_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    file_response(row, &attachments).await
+}
+
+/// A stored file as a download that a browser never shows in the portal's origin: an attachment,
+/// of the type its content was found to be, with `nosniff`.
+async fn file_response(row: AttachmentRow, attachments: &Attachments) -> Result<HttpResponse, AppError> {
     let content = attachments.open(&row.storage_key).await?;
     let mime = FileType::parse(&row.file_type).map_or("application/octet-stream", FileType::mime);
     let disposition = ContentDisposition {

@@ -38,7 +38,7 @@ use crate::error::AppError;
 use crate::i18n::{Lang, end_of_local_day, local_date};
 use crate::tenancy::{Site, Tenant};
 
-pub use evidence::download;
+pub use evidence::{case_download, download};
 pub use list::{confirm_delete, delete, list};
 pub use steps::{resume, save_step, show_step};
 pub use submit::{check, done, receipt, submit};

@@ -12,9 +12,10 @@ use crate::auth::session::Sessions;
 use crate::catalogue::CatalogueCache;
 use crate::config::Settings;
 use crate::db::Db;
-use crate::db::accounts;
 use crate::db::applications::{self as queries, CaseRow, Submitted};
+use crate::db::{accounts, attachments};
 use crate::domain::Money;
+use crate::domain::evidence::size_text;
 use crate::domain::form::{Answers, FormState, derive};
 use crate::domain::reference::Reference;
 use crate::error::AppError;
@@ -245,6 +246,8 @@ pub struct DonePage {
     authority_reference: Option<String>,
     next_steps: Option<String>,
     receipt_href: String,
+    /// The evidence sent with the case, to download.
+    files: Vec<view::FileView>,
 }
 
 /// A service's name in the citizen's language; its slug if the service has been retired since.
@@ -296,7 +299,19 @@ pub async fn done(
     drafts: Drafts,
 ) -> Result<HttpResponse, AppError> {
     let (tenant, case) = drafts.case(&req, &layout, &path.reference).await?;
+    let citizen = drafts.sessions.citizen(&req).await?;
+    let files = attachments::files_of_case(&drafts.db, &case.id, &citizen.account_id)
+        .await?
+        .into_iter()
+        .map(|f| view::FileView {
+            href: layout.href(&format!("/vorgang/{}/datei/{}", case.reference, f.id)),
+            size: size_text(u64::try_from(f.size).unwrap_or_default()),
+            id: f.id,
+            name: f.name,
+        })
+        .collect();
     let page = DonePage {
+        files,
         service_name: service_name(&drafts.cache, &drafts.db, &tenant.id, &case.service_slug, layout.lang).await?,
         reference: case.reference.clone(),
         submitted_at: layout.lang.date_time(case.submitted_at),

@@ -526,6 +526,8 @@ pub struct AnswerSection {
 pub struct AnswerRow {
     pub label: String,
     pub value: String,
+    /// What the receipt keeps: the value, and for files also each file's SHA-256.
+    pub kept: String,
     pub field_anchor: String,
     /// False for answers taken from the Stammdaten that cannot be changed in the form.
     pub changeable: bool,
@@ -545,6 +547,7 @@ pub fn answer_sections(state: &FormState<'_>, lang: Lang, locked: &Answers) -> V
                 .filter_map(|f| {
                     answer_text(f, lang).map(|value| AnswerRow {
                         label: f.field.label.get(lang).to_owned(),
+                        kept: kept_text(f, &value),
                         value,
                         field_anchor: f.field.id.clone(),
                         changeable: !locked.contains_key(&f.field.id),
@@ -556,6 +559,22 @@ pub fn answer_sections(state: &FormState<'_>, lang: Lang, locked: &Answers) -> V
         .collect()
 }
 
+/// An answer as the receipt keeps it: as shown, and a file with its SHA-256 as well.
+fn kept_text(state: &FieldState<'_>, shown: &str) -> String {
+    let files = match state.field.kind {
+        Kind::File { .. } => UploadedFile::list(Some(&state.raw)),
+        _ => Vec::new(),
+    };
+    if files.is_empty() {
+        return shown.to_owned();
+    }
+    files
+        .iter()
+        .map(|file| format!("{} ({}), SHA-256 {}", file.name, file.size_text(), file.sha256))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// The answers as the citizen confirmed them, kept with the case for the receipt.
 pub fn summary(sections: &[AnswerSection]) -> Vec<SummaryLine> {
     sections
@@ -564,7 +583,7 @@ pub fn summary(sections: &[AnswerSection]) -> Vec<SummaryLine> {
             s.rows.iter().map(|r| SummaryLine {
                 section: s.title.clone(),
                 label: r.label.clone(),
-                value: r.value.clone(),
+                value: r.kept.clone(),
                 step: s.step_id.clone(),
                 field: r.field_anchor.clone(),
             })
