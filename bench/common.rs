@@ -52,8 +52,19 @@ pub async fn post_form(
     Ok((answer.status().as_u16(), set_cookie(&answer)))
 }
 
-/// The verification link in the newest mail, with quoted-printable soft line breaks removed.
-fn verification_path(data_dir: &str) -> Fallible<String> {
+/// The verification link in the newest mail, with quoted-printable soft line breaks removed. Mails
+/// leave through the outbox after the answer, so this waits for one (at most 10 s).
+async fn verification_path(data_dir: &str) -> Fallible<String> {
+    for _ in 0..100 {
+        if let Ok(path) = newest_link(data_dir) {
+            return Ok(path);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    newest_link(data_dir)
+}
+
+fn newest_link(data_dir: &str) -> Fallible<String> {
     let mut newest = None;
     for entry in std::fs::read_dir(format!("{data_dir}/mail"))? {
         let path = entry?.path();
@@ -82,7 +93,7 @@ pub async fn register(client: &reqwest::Client, base: &str, data_dir: &str, emai
     )
     .await?;
     client
-        .get(format!("{base}{}", verification_path(data_dir)?))
+        .get(format!("{base}{}", verification_path(data_dir).await?))
         .send()
         .await?;
     Ok(())

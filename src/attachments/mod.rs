@@ -93,6 +93,11 @@ impl Attachments {
         Ok(Self { store, scanner, spool })
     }
 
+    /// A path for a new spool file (of an upload, or of a ZIP being put together).
+    pub fn spool_path(&self, ending: &str) -> PathBuf {
+        self.spool.join(format!("{}.{ending}", uuid::Uuid::new_v4()))
+    }
+
     pub fn scanner(&self) -> &Scanner {
         &self.scanner
     }
@@ -161,7 +166,7 @@ impl Attachments {
     where
         S: Stream<Item = Result<Bytes, E>> + Unpin,
     {
-        let path = SpoolPath(self.spool.join(format!("{}.part", uuid::Uuid::new_v4())));
+        let path = SpoolPath(self.spool_path("part"));
         let mut file = tokio::fs::File::create(&path.0).await.map_err(|e| {
             tracing::error!(error = %e, "no spool file for an upload");
             Refusal::NotNow

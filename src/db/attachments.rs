@@ -91,6 +91,29 @@ pub async fn files_of_case(db: &Db, case_id: &str, account_id: &str) -> sqlx::Re
     .fetch_all(pool).await)
 }
 
+/// A file of the citizen's drafts or cases, for the data export.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ExportFileRow {
+    pub id: String,
+    pub storage_key: String,
+    pub name: String,
+    pub size: i64,
+    pub sha256: String,
+    /// The case's reference, or empty for a file of a draft.
+    pub reference: String,
+}
+
+/// Every file of the drafts and cases of `account_id`.
+pub async fn files_of_account(db: &Db, account_id: &str) -> sqlx::Result<Vec<ExportFileRow>> {
+    with_pool!(db, pool => sqlx::query_as(
+        "SELECT a.id, a.storage_key, a.name, a.size, a.sha256, COALESCE(c.reference, '') AS reference
+         FROM attachment a LEFT JOIN draft d ON d.id = a.draft_id LEFT JOIN cases c ON c.id = a.case_id
+         WHERE d.account_id = $1 OR c.account_id = $1 ORDER BY a.id",
+    )
+    .bind(account_id)
+    .fetch_all(pool).await)
+}
+
 /// The storage keys of a draft's files (to delete them with the draft).
 pub async fn keys_of_draft(db: &Db, draft_id: &str, account_id: &str) -> sqlx::Result<Vec<String>> {
     with_pool!(db, pool => sqlx::query_scalar(

@@ -1,6 +1,6 @@
 //! Servicekonto: registration, verification, login, sessions, CSRF, rate limits, password reset.
 
-use crate::helpers::{Browser, SmtpSink, spawn_app, spawn_with};
+use crate::helpers::{Browser, FormPart, SmtpSink, spawn_app, spawn_with};
 
 const PASSWORD: &str = "Kaffeetasse Fahrrad Birke";
 
@@ -845,6 +845,22 @@ async fn the_data_export_is_a_zip_with_everything_about_the_citizen_and_only_the
     };
     let draft = start(&browser, "kontakt").await;
     post_step(&browser, &format!("{draft}/schritt/nachricht"), &nachricht("Parkbank")).await;
+    // Evidence on a draft of another service.
+    let parking = start(&browser, "anwohnerparkausweis").await;
+    let scan = b"%PDF-1.4\n% Fahrzeugschein von Anna\n%%EOF\n";
+    let vehicle = format!("{parking}/schritt/fahrzeug");
+    let token = browser.get(&vehicle).await.csrf_token();
+    let uploaded = browser
+        .post_multipart(
+            &vehicle,
+            vec![
+                FormPart::text("csrf_token", &token),
+                FormPart::file("fahrzeugschein", "schein.pdf", "application/pdf", scan),
+                FormPart::text("aktion", "hochladen:fahrzeugschein"),
+            ],
+        )
+        .await;
+    assert_eq!(uploaded.status, 303, "{}", uploaded.body);
     // Another citizen's draft.
     let other = app.browser();
     let other_email = unique_email("andere");
@@ -856,6 +872,21 @@ async fn the_data_export_is_a_zip_with_everything_about_the_citizen_and_only_the
         &nachricht("Fremdes Anliegen"),
     )
     .await;
+
+    let their_parking = start(&other, "anwohnerparkausweis").await;
+    let their_vehicle = format!("{their_parking}/schritt/fahrzeug");
+    let token = other.get(&their_vehicle).await.csrf_token();
+    let theirs_uploaded = other
+        .post_multipart(
+            &their_vehicle,
+            vec![
+                FormPart::text("csrf_token", &token),
+                FormPart::file("fahrzeugschein", "fremd.pdf", "application/pdf", b"%PDF-1.4\n%%EOF\n"),
+                FormPart::text("aktion", "hochladen:fahrzeugschein"),
+            ],
+        )
+        .await;
+    assert_eq!(theirs_uploaded.status, 303);
 
     let response = browser
         .client
@@ -889,8 +920,24 @@ async fn the_data_export_is_a_zip_with_everything_about_the_citizen_and_only_the
     );
     assert_eq!(export["sessions"].as_array().unwrap().len(), 1);
 
+    let files = export["files"].as_array().unwrap();
+    assert_eq!(files.len(), 1, "{json}");
+    assert_eq!(files[0]["name"], "schein.pdf");
+    let mut kept = Vec::new();
+    let in_zip = files[0]["file"].as_str().unwrap();
+    assert!(
+        in_zip.starts_with("nachweise/entwurf/") && in_zip.ends_with("-schein.pdf"),
+        "{in_zip}"
+    );
+    std::io::Read::read_to_end(&mut archive.by_name(in_zip).unwrap(), &mut kept).unwrap();
+    assert_eq!(kept, scan, "the file as uploaded");
+
     let drafts = export["drafts"].as_array().unwrap();
-    assert_eq!(drafts.len(), 1, "{json}");
+    assert_eq!(drafts.len(), 2, "{json}");
+    let drafts: Vec<_> = drafts
+        .iter()
+        .filter(|d| d["answers"].get("betreff").is_some())
+        .collect();
     assert_eq!(drafts[0]["answers"]["betreff"], "Parkbank");
     assert_eq!(drafts[0]["authority"], "Stadt Musterstadt");
     assert_eq!(drafts[0]["service"], "Nachricht an die Stadtverwaltung senden");
@@ -914,7 +961,7 @@ async fn the_data_export_is_a_zip_with_everything_about_the_citizen_and_only_the
     assert!(pdf.starts_with(b"%PDF-"), "the receipt is a PDF");
 
     assert!(
-        !json.contains(&other_email) && !json.contains("Fremdes Anliegen"),
+        !json.contains(&other_email) && !json.contains("Fremdes Anliegen") && !json.contains("fremd.pdf"),
         "only theirs"
     );
     assert!(

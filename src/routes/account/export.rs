@@ -1,21 +1,30 @@
 //! `/konto/daten`: everything the portal keeps about the citizen, as a ZIP to download (GDPR Art. 15
 //! and 20): `konto.json` with account, Stammdaten, provider logins, sessions, access log, drafts with
-//! their answers and cases with theirs, and each case's receipt as `quittungen/<reference>.pdf`.
+//! their answers and cases with theirs, each case's receipt as `quittungen/<reference>.pdf`, and the
+//! evidence files under `nachweise/`. The ZIP is written to a spool file, the files streamed into it,
+//! so its size does not become memory.
 
 use std::collections::HashMap;
-use std::io::Write;
+use std::io::{Seek, Write};
+use std::path::PathBuf;
 
-use actix_web::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
+use actix_files::NamedFile;
+use actix_web::http::header::{ContentDisposition, DispositionParam, DispositionType};
+use actix_web::web::Bytes;
+use futures_util::StreamExt;
+
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::{Map, Value as Json};
 
+use crate::attachments::Attachments;
 use crate::auth::session::Sessions;
 use crate::catalogue::CatalogueCache;
 use crate::db::Db;
 use crate::db::accounts;
 use crate::db::applications::{self as queries, SummaryLine};
+use crate::db::attachments as db_attachments;
 use crate::error::AppError;
 use crate::i18n::Lang;
 use crate::pdf::ReceiptFonts;
@@ -34,6 +43,7 @@ struct Export {
     access_log: Vec<AccessExport>,
     drafts: Vec<DraftExport>,
     cases: Vec<CaseExport>,
+    files: Vec<FileExport>,
 }
 
 #[derive(Serialize)]
@@ -109,6 +119,17 @@ struct CaseExport {
     receipt: String,
 }
 
+#[derive(Serialize)]
+struct FileExport {
+    name: String,
+    size: i64,
+    sha256: String,
+    /// The case's reference; empty for a file of a draft.
+    case: String,
+    /// The file's name in the ZIP.
+    file: String,
+}
+
 pub async fn export(
     req: HttpRequest,
     sessions: web::Data<Sessions>,
@@ -116,6 +137,7 @@ pub async fn export(
     directory: web::Data<TenantDirectory>,
     cache: web::Data<CatalogueCache>,
     fonts: web::Data<ReceiptFonts>,
+    attachments: web::Data<Attachments>,
 ) -> Result<HttpResponse, AppError> {
     let citizen = sessions.citizen(&req).await?;
     let id = &citizen.account_id;
@@ -175,6 +197,30 @@ pub async fn export(
         receipts.push((receipt, pdf));
     }
 
+    let stored = db_attachments::files_of_account(&db, id).await?;
+    let files: Vec<FileExport> = stored
+        .iter()
+        .map(|f| {
+            let folder = if f.reference.is_empty() {
+                "entwurf"
+            } else {
+                f.reference.as_str()
+            };
+            FileExport {
+                name: f.name.clone(),
+                size: f.size,
+                sha256: f.sha256.clone(),
+                case: f.reference.clone(),
+                // The id keeps two files of the same name apart.
+                file: format!(
+                    "nachweise/{folder}/{}-{}",
+                    &f.id[f.id.len().saturating_sub(8)..],
+                    f.name
+                ),
+            }
+        })
+        .collect();
+
     let export = Export {
         exported_at: now,
         email: account.email,
@@ -222,27 +268,115 @@ pub async fn export(
             .collect(),
         drafts,
         cases,
+        files,
     };
     let json = serde_json::to_vec_pretty(&export).map_err(anyhow::Error::from)?;
-    let zip = web::block(move || zipped(json, receipts))
-        .await
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("data export: {e}")))?
-        .map_err(AppError::Internal)?;
-    Ok(HttpResponse::Ok()
-        .insert_header((CONTENT_TYPE, "application/zip"))
-        .insert_header((CONTENT_DISPOSITION, "attachment; filename=\"servicekonto.zip\""))
-        .body(zip))
+    let zip = SpooledZip::create(attachments.spool_path("zip"));
+    zip.add("konto.json", json.into(), Compression::Deflated).await?;
+    for (name, pdf) in receipts {
+        zip.add(&name, pdf.into(), Compression::Deflated).await?;
+    }
+    for (row, listed) in stored.iter().zip(&export.files) {
+        zip.start(&listed.file, Compression::Stored).await?;
+        let mut content = attachments.open(&row.storage_key).await?;
+        while let Some(chunk) = content.next().await {
+            zip.write(chunk.map_err(anyhow::Error::from)?).await?;
+        }
+    }
+    let (file, path) = zip.finish().await?;
+    let download = NamedFile::from_file(file, &path).map_err(anyhow::Error::from)?;
+    // Open, the file is read to its end even without a name.
+    let _ = std::fs::remove_file(&path);
+    Ok(download
+        .set_content_type("application/zip".parse().map_err(anyhow::Error::from)?)
+        .set_content_disposition(ContentDisposition {
+            disposition: DispositionType::Attachment,
+            parameters: vec![DispositionParam::Filename("servicekonto.zip".into())],
+        })
+        .into_response(&req))
+}
+/// How an entry of the ZIP is kept: text compresses, scans and photos do not.
+#[derive(Clone, Copy)]
+enum Compression {
+    Deflated,
+    Stored,
 }
 
-/// `konto.json` and the receipts in one ZIP.
-fn zipped(json: Vec<u8>, receipts: Vec<(String, Vec<u8>)>) -> anyhow::Result<Vec<u8>> {
-    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
-    zip.start_file("konto.json", options)?;
-    zip.write_all(&json)?;
-    for (name, pdf) in receipts {
-        zip.start_file(name, options)?;
-        zip.write_all(&pdf)?;
+enum Piece {
+    Start(String, Compression),
+    Bytes(Bytes),
+}
+
+/// A ZIP written to a spool file on a blocking thread, fed entry by entry and chunk by chunk.
+struct SpooledZip {
+    pieces: Option<tokio::sync::mpsc::Sender<Piece>>,
+    writer: tokio::task::JoinHandle<anyhow::Result<std::fs::File>>,
+    path: PathBuf,
+}
+
+impl SpooledZip {
+    fn create(path: PathBuf) -> Self {
+        let (pieces, mut received) = tokio::sync::mpsc::channel::<Piece>(4);
+        let at = path.clone();
+        let writer = tokio::task::spawn_blocking(move || {
+            let mut zip = zip::ZipWriter::new(std::fs::File::create_new(&at)?);
+            while let Some(piece) = received.blocking_recv() {
+                match piece {
+                    Piece::Start(name, compression) => {
+                        let method = match compression {
+                            Compression::Deflated => zip::CompressionMethod::Deflated,
+                            Compression::Stored => zip::CompressionMethod::Stored,
+                        };
+                        let options = zip::write::SimpleFileOptions::default()
+                            .compression_method(method)
+                            .large_file(true);
+                        zip.start_file(name, options)?;
+                    }
+                    Piece::Bytes(bytes) => zip.write_all(&bytes)?,
+                }
+            }
+            let mut file = zip.finish()?;
+            file.rewind()?;
+            Ok(file)
+        });
+        Self {
+            pieces: Some(pieces),
+            writer,
+            path,
+        }
     }
-    Ok(zip.finish()?.into_inner())
+
+    async fn send(&self, piece: Piece) -> anyhow::Result<()> {
+        let pieces = self
+            .pieces
+            .as_ref()
+            .ok_or_else(|| anyhow::anyhow!("the ZIP is finished"))?;
+        pieces
+            .send(piece)
+            .await
+            .map_err(|_| anyhow::anyhow!("the ZIP writer stopped"))
+    }
+
+    async fn start(&self, name: &str, compression: Compression) -> anyhow::Result<()> {
+        self.send(Piece::Start(name.to_owned(), compression)).await
+    }
+
+    async fn write(&self, bytes: Bytes) -> anyhow::Result<()> {
+        self.send(Piece::Bytes(bytes)).await
+    }
+
+    async fn add(&self, name: &str, bytes: Bytes, compression: Compression) -> anyhow::Result<()> {
+        self.start(name, compression).await?;
+        self.write(bytes).await
+    }
+
+    /// The finished ZIP, open at its start, and its path.
+    async fn finish(mut self) -> anyhow::Result<(std::fs::File, PathBuf)> {
+        self.pieces = None;
+        let written = self.writer.await?;
+        if written.is_err() {
+            let _ = std::fs::remove_file(&self.path);
+        }
+        Ok((written?, self.path))
+    }
 }
