@@ -13,6 +13,7 @@ use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
 use actix_web::{App, HttpResponse, HttpServer, web};
+use buergerportal::attachments::{Attachments, Scanner};
 use buergerportal::config::Settings;
 use buergerportal::db::{Db, applications};
 use buergerportal::i18n::Lang;
@@ -86,7 +87,16 @@ async fn main() -> anyhow::Result<()> {
         LinkSeal::new(&settings.secret_key()?)?,
     )?);
     let fonts = Arc::new(ReceiptFonts::load()?);
-    let worker = Worker::new(&settings, db.clone(), mailer, fonts, &queue, Arc::default())?;
+    let attachments = Arc::new(Attachments::new(data.path(), "", Scanner::Off).await?);
+    let worker = Worker::new(
+        &settings,
+        db.clone(),
+        mailer,
+        fonts,
+        attachments,
+        &queue,
+        Arc::default(),
+    )?;
     let started = Instant::now();
     tokio::spawn(worker.run());
     wait_until_delivered(&db, BURST as i64).await?;

@@ -1,6 +1,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use buergerportal::attachments::{Attachments, Scanner};
 use buergerportal::catalogue::Catalogue;
 use buergerportal::config::Settings;
 use std::sync::Arc;
@@ -174,13 +175,16 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 seal,
             )?);
             let fonts = Arc::new(ReceiptFonts::load()?);
+            // The worker reads the files it delivers; it scans nothing.
+            let attachments =
+                Arc::new(Attachments::new(&settings.data_dir, &settings.attachment_store, Scanner::Off).await?);
             tracing::info!("working the outbox");
             let counters = Arc::new(OutboxCounters::default());
             if !settings.metrics_listen.is_empty() {
                 let listener = std::net::TcpListener::bind(&settings.metrics_listen)?;
                 tokio::spawn(metrics::serve(listener, db.clone(), counters.clone(), None)?);
             }
-            Worker::new(&settings, db, mailer, fonts, &Outbox::default(), counters)?
+            Worker::new(&settings, db, mailer, fonts, attachments, &Outbox::default(), counters)?
                 .run()
                 .await;
         }

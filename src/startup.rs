@@ -87,6 +87,7 @@ impl Application {
                 db.clone(),
                 mailer.clone().into_inner(),
                 receipt_fonts.clone().into_inner(),
+                attachments.clone().into_inner(),
                 &outbox,
                 counters.clone(),
             )?;

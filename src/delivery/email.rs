@@ -1,7 +1,7 @@
-//! E-mail: the case to the authority's functional mailbox, the answers in the text and the receipt
-//! PDF attached. Unlike the citizen's mails this one carries the answers: it is the application.
+//! E-mail: the case to the authority's functional mailbox, the answers in the text, the receipt PDF
+//! and the evidence files attached. Unlike the citizen's mails this one carries the answers: it is the application.
 
-use super::Failure;
+use super::{CaseFile, Failure};
 use crate::db::outbox::CaseToDeliver;
 use crate::mail::Mailer;
 
@@ -10,6 +10,7 @@ pub async fn send(
     to: &str,
     case: &CaseToDeliver,
     receipt: Vec<u8>,
+    files: Vec<CaseFile>,
 ) -> Result<Option<String>, Failure> {
     let service = case.service_name.as_deref().unwrap_or(&case.service_slug);
     let subject = format!("Antrag {}: {service}", case.reference);
@@ -30,19 +31,23 @@ pub async fn send(
         }
         text.push_str(&format!("  {}: {}\n", line.label, line.value));
     }
-    let attachment = (
+    let mut attachments = vec![(
         format!("Empfangsbestaetigung-{}.pdf", case.reference),
         "application/pdf".to_owned(),
         receipt,
-    );
+    )];
+    if !files.is_empty() {
+        text.push_str("\nNachweise (angehängt, SHA-256):\n");
+    }
+    for file in files {
+        text.push_str(&format!(
+            "  {} ({} Bytes): {}\n",
+            file.row.name, file.row.size, file.row.sha256
+        ));
+        attachments.push((file.row.name, file.mime.to_owned(), file.content));
+    }
     mailer
-        .send_to_authority(
-            to,
-            format!("<{}@buergerportal>", case.id),
-            &subject,
-            text,
-            vec![attachment],
-        )
+        .send_to_authority(to, format!("<{}@buergerportal>", case.id), &subject, text, attachments)
         .await
         .map(|()| None)
         .map_err(|e| Failure::Retry(format!("mail to the authority: {e:#}")))

@@ -149,7 +149,7 @@ impl Sender<'_> {
                 .body(attachment.clone()),
         )
         .await?;
-        let data = super::case_json(case).to_string();
+        let data = super::case_json(case, &[], false).to_string();
         let metadata = metadata(case, &schema_uri, &data, &attachment_id, &pdf).to_string();
         let encrypted_data = key
             .encrypt(data.as_bytes(), Some("application/json"))

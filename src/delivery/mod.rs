@@ -14,8 +14,15 @@ mod webhook;
 use std::sync::Arc;
 use std::time::Duration;
 
+use base64::Engine;
+use base64::prelude::BASE64_STANDARD;
+use futures_util::StreamExt;
+
+use crate::attachments::Attachments;
 use crate::db::Db;
+use crate::db::attachments::{self as db_attachments, DeliveryFileRow};
 use crate::db::outbox::{self, CaseToDeliver, JobRow};
+use crate::domain::FileType;
 use crate::domain::destination::{Destination, FitConnectSettings, NO_MAIL_SERVER, secret_from_env};
 use crate::mail::Mailer;
 use crate::pdf::{CaseFacts, ReceiptFonts};
@@ -85,6 +92,8 @@ const LONGEST_ANSWER: usize = 1 << 20;
 
 pub struct Deliverer {
     http: reqwest::Client,
+    /// The evidence files the cases carry.
+    attachments: Arc<Attachments>,
     /// Bounds each request to a receiver, and a mail to an authority as a whole.
     timeout: Duration,
     mailer: Arc<Mailer>,
@@ -96,7 +105,13 @@ pub struct Deliverer {
 
 impl Deliverer {
     /// `timeout` bounds each request to a receiver, so a receiver that hangs costs one attempt.
-    pub fn new(mailer: Arc<Mailer>, fonts: Arc<ReceiptFonts>, timeout: Duration, demo: bool) -> anyhow::Result<Self> {
+    pub fn new(
+        mailer: Arc<Mailer>,
+        fonts: Arc<ReceiptFonts>,
+        attachments: Arc<Attachments>,
+        timeout: Duration,
+        demo: bool,
+    ) -> anyhow::Result<Self> {
         let http = reqwest::Client::builder()
             .connect_timeout(timeout.min(Duration::from_secs(10)))
             .timeout(timeout)
@@ -106,6 +121,7 @@ impl Deliverer {
             .build()?;
         Ok(Self {
             http,
+            attachments,
             timeout,
             mailer,
             fonts,
@@ -130,13 +146,15 @@ impl Deliverer {
         let accepted = match destination {
             Destination::Webhook { url, secret_env } => {
                 let secret = secret(&secret_env)?;
-                webhook::send(&self.http, &url, &secret, case).await
+                let files = self.files(hold, case).await?;
+                webhook::send(&self.http, &url, &secret, case, &files).await
             }
             Destination::Email { .. } if self.mailer.writes_files() && !self.demo => {
                 Err(Failure::Permanent(format!("{NO_MAIL_SERVER} (mail is empty)")))
             }
             Destination::Email { to } => {
-                let sending = email::send(&self.mailer, &to, case, self.receipt(case).await?);
+                let files = self.files(hold, case).await?;
+                let sending = email::send(&self.mailer, &to, case, self.receipt(case).await?, files);
                 tokio::time::timeout(self.timeout, sending).await.unwrap_or_else(|_| {
                     Err(Failure::Retry(
                         "mail to the authority: the mail server did not take it in time".into(),
@@ -189,6 +207,32 @@ impl Deliverer {
                 progress: serde_json::to_value(progress).map_err(|e| Failure::Retry(e.to_string()))?,
             }),
         }
+    }
+
+    /// The case's evidence files, read from the store.
+    async fn files(&self, hold: &Hold<'_>, case: &CaseToDeliver) -> Result<Vec<CaseFile>, Failure> {
+        let rows = db_attachments::files_to_deliver(hold.db, &case.id)
+            .await
+            .map_err(|e| Failure::Retry(format!("the case's files: {e}")))?;
+        let mut files = Vec::with_capacity(rows.len());
+        for row in rows {
+            let mut content = Vec::with_capacity(usize::try_from(row.size).unwrap_or_default());
+            let mut stream = self
+                .attachments
+                .open(&row.storage_key)
+                .await
+                .map_err(|e| Failure::Retry(format!("the file {} of the case: {e:#}", row.id)))?;
+            while let Some(chunk) = stream.next().await {
+                let chunk = chunk.map_err(|e| Failure::Retry(format!("the file {} of the case: {e}", row.id)))?;
+                content.extend_from_slice(&chunk);
+            }
+            files.push(CaseFile {
+                mime: FileType::parse(&row.file_type).map_or("application/octet-stream", FileType::mime),
+                row,
+                content,
+            });
+        }
+        Ok(files)
     }
 
     /// The receipt PDF in German, the authorities' language, made off the async threads.
@@ -263,7 +307,33 @@ pub(super) fn describe(e: &reqwest::Error) -> &'static str {
 }
 
 /// The case as backends that take JSON get it (webhook body, FIT-Connect Fachdaten).
-pub(super) fn case_json(case: &CaseToDeliver) -> serde_json::Value {
+/// An evidence file of a case, read whole for its delivery (at most the form's `max_upload_mb`).
+pub struct CaseFile {
+    pub row: DeliveryFileRow,
+    pub mime: &'static str,
+    pub content: Vec<u8>,
+}
+
+/// The case as JSON; `attachments` lists the files (with their content only where `files` carries
+/// it: the webhook, in base64).
+pub(super) fn case_json(case: &CaseToDeliver, files: &[CaseFile], with_content: bool) -> serde_json::Value {
+    let attachments: Vec<serde_json::Value> = files
+        .iter()
+        .map(|f| {
+            let mut file = serde_json::json!({
+                "id": f.row.id,
+                "field": f.row.field_id,
+                "name": f.row.name,
+                "type": f.mime,
+                "size": f.row.size,
+                "sha256": f.row.sha256,
+            });
+            if with_content {
+                file["content_base64"] = BASE64_STANDARD.encode(&f.content).into();
+            }
+            file
+        })
+        .collect();
     serde_json::json!({
         "case": {
             "id": case.id,
@@ -279,7 +349,7 @@ pub(super) fn case_json(case: &CaseToDeliver) -> serde_json::Value {
         },
         "answers": case.answers.0,
         "summary": case.summary.0,
-        "attachments": [],
+        "attachments": attachments,
         "payment": null,
     })
 }

@@ -1,4 +1,5 @@
-//! Webhook: the case as JSON, POSTed to the backend and signed like the common payment webhooks.
+//! Webhook: the case as JSON, POSTed to the backend and signed like the common payment webhooks. The
+//! evidence files are in `attachments`, each with its content in base64.
 //!
 //! Headers: `Idempotency-Key` (the case id, the same on every attempt), `X-Buergerportal-Timestamp`
 //! (Unix seconds) and `X-Buergerportal-Signature: sha256=<hex>`, an HMAC-SHA256 with the shared secret
@@ -10,7 +11,7 @@ use chrono::Utc;
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
-use super::{Failure, answer_json, describe, failure_for, host};
+use super::{CaseFile, Failure, answer_json, describe, failure_for, host};
 use crate::db::outbox::CaseToDeliver;
 
 pub async fn send(
@@ -18,8 +19,9 @@ pub async fn send(
     url: &str,
     secret: &str,
     case: &CaseToDeliver,
+    files: &[CaseFile],
 ) -> Result<Option<String>, Failure> {
-    let body = super::case_json(case).to_string();
+    let body = super::case_json(case, files, true).to_string();
     let timestamp = Utc::now().timestamp().to_string();
     let response = http
         .post(url)

@@ -19,6 +19,7 @@ use rand::RngExt;
 use sqlx::postgres::PgListener;
 use tokio::sync::{Notify, Semaphore};
 
+use crate::attachments::Attachments;
 use crate::config::Settings;
 use crate::db::outbox::{self, JobRow};
 use crate::db::{Db, Tx};
@@ -134,6 +135,7 @@ impl Worker {
         db: Db,
         mailer: Arc<Mailer>,
         fonts: Arc<ReceiptFonts>,
+        attachments: Arc<Attachments>,
         outbox: &Outbox,
         counters: Arc<OutboxCounters>,
     ) -> anyhow::Result<Self> {
@@ -141,6 +143,7 @@ impl Worker {
             deliverer: Deliverer::new(
                 mailer.clone(),
                 fonts,
+                attachments,
                 settings.outbox_send_timeout(),
                 settings.is_demo(),
             )?,

@@ -417,6 +417,45 @@ pub(crate) fn worker_process(app: &TestApp, send_timeout: &str, env: &[(&str, &s
 }
 
 #[tokio::test]
+async fn the_webhook_carries_the_evidence_files_in_base64_with_their_sha256() {
+    use crate::evidence::{add_evidence_form, evidence_step, pdf, send_files};
+    use crate::helpers::FormPart;
+    let (receiver, url) = Receiver::start(0, vec![]);
+    let catalogue = catalogue_with_webhook(&url);
+    add_evidence_form(catalogue.path());
+    let app = spawn_delivering_to(catalogue.path()).await;
+    let browser = logged_in(&app, &unique("anna")).await;
+    let step = evidence_step(&browser).await;
+    let scan = pdf("Ausweis");
+    let file = FormPart::file("ausweis", "ausweis.pdf", "application/pdf", &scan);
+    assert_eq!(send_files(&browser, &step, vec![file], "weiter").await.status, 303);
+    let draft = step.trim_end_matches("/schritt/belege");
+    let check = browser.get(&format!("{draft}/pruefen")).await;
+    let sent = browser
+        .post(
+            &format!("{draft}/absenden"),
+            &[("csrf_token", &check.csrf_token()), ("stand", &check.hidden("stand"))],
+        )
+        .await;
+    assert_eq!(sent.status, 303, "{}", sent.body);
+    let received = receiver.wait_for(1).await;
+    assert_eq!(received.len(), 1);
+    assert!(received[0].signature_valid, "signed over the body with the files");
+    let files = received[0].body["attachments"].as_array().unwrap();
+    assert_eq!(files.len(), 1, "{}", received[0].body);
+    assert_eq!(files[0]["name"], "ausweis.pdf");
+    assert_eq!(files[0]["field"], "ausweis");
+    assert_eq!(files[0]["type"], "application/pdf");
+    use base64::Engine;
+    let content = base64::prelude::BASE64_STANDARD
+        .decode(files[0]["content_base64"].as_str().unwrap())
+        .unwrap();
+    assert_eq!(content, scan);
+    use sha2::Digest;
+    assert_eq!(files[0]["sha256"], hex::encode(sha2::Sha256::digest(&scan)));
+}
+
+#[tokio::test]
 async fn a_worker_killed_while_sending_leaves_the_case_to_the_next_which_sends_it_with_the_same_key() {
     let (receiver, url) = Receiver::start(0, vec![Answer::Hang]);
     let catalogue = catalogue_with_webhook(&url);

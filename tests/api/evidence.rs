@@ -38,13 +38,18 @@ title = { de = "Ihre Nachweise", en = "Your evidence" }
 /// The demo tenants with the service `nachweis` in Musterstadt, which asks for `EVIDENCE_FORM`.
 fn catalogue_with_evidence_form() -> TempDir {
     let catalogue = copy_of_demo_tenants();
-    let tenant = catalogue.path().join("musterstadt");
+    add_evidence_form(catalogue.path());
+    catalogue
+}
+
+/// Adds the service `nachweis` with `EVIDENCE_FORM` to Musterstadt in a copy of the catalogue.
+pub(crate) fn add_evidence_form(catalogue: &Path) {
+    let tenant = catalogue.join("musterstadt");
     let service = std::fs::read_to_string(tenant.join("services/kontakt.toml"))
         .unwrap()
         .replacen(r#"slug = "kontakt""#, r#"slug = "nachweis""#, 1);
     std::fs::write(tenant.join("services/nachweis.toml"), service).unwrap();
     std::fs::write(tenant.join("forms/nachweis.toml"), EVIDENCE_FORM).unwrap();
-    catalogue
 }
 
 async fn app_with_evidence_form(customise: impl FnOnce(&mut buergerportal::config::Settings)) -> (TestApp, TempDir) {
@@ -59,7 +64,7 @@ async fn app_with_evidence_form(customise: impl FnOnce(&mut buergerportal::confi
     (app, catalogue)
 }
 
-fn pdf(text: &str) -> Vec<u8> {
+pub(crate) fn pdf(text: &str) -> Vec<u8> {
     format!("%PDF-1.4\n%\u{e2}\u{e3}\n1 0 obj <<>> endobj\n% {text}\ntrailer <<>>\n%%EOF\n").into_bytes()
 }
 
@@ -95,7 +100,7 @@ fn stored(app: &TestApp) -> Vec<PathBuf> {
 
 /// Sends the step page's form with the given files, CSRF token first as the page does, and the
 /// pressed button `aktion`.
-async fn send_files(browser: &Browser<'_>, step: &str, files: Vec<FormPart>, aktion: &str) -> Page {
+pub(crate) async fn send_files(browser: &Browser<'_>, step: &str, files: Vec<FormPart>, aktion: &str) -> Page {
     let form = browser.get(step).await;
     assert_eq!(form.status, 200, "{}", form.body);
     assert!(form.body.contains(r#"enctype="multipart/form-data""#));
@@ -105,7 +110,7 @@ async fn send_files(browser: &Browser<'_>, step: &str, files: Vec<FormPart>, akt
     browser.post_multipart(step, parts).await
 }
 
-async fn evidence_step(browser: &Browser<'_>) -> String {
+pub(crate) async fn evidence_step(browser: &Browser<'_>) -> String {
     let draft = start(browser, "nachweis").await;
     format!("{draft}/schritt/belege")
 }
@@ -371,6 +376,24 @@ async fn limits_of_count_and_total_hold_and_a_required_file_is_asked_for() {
         summary.contains(&format!("vorne.pdf (1,4 MB), SHA-256 {sha}")),
         "{summary}"
     );
+
+    // The authority's mailbox gets the case with the files attached.
+    let reference = sent.location().unwrap().rsplit('/').next().unwrap().to_owned();
+    let mut delivered = None;
+    for _ in 0..100 {
+        delivered = app
+            .mails_to("antraege@musterstadt.example")
+            .await
+            .into_iter()
+            .find(|m| m.contains(&reference));
+        if delivered.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let mail = delivered.expect("the case mailed to the authority");
+    assert!(mail.contains(&format!("vorne.pdf (1400000 Bytes): {sha}")), "{mail}");
+    assert!(mail.contains(r#"filename="vorne.pdf""#) && mail.contains(r#"filename="hinten.png""#));
 }
 
 fn hex_sha256(content: &[u8]) -> String {
