@@ -179,6 +179,7 @@ async fn submit(db: &Db, tenant_id: &str, account_id: &str) -> anyhow::Result<()
         form_version: 1,
         answers: &answers,
         summary: &[],
+        files: &[],
         trust_level: "basis",
         fee_cents: None,
         confirmation: None,

@@ -333,6 +333,7 @@ upload-too-many = „{ $name }“ wurde nicht gespeichert: Hier können Sie höc
     [one] eine Datei
    *[other] { $n } Dateien
 } hochladen. Entfernen Sie zuerst eine Datei, wenn Sie sie ersetzen möchten.
+upload-too-often = „{ $name }“ wurde nicht gespeichert: In der letzten Stunde wurden von Ihnen sehr viele Dateien hochgeladen. Bitte versuchen Sie es später erneut.
 upload-total-too-large = „{ $name }“ wurde nicht gespeichert: Alle Dateien dieses Antrags zusammen dürfen höchstens { $size } groß sein. Entfernen Sie eine andere Datei oder verkleinern Sie diese.
 form-prefilled-locked = Diese Angabe stammt aus Ihrem Servicekonto. Sie können sie dort unter „Stammdaten“ ändern.
 form-session-note = Aus Sicherheitsgründen werden Sie nach { $minutes } Minuten ohne Aktivität abgemeldet, bei dieser Seite um { $time }. Ihre Angaben speichern wir bei jedem „Weiter“, bis zum { $date }.

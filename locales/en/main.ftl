@@ -333,6 +333,7 @@ upload-too-many = "{ $name }" was not saved: you can upload no more than { $n ->
     [one] one file
    *[other] { $n } files
 } here. Remove a file first if you want to replace it.
+upload-too-often = "{ $name }" was not saved: very many files were uploaded from you in the last hour. Please try again later.
 upload-total-too-large = "{ $name }" was not saved: all files of this application together may be at most { $size }. Remove another file or make this one smaller.
 form-prefilled-locked = This comes from your Servicekonto. You can change it there under "Personal details".
 form-session-note = For your security you are logged out after { $minutes } minutes without activity, on this page at { $time }. We save your answers every time you continue, until { $date }.

@@ -64,6 +64,8 @@ pub enum Refusal {
     TotalTooLarge {
         max_bytes: u64,
     },
+    /// Too many files from this account or address within the hour.
+    TooOften,
 }
 
 /// A file that passed every check and is in the store.

@@ -1,4 +1,5 @@
-//! Rate limits on login, registration and reset mails, per IP address and per account or address.
+//! Rate limits on login, registration, reset mails and uploads, per IP address and per account or
+//! address.
 //! Counted in the database so every app node sees the same numbers; a window that passes lifts the
 //! limit by itself, so nobody can lock a citizen out for good. A request takes its place before the
 //! work it limits and a refused request writes nothing.
@@ -54,6 +55,18 @@ pub const LOGIN_FLOW_PER_IP: Limit = Limit {
 pub const PARKED_STEP_PER_IP: Limit = Limit {
     kind: "parked_step_ip",
     max: 30,
+    window: Duration::hours(1),
+};
+
+/// Evidence files received (each is spooled, scanned and stored): per account and per IP.
+pub const UPLOAD_PER_ACCOUNT: Limit = Limit {
+    kind: "upload_account",
+    max: 100,
+    window: Duration::hours(1),
+};
+pub const UPLOAD_PER_IP: Limit = Limit {
+    kind: "upload_ip",
+    max: 300,
     window: Duration::hours(1),
 };
 

@@ -66,6 +66,9 @@ pub struct NewCase<'a> {
     pub form_version: i32,
     pub answers: &'a serde_json::Map<String, Json>,
     pub summary: &'a [SummaryLine],
+    /// The evidence files the answers keep (by attachment id): they go with the case; the draft's
+    /// other files (of questions that no longer apply) go with the draft.
+    pub files: &'a [String],
     pub trust_level: &'a str,
     pub fee_cents: Option<i64>,
     /// The citizen's confirmation, sent by the outbox once the case is written.
@@ -234,10 +237,12 @@ pub async fn submit(db: &Db, case: &NewCase<'_>) -> sqlx::Result<Submitted> {
         )
         .bind(&outbox_id).bind(&case_id).bind(case.tenant_id).bind(case.service_slug).bind(case.now)
         .execute(&mut *tx).await?;
-        // The draft's evidence files go with the case (before the draft, which would take them).
-        sqlx::query("UPDATE attachment SET case_id = $1, draft_id = NULL WHERE draft_id = $2")
-            .bind(&case_id).bind(case.draft_id)
-            .execute(&mut *tx).await?;
+        // The files the answers keep go with the case (before the draft, which takes the others).
+        for file in case.files {
+            sqlx::query("UPDATE attachment SET case_id = $1, draft_id = NULL WHERE id = $2 AND draft_id = $3")
+                .bind(&case_id).bind(file).bind(case.draft_id)
+                .execute(&mut *tx).await?;
+        }
         let deleted = sqlx::query("DELETE FROM draft WHERE id = $1 AND account_id = $2 AND tenant_id = $3")
             .bind(case.draft_id).bind(case.account_id).bind(case.tenant_id)
             .execute(&mut *tx).await?.rows_affected();

@@ -172,7 +172,8 @@ impl Deliverer {
                     zustaendige_stelle: &zustaendige_stelle,
                     service_konto_type: &service_konto_type,
                 };
-                ozg_cloud::send(&self.http, &intake, case, self.receipt(case).await?).await
+                let files = self.files(hold, case).await?;
+                ozg_cloud::send(&self.http, &intake, case, self.receipt(case).await?, files).await
             }
         };
         accepted.map(Delivered::Accepted)

@@ -1,5 +1,6 @@
 //! OZG-Cloud intake: `POST {url}` (the intake's `/antrag`) as `multipart/form-data` with one part
-//! `formData` (JSON `{control, formData}`) and the receipt PDF as `representation`. The answer names the
+//! `formData` (JSON `{control, formData}`), the receipt PDF as `representation`, and each evidence
+//! file as a part `attachment` with its name and type. The answer names the
 //! Vorgang: `{transactionId, vorgang: {vorgangId, vorgangNummer, status, statusSince}}`; its
 //! `vorgangNummer` is the authority's reference shown to the citizen.
 //!
@@ -11,7 +12,7 @@ use std::collections::BTreeMap;
 use reqwest::multipart::{Form, Part};
 use serde_json::{Value, json};
 
-use super::{Failure, answer_json, describe, failure_for, host};
+use super::{CaseFile, Failure, answer_json, describe, failure_for, host};
 use crate::db::applications::SummaryLine;
 use crate::db::outbox::CaseToDeliver;
 use crate::domain::TrustLevel;
@@ -27,6 +28,7 @@ pub async fn send(
     intake: &Intake<'_>,
     case: &CaseToDeliver,
     receipt: Vec<u8>,
+    files: Vec<CaseFile>,
 ) -> Result<Option<String>, Failure> {
     let form_data = Part::text(form_data(intake, case).to_string())
         .mime_str("application/json")
@@ -35,13 +37,19 @@ pub async fn send(
         .file_name(format!("Antrag-{}.pdf", case.reference))
         .mime_str("application/pdf")
         .map_err(|e| Failure::Permanent(format!("OZG-Cloud representation part: {e}")))?;
+    let mut form = Form::new()
+        .part("formData", form_data)
+        .part("representation", representation);
+    for file in files {
+        let part = Part::bytes(file.content)
+            .file_name(file.row.name)
+            .mime_str(file.mime)
+            .map_err(|e| Failure::Permanent(format!("OZG-Cloud attachment part: {e}")))?;
+        form = form.part("attachment", part);
+    }
     let response = http
         .post(intake.url)
-        .multipart(
-            Form::new()
-                .part("formData", form_data)
-                .part("representation", representation),
-        )
+        .multipart(form)
         .send()
         .await
         .map_err(|e| Failure::Retry(format!("OZG-Cloud {}: {}", host(intake.url), describe(&e))))?;

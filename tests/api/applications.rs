@@ -889,6 +889,7 @@ async fn a_service_with_a_higher_trust_level_is_refused_at_submit_too() {
             form_version: 1,
             answers: &answers,
             summary: &[],
+            files: &[],
             trust_level: "substanziell",
             fee_cents: None,
             confirmation: None,

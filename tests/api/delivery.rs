@@ -597,6 +597,45 @@ async fn ozg_cloud_receives_control_form_data_and_the_receipt_and_its_vorgangnum
 }
 
 #[tokio::test]
+async fn ozg_cloud_receives_the_evidence_files_as_attachment_parts() {
+    use crate::evidence::{add_evidence_form, evidence_step, pdf, send_files};
+    use crate::helpers::FormPart;
+    let (receiver, url) = Receiver::start(0, vec![]);
+    let intake = url.replace("/antraege", "/antrag");
+    let catalogue = catalogue_delivering_to(&format!(
+        "kind = \"ozg-cloud\"\nurl = \"{intake}\"\nzustaendige_stelle = \"197008\""
+    ));
+    add_evidence_form(catalogue.path());
+    let app = spawn_delivering_to(catalogue.path()).await;
+    let browser = logged_in(&app, &unique("anna")).await;
+    let step = evidence_step(&browser).await;
+    let scan = pdf("Ausweis");
+    let file = FormPart::file("ausweis", "ausweis.pdf", "application/pdf", &scan);
+    assert_eq!(send_files(&browser, &step, vec![file], "weiter").await.status, 303);
+    let draft = step.trim_end_matches("/schritt/belege");
+    let check = browser.get(&format!("{draft}/pruefen")).await;
+    let sent = browser
+        .post(
+            &format!("{draft}/absenden"),
+            &[("csrf_token", &check.csrf_token()), ("stand", &check.hidden("stand"))],
+        )
+        .await;
+    assert_eq!(sent.status, 303, "{}", sent.body);
+    let received = receiver.wait_for(1).await;
+    let parts = multipart_parts(&received[0].content_type, &received[0].raw);
+    let names: Vec<&str> = parts.iter().map(|(n, _, _)| n.as_str()).collect();
+    assert_eq!(names, ["formData", "representation", "attachment"]);
+    let (_, kind, content) = &parts[2];
+    assert_eq!(kind, "application/pdf");
+    assert_eq!(content, &scan);
+    let raw = unsafe_latin1(&received[0].raw);
+    assert!(
+        raw.contains(r#"name="attachment"; filename="ausweis.pdf""#),
+        "the file's name"
+    );
+}
+
+#[tokio::test]
 async fn a_receiver_without_tls_behind_an_https_url_delays_the_case_and_a_413_waits_for_an_operator() {
     // TLS fails: the receiver speaks plain HTTP where the destination says https.
     let (tls_receiver, url) = Receiver::start(0, vec![]);

@@ -9,8 +9,9 @@ use tempfile::TempDir;
 use crate::applications::{logged_in, post_step, start, unique};
 use crate::helpers::{Browser, FormPart, Page, TestApp, copy_of_demo_tenants, spawn_with};
 
-/// A form of one step with two file fields: `ausweis` (PDF or PNG, at most 2 MB each, two files)
-/// and the optional `foto` (JPEG); 3 MB in all.
+/// A form with two file fields on its first step, `ausweis` (PDF or PNG, at most 2 MB each, two
+/// files) and the optional `foto` (JPEG), and a step with a `vollmacht` file for those who answer
+/// `vertreten` with yes; 3 MB in all.
 const EVIDENCE_FORM: &str = r#"
 version = 1
 max_upload_mb = 3
@@ -33,6 +34,22 @@ title = { de = "Ihre Nachweise", en = "Your evidence" }
   label = { de = "Foto", en = "Photo" }
   accept = ["jpeg"]
   required = false
+
+  [[steps.fields]]
+  id = "vertreten"
+  kind = "yesno"
+  label = { de = "Handeln Sie für eine andere Person?", en = "Are you acting for someone else?" }
+  required = false
+
+[[steps]]
+id = "vollmacht"
+title = { de = "Ihre Vollmacht", en = "Your power of attorney" }
+when = { var = "vertreten" }
+
+  [[steps.fields]]
+  id = "vollmacht"
+  kind = "file"
+  label = { de = "Vollmacht", en = "Power of attorney" }
 "#;
 
 /// The demo tenants with the service `nachweis` in Musterstadt, which asks for `EVIDENCE_FORM`.
@@ -548,4 +565,94 @@ async fn files_can_be_kept_in_s3_compatible_storage() {
         .await;
     assert_eq!(removed.status, 303);
     assert!(listed().await.is_empty(), "removed from the bucket");
+}
+
+#[tokio::test]
+async fn a_file_of_a_question_that_no_longer_applies_is_not_sent() {
+    let (app, _catalogue) = app_with_evidence_form(|_| {}).await;
+    let anna = logged_in(&app, &unique("anna")).await;
+    let step = evidence_step(&anna).await;
+    let draft = step.trim_end_matches("/schritt/belege").to_owned();
+    let ausweis = FormPart::file("ausweis", "ausweis.pdf", "application/pdf", &pdf("Ausweis"));
+    let first = send_files(&anna, &step, vec![ausweis, FormPart::text("vertreten", "ja")], "weiter").await;
+    assert_eq!(first.location().unwrap(), format!("{draft}/schritt/vollmacht"));
+    let vollmacht = FormPart::file("vollmacht", "vollmacht.pdf", "application/pdf", &pdf("Vollmacht"));
+    let second = send_files(&anna, &format!("{draft}/schritt/vollmacht"), vec![vollmacht], "weiter").await;
+    assert_eq!(second.status, 303, "{}", second.body);
+    // Anna acts for herself after all: the power of attorney no longer applies.
+    let changed = post_step(&anna, &step, &[("vertreten", "nein")]).await;
+    assert_eq!(changed.status, 303, "{}", changed.body);
+    let check = anna.get(&format!("{draft}/pruefen")).await;
+    assert!(!check.body.contains("vollmacht.pdf"), "{}", check.body);
+    let sent = anna
+        .post(
+            &format!("{draft}/absenden"),
+            &[("csrf_token", &check.csrf_token()), ("stand", &check.hidden("stand"))],
+        )
+        .await;
+    assert_eq!(sent.status, 303, "{}", sent.body);
+    assert_eq!(app.count("SELECT COUNT(*) FROM attachment").await, 1);
+    assert_eq!(
+        app.text("SELECT name FROM attachment WHERE case_id IS NOT NULL").await,
+        "ausweis.pdf"
+    );
+    // Its stored file goes with the next sweep.
+    let attachments = buergerportal::attachments::Attachments::new(
+        app.mail_dir.parent().unwrap(),
+        "",
+        buergerportal::attachments::Scanner::Off,
+    )
+    .await
+    .unwrap();
+    let later = chrono::Utc::now() + chrono::Duration::minutes(70);
+    assert_eq!(
+        buergerportal::housekeeping::sweep(&app.db, "knoten", &attachments, later)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(stored(&app).len(), 1);
+}
+
+#[tokio::test]
+async fn an_account_sends_at_most_a_hundred_files_an_hour() {
+    let (app, _catalogue) = app_with_evidence_form(|_| {}).await;
+    let anna = logged_in(&app, &unique("anna")).await;
+    let step = evidence_step(&anna).await;
+    let token = anna.get(&step).await.csrf_token();
+    let post = |name: &'static str| {
+        let (anna, step, token) = (&anna, &step, &token);
+        async move {
+            let file = || FormPart::file("ausweis", name, "application/pdf", &pdf(name));
+            let parts = vec![
+                FormPart::text("csrf_token", token),
+                file(),
+                file(),
+                FormPart::text("aktion", "hochladen:ausweis"),
+            ];
+            anna.post_multipart(step, parts).await
+        }
+    };
+    // Fifty posts of two files: the field keeps two, refuses the others, and each one counts.
+    for _ in 0..50 {
+        let page = post("a.pdf").await;
+        assert!(page.status == 303 || page.status == 422, "{}", page.body);
+    }
+    let over = post("zuviel.pdf").await;
+    assert_eq!(over.status, 422);
+    assert!(
+        over.body
+            .contains("„zuviel.pdf“ wurde nicht gespeichert: In der letzten Stunde wurden von Ihnen sehr viele Dateien hochgeladen."),
+        "{}",
+        over.body
+    );
+    // Another citizen at the same address still can.
+    let ben = logged_in(&app, &unique("ben")).await;
+    let theirs = evidence_step(&ben).await;
+    let file = FormPart::file("ausweis", "b.pdf", "application/pdf", &pdf("b"));
+    assert_eq!(
+        send_files(&ben, &theirs, vec![file], "hochladen:ausweis").await.status,
+        303
+    );
+    assert_eq!(stored(&app).len(), 3, "Anna's two and Ben's one");
 }

@@ -131,6 +131,7 @@ fn refusal_text(refusal: Refusal, name: &str, accept: &[FileType], lang: Lang) -
         Refusal::Incomplete => ("upload-incomplete", 0, 0, None),
         Refusal::TooMany { max_files } => ("upload-too-many", 0, max_files, None),
         Refusal::TotalTooLarge { max_bytes } => ("upload-total-too-large", max_bytes, 0, None),
+        Refusal::TooOften => ("upload-too-often", 0, 0, None),
     };
     let types = accept.iter().map(|t| t.label()).collect::<Vec<_>>().join(", ");
     lang.tn(

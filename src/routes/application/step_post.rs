@@ -7,7 +7,9 @@ use actix_web::{HttpRequest, web};
 use futures_util::StreamExt;
 
 use crate::attachments::{Accepted, Attachments, Refusal};
+use crate::auth::rate_limit::{UPLOAD_PER_ACCOUNT, UPLOAD_PER_IP};
 use crate::auth::token;
+use crate::db::Db;
 use crate::domain::evidence::clean_file_name;
 use crate::domain::form::{Kind, Step};
 use crate::error::AppError;
@@ -63,15 +65,43 @@ pub fn pairs_of(body: &[u8], most: usize) -> Result<Vec<(String, String)>, AppEr
     serde_urlencoded::from_bytes(body).map_err(|_| AppError::BadRequest)
 }
 
-/// Reads a multipart step: at most `most` pairs, and the files for `step`'s file fields (with
-/// `step` `None`, e.g. while the session has expired, files are read and thrown away). A file is
-/// received only after the CSRF token `csrf` came. A broken or oversized request keeps nothing.
+/// Who is uploading: each file takes a place in the upload limits of the account and the address
+/// before it is received.
+pub struct Uploader<'a> {
+    pub db: &'a Db,
+    pub account_id: &'a str,
+    pub ip: String,
+}
+
+impl Uploader<'_> {
+    async fn may_upload(&self) -> Result<bool, AppError> {
+        let Some(per_account) = UPLOAD_PER_ACCOUNT.take(self.db, self.account_id).await? else {
+            return Ok(false);
+        };
+        if UPLOAD_PER_IP.take(self.db, &self.ip).await?.is_none() {
+            per_account.give_back(self.db).await?;
+            return Ok(false);
+        }
+        Ok(true)
+    }
+}
+
+/// What a multipart step is read for: the step whose file fields take files, by whom, with the
+/// session's CSRF token; or nothing (the session has expired), and then files are read and thrown
+/// away.
+pub struct Receiving<'a> {
+    pub step: &'a Step,
+    pub csrf: &'a str,
+    pub uploader: Uploader<'a>,
+}
+
+/// Reads a multipart step: at most `most` pairs, and the files for the step's file fields. A file
+/// is received only after the CSRF token came. A broken or oversized request keeps nothing.
 pub async fn read_multipart(
     req: &HttpRequest,
     payload: web::Payload,
     most: usize,
-    step: Option<&Step>,
-    csrf: &str,
+    receiving: Option<&Receiving<'_>>,
     attachments: &Attachments,
 ) -> Result<StepPost, AppError> {
     let mut read: u64 = 0;
@@ -122,19 +152,15 @@ pub async fn read_multipart(
             post.pairs.push((name, value));
             continue;
         };
-        let file_field = step
-            .and_then(|s| s.fields.iter().find(|f| f.id == name))
+        let file_field = receiving
+            .and_then(|r| r.step.fields.iter().find(|f| f.id == name))
             .and_then(|f| match &f.kind {
                 Kind::File { accept, max_bytes, .. } => Some((f, accept, *max_bytes)),
                 _ => None,
             });
-        let Some((field, accept, max_bytes)) = file_field else {
+        let (Some((field, accept, max_bytes)), Some(receiving)) = (file_field, receiving) else {
             // Not a file field of this step: read past it.
-            while let Some(chunk) = part.next().await {
-                if chunk.is_err() {
-                    break;
-                }
-            }
+            read_past(&mut part).await;
             continue;
         };
         let token = post
@@ -142,18 +168,28 @@ pub async fn read_multipart(
             .iter()
             .find(|(k, _)| k == "csrf_token")
             .map_or("", |(_, v)| v.as_str());
-        if !token::equal_in_constant_time(csrf, token) {
+        if !token::equal_in_constant_time(receiving.csrf, token) {
             post.token_missing = true;
             break Ok(());
         }
-        let declared = part.content_type().map(|m| m.essence_str().to_owned());
-        let result = attachments
-            .receive(&sent_name, declared.as_deref(), &mut part, accept, max_bytes)
-            .await;
-        if sent_name.is_empty() && matches!(result, Err(Refusal::Empty)) {
+        if sent_name.is_empty() {
             // No file chosen: browsers send an empty part without a name.
+            read_past(&mut part).await;
             continue;
         }
+        let result = match receiving.uploader.may_upload().await {
+            Ok(true) => {
+                let declared = part.content_type().map(|m| m.essence_str().to_owned());
+                attachments
+                    .receive(&sent_name, declared.as_deref(), &mut part, accept, max_bytes)
+                    .await
+            }
+            Ok(false) => {
+                read_past(&mut part).await;
+                Err(Refusal::TooOften)
+            }
+            Err(e) => break Err(e),
+        };
         post.uploads.push(Upload {
             field: field.id.clone(),
             name: clean_file_name(&sent_name),
@@ -169,6 +205,15 @@ pub async fn read_multipart(
         post.uploads.clear();
     }
     Ok(post)
+}
+
+/// Reads a part to its end, keeping nothing.
+async fn read_past(part: &mut actix_multipart::Field) {
+    while let Some(chunk) = part.next().await {
+        if chunk.is_err() {
+            break;
+        }
+    }
 }
 
 /// Deletes the stored files of uploads that will not be recorded.

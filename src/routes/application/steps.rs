@@ -9,7 +9,7 @@ use chrono::{Duration, Utc};
 use serde_json::{Value as Json, json};
 
 use super::evidence;
-use super::step_post;
+use super::step_post::{self, Receiving, Uploader};
 use super::view::{self, FieldView};
 use super::{
     DraftPath, DraftRow, Drafts, Opened, StepPath, StepQuery, draft_expiry, draft_href, locked, stammdaten_answers,
@@ -350,7 +350,7 @@ pub async fn save_step(
             // Files sent with it are read past: they are chosen again after the login.
             let most = drafts.forms.most_inputs_of_any_step();
             let post = if multipart {
-                step_post::read_multipart(&req, payload, most, None, "", &attachments).await?
+                step_post::read_multipart(&req, payload, most, None, &attachments).await?
             } else {
                 step_post::read_plain(payload, most).await?
             };
@@ -361,8 +361,16 @@ pub async fn save_step(
     let form = opened.form.clone();
     let step = form.step(&path.step).ok_or(AppError::NotFound)?;
     let post = if multipart {
-        let csrf = &opened.citizen.session.csrf_token;
-        step_post::read_multipart(&req, payload, step.most_inputs(), Some(step), csrf, &attachments).await?
+        let receiving = Receiving {
+            step,
+            csrf: &opened.citizen.session.csrf_token,
+            uploader: Uploader {
+                db,
+                account_id: &opened.citizen.account_id,
+                ip: client_ip(&req),
+            },
+        };
+        step_post::read_multipart(&req, payload, step.most_inputs(), Some(&receiving), &attachments).await?
     } else {
         step_post::read_plain(payload, step.most_inputs()).await?
     };

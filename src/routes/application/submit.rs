@@ -15,8 +15,8 @@ use crate::db::Db;
 use crate::db::applications::{self as queries, CaseRow, Submitted};
 use crate::db::{accounts, attachments};
 use crate::domain::Money;
-use crate::domain::evidence::size_text;
-use crate::domain::form::{Answers, FormState, derive};
+use crate::domain::evidence::{UploadedFile, size_text};
+use crate::domain::form::{Answers, FormState, Kind, derive};
 use crate::domain::reference::Reference;
 use crate::error::AppError;
 use crate::i18n::Lang;
@@ -172,6 +172,7 @@ pub async fn submit(
     }
     let summary = view::summary(&view::answer_sections(&state, layout.lang, &Answers::new()));
     let fee = state.fee().or(opened.service_fee);
+    let files = kept_files(&state);
     let confirmation = confirmation(db, &settings, &opened.citizen.account_id, layout.lang).await?;
     for _ in 0..5 {
         let reference = Reference::generate();
@@ -184,6 +185,7 @@ pub async fn submit(
             form_version: version(&opened.form),
             answers: &state.answers,
             summary: &summary,
+            files: &files,
             trust_level: opened.citizen.trust_level.as_str(),
             fee_cents: fee.map(Money::cents),
             confirmation: confirmation.as_ref(),
@@ -202,6 +204,18 @@ pub async fn submit(
     Err(AppError::Internal(anyhow::anyhow!(
         "no free reference number after five tries"
     )))
+}
+
+/// The attachment ids of the files the answers keep: those of file fields that apply.
+fn kept_files(state: &FormState<'_>) -> Vec<String> {
+    state
+        .steps
+        .iter()
+        .flat_map(|step| &step.fields)
+        .filter(|f| matches!(f.field.kind, Kind::File { .. }))
+        .flat_map(|f| UploadedFile::list(Some(&f.raw)))
+        .map(|file| file.id)
+        .collect()
 }
 
 /// A draft that is gone may have become a case: then its confirmation is the answer.
