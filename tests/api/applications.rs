@@ -62,6 +62,18 @@ pub(crate) async fn post_step(browser: &Browser<'_>, step: &str, fields: &[(&str
     browser.post(&action, &all).await
 }
 
+/// Sends a draft from its check-answers page, as the citizen's "Antrag absenden" does; the answer.
+pub(crate) async fn send_draft(browser: &Browser<'_>, draft: &str) -> Page {
+    let check = browser.get(&format!("{draft}/pruefen")).await;
+    assert_eq!(check.status, 200, "{}", check.body);
+    browser
+        .post(
+            &format!("{draft}/absenden"),
+            &[("csrf_token", &check.csrf_token()), ("stand", &check.hidden("stand"))],
+        )
+        .await
+}
+
 /// An address of its own for each test: the mail sink is shared by tests running at once.
 pub(crate) fn unique(name: &str) -> String {
     format!("{name}.{}@example.de", uuid::Uuid::now_v7().simple())

@@ -13,7 +13,7 @@ use sha2::Sha256;
 
 use buergerportal::db::outbox::{self, Retry};
 
-use crate::applications::{contact_form_filled, logged_in, unique};
+use crate::applications::{contact_form_filled, logged_in, send_draft, unique};
 use crate::helpers::{Browser, TestApp, spawn_on, spawn_with};
 
 const SECRET_ENV: &str = "BP_SECRET_MUSTERSTADT__WEBHOOK";
@@ -162,13 +162,7 @@ pub(crate) async fn send_case<'a>(app: &'a TestApp) -> (Browser<'a>, String) {
     let email = unique("anna");
     let browser = logged_in(app, &email).await;
     let draft = contact_form_filled(&browser, &email).await;
-    let check = browser.get(&format!("{draft}/pruefen")).await;
-    let sent = browser
-        .post(
-            &format!("{draft}/absenden"),
-            &[("csrf_token", &check.csrf_token()), ("stand", &check.hidden("stand"))],
-        )
-        .await;
+    let sent = send_draft(&browser, &draft).await;
     assert_eq!(sent.status, 303, "{}", sent.body);
     (browser, sent.location().unwrap())
 }
@@ -416,28 +410,28 @@ pub(crate) fn worker_process(app: &TestApp, send_timeout: &str, env: &[(&str, &s
         .unwrap()
 }
 
-#[tokio::test]
-async fn the_webhook_carries_the_evidence_files_in_base64_with_their_sha256() {
-    use crate::evidence::{add_evidence_form, evidence_step, pdf, send_files};
+/// A citizen sends the evidence form (`evidence::add_evidence_form`) with one PDF; its content.
+async fn send_evidence_case(app: &TestApp) -> Vec<u8> {
+    use crate::evidence::{evidence_step, pdf, send_files};
     use crate::helpers::FormPart;
-    let (receiver, url) = Receiver::start(0, vec![]);
-    let catalogue = catalogue_with_webhook(&url);
-    add_evidence_form(catalogue.path());
-    let app = spawn_delivering_to(catalogue.path()).await;
-    let browser = logged_in(&app, &unique("anna")).await;
+    let browser = logged_in(app, &unique("anna")).await;
     let step = evidence_step(&browser).await;
     let scan = pdf("Ausweis");
     let file = FormPart::file("ausweis", "ausweis.pdf", "application/pdf", &scan);
     assert_eq!(send_files(&browser, &step, vec![file], "weiter").await.status, 303);
-    let draft = step.trim_end_matches("/schritt/belege");
-    let check = browser.get(&format!("{draft}/pruefen")).await;
-    let sent = browser
-        .post(
-            &format!("{draft}/absenden"),
-            &[("csrf_token", &check.csrf_token()), ("stand", &check.hidden("stand"))],
-        )
-        .await;
+    let sent = send_draft(&browser, step.trim_end_matches("/schritt/belege")).await;
     assert_eq!(sent.status, 303, "{}", sent.body);
+    scan
+}
+
+#[tokio::test]
+async fn the_webhook_carries_the_evidence_files_in_base64_with_their_sha256() {
+    use crate::evidence::add_evidence_form;
+    let (receiver, url) = Receiver::start(0, vec![]);
+    let catalogue = catalogue_with_webhook(&url);
+    add_evidence_form(catalogue.path());
+    let app = spawn_delivering_to(catalogue.path()).await;
+    let scan = send_evidence_case(&app).await;
     let received = receiver.wait_for(1).await;
     assert_eq!(received.len(), 1);
     assert!(received[0].signature_valid, "signed over the body with the files");
@@ -598,8 +592,7 @@ async fn ozg_cloud_receives_control_form_data_and_the_receipt_and_its_vorgangnum
 
 #[tokio::test]
 async fn ozg_cloud_receives_the_evidence_files_as_attachment_parts() {
-    use crate::evidence::{add_evidence_form, evidence_step, pdf, send_files};
-    use crate::helpers::FormPart;
+    use crate::evidence::add_evidence_form;
     let (receiver, url) = Receiver::start(0, vec![]);
     let intake = url.replace("/antraege", "/antrag");
     let catalogue = catalogue_delivering_to(&format!(
@@ -607,20 +600,7 @@ async fn ozg_cloud_receives_the_evidence_files_as_attachment_parts() {
     ));
     add_evidence_form(catalogue.path());
     let app = spawn_delivering_to(catalogue.path()).await;
-    let browser = logged_in(&app, &unique("anna")).await;
-    let step = evidence_step(&browser).await;
-    let scan = pdf("Ausweis");
-    let file = FormPart::file("ausweis", "ausweis.pdf", "application/pdf", &scan);
-    assert_eq!(send_files(&browser, &step, vec![file], "weiter").await.status, 303);
-    let draft = step.trim_end_matches("/schritt/belege");
-    let check = browser.get(&format!("{draft}/pruefen")).await;
-    let sent = browser
-        .post(
-            &format!("{draft}/absenden"),
-            &[("csrf_token", &check.csrf_token()), ("stand", &check.hidden("stand"))],
-        )
-        .await;
-    assert_eq!(sent.status, 303, "{}", sent.body);
+    let scan = send_evidence_case(&app).await;
     let received = receiver.wait_for(1).await;
     let parts = multipart_parts(&received[0].content_type, &received[0].raw);
     let names: Vec<&str> = parts.iter().map(|(n, _, _)| n.as_str()).collect();

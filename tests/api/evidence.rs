@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use tempfile::TempDir;
 
-use crate::applications::{logged_in, post_step, start, unique};
+use crate::applications::{logged_in, post_step, send_draft, start, unique};
 use crate::helpers::{Browser, FormPart, Page, TestApp, copy_of_demo_tenants, spawn_with};
 
 /// A form with two file fields on its first step, `ausweis` (PDF or PNG, at most 2 MB each, two
@@ -355,12 +355,7 @@ async fn limits_of_count_and_total_hold_and_a_required_file_is_asked_for() {
     let draft = step.trim_end_matches("/schritt/belege");
     let check = anna.get(&format!("{draft}/pruefen")).await;
     assert!(check.body.contains("vorne.pdf (1,4 MB)"), "{}", check.body);
-    let sent = anna
-        .post(
-            &format!("{draft}/absenden"),
-            &[("csrf_token", &check.csrf_token()), ("stand", &check.hidden("stand"))],
-        )
-        .await;
+    let sent = send_draft(&anna, draft).await;
     assert_eq!(sent.status, 303, "{}", sent.body);
     assert_eq!(
         app.count("SELECT COUNT(*) FROM attachment WHERE case_id IS NOT NULL AND draft_id IS NULL")
@@ -584,12 +579,7 @@ async fn a_file_of_a_question_that_no_longer_applies_is_not_sent() {
     assert_eq!(changed.status, 303, "{}", changed.body);
     let check = anna.get(&format!("{draft}/pruefen")).await;
     assert!(!check.body.contains("vollmacht.pdf"), "{}", check.body);
-    let sent = anna
-        .post(
-            &format!("{draft}/absenden"),
-            &[("csrf_token", &check.csrf_token()), ("stand", &check.hidden("stand"))],
-        )
-        .await;
+    let sent = send_draft(&anna, &draft).await;
     assert_eq!(sent.status, 303, "{}", sent.body);
     assert_eq!(app.count("SELECT COUNT(*) FROM attachment").await, 1);
     assert_eq!(
