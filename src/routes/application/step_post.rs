@@ -152,14 +152,14 @@ pub async fn read_multipart(
             post.pairs.push((name, value));
             continue;
         };
-        let file_field = receiving
-            .and_then(|r| r.step.fields.iter().find(|f| f.id == name))
-            .and_then(|f| match &f.kind {
-                Kind::File { accept, max_bytes, .. } => Some((f, accept, *max_bytes)),
+        let file_field = receiving.and_then(|receiving| {
+            receiving.step.fields.iter().find_map(|f| match &f.kind {
+                Kind::File { accept, max_bytes, .. } if f.id == name => Some((receiving, f, accept, *max_bytes)),
                 _ => None,
-            });
-        let (Some((field, accept, max_bytes)), Some(receiving)) = (file_field, receiving) else {
-            // Not a file field of this step: read past it.
+            })
+        });
+        let Some((receiving, field, accept, max_bytes)) = file_field else {
+            // Not a file field of this step (or files are not received now): read past it.
             read_past(&mut part).await;
             continue;
         };
