@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha512};
 
 use super::jose::{self, EncryptionKey};
-use super::{Failure, Hold, answer_body, answer_json, describe, failure_for, host};
+use super::{CaseFile, Failure, Hold, answer_body, answer_json, describe, failure_for, host};
 use crate::db::outbox::CaseToDeliver;
 use crate::domain::destination::FitConnectSettings;
 
@@ -32,7 +32,11 @@ const LONGEST_WAIT: chrono::Duration = chrono::Duration::days(15);
 pub struct Progress {
     pub submission_id: Option<String>,
     pub case_id: Option<String>,
+    /// The receipt's attachment id.
     pub attachment_id: Option<String>,
+    /// The evidence files' attachment ids, by the portal's attachment id.
+    #[serde(default)]
+    pub evidence: BTreeMap<String, String>,
     /// Set once the submission was sent: from then on only the answer is awaited.
     pub sent_at: Option<DateTime<Utc>>,
     /// The authentication tags of what was sent, which an `accept-submission` must repeat.
@@ -75,6 +79,7 @@ impl Sender<'_> {
         &self,
         case: &CaseToDeliver,
         receipt: impl AsyncFnOnce() -> Result<Vec<u8>, Failure>,
+        files: impl AsyncFnOnce() -> Result<Vec<CaseFile>, Failure>,
         mut progress: Progress,
     ) -> Result<Step, Failure> {
         if progress.sent_at.is_none() && progress.tags.is_some() && self.was_submitted(&progress).await? {
@@ -107,14 +112,20 @@ impl Sender<'_> {
             .await?;
         let key = EncryptionKey::from_jwk(&jwk).map_err(Failure::Permanent)?;
 
+        let files = files().await?;
         let (submission_id, attachment_id) = match (&progress.submission_id, &progress.attachment_id) {
             (Some(submission), Some(attachment)) => (submission.clone(), attachment.clone()),
             _ => {
                 let attachment_id = uuid::Uuid::new_v4().to_string();
+                let evidence: BTreeMap<String, String> = files
+                    .iter()
+                    .map(|f| (f.row.id.clone(), uuid::Uuid::new_v4().to_string()))
+                    .collect();
+                let announced: Vec<&String> = std::iter::once(&attachment_id).chain(evidence.values()).collect();
                 let created = self
                     .send(self.http.post(format!("{api}/v2/submissions")).json(&json!({
                         "destinationId": destination_id,
-                        "announcedAttachments": [attachment_id],
+                        "announcedAttachments": announced,
                         "publicService": {
                             "name": case.service_name.as_deref().unwrap_or(&case.service_slug),
                             "identifier": format!(
@@ -133,6 +144,7 @@ impl Sender<'_> {
                 progress.submission_id = Some(submission_id.clone());
                 progress.case_id = Some(case_id);
                 progress.attachment_id = Some(attachment_id.clone());
+                progress.evidence = evidence;
                 self.save(&progress).await?;
                 (submission_id, attachment_id)
             }
@@ -149,8 +161,28 @@ impl Sender<'_> {
                 .body(attachment.clone()),
         )
         .await?;
-        let data = super::case_json(case, &[], false).to_string();
-        let metadata = metadata(case, &schema_uri, &data, &attachment_id, &pdf).to_string();
+        let mut tags = BTreeMap::from([(attachment_id.clone(), jose::authentication_tag(&attachment).to_owned())]);
+        let mut evidence = Vec::with_capacity(files.len());
+        for file in &files {
+            let Some(id) = progress.evidence.get(&file.row.id) else {
+                return Err(Failure::Permanent(format!(
+                    "FIT-Connect: the file {} was not announced with the submission",
+                    file.row.id
+                )));
+            };
+            let encrypted = key.encrypt(&file.content, None).map_err(Failure::Retry)?;
+            self.send(
+                self.http
+                    .put(format!("{api}/v2/submissions/{submission_id}/attachments/{id}"))
+                    .header("content-type", "application/jose")
+                    .body(encrypted.clone()),
+            )
+            .await?;
+            tags.insert(id.clone(), jose::authentication_tag(&encrypted).to_owned());
+            evidence.push((id.as_str(), file));
+        }
+        let data = super::case_json(case, &files, false).to_string();
+        let metadata = metadata(case, &schema_uri, &data, &attachment_id, &pdf, &evidence).to_string();
         let encrypted_data = key
             .encrypt(data.as_bytes(), Some("application/json"))
             .map_err(Failure::Retry)?;
@@ -162,7 +194,7 @@ impl Sender<'_> {
         progress.tags = Some(Tags {
             metadata: jose::authentication_tag(&encrypted_metadata).to_owned(),
             data: jose::authentication_tag(&encrypted_data).to_owned(),
-            attachments: BTreeMap::from([(attachment_id, jose::authentication_tag(&attachment).to_owned())]),
+            attachments: tags,
         });
         self.save(&progress).await?;
         self.send(
@@ -392,8 +424,24 @@ impl Sender<'_> {
 
 /// Metadata after schema 2.1.0: hashes (SHA-512 of the plaintexts), the receipt as the form's
 /// representation, the citizen's e-mail as reply channel when there is one, and the portal as author.
-fn metadata(case: &CaseToDeliver, schema_uri: &str, data: &str, attachment_id: &str, pdf: &[u8]) -> Value {
+fn metadata(
+    case: &CaseToDeliver,
+    schema_uri: &str,
+    data: &str,
+    attachment_id: &str,
+    pdf: &[u8],
+    evidence: &[(&str, &CaseFile)],
+) -> Value {
     let sha512 = |bytes: &[u8]| json!({"type": "sha512", "content": hex::encode(Sha512::digest(bytes))});
+    let files = evidence.iter().map(|(id, file)| {
+        json!({
+            "attachmentId": id,
+            "hash": sha512(&file.content),
+            "purpose": "attachment",
+            "mimeType": file.mime,
+            "filename": file.row.name,
+        })
+    });
     let mut metadata = json!({
         "$schema": METADATA_SCHEMA,
         "contentStructure": {
@@ -401,14 +449,14 @@ fn metadata(case: &CaseToDeliver, schema_uri: &str, data: &str, attachment_id: &
                 "hash": sha512(data.as_bytes()),
                 "submissionSchema": {"schemaUri": schema_uri, "mimeType": "application/json"},
             },
-            "attachments": [{
+            "attachments": std::iter::once(json!({
                 "attachmentId": attachment_id,
                 "hash": sha512(pdf),
                 "purpose": "form",
                 "mimeType": "application/pdf",
                 "filename": format!("Antrag-{}.pdf", case.reference),
                 "description": "Empfangsbestätigung mit allen Angaben",
-            }],
+            })).chain(files).collect::<Vec<_>>(),
         },
         "additionalReferenceInfo": {
             "senderReference": case.reference,

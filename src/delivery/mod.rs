@@ -199,7 +199,12 @@ impl Deliverer {
             .and_then(|p| serde_json::from_value(p.0.clone()).ok())
             .unwrap_or_default();
         match sender
-            .attempt(case, async || self.receipt(case).await, progress)
+            .attempt(
+                case,
+                async || self.receipt(case).await,
+                async || self.files(hold, case).await,
+                progress,
+            )
             .await?
         {
             fit_connect::Step::Accepted => Ok(Delivered::Accepted(None)),

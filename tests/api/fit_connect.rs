@@ -791,3 +791,53 @@ async fn a_kept_token_the_api_no_longer_takes_is_replaced_once_and_the_case_deli
         "nothing given up"
     );
 }
+
+#[tokio::test]
+async fn evidence_files_go_as_encrypted_attachments_listed_in_the_metadata() {
+    use crate::applications::{logged_in, send_draft, unique};
+    use crate::evidence::{add_evidence_form, evidence_step, pdf, send_files};
+    use crate::helpers::FormPart;
+    let (zp, base) = Zustellpunkt::start(Answer::Accept);
+    let catalogue = catalogue_with_fit_connect(&base, &zp.destination_id);
+    add_evidence_form(catalogue.path());
+    let dir = catalogue.path().to_path_buf();
+    let app = spawn_with(move |s| {
+        s.tenants_dir = dir;
+        s.outbox_retry_seconds = 0.05;
+    })
+    .await;
+    let browser = logged_in(&app, &unique("anna")).await;
+    let step = evidence_step(&browser).await;
+    let scan = pdf("Ausweis von Anna");
+    let file = FormPart::file("ausweis", "ausweis.pdf", "application/pdf", &scan);
+    assert_eq!(send_files(&browser, &step, vec![file], "weiter").await.status, 303);
+    let sent = send_draft(&browser, step.trim_end_matches("/schritt/belege")).await;
+    assert_eq!(sent.status, 303, "{}", sent.body);
+    case_page_shows(&browser, &sent.location().unwrap(), "An die Behörde übermittelt am").await;
+
+    assert_eq!(*zp.problems.lock().unwrap(), Vec::<String>::new());
+    let submissions = zp.submissions.lock().unwrap();
+    let submission = submissions.values().next().unwrap();
+    assert_eq!(submission.attachments.len(), 2, "the receipt and the file");
+    assert!(
+        submission
+            .attachments
+            .values()
+            .any(|(_, plaintext, _)| *plaintext == scan),
+        "the file, decrypted, as uploaded"
+    );
+    let listed = submission.metadata.as_ref().unwrap()["contentStructure"]["attachments"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert!(
+        listed
+            .iter()
+            .any(|a| a["filename"] == "ausweis.pdf" && a["purpose"] == "attachment"),
+        "{listed:?}"
+    );
+    assert_eq!(
+        submission.data.as_ref().unwrap()["attachments"][0]["name"],
+        "ausweis.pdf"
+    );
+}
