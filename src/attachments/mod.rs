@@ -78,14 +78,22 @@ pub struct Accepted {
 }
 
 impl Attachments {
-    /// The store `setting` names (see `attachment_store`), spool files under `<data_dir>/spool`
-    /// (emptied here: what is in it was left by a process that stopped mid-upload). Fails when the
-    /// store cannot be reached.
+    /// The store `setting` names (see `attachment_store`), spool files under `<data_dir>/spool`.
+    /// Spool files older than an hour are removed here: a process that stopped mid-upload left
+    /// them (younger ones may be uploads of another process sharing the data directory). Fails
+    /// when the store cannot be reached.
     pub async fn new(data_dir: &Path, setting: &str, scanner: Scanner) -> anyhow::Result<Self> {
         let spool = data_dir.join("spool");
         std::fs::create_dir_all(&spool).with_context(|| format!("cannot create {}", spool.display()))?;
+        let left_behind = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
         for entry in std::fs::read_dir(&spool)?.flatten() {
-            let _ = std::fs::remove_file(entry.path());
+            if entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .is_ok_and(|at| at < left_behind)
+            {
+                let _ = std::fs::remove_file(entry.path());
+            }
         }
         let store = store(data_dir, setting)?;
         store
@@ -98,10 +106,6 @@ impl Attachments {
     /// A path for a new spool file (of an upload, or of a ZIP being put together).
     pub fn spool_path(&self, ending: &str) -> PathBuf {
         self.spool.join(format!("{}.{ending}", uuid::Uuid::new_v4()))
-    }
-
-    pub fn scanner(&self) -> &Scanner {
-        &self.scanner
     }
 
     /// Receives one file of a field that accepts `accept`, each at most `max_bytes`. The body is

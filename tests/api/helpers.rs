@@ -606,18 +606,22 @@ impl TestOp {
             .stderr(std::process::Stdio::null())
             .spawn()
             .expect("node is needed for the OpenID provider");
-        let op = TestOp {
+        let mut op = TestOp {
             issuer: format!("http://127.0.0.1:{port}"),
             child,
         };
         let discovery = format!("{}/.well-known/openid-configuration", op.issuer);
-        for _ in 0..100 {
+        // Node's first start on a cold machine, beside a compiling cargo, took over 10 s once.
+        for _ in 0..300 {
             if reqwest::get(&discovery).await.is_ok_and(|r| r.status().is_success()) {
                 return op;
             }
+            if let Ok(Some(status)) = op.child.try_wait() {
+                panic!("the test OpenID provider stopped at start: {status}");
+            }
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         }
-        panic!("the test OpenID provider did not start");
+        panic!("the test OpenID provider did not answer within 30 s");
     }
 
     /// Who logs in next, with which `acr`, and how the next ID token is broken, if at all.
