@@ -26,6 +26,7 @@ use crate::domain::FileType;
 use crate::domain::destination::{Destination, FitConnectSettings, NO_MAIL_SERVER, secret_from_env};
 use crate::mail::Mailer;
 use crate::pdf::{CaseFacts, ReceiptFonts};
+use crate::remote::{answer_body, describe, host};
 
 /// Why an attempt did not hand the case over. Reasons are for operators: they name the destination
 /// and what went wrong, never answers.
@@ -85,10 +86,6 @@ pub enum Delivered {
         since: chrono::DateTime<chrono::Utc>,
     },
 }
-
-/// The most of a backend's answer that is read: receipts are small, and an answer that is not must
-/// not fill the worker's memory.
-const LONGEST_ANSWER: usize = 1 << 20;
 
 pub struct Deliverer {
     http: reqwest::Client,
@@ -261,17 +258,6 @@ impl Deliverer {
     }
 }
 
-/// Host and port only: URLs can carry tokens in their path or query.
-pub(super) fn host(url: &str) -> String {
-    url::Url::parse(url)
-        .ok()
-        .and_then(|u| {
-            u.host_str()
-                .map(|h| format!("{h}:{}", u.port_or_known_default().unwrap_or(0)))
-        })
-        .unwrap_or_else(|| "?".into())
-}
-
 /// What an answer other than a success means: 408, 425, 429 and 5xx may pass (the receiver is busy,
 /// early or down), so the attempt is made again later; anything else (a redirect, another 4xx) will
 /// answer the same until an operator changes something. `reason` names the receiver and the status.
@@ -282,34 +268,9 @@ pub(super) fn failure_for(status: reqwest::StatusCode, reason: String) -> Failur
     }
 }
 
-/// The body of a backend's answer, if it is no longer than [`LONGEST_ANSWER`] (and arrives whole).
-pub(super) async fn answer_body(mut response: reqwest::Response) -> Option<Vec<u8>> {
-    if response.content_length().is_some_and(|n| n > LONGEST_ANSWER as u64) {
-        return None;
-    }
-    let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await.ok()? {
-        if body.len() + chunk.len() > LONGEST_ANSWER {
-            return None;
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Some(body)
-}
-
-/// The answer as JSON, if it is JSON and no longer than [`LONGEST_ANSWER`].
+/// The answer as JSON, if it is JSON and no longer than [`LONGEST_ANSWER`](crate::remote::LONGEST_ANSWER).
 pub(super) async fn answer_json(response: reqwest::Response) -> Option<serde_json::Value> {
     serde_json::from_slice(&answer_body(response).await?).ok()
-}
-
-pub(super) fn describe(e: &reqwest::Error) -> &'static str {
-    if e.is_timeout() {
-        "no answer in time"
-    } else if e.is_connect() {
-        "cannot connect"
-    } else {
-        "the request failed"
-    }
 }
 
 /// The case as backends that take JSON get it (webhook body, FIT-Connect Fachdaten).

@@ -14,6 +14,7 @@ mod health;
 mod helpers;
 mod i18n;
 mod limits;
+mod payment;
 mod provider;
 mod security;
 mod sensitive;

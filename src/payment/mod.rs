@@ -1,0 +1,3 @@
+//! Fees paid online through the tenant's ePayment provider, which speaks XBezahldienste.
+
+pub mod xbezahldienste;

@@ -1,0 +1,424 @@
+//! The XBezahldienste client against a provider on its own port that speaks the standard's HTTP
+//! API, with faults on demand: refusals as problem+json, 500s, slow answers, expired tokens, a status
+//! that changes between calls and an amount other than the one asked for.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::net::TcpListener;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use buergerportal::domain::Money;
+use buergerportal::payment::xbezahldienste::{
+    Credentials, FunctionalCode, Item, PaymentError, PaymentRequest, Provider, Status,
+};
+use serde_json::{Value, json};
+
+const ORIGINATOR: &str = "BUERGERPORTAL";
+const END_POINT: &str = "064120000";
+const TOKEN: &str = "token-eins";
+
+/// A fault for the next call to the payment API.
+#[derive(Clone)]
+enum Fault {
+    /// This status with a problem+json body carrying `functionalCode`.
+    Problem(u16, &'static str),
+    /// 500 without a body.
+    ServerError,
+    /// Answers after this long.
+    Slow(Duration),
+}
+
+#[derive(Default)]
+struct State {
+    /// Transactions by id: the request as received, its status and the amount the provider holds.
+    transactions: HashMap<String, (Value, &'static str, Option<f64>)>,
+    faults: VecDeque<Fault>,
+    /// Requests to the payment API: (method, path, Authorization header).
+    calls: Vec<(String, String, String)>,
+    tokens_issued: usize,
+    /// The access token the API takes; others get 401.
+    valid_token: String,
+}
+
+#[derive(Clone)]
+struct TestProvider {
+    state: Arc<Mutex<State>>,
+    base: String,
+}
+
+impl TestProvider {
+    fn start() -> Self {
+        let state = Arc::new(Mutex::new(State {
+            valid_token: TOKEN.into(),
+            ..State::default()
+        }));
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let base = format!("http://127.0.0.1:{}/api/v1/", listener.local_addr().unwrap().port());
+        let data = web::Data::from(state.clone());
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(data.clone())
+                .route("/oauth/token", web::post().to(token))
+                .route("/api/v1/paymenttransaction/{o}/{e}", web::post().to(create))
+                .route("/api/v1/paymenttransaction/{o}/{e}/{id}", web::get().to(read))
+                .route("/api/v1/status/{o}/{e}", web::get().to(status))
+        })
+        .workers(1)
+        .listen(listener)
+        .unwrap()
+        .run();
+        tokio::spawn(server);
+        Self { state, base }
+    }
+
+    fn token_url(&self) -> String {
+        self.base.replace("/api/v1/", "/oauth/token")
+    }
+
+    fn fault(&self, fault: Fault) {
+        self.state.lock().unwrap().faults.push_back(fault);
+    }
+
+    fn set(&self, id: &str, status: &'static str, amount: Option<f64>) {
+        let mut state = self.state.lock().unwrap();
+        let entry = state.transactions.get_mut(id).unwrap();
+        entry.1 = status;
+        entry.2 = amount;
+    }
+
+    fn received(&self, id: &str) -> Value {
+        self.state.lock().unwrap().transactions[id].0.clone()
+    }
+
+    fn calls(&self) -> Vec<(String, String, String)> {
+        self.state.lock().unwrap().calls.clone()
+    }
+
+    fn provider(&self, credentials: Credentials) -> Provider {
+        Provider::new(&self.base, ORIGINATOR, END_POINT, credentials, Duration::from_secs(2)).unwrap()
+    }
+}
+
+fn problem(status: u16, code: &str) -> HttpResponse {
+    HttpResponse::build(actix_web::http::StatusCode::from_u16(status).unwrap())
+        .content_type("application/problem+json")
+        .json(json!({"type": "about:blank", "status": status, "title": "Fehler", "detail": "abgelehnt", "functionalCode": code}))
+}
+
+async fn token(form: web::Form<HashMap<String, String>>, state: web::Data<Mutex<State>>) -> HttpResponse {
+    if form.get("grant_type").map(String::as_str) != Some("client_credentials")
+        || form.get("client_id").map(String::as_str) != Some("portal")
+        || form.get("client_secret").map(String::as_str) != Some("portal-secret")
+    {
+        return HttpResponse::Unauthorized().json(json!({"error": "invalid_client"}));
+    }
+    let mut state = state.lock().unwrap();
+    state.tokens_issued += 1;
+    let token = state.valid_token.clone();
+    HttpResponse::Ok().json(json!({"access_token": token, "token_type": "Bearer", "expires_in": 600}))
+}
+
+/// Records the call and answers with the next fault, or checks the credentials: Basic `portal` /
+/// `portal-secret`, or the valid bearer token.
+async fn gate(req: &HttpRequest, state: &web::Data<Mutex<State>>) -> Option<HttpResponse> {
+    let authorization = req
+        .headers()
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let (fault, valid_token) = {
+        let mut state = state.lock().unwrap();
+        state
+            .calls
+            .push((req.method().to_string(), req.path().to_owned(), authorization.clone()));
+        (state.faults.pop_front(), state.valid_token.clone())
+    };
+    match fault {
+        Some(Fault::Problem(status, code)) => return Some(problem(status, code)),
+        Some(Fault::ServerError) => return Some(HttpResponse::InternalServerError().finish()),
+        Some(Fault::Slow(pause)) => tokio::time::sleep(pause).await,
+        None => {}
+    }
+    let basic = format!("Basic {}", base64_of("portal:portal-secret"));
+    let accepted = authorization == basic || authorization == format!("Bearer {valid_token}");
+    (!accepted).then(|| problem(401, "FORBIDDEN"))
+}
+
+fn base64_of(text: &str) -> String {
+    use base64::Engine;
+    base64::prelude::BASE64_STANDARD.encode(text)
+}
+
+fn transaction(id: &str, request: &Value, status: &str, amount: Option<f64>, base: &str) -> Value {
+    let mut information = json!({"transactionId": id, "status": status});
+    if status == "INITIAL" {
+        information["transactionRedirectUrl"] = json!(format!("{base}bezahlen/{id}"));
+    }
+    if status == "PAYED" {
+        information["transactionReference"] = json!("KZ-4711");
+        information["transactionTimestamp"] = json!("2026-12-05T10:20:00.000Z");
+        information["paymentMethod"] = json!("CREDITCARD");
+    }
+    json!({
+        "paymentRequest": {"requestId": request["requestId"], "grosAmount": amount},
+        "paymentInformation": information,
+    })
+}
+
+async fn create(req: HttpRequest, body: web::Bytes, state: web::Data<Mutex<State>>) -> HttpResponse {
+    if let Some(answer) = gate(&req, &state).await {
+        return answer;
+    }
+    let request: Value = serde_json::from_slice(&body).unwrap();
+    let items: f64 = request["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["totalNetAmount"].as_f64().unwrap() + i["totalTaxAmount"].as_f64().unwrap())
+        .sum();
+    let gross = request["grosAmount"].as_f64().unwrap();
+    if (items - gross).abs() > 0.001 {
+        return problem(400, "CALCULATION_ERROR");
+    }
+    let mut state = state.lock().unwrap();
+    let id = format!("TX-{}", request["requestId"].as_str().unwrap());
+    if state.transactions.contains_key(&id) {
+        return problem(400, "PAYMENT_EXISTS");
+    }
+    // The body as sent, so the test can read the amounts' notation.
+    let mut kept = request.clone();
+    kept["raw"] = json!(String::from_utf8_lossy(&body));
+    state.transactions.insert(id.clone(), (kept, "INITIAL", Some(gross)));
+    let base = format!("http://{}/", req.connection_info().host());
+    HttpResponse::Ok().json(transaction(&id, &request, "INITIAL", Some(gross), &base))
+}
+
+async fn read(
+    req: HttpRequest,
+    path: web::Path<(String, String, String)>,
+    state: web::Data<Mutex<State>>,
+) -> HttpResponse {
+    if let Some(answer) = gate(&req, &state).await {
+        return answer;
+    }
+    let state = state.lock().unwrap();
+    match state.transactions.get(&path.2) {
+        Some((request, status, amount)) => {
+            let base = format!("http://{}/", req.connection_info().host());
+            HttpResponse::Ok().json(transaction(&path.2, request, status, *amount, &base))
+        }
+        None => problem(404, "UNSPECIFIED"),
+    }
+}
+
+async fn status(req: HttpRequest, path: web::Path<(String, String)>, state: web::Data<Mutex<State>>) -> HttpResponse {
+    if let Some(answer) = gate(&req, &state).await {
+        return answer;
+    }
+    if path.0 == ORIGINATOR && path.1 == END_POINT {
+        HttpResponse::Ok().finish()
+    } else {
+        problem(403, "NO_VALID_ORIGINATOR_OR_ENDPOINT")
+    }
+}
+
+fn basic() -> Credentials {
+    Credentials::Basic {
+        user: "portal".into(),
+        password: "portal-secret".into(),
+    }
+}
+
+fn fee_request(request_id: &str) -> PaymentRequest {
+    PaymentRequest {
+        request_id: request_id.into(),
+        purpose: "Anwohnerparkausweis BP-7K2M".into(),
+        description: "Gebühr Anwohnerparkausweis".into(),
+        redirect_url: "http://127.0.0.1/antrag/d1/zahlung".into(),
+        items: vec![Item {
+            id: "1".into(),
+            reference: "GEB-PARK".into(),
+            description: "Anwohnerparkausweis".into(),
+            amount: Money::from_cents(3070),
+            booking_data: BTreeMap::from([("HHST".to_owned(), "1.1100.43100".to_owned())]),
+        }],
+    }
+}
+
+#[tokio::test]
+async fn a_fee_is_asked_for_in_euros_with_two_places_and_its_status_read_from_the_provider() {
+    let test = TestProvider::start();
+    let provider = test.provider(basic());
+    provider.check().await.unwrap();
+
+    let created = provider.create(&fee_request("a1b2c3")).await.unwrap();
+    assert_eq!(created.status, Status::Initial);
+    assert!(
+        created
+            .redirect_url
+            .as_deref()
+            .unwrap()
+            .ends_with("/bezahlen/TX-a1b2c3")
+    );
+    let sent = test.received(&created.id);
+    let raw = sent["raw"].as_str().unwrap();
+    assert!(raw.contains(r#""grosAmount":30.70"#), "{raw}");
+    assert_eq!(sent["purpose"], "Anwohnerparkausweis BP-7K2M");
+    assert_eq!(sent["currency"], "EUR");
+    assert_eq!(sent["items"][0]["bookingData"]["HHST"], "1.1100.43100");
+
+    test.set(&created.id, "PAYED", Some(30.7));
+    let paid = provider.transaction(&created.id).await.unwrap();
+    assert_eq!(paid.status, Status::Payed);
+    assert_eq!(paid.amount, Some(Money::from_cents(3070)));
+    assert_eq!(paid.reference.as_deref(), Some("KZ-4711"));
+    assert_eq!(paid.redirect_url, None);
+
+    // The provider's word is what counts, also when it changes its mind.
+    test.set(&created.id, "FAILED", Some(30.7));
+    assert_eq!(provider.transaction(&created.id).await.unwrap().status, Status::Failed);
+    test.set(&created.id, "PAYED", Some(3.07));
+    let wrong = provider.transaction(&created.id).await.unwrap();
+    assert_eq!(
+        wrong.amount,
+        Some(Money::from_cents(307)),
+        "an amount other than asked is reported as it is"
+    );
+}
+
+#[tokio::test]
+async fn refusals_carry_their_functional_code_and_the_same_request_is_never_a_second_payment() {
+    let test = TestProvider::start();
+    let provider = test.provider(basic());
+    provider.create(&fee_request("twice")).await.unwrap();
+    match provider.create(&fee_request("twice")).await {
+        Err(PaymentError::Refused { code, status, .. }) => {
+            assert_eq!((code, status), (FunctionalCode::PaymentExists, 400));
+        }
+        other => panic!("a repeated request id was not refused: {other:?}"),
+    }
+    test.fault(Fault::Problem(400, "BOOKING_DATA_MISSING"));
+    assert!(matches!(
+        provider.create(&fee_request("booking")).await,
+        Err(PaymentError::Refused {
+            code: FunctionalCode::BookingDataMissing,
+            ..
+        })
+    ));
+    let wrong_ids = Provider::new(&test.base, "ANDERE", END_POINT, basic(), Duration::from_secs(2)).unwrap();
+    assert!(matches!(
+        wrong_ids.check().await,
+        Err(PaymentError::Refused {
+            code: FunctionalCode::NoValidOriginatorOrEndpoint,
+            status: 403,
+            ..
+        })
+    ));
+    let wrong_password = test.provider(Credentials::Basic {
+        user: "portal".into(),
+        password: "falsch".into(),
+    });
+    assert!(matches!(
+        wrong_password.check().await,
+        Err(PaymentError::Refused {
+            code: FunctionalCode::Forbidden,
+            status: 401,
+            ..
+        })
+    ));
+    assert!(matches!(
+        provider.transaction("TX-unbekannt").await,
+        Err(PaymentError::Refused { status: 404, .. })
+    ));
+}
+
+#[tokio::test]
+async fn a_provider_that_fails_or_is_slow_is_unavailable_not_a_refusal() {
+    let test = TestProvider::start();
+    let provider = test.provider(basic());
+    let created = provider.create(&fee_request("langsam")).await.unwrap();
+    test.fault(Fault::ServerError);
+    assert!(matches!(
+        provider.transaction(&created.id).await,
+        Err(PaymentError::Unavailable(_))
+    ));
+    test.fault(Fault::Slow(Duration::from_secs(5)));
+    let started = std::time::Instant::now();
+    let slow = provider.transaction(&created.id).await;
+    assert!(
+        matches!(slow, Err(PaymentError::Unavailable(ref e)) if e.contains("no answer in time")),
+        "{slow:?}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "the call waited for the slow answer"
+    );
+    // Afterwards it answers again.
+    assert_eq!(provider.transaction(&created.id).await.unwrap().status, Status::Initial);
+
+    let nobody = Provider::new(
+        "http://127.0.0.1:9/api/",
+        ORIGINATOR,
+        END_POINT,
+        basic(),
+        Duration::from_secs(2),
+    )
+    .unwrap();
+    assert!(matches!(nobody.check().await, Err(PaymentError::Unavailable(ref e)) if e.contains("cannot connect")));
+}
+
+#[tokio::test]
+async fn client_credentials_get_one_token_and_a_new_one_when_it_is_refused() {
+    let test = TestProvider::start();
+    let provider = test.provider(Credentials::ClientCredentials {
+        token_url: test.token_url(),
+        client_id: "portal".into(),
+        client_secret: "portal-secret".into(),
+    });
+    let created = provider.create(&fee_request("oauth")).await.unwrap();
+    provider.transaction(&created.id).await.unwrap();
+    assert_eq!(
+        test.state.lock().unwrap().tokens_issued,
+        1,
+        "the token is kept between calls"
+    );
+    assert!(
+        test.calls()
+            .iter()
+            .all(|(_, _, auth)| auth == &format!("Bearer {TOKEN}"))
+    );
+
+    // The provider revokes the token: the next call fetches a new one and goes through.
+    test.state.lock().unwrap().valid_token = "token-zwei".into();
+    provider.transaction(&created.id).await.unwrap();
+    assert_eq!(test.state.lock().unwrap().tokens_issued, 2);
+
+    let wrong_secret = test.provider(Credentials::ClientCredentials {
+        token_url: test.token_url(),
+        client_id: "portal".into(),
+        client_secret: "falsch".into(),
+    });
+    let refused = wrong_secret.check().await;
+    assert!(
+        matches!(refused, Err(PaymentError::Refused { status: 401, .. })),
+        "{refused:?}"
+    );
+    assert!(
+        !format!("{refused:?}").contains("falsch"),
+        "the secret is not in the error"
+    );
+}
+
+#[tokio::test]
+async fn ids_outside_the_standard_are_a_configuration_error() {
+    let test = TestProvider::start();
+    for (originator, end_point) in [
+        ("", END_POINT),
+        (ORIGINATOR, "06412/0000"),
+        (&*"A".repeat(37), END_POINT),
+    ] {
+        assert!(Provider::new(&test.base, originator, end_point, basic(), Duration::from_secs(2)).is_err());
+    }
+}
