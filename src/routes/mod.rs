@@ -20,16 +20,24 @@ pub use page::FORM_BODY_LIMIT;
 
 use crate::error::AppError;
 
+/// Routes are grouped in scopes by their first, fixed path segment: actix-web tries routes in
+/// order and matches a path with placeholders by regular expression, so a request would otherwise
+/// pay for every such route before its own (measured with callgrind: 22 % of a service page's
+/// instructions). A scope's fixed prefix is compared as text. A path with two methods is one
+/// resource, not one per method.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/healthz", web::get().to(health::healthz))
         .route("/readyz", web::get().to(health::readyz))
-        .route(
-            "/fit-connect/callback/{tenant}/{destination}",
+        .service(web::scope("/fit-connect").route(
+            "/callback/{tenant}/{destination}",
             web::post().to(fit_connect::callback),
-        )
+        ))
         .route("/zustaendigkeit", web::get().to(responsibility::show))
-        .route("/mandant/{slug}/theme.css", web::get().to(tenant_pages::theme_css))
-        .route("/mandant/{slug}/logo.svg", web::get().to(tenant_pages::logo))
+        .service(
+            web::scope("/mandant")
+                .route("/{slug}/theme.css", web::get().to(tenant_pages::theme_css))
+                .route("/{slug}/logo.svg", web::get().to(tenant_pages::logo)),
+        )
         .configure(account_routes)
         .configure(site_routes)
         .service(web::scope("/{tenant}").configure(site_routes))
@@ -39,71 +47,117 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 /// The Servicekonto is one account across all tenants, so its pages are not tenant-scoped.
 fn account_routes(cfg: &mut web::ServiceConfig) {
     use account::{email, export, konto, login, manage, password, profile, provider, register};
-    cfg.route("/registrieren", web::get().to(register::show))
-        .route("/registrieren", web::post().to(register::submit))
-        .route("/registrieren/gesendet", web::get().to(register::sent))
-        .route("/registrieren/bestaetigen", web::get().to(register::verify))
-        .route("/registrieren/erneut", web::get().to(register::show_resend))
-        .route("/registrieren/erneut", web::post().to(register::resend))
-        .route("/anmelden", web::get().to(login::show))
-        .route("/anmelden", web::post().to(login::submit))
-        .route("/abmelden", web::post().to(login::logout))
-        .route("/anmelden/{provider}", web::get().to(provider::start))
-        .route("/anmelden/{provider}/callback", web::get().to(provider::callback))
-        .route("/passwort-vergessen", web::get().to(password::show_forgot))
-        .route("/passwort-vergessen", web::post().to(password::forgot))
-        .route("/passwort-vergessen/gesendet", web::get().to(password::forgot_sent))
-        .route("/passwort-neu", web::get().to(password::show_reset))
-        .route("/passwort-neu", web::post().to(password::reset))
-        .route("/konto", web::get().to(konto::show))
-        .route("/konto/sitzungen/beenden", web::post().to(konto::end_session))
-        .route("/konto/sitzung", web::post().to(konto::stay_logged_in))
-        .route("/konto/passwort", web::get().to(manage::show_change_password))
-        .route("/konto/passwort", web::post().to(manage::change_password))
-        .route("/konto/daten", web::get().to(export::export))
-        .route("/konto/stammdaten", web::get().to(profile::show))
-        .route("/konto/stammdaten", web::post().to(profile::save))
-        .route("/konto/email", web::get().to(email::show))
-        .route("/konto/email", web::post().to(email::submit))
-        .route("/konto/email/gesendet", web::get().to(email::sent))
-        .route("/konto/email/bestaetigen", web::get().to(email::confirm))
-        .route("/konto/loeschen", web::get().to(manage::show_delete))
-        .route("/konto/loeschen", web::post().to(manage::delete))
-        .route("/konto/geloescht", web::get().to(manage::deleted))
-        .route("/antraege", web::get().to(application::list));
+    use web::{get, post, resource};
+    cfg.service(
+        web::scope("/registrieren")
+            .service(
+                resource("")
+                    .route(get().to(register::show))
+                    .route(post().to(register::submit)),
+            )
+            .route("/gesendet", get().to(register::sent))
+            .route("/bestaetigen", get().to(register::verify))
+            .service(
+                resource("/erneut")
+                    .route(get().to(register::show_resend))
+                    .route(post().to(register::resend)),
+            ),
+    )
+    .service(
+        web::scope("/anmelden")
+            .service(
+                resource("")
+                    .route(get().to(login::show))
+                    .route(post().to(login::submit)),
+            )
+            .route("/{provider}", get().to(provider::start))
+            .route("/{provider}/callback", get().to(provider::callback)),
+    )
+    .route("/abmelden", post().to(login::logout))
+    .service(
+        resource("/passwort-vergessen")
+            .route(get().to(password::show_forgot))
+            .route(post().to(password::forgot)),
+    )
+    .route("/passwort-vergessen/gesendet", get().to(password::forgot_sent))
+    .service(
+        resource("/passwort-neu")
+            .route(get().to(password::show_reset))
+            .route(post().to(password::reset)),
+    )
+    .service(
+        web::scope("/konto")
+            .route("", get().to(konto::show))
+            .route("/sitzungen/beenden", post().to(konto::end_session))
+            .route("/sitzung", post().to(konto::stay_logged_in))
+            .service(
+                resource("/passwort")
+                    .route(get().to(manage::show_change_password))
+                    .route(post().to(manage::change_password)),
+            )
+            .route("/daten", get().to(export::export))
+            .service(
+                resource("/stammdaten")
+                    .route(get().to(profile::show))
+                    .route(post().to(profile::save)),
+            )
+            .service(
+                resource("/email")
+                    .route(get().to(email::show))
+                    .route(post().to(email::submit)),
+            )
+            .route("/email/gesendet", get().to(email::sent))
+            .route("/email/bestaetigen", get().to(email::confirm))
+            .service(
+                resource("/loeschen")
+                    .route(get().to(manage::show_delete))
+                    .route(post().to(manage::delete)),
+            )
+            .route("/geloescht", get().to(manage::deleted)),
+    )
+    .route("/antraege", get().to(application::list));
 }
 
 /// The pages of a site: one tenant's, or the state-wide ones where no tenant is resolved.
 fn site_routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("", web::get().to(catalogue::home))
-        .route("/", web::get().to(catalogue::home))
-        .route("/leistungen", web::get().to(catalogue::list))
-        .route("/leistungen/{service}", web::get().to(catalogue::service))
-        .route(
-            "/leistungen/{service}/antrag",
-            web::get().to(catalogue::start_application),
+    use web::{get, post, resource};
+    cfg.service(resource(["", "/"]).route(get().to(catalogue::home)))
+        .service(
+            web::scope("/leistungen")
+                .route("", get().to(catalogue::list))
+                .route("/{service}", get().to(catalogue::service))
+                .service(
+                    resource("/{service}/antrag")
+                        .route(get().to(catalogue::start_application))
+                        .route(post().to(catalogue::start_application)),
+                ),
         )
-        .route(
-            "/leistungen/{service}/antrag",
-            web::post().to(catalogue::start_application),
+        .service(
+            web::scope("/antrag")
+                .route("/{draft}", get().to(application::resume))
+                .service(
+                    resource("/{draft}/schritt/{step}")
+                        .route(get().to(application::show_step))
+                        .route(post().to(application::save_step)),
+                )
+                .route("/{draft}/datei/{file}", get().to(application::download))
+                .route("/{draft}/pruefen", get().to(application::check))
+                .route("/{draft}/absenden", post().to(application::submit))
+                .service(
+                    resource("/{draft}/loeschen")
+                        .route(get().to(application::confirm_delete))
+                        .route(post().to(application::delete)),
+                ),
         )
-        .route("/antrag/{draft}", web::get().to(application::resume))
-        .route("/antrag/{draft}/schritt/{step}", web::get().to(application::show_step))
-        .route("/antrag/{draft}/schritt/{step}", web::post().to(application::save_step))
-        .route("/antrag/{draft}/datei/{file}", web::get().to(application::download))
-        .route("/antrag/{draft}/pruefen", web::get().to(application::check))
-        .route("/antrag/{draft}/absenden", web::post().to(application::submit))
-        .route("/antrag/{draft}/loeschen", web::get().to(application::confirm_delete))
-        .route("/antrag/{draft}/loeschen", web::post().to(application::delete))
-        .route("/vorgang/{reference}", web::get().to(application::done))
-        .route("/vorgang/{reference}/quittung.pdf", web::get().to(application::receipt))
-        .route(
-            "/vorgang/{reference}/datei/{file}",
-            web::get().to(application::case_download),
+        .service(
+            web::scope("/vorgang")
+                .route("/{reference}", get().to(application::done))
+                .route("/{reference}/quittung.pdf", get().to(application::receipt))
+                .route("/{reference}/datei/{file}", get().to(application::case_download)),
         )
-        .route("/impressum", web::get().to(tenant_pages::imprint))
-        .route("/datenschutz", web::get().to(tenant_pages::privacy))
-        .route("/barrierefreiheit", web::get().to(tenant_pages::accessibility));
+        .route("/impressum", get().to(tenant_pages::imprint))
+        .route("/datenschutz", get().to(tenant_pages::privacy))
+        .route("/barrierefreiheit", get().to(tenant_pages::accessibility));
 }
 
 async fn not_found() -> Result<actix_web::HttpResponse, AppError> {
