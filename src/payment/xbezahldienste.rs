@@ -8,7 +8,7 @@
 //! standard leaves authentication to the provider, so HTTP Basic, OAuth2 client credentials and a
 //! client certificate (mTLS) are supported.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -580,23 +580,6 @@ struct Problem {
 struct TokenAnswer {
     access_token: String,
     expires_in: Option<u64>,
-}
-
-/// Providers by tenant, built once from the tenants' settings: a provider keeps its connections and
-/// its access token between payments.
-#[derive(Default)]
-pub struct Providers {
-    by_tenant: HashMap<String, Provider>,
-}
-
-impl Providers {
-    pub fn insert(&mut self, tenant_id: &str, provider: Provider) {
-        self.by_tenant.insert(tenant_id.to_owned(), provider);
-    }
-
-    pub fn of(&self, tenant_id: &str) -> Option<&Provider> {
-        self.by_tenant.get(tenant_id)
-    }
 }
 
 #[cfg(test)]
