@@ -41,3 +41,9 @@ pub fn describe(e: &reqwest::Error) -> &'static str {
         "the request failed"
     }
 }
+
+/// Whether an answer other than a success may pass: 408, 425, 429 and 5xx (the other side is busy,
+/// early or down), so the call is worth making again later; anything else will answer the same.
+pub fn may_pass(status: reqwest::StatusCode) -> bool {
+    matches!(status.as_u16(), 408 | 425 | 429 | 500..=599)
+}

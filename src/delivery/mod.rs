@@ -26,7 +26,7 @@ use crate::domain::FileType;
 use crate::domain::destination::{Destination, FitConnectSettings, NO_MAIL_SERVER, secret_from_env};
 use crate::mail::Mailer;
 use crate::pdf::{CaseFacts, ReceiptFonts};
-use crate::remote::{answer_body, describe, host};
+use crate::remote::{answer_body, describe, host, may_pass};
 
 /// Why an attempt did not hand the case over. Reasons are for operators: they name the destination
 /// and what went wrong, never answers.
@@ -262,9 +262,10 @@ impl Deliverer {
 /// early or down), so the attempt is made again later; anything else (a redirect, another 4xx) will
 /// answer the same until an operator changes something. `reason` names the receiver and the status.
 pub(super) fn failure_for(status: reqwest::StatusCode, reason: String) -> Failure {
-    match status.as_u16() {
-        408 | 425 | 429 | 500..=599 => Failure::Retry(reason),
-        _ => Failure::Permanent(reason),
+    if may_pass(status) {
+        Failure::Retry(reason)
+    } else {
+        Failure::Permanent(reason)
     }
 }
 

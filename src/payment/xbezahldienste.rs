@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize, Serializer};
 use serde_json::value::RawValue;
 
 use crate::domain::Money;
-use crate::remote::{answer_body, describe, host};
+use crate::remote::{answer_body, describe, host, may_pass};
 
 /// The longest `purpose` the standard allows.
 pub const PURPOSE_MAX: usize = 27;
@@ -273,14 +273,15 @@ impl Provider {
         let problem: Problem = serde_json::from_slice(&body).unwrap_or_default();
         let detail = problem.detail.or(problem.title).unwrap_or_default();
         match problem.functional_code.as_deref().map(FunctionalCode::parse) {
-            Some(code) if status.is_client_error() => Err(PaymentError::Refused {
+            Some(code) if status.is_client_error() && !may_pass(status) => Err(PaymentError::Refused {
                 status: status.as_u16(),
                 code,
                 detail,
             }),
-            _ if status.is_server_error() || status == reqwest::StatusCode::TOO_MANY_REQUESTS => Err(
-                PaymentError::Unavailable(format!("{} answered {status} {detail}", self.host())),
-            ),
+            _ if may_pass(status) => Err(PaymentError::Unavailable(format!(
+                "{} answered {status} {detail}",
+                self.host()
+            ))),
             code => Err(PaymentError::Refused {
                 status: status.as_u16(),
                 code: code.unwrap_or(FunctionalCode::Unspecified),
