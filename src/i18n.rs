@@ -2,6 +2,7 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::fmt;
 use std::sync::LazyLock;
 
 use actix_web::HttpRequest;
@@ -9,6 +10,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Europe::Berlin;
 use fluent_templates::fluent_bundle::FluentValue;
 use fluent_templates::{LanguageIdentifier, Loader, langid};
+use rustc_hash::FxHashMap;
 
 fluent_templates::static_loader! {
     static LOCALES = {
@@ -19,23 +21,54 @@ fluent_templates::static_loader! {
     };
 }
 
-/// The messages without arguments, formatted once: a page shows dozens of them per request.
-static TEXTS: LazyLock<[HashMap<&'static str, String>; 2]> = LazyLock::new(|| {
+/// The messages without arguments, formatted once: a page shows dozens of them per request. The keys
+/// are our own identifiers, so the map uses a fast hash rather than one that resists chosen keys.
+static TEXTS: LazyLock<[FxHashMap<&'static str, Text>; 2]> = LazyLock::new(|| {
     [
         formatted(Lang::De, include_str!("../locales/de/main.ftl")),
         formatted(Lang::En, include_str!("../locales/en/main.ftl")),
     ]
 });
 
-fn formatted(lang: Lang, source: &'static str) -> HashMap<&'static str, String> {
+/// One message as plain text (mails, PDFs, values built in code) and escaped once for HTML.
+struct Text {
+    plain: String,
+    html: String,
+}
+
+fn formatted(lang: Lang, source: &'static str) -> FxHashMap<&'static str, Text> {
     source
         .lines()
         .filter(|line| line.starts_with(|c: char| c.is_ascii_lowercase()))
         .filter_map(|line| line.split_once(" ="))
         .filter(|(_, value)| !value.contains('$'))
-        .map(|(id, _)| (id, LOCALES.lookup(lang.id(), id)))
+        .map(|(id, _)| {
+            let plain = LOCALES.lookup(lang.id(), id);
+            let Ok(html) = askama::filters::escape(&plain, askama::filters::Html);
+            let html = html.to_string();
+            (id, Text { plain, html })
+        })
         .collect()
 }
+
+/// A message of ours, HTML-escaped when the texts were loaded: templates write it as it is instead
+/// of escaping the same words on every request.
+#[derive(Clone, Copy)]
+pub struct HtmlText<'a>(&'a str);
+
+impl fmt::Display for HtmlText<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+impl askama::FastWritable for HtmlText<'_> {
+    fn write_into(&self, dest: &mut dyn fmt::Write, _: &dyn askama::Values) -> askama::Result<()> {
+        Ok(dest.write_str(self.0)?)
+    }
+}
+
+impl askama::filters::HtmlSafe for HtmlText<'_> {}
 
 static GERMAN: LanguageIdentifier = langid!("de");
 static ENGLISH: LanguageIdentifier = langid!("en");
@@ -118,7 +151,13 @@ impl Lang {
 
     /// The text for `key`; a missing key shows as the key itself (a test keeps both languages complete).
     pub fn t(self, key: &str) -> &str {
-        TEXTS[self as usize].get(key).map_or(key, String::as_str)
+        TEXTS[self as usize].get(key).map_or(key, |text| text.plain.as_str())
+    }
+
+    /// The text for `key`, escaped for HTML. A missing key shows as the key: our keys are made of
+    /// `[a-z0-9-]`, which needs no escaping.
+    pub fn html(self, key: &str) -> HtmlText<'_> {
+        HtmlText(TEXTS[self as usize].get(key).map_or(key, |text| text.html.as_str()))
     }
 
     /// The text for `key` with one argument, e.g. `count` in "{ $count } Leistungen gefunden".

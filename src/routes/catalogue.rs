@@ -86,7 +86,10 @@ fn card(layout: &Layout, directory: &TenantDirectory, row: &ServiceListRow) -> S
         content_lang,
         tenant_name: tenant.map(|t| t.name.clone()).unwrap_or_default(),
         fee: fee_text(layout.lang, row.fee_cents),
-        trust: layout.t(trust_level(&row.min_trust_level).label_keys().0).to_owned(),
+        trust: layout
+            .lang
+            .t(trust_level(&row.min_trust_level).label_keys().0)
+            .to_owned(),
     }
 }
 
@@ -127,7 +130,7 @@ pub async fn home(
             .iter()
             .map(|t| Link {
                 href: format!("{catalogue_href}?thema={}", t.slug),
-                label: page.layout.t(t.label_key).to_owned(),
+                label: page.layout.lang.t(t.label_key).to_owned(),
             })
             .collect();
         if directory.all().len() <= MAX_TENANTS_IN_SELECT {
@@ -416,8 +419,8 @@ pub async fn start_application(
                 })
                 .collect(),
             service_name,
-            required_name: layout.t(required_name),
-            required_text: layout.t(required_text),
+            required_name: layout.lang.t(required_name),
+            required_text: layout.lang.t(required_text),
             layout,
         };
         return respond(StatusCode::FORBIDDEN, &page);

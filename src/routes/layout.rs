@@ -7,7 +7,7 @@ use futures_util::future::{Either, LocalBoxFuture, Ready, ready};
 
 use crate::auth::session::Sessions;
 use crate::error::AppError;
-use crate::i18n::Lang;
+use crate::i18n::{HtmlText, Lang};
 use crate::tenancy::Site;
 
 pub struct Layout {
@@ -59,15 +59,16 @@ impl Layout {
         Site::resolve(req).map(|site| Self::new(req, site))
     }
 
-    pub fn t<'a>(&self, key: &'a str) -> &'a str {
-        self.lang.t(key)
+    /// A text for the page, already escaped; in Rust code use `lang.t`.
+    pub fn t<'a>(&self, key: &'a str) -> HtmlText<'a> {
+        self.lang.html(key)
     }
 
     /// The name in the header: the tenant's, or the portal's.
     pub fn site_name(&self) -> &str {
         match &self.site.tenant {
             Some(tenant) => &tenant.name,
-            None => self.t("portal-name"),
+            None => self.lang.t("portal-name"),
         }
     }
 

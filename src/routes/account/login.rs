@@ -91,7 +91,7 @@ impl LoginPage {
 
     /// A problem with the whole form (wrong credentials, too many attempts), shown in the summary.
     fn with_problem(mut self, key: &'static str) -> Self {
-        let message = self.layout.t(key);
+        let message = self.layout.lang.t(key);
         self.problem = Some(message);
         self.errors = vec![("email", message)];
         self
@@ -113,11 +113,11 @@ pub async fn show(
     }
     let mut page = LoginPage::new(layout, form_tokens.issue(&req), weiter, "", &providers);
     page.notice = match (&query.abgemeldet, &query.passwort) {
-        _ if query.abgelaufen.is_some() => Some(page.layout.t("session-expired-kept-notice")),
-        _ if query.erneut.is_some() => Some(page.layout.t("log-in-again-notice")),
-        (Some(_), _) => Some(page.layout.t("logged-out-notice")),
-        (_, Some(_)) => Some(page.layout.t("password-changed-notice")),
-        _ if query.weiter.is_some() => Some(page.layout.t("login-required-notice")),
+        _ if query.abgelaufen.is_some() => Some(page.layout.lang.t("session-expired-kept-notice")),
+        _ if query.erneut.is_some() => Some(page.layout.lang.t("log-in-again-notice")),
+        (Some(_), _) => Some(page.layout.lang.t("logged-out-notice")),
+        (_, Some(_)) => Some(page.layout.lang.t("password-changed-notice")),
+        _ if query.weiter.is_some() => Some(page.layout.lang.t("login-required-notice")),
         _ => None,
     };
     respond(StatusCode::OK, &page)

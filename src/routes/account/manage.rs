@@ -149,7 +149,7 @@ struct DeletePage {
 }
 
 fn delete_page(layout: Layout, csrf_token: String, error: Option<&'static str>) -> DeletePage {
-    let error = error.map(|k| layout.t(k));
+    let error = error.map(|k| layout.lang.t(k));
     let errors = error.map(|e| vec![("confirm", e)]).unwrap_or_default();
     DeletePage {
         layout,
