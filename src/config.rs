@@ -64,8 +64,9 @@ pub struct Settings {
     /// on first start, which serves every node that shares the data directory.
     pub secret_key: String,
     /// Development and tests only: applications may leave without TLS, to `http://` destinations and
-    /// over SMTP without TLS to an authority's mailbox. Off (the default), a configured tenant with
-    /// such a destination keeps the portal from starting; the demo tenants are exempt.
+    /// over SMTP without TLS to an authority's mailbox; payments may go to an `http://` provider or to
+    /// the demo provider (`[payment] base_url = "demo"`). Off (the default), a configured tenant with
+    /// such settings keeps the portal from starting; the demo tenants are exempt.
     pub development_plaintext_delivery: bool,
     /// ClamAV's `clamd` (`host:port`), which scans every uploaded file before it is accepted;
     /// `off` for no scan. Empty: in demo mode uploads go unscanned (and the pages say so); with

@@ -145,16 +145,16 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             for (tenant, key, env) in &unset {
                 eprintln!("{tenant}: {key}: the environment variable {env} is not set");
             }
-            let plaintext = catalogue.plaintext_destinations(&settings);
+            let development_only = catalogue.development_only(&settings);
             let unsent = catalogue.unsent_mailboxes(&settings);
-            for problem in plaintext.iter().chain(&unsent) {
+            for problem in development_only.iter().chain(&unsent) {
                 eprintln!("{problem}");
             }
             anyhow::ensure!(unset.is_empty(), "{} secret(s) missing", unset.len());
             anyhow::ensure!(
-                plaintext.is_empty() && unsent.is_empty(),
-                "{} destination(s) would not send applications safely",
-                plaintext.len() + unsent.len()
+                development_only.is_empty() && unsent.is_empty(),
+                "{} setting(s) would not send applications or payments safely",
+                development_only.len() + unsent.len()
             );
             let services: usize = catalogue.tenants.iter().map(|t| t.services.len()).sum();
             println!(

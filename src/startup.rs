@@ -19,10 +19,12 @@ use crate::auth::session::Sessions;
 use crate::catalogue::{Catalogue, CatalogueCache, FormDefinitions};
 use crate::config::Settings;
 use crate::db::{Db, catalogue};
+use crate::domain::payment::PaymentSettings;
 use crate::housekeeping;
 use crate::mail::{LinkSeal, Mailer};
 use crate::metrics::{self, OutboxCounters};
 use crate::middleware::{response_headers, security_headers};
+use crate::payment::demo_provider::{self, DemoProvider};
 use crate::pdf::ReceiptFonts;
 use crate::routes;
 use crate::routes::FORM_BODY_LIMIT;
@@ -42,11 +44,11 @@ impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         settings.prepare_data_dir()?;
         let catalogue = Catalogue::load(settings.tenants_dir())?;
-        let plaintext = catalogue.plaintext_destinations(&settings);
+        let development_only = catalogue.development_only(&settings);
         anyhow::ensure!(
-            plaintext.is_empty(),
-            "applications leave only over TLS:\n{}",
-            plaintext.join("\n")
+            development_only.is_empty(),
+            "applications and payments leave only over TLS, and the demo provider takes no money:\n{}",
+            development_only.join("\n")
         );
         for unsent in catalogue.unsent_mailboxes(&settings) {
             tracing::warn!("{unsent}");
@@ -133,6 +135,11 @@ impl Application {
         let trusted_proxies = web::Data::new(TrustedProxies::new(settings.trusted_proxies.clone()));
         let form_tokens = web::Data::new(FormTokens::new(&secret_key, https)?);
         let static_dir = settings.static_dir.clone();
+        let demo_provider = catalogue
+            .tenants
+            .iter()
+            .any(|t| t.payment.as_ref().is_some_and(PaymentSettings::is_demo))
+            .then(|| web::Data::new(DemoProvider::new(&settings.base_url)));
         let settings_data = web::Data::new(settings);
         let server = HttpServer::new(move || {
             App::new()
@@ -160,6 +167,11 @@ impl Application {
                 .wrap(security_headers(https))
                 .wrap(TracingLogger::<RequestSpan>::new())
                 .service(actix_files::Files::new("/static", &static_dir))
+                .configure(|cfg| {
+                    if let Some(demo) = &demo_provider {
+                        demo_provider::routes(cfg, demo.clone());
+                    }
+                })
                 .configure(routes::configure)
         })
         .listen(listener)?

@@ -10,6 +10,7 @@ use validator::{Validate, ValidationError, ValidationErrors, ValidationErrorsKin
 use crate::config::Settings;
 use crate::domain::destination::{Destination, NO_MAIL_SERVER, secret_from_env};
 use crate::domain::form::FormDefinition;
+use crate::domain::payment::PaymentSettings;
 use crate::domain::{Leistungsschluessel, Money, Topic, TrustLevel};
 
 /// Path segments the portal uses itself, so no tenant may take them as its slug.
@@ -30,6 +31,7 @@ const RESERVED_SLUGS: &[&str] = &[
     "postfach",
     "api",
     "fit-connect",
+    "demo-bezahldienst",
     "impressum",
     "datenschutz",
     "barrierefreiheit",
@@ -79,6 +81,8 @@ pub struct TenantDefinition {
     pub places: Vec<Place>,
     /// Where cases go, by name.
     pub destinations: BTreeMap<String, Destination>,
+    /// The ePayment provider fees are paid through; without one, fees are paid after the decision.
+    pub payment: Option<PaymentSettings>,
     pub services: Vec<ServiceDefinition>,
     /// SHA-256 over every file of the tenant: an unchanged tenant is not imported again.
     pub content_hash: String,
@@ -231,6 +235,7 @@ struct TenantFile {
     places: Vec<Place>,
     #[serde(default)]
     destinations: BTreeMap<String, Destination>,
+    payment: Option<PaymentSettings>,
 }
 
 #[derive(Debug, Deserialize, Validate)]
@@ -263,22 +268,40 @@ impl Catalogue {
                     }
                 }
             }
+            for env in tenant.payment.iter().flat_map(PaymentSettings::secret_envs) {
+                if secret_from_env(env).is_none() {
+                    unset.push((tenant.slug.clone(), "payment".to_owned(), env.to_owned()));
+                }
+            }
         }
         unset
     }
 
-    /// Every configured destination that would send applications without TLS (see
-    /// [`Destination::plaintext`]), as messages; none for the demo tenants or with
-    /// `development_plaintext_delivery`. The portal does not start with any.
-    pub fn plaintext_destinations(&self, settings: &Settings) -> Vec<String> {
+    /// Every setting fit for development only, as messages: a destination that would send
+    /// applications without TLS (see [`Destination::plaintext`]) and payments through the demo
+    /// provider or without TLS. None for the demo tenants or with `development_plaintext_delivery`;
+    /// the portal does not start with any.
+    pub fn development_only(&self, settings: &Settings) -> Vec<String> {
         if settings.is_demo() || settings.development_plaintext_delivery {
             return Vec::new();
         }
+        let payments = self.tenants.iter().flat_map(|tenant| {
+            let unsafe_settings = tenant.payment.as_ref().map(PaymentSettings::development_only);
+            unsafe_settings
+                .unwrap_or_default()
+                .into_iter()
+                .map(move |(key, message)| (tenant.slug.as_str(), format!("payment.{key}"), message))
+        });
         self.destinations()
             .flat_map(|(tenant, name, destination)| {
-                destination.plaintext(&settings.mail).into_iter().map(move |(key, message)| {
-                    format!("{tenant}: destinations.{name}.{key}: {message} (only for development: development_plaintext_delivery = true)")
-                })
+                destination
+                    .plaintext(&settings.mail)
+                    .into_iter()
+                    .map(move |(key, message)| (tenant, format!("destinations.{name}.{key}"), message))
+            })
+            .chain(payments)
+            .map(|(tenant, key, message)| {
+                format!("{tenant}: {key}: {message} (only for development: development_plaintext_delivery = true)")
             })
             .collect()
     }
@@ -389,6 +412,11 @@ fn load_tenant(dir: &Path, problems: &mut Vec<Problem>) -> Option<TenantDefiniti
         &services,
         problems,
     );
+    if let Some(payment) = &file.payment {
+        for (key, message) in payment.problems(&file.slug) {
+            problems.push(problem(&path, &format!("payment.{key}"), message));
+        }
+    }
     let mut seen = HashSet::new();
     for s in &services {
         if !seen.insert(s.slug.as_str()) {
@@ -413,6 +441,7 @@ fn load_tenant(dir: &Path, problems: &mut Vec<Problem>) -> Option<TenantDefiniti
         profile: file.profile,
         places: file.places,
         destinations: file.destinations,
+        payment: file.payment,
         services,
         content_hash: hasher.finalize().iter().map(|b| format!("{b:02x}")).collect(),
     })

@@ -111,11 +111,12 @@ pub async fn import(db: &Db, catalogue: &Catalogue) -> anyhow::Result<ImportSumm
             }
             let tenant_id = existing.map_or_else(|| Uuid::now_v7().to_string(), |(_, id, ..)| id.clone());
             sqlx::query(
-                "INSERT INTO tenant (id, slug, name, brand_color, logo_svg, profile, content_hash, imported_at, retired_at, destinations)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL, $9)
+                "INSERT INTO tenant (id, slug, name, brand_color, logo_svg, profile, content_hash, imported_at, retired_at, destinations, payment)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL, $9, $10)
                  ON CONFLICT (id) DO UPDATE SET name = excluded.name, brand_color = excluded.brand_color,
                    logo_svg = excluded.logo_svg, profile = excluded.profile, content_hash = excluded.content_hash,
-                   imported_at = excluded.imported_at, retired_at = NULL, destinations = excluded.destinations",
+                   imported_at = excluded.imported_at, retired_at = NULL, destinations = excluded.destinations,
+                   payment = excluded.payment",
             )
             .bind(&tenant_id)
             .bind(&tenant.slug)
@@ -126,6 +127,7 @@ pub async fn import(db: &Db, catalogue: &Catalogue) -> anyhow::Result<ImportSumm
             .bind(&tenant.content_hash)
             .bind(now)
             .bind(Json(&tenant.destinations))
+            .bind(tenant.payment.as_ref().map(Json))
             .execute(&mut *tx)
             .await?;
 

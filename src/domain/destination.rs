@@ -153,7 +153,7 @@ fn check_url(url: &str, problems: &mut Vec<(&'static str, String)>) {
     check_url_at("url", url, problems);
 }
 
-fn check_url_at(key: &'static str, url: &str, problems: &mut Vec<(&'static str, String)>) {
+pub(crate) fn check_url_at(key: &'static str, url: &str, problems: &mut Vec<(&'static str, String)>) {
     let ok = url::Url::parse(url).is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
     if !ok {
         problems.push((key, format!("'{url}' is not an http:// or https:// URL")));
@@ -175,7 +175,7 @@ pub fn secret_prefix(tenant_slug: &str) -> String {
 /// A secret's variable must be the tenant's own: its prefix, then a name of A-Z, 0-9 and single `_`
 /// that starts with a letter or digit. The name holds no `__`, so no slug's prefix ends inside
 /// another tenant's names (`a` cannot name `BP_SECRET_A__B__X` of the tenant `a--b`).
-fn check_secret_env(key: &'static str, env: &str, prefix: &str, problems: &mut Vec<(&'static str, String)>) {
+pub(crate) fn check_secret_env(key: &'static str, env: &str, prefix: &str, problems: &mut Vec<(&'static str, String)>) {
     let own = env.strip_prefix(prefix).is_some_and(|name| {
         name.bytes()
             .next()

@@ -6,6 +6,7 @@ pub mod evidence;
 pub mod form;
 pub mod leistungsschluessel;
 pub mod money;
+pub mod payment;
 pub mod reference;
 pub mod search;
 pub mod topic;

@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize, Serializer};
 use serde_json::value::RawValue;
 
 use crate::domain::Money;
+use crate::domain::payment::is_id;
 use crate::remote::{answer_body, describe, host, may_pass};
 
 /// The longest `purpose` the standard allows.
@@ -361,11 +362,6 @@ impl Provider {
     }
 }
 
-/// An id as the standard allows it: 1 to 36 of `[A-Za-z0-9_-]`.
-pub fn is_id(id: &str) -> bool {
-    (1..=36).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-}
-
 /// `text` as a `purpose`: umlauts spelt out, other characters outside `[A-Za-z0-9 -]` dropped, at
 /// most 27 characters (what the citizen's bank statement shows).
 pub fn purpose(text: &str) -> String {
@@ -413,7 +409,7 @@ fn description(text: &str) -> String {
 }
 
 /// Euros with two places, written as a JSON number: `30.70`, never `30.7` or `3070`.
-struct Euros(Money);
+pub(crate) struct Euros(pub(crate) Money);
 
 impl Serialize for Euros {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -559,7 +555,7 @@ impl WireTransaction {
 }
 
 /// Euros as a JSON number in exact cents: `30.7` and `30.70` are 3070; `30.705` is no amount.
-fn cents_of(number: &serde_json::Number) -> Option<Money> {
+pub(crate) fn cents_of(number: &serde_json::Number) -> Option<Money> {
     use rust_decimal::prelude::ToPrimitive;
     let euros: rust_decimal::Decimal = number.to_string().parse().ok()?;
     let cents = euros.checked_mul(rust_decimal::Decimal::ONE_HUNDRED)?;

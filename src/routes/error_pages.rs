@@ -21,12 +21,13 @@ struct ErrorPage {
 }
 
 pub fn render<B>(res: ServiceResponse<B>) -> Result<ErrorHandlerResponse<B>> {
-    let is_html = res
+    // Pages that made their own error page, and answers to programs (JSON, problem+json), stay.
+    let made_for_purpose = res
         .headers()
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("text/html"));
-    if is_html {
+        .is_some_and(|v| v.starts_with("text/html") || v.starts_with("application/json") || v.contains("+json"));
+    if made_for_purpose {
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
     }
     let status = res.status();

@@ -65,9 +65,11 @@ fn check_config_reports_problems_and_exits_non_zero() {
     assert!(stderr.contains("gewerbeanmeldung.toml: line"), "{stderr}");
     assert!(stderr.contains("unknown field `unbekannt`"), "{stderr}");
 
+    // Demo mode: the demo tenants, with the demo payment provider.
     let valid = Command::new(env!("CARGO_BIN_EXE_buergerportal"))
         .arg("check-config")
-        .env("BUERGERPORTAL_TENANTS_DIR", crate::helpers::demo_tenants())
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("BUERGERPORTAL_TENANTS_DIR")
         .env("BUERGERPORTAL_MAIL", "smtps://mail.example")
         .output()
         .unwrap();
@@ -81,6 +83,7 @@ fn check_config_names_destination_problems_and_unset_secrets() {
     let musterstadt = catalogue.path().join("musterstadt");
     let tenant = musterstadt.join("tenant.toml");
     let text = std::fs::read_to_string(&tenant).unwrap()
+        + "\n[payment.auth]\nkind = \"basic\"\nuser = \"portal\"\npassword_env = \"BP_SECRET_MUSTERSTADT__EPAY\"\n"
         + "\n[destinations.fachverfahren]\nkind = \"webhook\"\nurl = \"https://fv.example/in\"\nsecret_env = \"BP_SECRET_MUSTERSTADT__UNSET\"\n";
     std::fs::write(&tenant, text).unwrap();
     let service = musterstadt.join("services/kontakt.toml");
@@ -95,6 +98,7 @@ fn check_config_names_destination_problems_and_unset_secrets() {
             .arg("check-config")
             .env("BUERGERPORTAL_TENANTS_DIR", catalogue.path())
             .env_remove("BP_SECRET_MUSTERSTADT__UNSET")
+            .env_remove("BP_SECRET_MUSTERSTADT__EPAY")
             .output()
             .unwrap()
     };
@@ -105,6 +109,10 @@ fn check_config_names_destination_problems_and_unset_secrets() {
         stderr.contains(
             "musterstadt: destinations.fachverfahren: the environment variable BP_SECRET_MUSTERSTADT__UNSET is not set"
         ),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("musterstadt: payment: the environment variable BP_SECRET_MUSTERSTADT__EPAY is not set"),
         "{stderr}"
     );
 
@@ -141,8 +149,15 @@ fn check_config_names_destination_problems_and_unset_secrets() {
 
 #[tokio::test]
 async fn applications_leave_only_over_tls_unless_a_development_setting_says_otherwise() {
-    let start = |destination: &str, mail: &str, development: bool| {
+    let start_paying_to = |provider: &str, destination: &str, mail: &str, development: bool| {
         let catalogue = crate::delivery::catalogue_delivering_to(destination);
+        let tenant = catalogue.path().join("musterstadt/tenant.toml");
+        let text = std::fs::read_to_string(&tenant).unwrap();
+        std::fs::write(
+            &tenant,
+            text.replace("base_url = \"demo\"", &format!("base_url = \"{provider}\"")),
+        )
+        .unwrap();
         let mail = mail.to_owned();
         async move {
             let data = tempfile::tempdir().unwrap();
@@ -152,6 +167,9 @@ async fn applications_leave_only_over_tls_unless_a_development_setting_says_othe
             settings.development_plaintext_delivery = development;
             Application::build(settings).await.err().map(|e| format!("{e:#}"))
         }
+    };
+    let start = |destination: &str, mail: &str, development: bool| {
+        start_paying_to("https://epay.example/api/", destination, mail, development)
     };
     let webhook =
         |url: &str| format!("kind = \"webhook\"\nurl = \"{url}\"\nsecret_env = \"BP_SECRET_MUSTERSTADT__FV\"");
@@ -179,9 +197,32 @@ async fn applications_leave_only_over_tls_unless_a_development_setting_says_othe
         start(&webhook("http://fv.example/in"), "smtp://mail.example", true).await,
         None
     );
+    // Payments too; and the demo provider, which takes no money, is for development only.
+    let https = webhook("https://fv.example/in");
+    for (provider, expected) in [
+        (
+            "http://epay.example/api/",
+            "musterstadt: payment.base_url: 'http://epay.example/api/' is http://",
+        ),
+        (
+            "demo",
+            "musterstadt: payment.base_url: 'demo' is the demo provider: it takes no money",
+        ),
+    ] {
+        let refused = start_paying_to(provider, &https, "", false).await;
+        assert!(refused.as_deref().is_some_and(|e| e.contains(expected)), "{refused:?}");
+        assert_eq!(start_paying_to(provider, &https, "", true).await, None);
+    }
 
     // check-config says the same, and names a mailbox that would only be written to files.
     let catalogue = crate::delivery::catalogue_delivering_to(mailbox);
+    let tenant = catalogue.path().join("musterstadt/tenant.toml");
+    let text = std::fs::read_to_string(&tenant).unwrap();
+    std::fs::write(
+        &tenant,
+        text.replace("base_url = \"demo\"", "base_url = \"https://epay.example/\""),
+    )
+    .unwrap();
     let check = |mail: &str| {
         Command::new(env!("CARGO_BIN_EXE_buergerportal"))
             .arg("check-config")

@@ -1,6 +1,7 @@
 //! The XBezahldienste client against a provider on its own port that speaks the standard's HTTP
 //! API, with faults on demand: refusals as problem+json, 500s, slow answers, expired tokens, a status
-//! that changes between calls and an amount other than the one asked for.
+//! that changes between calls and an amount other than the one asked for. And the provider built into
+//! demo mode, through the same client.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::net::TcpListener;
@@ -9,10 +10,13 @@ use std::time::Duration;
 
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use buergerportal::domain::Money;
+use buergerportal::payment::demo_provider::DemoProvider;
 use buergerportal::payment::xbezahldienste::{
     Credentials, FunctionalCode, Item, PaymentError, PaymentRequest, Provider, Status,
 };
 use serde_json::{Value, json};
+
+use crate::helpers::{free_port, spawn_with};
 
 const ORIGINATOR: &str = "BUERGERPORTAL";
 const END_POINT: &str = "064120000";
@@ -421,4 +425,81 @@ async fn ids_outside_the_standard_are_a_configuration_error() {
     ] {
         assert!(Provider::new(&test.base, originator, end_point, basic(), Duration::from_secs(2)).is_err());
     }
+}
+
+/// The provider built into demo mode, through the portal's real client over HTTP: created, paid on
+/// its page, read back; a repeated request id and a return address off the portal are refused.
+#[tokio::test]
+async fn the_demo_provider_speaks_the_standard_and_lets_one_choose_how_a_payment_ends() {
+    let port = free_port();
+    let app = spawn_with(|s| {
+        s.listen = format!("127.0.0.1:{port}").parse().unwrap();
+        s.base_url = format!("http://127.0.0.1:{port}");
+    })
+    .await;
+    let provider = Provider::new(
+        &DemoProvider::base_url(&app.address),
+        ORIGINATOR,
+        END_POINT,
+        Credentials::None,
+        Duration::from_secs(2),
+    )
+    .unwrap();
+    provider.check().await.unwrap();
+    let mut request = fee_request("demo-1");
+    request.redirect_url = format!("{}/antrag/d1/zahlung", app.address);
+    let created = provider.create(&request).await.unwrap();
+    assert_eq!(
+        (created.status.clone(), created.amount),
+        (Status::Initial, Some(Money::from_cents(3070)))
+    );
+    let page_url = created.redirect_url.clone().unwrap();
+    assert!(
+        page_url.starts_with(&format!("{}/demo-bezahldienst/bezahlen/", app.address)),
+        "{page_url}"
+    );
+
+    let page = app.client.get(&page_url).send().await.unwrap().text().await.unwrap();
+    assert!(
+        page.contains("30,70 €") && page.contains("Anwohnerparkausweis BP-7K2M"),
+        "{page}"
+    );
+    let chosen = app
+        .client
+        .post(&page_url)
+        .form(&[("ergebnis", "bezahlt")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(chosen.status(), 303);
+    assert_eq!(chosen.headers()["location"], request.redirect_url.as_str());
+    let paid = provider.transaction(&created.id).await.unwrap();
+    assert_eq!(paid.status, Status::Payed);
+    assert!(paid.reference.is_some() && paid.paid_at.is_some());
+    // A payment that has ended stays as it ended.
+    app.client
+        .post(&page_url)
+        .form(&[("ergebnis", "abgebrochen")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(provider.transaction(&created.id).await.unwrap().status, Status::Payed);
+
+    match provider.create(&request).await {
+        Err(PaymentError::Refused { code, .. }) => assert_eq!(code, FunctionalCode::PaymentExists),
+        other => panic!("a repeated request id was not refused: {other:?}"),
+    }
+    let mut elsewhere = fee_request("demo-2");
+    elsewhere.redirect_url = "https://evil.example/zahlung".into();
+    match provider.create(&elsewhere).await {
+        Err(PaymentError::Refused { code, .. }) => assert_eq!(code, FunctionalCode::ValidationError),
+        other => panic!("a return address off the portal was not refused: {other:?}"),
+    }
+    let unknown = app
+        .client
+        .get(format!("{}/demo-bezahldienst/bezahlen/nope", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), 404);
 }
