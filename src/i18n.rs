@@ -88,7 +88,8 @@ pub fn end_of_local_day(day: NaiveDate) -> DateTime<Utc> {
         .map_or_else(|| next.and_utc(), |local| local.with_timezone(&Utc))
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Lang {
     #[default]
     De,

@@ -24,3 +24,4 @@ pub mod startup;
 pub mod telemetry;
 pub mod tenancy;
 pub mod worker;
+pub mod workflow;

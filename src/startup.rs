@@ -24,6 +24,7 @@ use crate::housekeeping;
 use crate::mail::{LinkSeal, Mailer};
 use crate::metrics::{self, OutboxCounters};
 use crate::middleware::{response_headers, security_headers};
+use crate::payment::Providers;
 use crate::payment::demo_provider::{self, DemoProvider};
 use crate::pdf::ReceiptFonts;
 use crate::routes;
@@ -139,7 +140,11 @@ impl Application {
             .tenants
             .iter()
             .any(|t| t.payment.as_ref().is_some_and(PaymentSettings::is_demo))
-            .then(|| web::Data::new(DemoProvider::new(&settings.base_url)));
+            .then(|| {
+                let hosts: Vec<String> = catalogue.tenants.iter().flat_map(|t| t.hosts.clone()).collect();
+                web::Data::new(DemoProvider::new(&settings.base_url, &hosts))
+            });
+        let payment_providers = web::Data::new(Providers::new(&settings.base_url));
         let settings_data = web::Data::new(settings);
         let server = HttpServer::new(move || {
             App::new()
@@ -161,6 +166,7 @@ impl Application {
                 .app_data(trusted_proxies.clone())
                 .app_data(form_tokens.clone())
                 .app_data(settings_data.clone())
+                .app_data(payment_providers.clone())
                 .wrap(from_fn(refuse_cross_site))
                 .wrap(ErrorHandlers::new().default_handler(routes::error_pages::render))
                 .wrap(from_fn(response_headers))

@@ -412,6 +412,18 @@ fn load_tenant(dir: &Path, problems: &mut Vec<Problem>) -> Option<TenantDefiniti
         &services,
         problems,
     );
+    for service in services
+        .iter()
+        .filter(|s| s.form.as_ref().is_some_and(|f| f.pay_online))
+    {
+        if file.payment.is_none() {
+            problems.push(problem(
+                &dir.join("forms").join(format!("{}.toml", service.slug)),
+                "pay_online",
+                "the tenant has no [payment] provider to pay through".into(),
+            ));
+        }
+    }
     if let Some(payment) = &file.payment {
         for (key, message) in payment.problems(&file.slug) {
             problems.push(problem(&path, &format!("payment.{key}"), message));

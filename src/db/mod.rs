@@ -9,6 +9,7 @@ pub mod attachments;
 pub mod catalogue;
 pub mod lease;
 pub mod outbox;
+pub mod payments;
 
 use std::str::FromStr;
 use std::time::Duration;

@@ -2,7 +2,7 @@
 //! `/demo-bezahldienst/`, so the portal's real client talks to it over HTTP as it would to a
 //! provider, and its payment page lets one choose "bezahlt", "fehlgeschlagen" or "abgebrochen". It
 //! takes no money, keeps its transactions in memory (one node, lost at restart) and sends citizens
-//! back only to the portal itself. A tenant uses it with `[payment] base_url = "demo"`, which a
+//! back only to the portal and its tenants' hosts. A tenant uses it with `[payment] base_url = "demo"`, which a
 //! production configuration refuses (see `PaymentSettings::development_only`).
 
 use std::collections::HashMap;
@@ -25,8 +25,10 @@ pub const PATH: &str = "/demo-bezahldienst";
 
 /// The demo provider's transactions, by id.
 pub struct DemoProvider {
-    /// The portal's own base URL: the only place citizens are sent back to.
+    /// The portal's own base URL, for the page's address.
     portal: String,
+    /// Where citizens may be sent back to: the portal and the tenants' own hosts.
+    origins: Vec<String>,
     transactions: Mutex<HashMap<String, DemoTransaction>>,
 }
 
@@ -42,9 +44,16 @@ struct DemoTransaction {
 }
 
 impl DemoProvider {
-    pub fn new(portal_base_url: &str) -> Self {
+    /// `tenant_hosts`: the host names tenants are reached at, which citizens return to as well.
+    pub fn new(portal_base_url: &str, tenant_hosts: &[String]) -> Self {
+        let portal = portal_base_url.trim_end_matches('/').to_owned();
+        let scheme = portal.split_once("://").map_or("https", |(scheme, _)| scheme);
+        let origins = std::iter::once(format!("{portal}/"))
+            .chain(tenant_hosts.iter().map(|host| format!("{scheme}://{host}/")))
+            .collect();
         Self {
-            portal: portal_base_url.trim_end_matches('/').to_owned(),
+            portal,
+            origins,
             transactions: Mutex::new(HashMap::new()),
         }
     }
@@ -140,7 +149,7 @@ fn amount(value: &Value) -> Option<Money> {
 /// A refusal: the `functionalCode` and what is wrong.
 type Refusal = (&'static str, &'static str);
 
-fn check(request: &Value, portal: &str) -> Result<(String, Money, String, String), Refusal> {
+fn check(request: &Value, origins: &[String]) -> Result<(String, Money, String, String), Refusal> {
     let invalid = |detail: &'static str| ("VALIDATION_ERROR", detail);
     let request_id = request["requestId"]
         .as_str()
@@ -151,10 +160,10 @@ fn check(request: &Value, portal: &str) -> Result<(String, Money, String, String
         .filter(|p| !p.is_empty() && p.chars().count() <= PURPOSE_MAX)
         .filter(|p| p.chars().all(|c| c.is_ascii_alphanumeric() || c == ' ' || c == '-'))
         .ok_or_else(|| invalid("purpose"))?;
-    // Citizens are sent back only to the portal: the demo is no open redirect.
+    // Citizens are sent back only to the portal and its tenants' hosts: the demo is no open redirect.
     let redirect_url = request["redirectUrl"]
         .as_str()
-        .filter(|url| url.starts_with(&format!("{portal}/")))
+        .filter(|url| origins.iter().any(|origin| url.starts_with(origin.as_str())))
         .ok_or_else(|| invalid("redirectUrl"))?;
     if request["currency"] != "EUR" {
         return Err(invalid("currency"));
@@ -190,7 +199,7 @@ async fn create(path: web::Path<(String, String)>, body: web::Bytes, demo: web::
     let Ok(request) = serde_json::from_slice::<Value>(&body) else {
         return problem(StatusCode::BAD_REQUEST, "VALIDATION_ERROR", "no JSON");
     };
-    let (request_id, amount, purpose, redirect_url) = match check(&request, &demo.portal) {
+    let (request_id, amount, purpose, redirect_url) = match check(&request, &demo.origins) {
         Ok(checked) => checked,
         Err((code, detail)) => return problem(StatusCode::BAD_REQUEST, code, detail),
     };

@@ -143,6 +143,7 @@ fn site_routes(cfg: &mut web::ServiceConfig) {
                 .route("/{draft}/datei/{file}", get().to(application::download))
                 .route("/{draft}/pruefen", get().to(application::check))
                 .route("/{draft}/absenden", post().to(application::submit))
+                .route("/{draft}/zahlung", get().to(application::payment_return))
                 .service(
                     resource("/{draft}/loeschen")
                         .route(get().to(application::confirm_delete))

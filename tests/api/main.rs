@@ -8,6 +8,7 @@ mod config;
 mod delivery;
 mod enumeration;
 mod evidence;
+mod fees;
 mod fit_connect;
 mod header;
 mod health;

@@ -24,7 +24,7 @@ const TOKEN: &str = "token-eins";
 
 /// A fault for the next call to the payment API.
 #[derive(Clone)]
-enum Fault {
+pub(crate) enum Fault {
     /// This status with a problem+json body carrying `functionalCode`.
     Problem(u16, &'static str),
     /// 500 without a body.
@@ -46,13 +46,13 @@ struct State {
 }
 
 #[derive(Clone)]
-struct TestProvider {
+pub(crate) struct TestProvider {
     state: Arc<Mutex<State>>,
-    base: String,
+    pub(crate) base: String,
 }
 
 impl TestProvider {
-    fn start() -> Self {
+    pub(crate) fn start() -> Self {
         let state = Arc::new(Mutex::new(State {
             valid_token: TOKEN.into(),
             ..State::default()
@@ -80,11 +80,11 @@ impl TestProvider {
         self.base.replace("/api/v1/", "/oauth/token")
     }
 
-    fn fault(&self, fault: Fault) {
+    pub(crate) fn fault(&self, fault: Fault) {
         self.state.lock().unwrap().faults.push_back(fault);
     }
 
-    fn set(&self, id: &str, status: &'static str, amount: Option<f64>) {
+    pub(crate) fn set(&self, id: &str, status: &'static str, amount: Option<f64>) {
         let mut state = self.state.lock().unwrap();
         let entry = state.transactions.get_mut(id).unwrap();
         entry.1 = status;

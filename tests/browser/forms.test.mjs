@@ -174,10 +174,18 @@ describe('Applying for services in a browser, phone-sized', { timeout: 300_000 }
     await next(page);
 
     assert.ok(await page.getByText('15,35 €', { exact: true }).isVisible(), 'the fee is computed from the answers');
-    await page.getByRole('button', { name: 'Antrag absenden' }).click();
+    await page.getByRole('button', { name: 'Gebühr bezahlen und Antrag senden' }).click();
     assert.match(await page.title(), /^Fehler: /, 'the declaration must be confirmed');
     await check(page, 'parken-declaration-error');
-    await send(page, 'parken', { declaration: true });
+    // The fee is paid online first: the demo provider's page, then back, confirmed, sent.
+    await page.getByRole('checkbox').check();
+    await page.getByRole('button', { name: 'Gebühr bezahlen und Antrag senden' }).click();
+    assert.equal(await page.locator('h1').textContent(), 'Gebühr bezahlen');
+    assert.ok(await page.getByText('15,35 €', { exact: true }).isVisible(), 'the provider asks for the fee');
+    await check(page, 'parken-pay');
+    await page.getByRole('button', { name: 'Bezahlt' }).click();
+    assert.equal((await page.locator('h1').textContent()).trim(), 'Ihr Antrag wurde gesendet');
+    await check(page, 'parken-done');
     await context.close();
   });
 

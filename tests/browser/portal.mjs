@@ -30,6 +30,7 @@ function freePort() {
 export async function startPortal(settings = {}) {
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'bp-browser-'));
+  const baseUrl = `http://127.0.0.1:${port}`;
   const binary = process.env.PORTAL_BIN ?? join(root, 'target/debug/buergerportal');
   const child = spawn(binary, ['serve'], {
     cwd: root,
@@ -41,11 +42,12 @@ export async function startPortal(settings = {}) {
       ...process.env,
       ...settings,
       BUERGERPORTAL_LISTEN: `127.0.0.1:${port}`,
+      // The demo payment provider is reached, and returns citizens, at the portal's own address.
+      BUERGERPORTAL_BASE_URL: baseUrl,
       BUERGERPORTAL_DATA_DIR: dataDir,
     },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
-  const baseUrl = `http://127.0.0.1:${port}`;
   for (let attempt = 0; attempt < 100; attempt++) {
     if (child.exitCode !== null) throw new Error(`the portal exited with ${child.exitCode}`);
     try {

@@ -48,6 +48,9 @@ pub struct FormDefinition {
     pub declaration: Option<Text>,
     /// How the fee is collected, shown on check-answers next to the fee.
     pub fee_note: Option<Text>,
+    /// The fee is paid online before the application is sent (the tenant's `[payment]` provider);
+    /// otherwise it is charged after the decision, as `fee_note` says.
+    pub pay_online: bool,
     /// What happens after sending, shown on the confirmation page.
     pub next_steps: Option<Text>,
     /// All files of one application together may be this large.
@@ -363,6 +366,8 @@ struct FormFile {
     computed: Vec<ComputedFile>,
     declaration: Option<Text>,
     fee_note: Option<Text>,
+    #[serde(default)]
+    pay_online: bool,
     next_steps: Option<Text>,
     /// All files of an application together, in MB; 50 if not given.
     max_upload_mb: Option<u64>,
@@ -665,6 +670,7 @@ impl FormDefinition {
             computed,
             declaration: file.declaration,
             fee_note: file.fee_note,
+            pay_online: file.pay_online,
             next_steps: file.next_steps,
             max_upload_bytes: upload_mb * MB,
         })

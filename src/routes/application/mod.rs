@@ -41,7 +41,7 @@ use crate::tenancy::{Site, Tenant};
 pub use evidence::{case_download, download};
 pub use list::{confirm_delete, delete, list};
 pub use steps::{resume, save_step, show_step};
-pub use submit::{check, done, receipt, submit};
+pub use submit::{check, done, payment_return, receipt, submit};
 pub(crate) use submit::{receipt_of, service_name};
 
 #[derive(Deserialize)]

@@ -3,7 +3,6 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
-use chrono::Utc;
 use serde::Deserialize;
 
 use super::view::{self, AnswerSection};
@@ -12,19 +11,20 @@ use crate::auth::session::Sessions;
 use crate::catalogue::CatalogueCache;
 use crate::config::Settings;
 use crate::db::Db;
-use crate::db::applications::{self as queries, CaseRow, Submitted};
-use crate::db::{accounts, attachments};
+use crate::db::applications::{self as queries, CaseRow};
+use crate::db::{attachments, payments};
 use crate::domain::Money;
 use crate::domain::evidence::{UploadedFile, size_text};
 use crate::domain::form::{Answers, FormState, Kind, derive};
-use crate::domain::reference::Reference;
 use crate::error::AppError;
 use crate::i18n::Lang;
-use crate::mail::Mail;
+use crate::payment::Providers;
 use crate::pdf::{self, CaseFacts, ReceiptFonts};
 use crate::routes::Layout;
 use crate::routes::page::{respond, see_other};
 use crate::worker::Outbox;
+use crate::workflow::pay::{self, Confirmed, Started, Wording};
+use crate::workflow::submit::{self, Application, Sent};
 
 #[derive(Template)]
 #[template(path = "application/check.html")]
@@ -43,6 +43,10 @@ pub struct CheckPage {
     /// When the draft was last saved: sending checks it is still what this page showed.
     saved_at: i64,
     changed_meanwhile: bool,
+    /// The fee is paid online before sending.
+    pay_online: bool,
+    /// Why the payment did not happen, as title and text keys.
+    payment_problem: Option<(&'static str, &'static str)>,
 }
 
 /// Why check-answers is shown again instead of sending.
@@ -52,6 +56,10 @@ enum Refused {
     Declaration,
     /// The answers changed (in another tab) since this page was shown.
     ChangedMeanwhile,
+    /// The payment provider could not be asked; nothing was paid.
+    PaymentUnavailable,
+    /// The payment was cancelled or failed.
+    NotPaid,
 }
 
 impl CheckPage {
@@ -72,22 +80,27 @@ fn check_page(
 ) -> CheckPage {
     let lang = layout.lang;
     let fee = state.fee().or(opened.service_fee).filter(|f| f.cents() > 0);
+    let pay_online = opened.form.pay_online && fee.is_some();
     let last_step = state.steps.last().map(|s| s.step.id.as_str()).unwrap_or_default();
     CheckPage {
         service_name: opened.service_name.clone(),
         sections: view::answer_sections(state, lang, locked),
         draft_id: opened.draft.id.clone(),
         fee: fee.map(|f| lang.money(f)),
-        fee_note: fee.map(|_| {
-            opened
-                .form
-                .fee_note
-                .as_ref()
-                .map_or_else(|| lang.t("form-fee-later").to_owned(), |t| t.get(lang).to_owned())
+        fee_note: fee.map(|_| match &opened.form.fee_note {
+            Some(note) => note.get(lang).to_owned(),
+            None if pay_online => lang.t("form-pay-note").to_owned(),
+            None => lang.t("form-fee-later").to_owned(),
         }),
         declaration: opened.form.declaration.as_ref().map(|t| t.get(lang).to_owned()),
         declaration_error: (refused == Some(Refused::Declaration)).then(|| lang.t("form-error-declaration")),
         changed_meanwhile: refused == Some(Refused::ChangedMeanwhile),
+        pay_online,
+        payment_problem: match refused {
+            Some(Refused::PaymentUnavailable) => Some(("form-pay-unavailable-title", "form-pay-unavailable-text")),
+            Some(Refused::NotPaid) => Some(("form-pay-not-paid-title", "form-pay-not-paid-text")),
+            _ => None,
+        },
         saved_at: opened.draft.updated_at.timestamp_micros(),
         action: draft_href(&layout, &opened.draft.id, "/absenden"),
         back_href: if opened.form.has_task_list() {
@@ -136,6 +149,7 @@ pub async fn submit(
     drafts: Drafts,
     outbox: web::Data<Outbox>,
     settings: web::Data<Settings>,
+    providers: web::Data<Providers>,
 ) -> Result<HttpResponse, AppError> {
     let (db, sessions) = (&drafts.db, &drafts.sessions);
     let (layout, opened) = match drafts.open(&req, &path.draft).await {
@@ -170,40 +184,139 @@ pub async fn submit(
         let locked = locked_answers(db, &opened).await?;
         return respond(status, &check_page(layout, &opened, &state, &locked, Some(why)));
     }
-    let summary = view::summary(&view::answer_sections(&state, layout.lang, &Answers::new()));
-    let fee = state.fee().or(opened.service_fee);
-    let files = kept_files(&state);
-    let confirmation = confirmation(db, &settings, &opened.citizen.account_id, layout.lang).await?;
-    for _ in 0..5 {
-        let reference = Reference::generate();
-        let case = queries::NewCase {
-            account_id: &opened.citizen.account_id,
-            tenant_id: &opened.tenant.id,
-            draft_id: &opened.draft.id,
-            reference: reference.as_str(),
-            service_slug: &opened.draft.service_slug,
-            form_version: version(&opened.form),
-            answers: &state.answers,
-            summary: &summary,
-            files: &files,
-            trust_level: opened.citizen.trust_level.as_str(),
-            fee_cents: fee.map(Money::cents),
-            confirmation: confirmation.as_ref(),
-            now: Utc::now(),
+    let application = application(&opened, &state, layout.lang);
+    if opened.form.pay_online && application.fee_cents.is_some_and(|c| c > 0) {
+        // The site the citizen is on: its host was resolved to this tenant or the portal.
+        let return_url = {
+            let info = req.connection_info();
+            format!(
+                "{}://{}{}",
+                info.scheme(),
+                info.host(),
+                draft_href(&layout, &opened.draft.id, "/zahlung")
+            )
         };
-        match queries::submit(db, &case).await? {
-            Submitted::Created => {
-                outbox.wake();
-                return Ok(see_other(&layout.href(&format!("/vorgang/{}", reference.as_str()))));
+        let wording = Wording {
+            return_url,
+            purpose: opened.service_name.clone(),
+            description: format!("{} ({})", opened.service_name, opened.tenant.name),
+        };
+        return match pay::start(db, &providers, &application, &wording).await? {
+            Started::Pay(url) => Ok(see_other(&url)),
+            Started::Paid(payment) => {
+                let confirmed = pay::confirm(db, &providers, &outbox, &settings.base_url, &payment).await?;
+                after_payment(&req, &layout, &opened, &state, drafts.sessions.as_ref(), db, confirmed).await
             }
-            Submitted::Already => return already_submitted(&req, &layout, db, sessions, &path.draft).await,
-            Submitted::ReferenceTaken => continue,
-            Submitted::DraftGone => return Err(AppError::NotFound),
+            Started::Unavailable => {
+                let locked = locked_answers(db, &opened).await?;
+                let page = check_page(layout, &opened, &state, &locked, Some(Refused::PaymentUnavailable));
+                respond(StatusCode::SERVICE_UNAVAILABLE, &page)
+            }
+        };
+    }
+    match submit::send(db, &outbox, &settings.base_url, &application).await? {
+        Sent::Created(reference) => Ok(see_other(&layout.href(&format!("/vorgang/{reference}")))),
+        Sent::Already => already_submitted(&req, &layout, db, sessions, &path.draft).await,
+        Sent::DraftGone => Err(AppError::NotFound),
+    }
+}
+
+/// What sending this draft sends: the answers as checked, with the lines check-answers showed.
+fn application(opened: &Opened, state: &FormState<'_>, lang: Lang) -> Application {
+    Application {
+        account_id: opened.citizen.account_id.clone(),
+        tenant_id: opened.tenant.id.clone(),
+        draft_id: opened.draft.id.clone(),
+        service_slug: opened.draft.service_slug.clone(),
+        form_version: version(&opened.form),
+        answers: state.answers.clone(),
+        summary: view::summary(&view::answer_sections(state, lang, &Answers::new())),
+        files: kept_files(state),
+        trust_level: opened.citizen.trust_level.as_str().to_owned(),
+        fee_cents: state.fee().or(opened.service_fee).map(Money::cents),
+        lang,
+    }
+}
+
+#[derive(Template)]
+#[template(path = "application/payment_pending.html")]
+pub struct PaymentPendingPage {
+    layout: Layout,
+    service_name: String,
+    title_key: &'static str,
+    text_key: &'static str,
+    /// "Erneut prüfen": this page again; `None` when there is nothing to wait for.
+    again_href: Option<String>,
+}
+
+/// Where the provider sends the citizen back. What the address says is never read: the portal asks
+/// the provider itself, then sends the application, says the payment is still being checked, or
+/// goes back to check-answers to try again.
+pub async fn payment_return(
+    req: HttpRequest,
+    path: web::Path<DraftPath>,
+    drafts: Drafts,
+    outbox: web::Data<Outbox>,
+    settings: web::Data<Settings>,
+    providers: web::Data<Providers>,
+) -> Result<HttpResponse, AppError> {
+    let (db, sessions) = (&drafts.db, &drafts.sessions);
+    let (layout, opened) = match drafts.open(&req, &path.draft).await {
+        // Sent meanwhile (the poller, another tab): the case is the answer.
+        Err(AppError::NotFound) => {
+            return already_submitted(&req, &Layout::of(&req)?, db, sessions, &path.draft).await;
+        }
+        other => other?,
+    };
+    let payment = payments::current_of_draft(db, &opened.draft.id, &opened.citizen.account_id, &opened.tenant.id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let confirmed = pay::confirm(db, &providers, &outbox, &settings.base_url, &payment).await?;
+    let state = derive(&opened.form, &opened.draft.answers, today());
+    after_payment(&req, &layout, &opened, &state, sessions.as_ref(), db, confirmed).await
+}
+
+/// The page after the provider's answer.
+async fn after_payment(
+    req: &HttpRequest,
+    layout: &Layout,
+    opened: &Opened,
+    state: &FormState<'_>,
+    sessions: &Sessions,
+    db: &Db,
+    confirmed: Confirmed,
+) -> Result<HttpResponse, AppError> {
+    let waiting = |title_key, text_key, again: bool| PaymentPendingPage {
+        layout: Layout::new(req, layout.site.clone()),
+        service_name: opened.service_name.clone(),
+        title_key,
+        text_key,
+        again_href: again.then(|| draft_href(layout, &opened.draft.id, "/zahlung")),
+    };
+    match confirmed {
+        Confirmed::Sent(Some(reference)) => Ok(see_other(&layout.href(&format!("/vorgang/{reference}")))),
+        Confirmed::Sent(None) => already_submitted(req, layout, db, sessions, &opened.draft.id).await,
+        Confirmed::DraftGone => Err(AppError::NotFound),
+        Confirmed::Pending => respond(
+            StatusCode::OK,
+            &waiting("payment-pending-title", "payment-pending-text", true),
+        ),
+        Confirmed::Mismatch => respond(
+            StatusCode::CONFLICT,
+            &waiting("payment-mismatch-title", "payment-mismatch-text", false),
+        ),
+        Confirmed::NotPaid => {
+            let locked = locked_answers(db, opened).await?;
+            let page = check_page(
+                Layout::new(req, layout.site.clone()),
+                opened,
+                state,
+                &locked,
+                Some(Refused::NotPaid),
+            );
+            respond(StatusCode::OK, &page)
         }
     }
-    Err(AppError::Internal(anyhow::anyhow!(
-        "no free reference number after five tries"
-    )))
 }
 
 /// The attachment ids of the files the answers keep: those of file fields that apply.
@@ -232,16 +345,6 @@ async fn already_submitted(
         .await?
         .ok_or(AppError::NotFound)?;
     Ok(see_other(&layout.href(&format!("/vorgang/{}", case.reference))))
-}
-
-/// "Ihr Antrag wurde gesendet", with a link to the account: no answers, no service name. `None` for an
-/// account without an address.
-async fn confirmation(db: &Db, settings: &Settings, account_id: &str, lang: Lang) -> Result<Option<Mail>, AppError> {
-    let email = accounts::account_by_id(db, account_id).await?.and_then(|a| a.email);
-    Ok(email.map(|to| {
-        Mail::new(&to, lang, "mail-submitted")
-            .with_link(format!("{}/antraege", settings.base_url.trim_end_matches('/')))
-    }))
 }
 
 #[derive(Deserialize)]

@@ -1,0 +1,140 @@
+//! Fees paid online: one row per payment asked of the provider, written before it is asked. Every
+//! query a citizen's request makes is scoped to the account and the tenant.
+
+use chrono::{DateTime, Utc};
+use sqlx::types::Json;
+
+use super::{Db, with_pool};
+use crate::domain::payment::PaymentSettings;
+
+/// A payment as the portal keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct PaymentRow {
+    pub id: String,
+    pub tenant_id: String,
+    pub draft_id: String,
+    pub case_id: Option<String>,
+    pub amount_cents: i64,
+    pub status: String,
+    pub transaction_id: Option<String>,
+    pub pay_url: Option<String>,
+    pub reference: Option<String>,
+    pub paid_at: Option<DateTime<Utc>>,
+    /// The application as checked (JSON of `workflow::submit::Application`), sent once paid.
+    pub application: String,
+}
+
+const COLUMNS: &str =
+    "id, tenant_id, draft_id, case_id, amount_cents, status, transaction_id, pay_url, reference, paid_at, application";
+
+/// The draft's current payment (the newest that was not superseded), if its owner asked for one.
+pub async fn current_of_draft(
+    db: &Db,
+    draft_id: &str,
+    account_id: &str,
+    tenant_id: &str,
+) -> sqlx::Result<Option<PaymentRow>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM payment WHERE draft_id = $1 AND account_id = $2 AND tenant_id = $3
+           AND status <> 'SUPERSEDED' ORDER BY created_at DESC LIMIT 1"
+    );
+    with_pool!(db, pool => sqlx::query_as(&sql).bind(draft_id).bind(account_id).bind(tenant_id).fetch_optional(pool).await)
+}
+
+pub struct NewPayment<'a> {
+    pub id: &'a str,
+    pub tenant_id: &'a str,
+    pub account_id: &'a str,
+    pub draft_id: &'a str,
+    pub amount_cents: i64,
+    pub application: &'a str,
+    pub now: DateTime<Utc>,
+}
+
+/// Keeps a payment before the provider is asked for it, superseding the draft's earlier ones that
+/// were not paid (a changed fee, or a new try after a failed or cancelled payment).
+pub async fn insert(db: &Db, new: &NewPayment<'_>) -> sqlx::Result<()> {
+    let mut tx = db.begin().await?;
+    super::with_tx!(&mut tx, conn => sqlx::query(
+        "UPDATE payment SET status = 'SUPERSEDED' WHERE draft_id = $1 AND account_id = $2
+           AND status IN ('NEW', 'INITIAL', 'FAILED', 'CANCELED')",
+    )
+    .bind(new.draft_id).bind(new.account_id)
+    .execute(conn).await.map(drop))?;
+    super::with_tx!(&mut tx, conn => sqlx::query(
+        "INSERT INTO payment (id, tenant_id, account_id, draft_id, amount_cents, status, application, created_at)
+         VALUES ($1, $2, $3, $4, $5, 'NEW', $6, $7)",
+    )
+    .bind(new.id).bind(new.tenant_id).bind(new.account_id).bind(new.draft_id).bind(new.amount_cents)
+    .bind(new.application).bind(new.now)
+    .execute(conn).await.map(drop))?;
+    tx.commit().await
+}
+
+/// The provider created the transaction: where the citizen pays.
+pub async fn created(db: &Db, id: &str, transaction_id: &str, pay_url: &str) -> sqlx::Result<()> {
+    with_pool!(db, pool => sqlx::query(
+        "UPDATE payment SET transaction_id = $1, pay_url = $2, status = 'INITIAL' WHERE id = $3 AND status = 'NEW'",
+    )
+    .bind(transaction_id).bind(pay_url).bind(id)
+    .execute(pool).await.map(drop))
+}
+
+/// The application to send with a payment whose fee did not change (it may have been checked again).
+pub async fn replace_application(db: &Db, id: &str, application: &str) -> sqlx::Result<()> {
+    with_pool!(db, pool => sqlx::query("UPDATE payment SET application = $1 WHERE id = $2")
+        .bind(application).bind(id)
+        .execute(pool).await.map(drop))
+}
+
+/// The status the provider reported. A payment recorded as paid (or stopped for a wrong amount)
+/// keeps that status: a later answer cannot take the payment back; a later PAYED does replace an
+/// earlier FAILED or CANCELED.
+pub struct Reported<'a> {
+    pub status: &'a str,
+    pub reference: Option<&'a str>,
+    pub method: Option<&'a str>,
+    pub paid_at: Option<DateTime<Utc>>,
+    pub now: DateTime<Utc>,
+}
+
+pub async fn reported(db: &Db, id: &str, reported: &Reported<'_>) -> sqlx::Result<()> {
+    with_pool!(db, pool => sqlx::query(
+        "UPDATE payment SET status = $1, reference = COALESCE($2, reference), method = COALESCE($3, method),
+           paid_at = COALESCE($4, paid_at), checked_at = $5
+         WHERE id = $6 AND status NOT IN ('PAYED', 'MISMATCH', 'SUPERSEDED')",
+    )
+    .bind(reported.status).bind(reported.reference).bind(reported.method).bind(reported.paid_at)
+    .bind(reported.now).bind(id)
+    .execute(pool).await.map(drop))
+}
+
+/// Links a paid payment to the case its draft became.
+pub async fn link_case(db: &Db, id: &str) -> sqlx::Result<()> {
+    with_pool!(db, pool => sqlx::query(
+        "UPDATE payment SET case_id = (SELECT c.id FROM cases c WHERE c.draft_id = payment.draft_id
+                                         AND c.tenant_id = payment.tenant_id AND c.account_id = payment.account_id)
+         WHERE id = $1",
+    )
+    .bind(id)
+    .execute(pool).await.map(drop))
+}
+
+/// The paid payment of a case, for its page and its receipt.
+pub async fn of_case(db: &Db, case_id: &str, account_id: &str) -> sqlx::Result<Option<PaymentRow>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM payment WHERE case_id = $1 AND account_id = $2 AND status = 'PAYED'
+         ORDER BY created_at DESC LIMIT 1"
+    );
+    with_pool!(db, pool => sqlx::query_as(&sql).bind(case_id).bind(account_id).fetch_optional(pool).await)
+}
+
+/// The tenant's payment provider settings, as imported; `None` for a tenant without one.
+pub async fn settings_of_tenant(db: &Db, tenant_id: &str) -> sqlx::Result<Option<PaymentSettings>> {
+    let stored: Option<Option<Json<PaymentSettings>>> = with_pool!(db, pool => sqlx::query_scalar(
+        "SELECT payment FROM tenant WHERE id = $1",
+    )
+    .bind(tenant_id)
+    .fetch_optional(pool).await)?;
+    Ok(stored.flatten().map(|Json(settings)| settings))
+}

@@ -1,0 +1,211 @@
+//! Paying a fee online before the application is sent: the payment is kept before the provider is
+//! asked, the citizen pays on the provider's page, and only the provider's own answer to the portal
+//! (never the citizen's return address) says whether it was paid. A paid payment sends the
+//! application it was asked for, once.
+
+use std::collections::BTreeMap;
+
+use chrono::Utc;
+
+use super::submit::{self, Application, Sent};
+use crate::db::Db;
+use crate::db::payments::{self, NewPayment, PaymentRow, Reported};
+use crate::domain::Money;
+use crate::error::AppError;
+use crate::payment::Providers;
+use crate::payment::xbezahldienste::{Item, PaymentError, PaymentRequest, Status, purpose};
+use crate::worker::Outbox;
+
+/// Where starting a payment leads.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Started {
+    /// To the provider's page.
+    Pay(String),
+    /// The fee is paid already (the citizen checked again after paying): send.
+    Paid(Box<PaymentRow>),
+    /// The provider cannot be reached now; nothing was paid.
+    Unavailable,
+}
+
+/// What the provider's answer means for the citizen.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Confirmed {
+    /// Paid and sent (now or before): the case's reference when known.
+    Sent(Option<String>),
+    /// Not decided yet (the citizen is still paying, or the provider is not answering).
+    Pending,
+    /// Failed or cancelled: the citizen may try again.
+    NotPaid,
+    /// The provider confirmed an amount other than asked: stopped, for the authority to resolve.
+    Mismatch,
+    /// The draft is gone (deleted by its owner); nothing was sent.
+    DraftGone,
+}
+
+/// What the citizen reads on the provider's page and bank statement, and where the provider sends
+/// the citizen back to.
+pub struct Wording {
+    /// The draft's payment page (`/antrag/<draft>/zahlung`) on the site the citizen is using.
+    pub return_url: String,
+    /// E.g. the service's name and the authority's, shortened to the standard's 27 characters.
+    pub purpose: String,
+    pub description: String,
+}
+
+/// Starts paying the fee of `application`, or reuses the draft's open payment of the same amount,
+/// so a repeated "bezahlen" never asks for a second payment.
+pub async fn start(
+    db: &Db,
+    providers: &Providers,
+    application: &Application,
+    wording: &Wording,
+) -> Result<Started, AppError> {
+    let amount = application.fee_cents.filter(|c| *c > 0).ok_or(AppError::BadRequest)?;
+    let kept = serde_json::to_string(application).map_err(|e| AppError::Internal(e.into()))?;
+    let current = payments::current_of_draft(
+        db,
+        &application.draft_id,
+        &application.account_id,
+        &application.tenant_id,
+    )
+    .await?
+    .filter(|p| p.amount_cents == amount);
+    match current {
+        Some(paid) if paid.status == "PAYED" => {
+            payments::replace_application(db, &paid.id, &kept).await?;
+            return Ok(Started::Paid(Box::new(paid)));
+        }
+        Some(open) if open.status == "INITIAL" => {
+            if let Some(url) = open.pay_url {
+                payments::replace_application(db, &open.id, &kept).await?;
+                return Ok(Started::Pay(url));
+            }
+        }
+        _ => {}
+    }
+    let (provider, settings) = providers
+        .of_tenant(db, &application.tenant_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let id = uuid::Uuid::now_v7().to_string();
+    payments::insert(
+        db,
+        &NewPayment {
+            id: &id,
+            tenant_id: &application.tenant_id,
+            account_id: &application.account_id,
+            draft_id: &application.draft_id,
+            amount_cents: amount,
+            application: &kept,
+            now: Utc::now(),
+        },
+    )
+    .await?;
+    let request = PaymentRequest {
+        request_id: id.clone(),
+        purpose: purpose(&wording.purpose),
+        description: wording.description.clone(),
+        redirect_url: wording.return_url.clone(),
+        items: vec![Item {
+            id: "1".into(),
+            reference: application.service_slug.chars().take(36).collect(),
+            description: wording.description.clone(),
+            amount: Money::from_cents(amount),
+            booking_data: settings.booking_data.clone().into_iter().collect::<BTreeMap<_, _>>(),
+        }],
+    };
+    match provider.create(&request).await {
+        Ok(transaction) => match transaction.redirect_url {
+            Some(url) => {
+                payments::created(db, &id, &transaction.id, &url).await?;
+                Ok(Started::Pay(url))
+            }
+            None => {
+                tracing::error!(payment = %id, "the payment provider gave no page to pay on");
+                Ok(Started::Unavailable)
+            }
+        },
+        Err(PaymentError::Unavailable(why)) => {
+            tracing::warn!(payment = %id, %why, "the payment provider is not available");
+            Ok(Started::Unavailable)
+        }
+        Err(e) => {
+            // A refusal of a request the portal made is a configuration or portal fault.
+            tracing::error!(payment = %id, error = ?e, "the payment provider refused the payment");
+            Ok(Started::Unavailable)
+        }
+    }
+}
+
+/// Asks the provider how `payment` stands and acts on it: a payment of the amount asked sends its
+/// application; another amount stops it.
+pub async fn confirm(
+    db: &Db,
+    providers: &Providers,
+    outbox: &Outbox,
+    base_url: &str,
+    payment: &PaymentRow,
+) -> Result<Confirmed, AppError> {
+    match payment.status.as_str() {
+        "PAYED" => return send_paid(db, outbox, base_url, payment).await,
+        "MISMATCH" => return Ok(Confirmed::Mismatch),
+        _ => {}
+    }
+    let Some(transaction_id) = &payment.transaction_id else {
+        return Ok(Confirmed::NotPaid);
+    };
+    let Some((provider, _)) = providers.of_tenant(db, &payment.tenant_id).await? else {
+        return Ok(Confirmed::Pending);
+    };
+    let transaction = match provider.transaction(transaction_id).await {
+        Ok(transaction) => transaction,
+        Err(e) => {
+            tracing::warn!(payment = %payment.id, error = ?e, "the payment could not be confirmed now");
+            return Ok(Confirmed::Pending);
+        }
+    };
+    let now = Utc::now();
+    let mut reported = Reported {
+        status: transaction.status.as_str(),
+        reference: transaction.reference.as_deref(),
+        method: transaction.method.as_deref(),
+        paid_at: transaction.paid_at,
+        now,
+    };
+    let asked = Money::from_cents(payment.amount_cents);
+    if transaction.status == Status::Payed && transaction.amount.is_some_and(|paid| paid != asked) {
+        tracing::error!(
+            payment = %payment.id,
+            asked = asked.cents(),
+            paid = transaction.amount.map(Money::cents),
+            "the provider confirmed another amount than asked: the application is not sent"
+        );
+        reported.status = "MISMATCH";
+    }
+    payments::reported(db, &payment.id, &reported).await?;
+    match (reported.status, &transaction.status) {
+        ("MISMATCH", _) => Ok(Confirmed::Mismatch),
+        (_, Status::Payed) => {
+            let paid = PaymentRow {
+                status: "PAYED".into(),
+                ..payment.clone()
+            };
+            send_paid(db, outbox, base_url, &paid).await
+        }
+        (_, Status::Failed | Status::Canceled) => Ok(Confirmed::NotPaid),
+        _ => Ok(Confirmed::Pending),
+    }
+}
+
+/// Sends the application a paid payment was asked for, and links the two.
+async fn send_paid(db: &Db, outbox: &Outbox, base_url: &str, payment: &PaymentRow) -> Result<Confirmed, AppError> {
+    let application: Application =
+        serde_json::from_str(&payment.application).map_err(|e| AppError::Internal(e.into()))?;
+    let sent = submit::send(db, outbox, base_url, &application).await?;
+    payments::link_case(db, &payment.id).await?;
+    Ok(match sent {
+        Sent::Created(reference) => Confirmed::Sent(Some(reference)),
+        Sent::Already => Confirmed::Sent(None),
+        Sent::DraftGone => Confirmed::DraftGone,
+    })
+}

@@ -1,0 +1,224 @@
+//! Fees paid online before the application is sent: through the demo provider, and through a
+//! provider on its own port with faults on demand. Only the provider's answer to the portal says
+//! whether a fee was paid; a paid fee sends the application once.
+
+use std::path::Path;
+
+use buergerportal::db::Db;
+
+use crate::applications::{contact_form_filled, logged_in, send_draft, unique};
+use crate::helpers::{TestApp, copy_of_demo_tenants, free_port, spawn_with};
+use crate::payment::{Fault, TestProvider};
+
+const PASSWORD_ENV: &str = "BP_SECRET_MUSTERSTADT__EPAY";
+
+/// The demo catalogue with a fee of 5,00 € on the contact form, paid online through `provider`
+/// (a `[payment]` base URL, or `demo`).
+fn catalogue_with_fee(provider: &str) -> tempfile::TempDir {
+    let dir = copy_of_demo_tenants();
+    let musterstadt = dir.path().join("musterstadt");
+    let edit = |path: &Path, change: &dyn Fn(String) -> String| {
+        let text = std::fs::read_to_string(path).unwrap();
+        std::fs::write(path, change(text)).unwrap();
+    };
+    edit(&musterstadt.join("services/kontakt.toml"), &|t| {
+        t.replacen("keywords", "fee = \"5.00\"\nkeywords", 1)
+    });
+    edit(&musterstadt.join("forms/kontakt.toml"), &|t| {
+        t.replacen("version = ", "pay_online = true\nversion = ", 1)
+    });
+    if provider != "demo" {
+        edit(&musterstadt.join("tenant.toml"), &|t| {
+            t.replace("base_url = \"demo\"", &format!("base_url = \"{provider}\""))
+                + &format!("\n[payment.auth]\nkind = \"basic\"\nuser = \"portal\"\npassword_env = \"{PASSWORD_ENV}\"\n")
+        });
+    }
+    dir
+}
+
+async fn spawn_taking_fees(catalogue: &Path) -> TestApp {
+    let port = free_port();
+    let dir = catalogue.to_path_buf();
+    spawn_with(move |s| {
+        s.listen = format!("127.0.0.1:{port}").parse().unwrap();
+        s.base_url = format!("http://127.0.0.1:{port}");
+        s.tenants_dir = dir;
+    })
+    .await
+}
+
+async fn count(db: &Db, sql: &str) -> i64 {
+    match db {
+        Db::Sqlite(pool) => sqlx::query_scalar(sql).fetch_one(pool).await.unwrap(),
+        Db::Postgres(pool) => sqlx::query_scalar(sql).fetch_one(pool).await.unwrap(),
+    }
+}
+
+#[tokio::test]
+async fn a_fee_paid_with_the_demo_provider_sends_the_application_once_and_a_forged_return_sends_nothing() {
+    let catalogue = catalogue_with_fee("demo");
+    let app = spawn_taking_fees(catalogue.path()).await;
+    let email = unique("zahlt");
+    let browser = logged_in(&app, &email).await;
+    let draft = contact_form_filled(&browser, &email).await;
+    let check = browser.get(&format!("{draft}/pruefen")).await;
+    assert!(check.body.contains("5,00 €"), "{}", check.body);
+    assert!(check.body.contains("Gebühr bezahlen und Antrag senden"));
+    assert!(check.body.contains("Sie bezahlen die Gebühr online"));
+
+    let to_pay = send_draft(&browser, &draft).await;
+    assert_eq!(to_pay.status, 303, "{}", to_pay.body);
+    let pay_url = to_pay.location().unwrap();
+    assert!(
+        pay_url.starts_with(&format!("{}/demo-bezahldienst/bezahlen/", app.address)),
+        "{pay_url}"
+    );
+    // "Bezahlen" again reuses the open payment: never a second one for the same application.
+    assert_eq!(send_draft(&browser, &draft).await.location().unwrap(), pay_url);
+    assert_eq!(count(&app.db, "SELECT COUNT(*) FROM payment").await, 1);
+
+    // A return with a forged status: the provider says the payment is still open.
+    let forged = browser
+        .get(&format!("{draft}/zahlung?status=PAYED&paymentStatus=PAYED"))
+        .await;
+    assert_eq!(forged.status, 200);
+    assert_eq!(forged.h1(), "Zahlung wird geprüft");
+    assert_eq!(count(&app.db, "SELECT COUNT(*) FROM cases").await, 0);
+
+    let paid = app
+        .client
+        .post(&pay_url)
+        .form(&[("ergebnis", "bezahlt")])
+        .send()
+        .await
+        .unwrap();
+    let back = paid.headers()["location"].to_str().unwrap().to_owned();
+    assert_eq!(back, format!("{}{draft}/zahlung", app.address));
+    let sent = browser.get(&format!("{draft}/zahlung")).await;
+    assert_eq!(sent.status, 303, "{}", sent.body);
+    let case_page = sent.location().unwrap();
+    assert!(case_page.starts_with("/musterstadt/vorgang/"), "{case_page}");
+    assert_eq!(
+        count(&app.db, "SELECT COUNT(*) FROM cases WHERE fee_cents = 500").await,
+        1
+    );
+    assert_eq!(
+        count(
+            &app.db,
+            "SELECT COUNT(*) FROM payment WHERE status = 'PAYED' AND case_id IS NOT NULL AND reference IS NOT NULL"
+        )
+        .await,
+        1
+    );
+    // Coming back again (a reload) leads to the same case; nothing is sent twice.
+    assert_eq!(
+        browser.get(&format!("{draft}/zahlung")).await.location().unwrap(),
+        case_page
+    );
+    assert_eq!(count(&app.db, "SELECT COUNT(*) FROM cases").await, 1);
+    assert_eq!(
+        count(&app.db, "SELECT COUNT(*) FROM outbox WHERE kind = 'delivery'").await,
+        1
+    );
+
+    // Another citizen's draft id finds nothing.
+    let other = logged_in(&app, &unique("fremd")).await;
+    assert_eq!(other.get(&format!("{draft}/zahlung")).await.status, 404);
+}
+
+#[tokio::test]
+async fn a_cancelled_payment_can_be_tried_again_with_a_new_transaction() {
+    let catalogue = catalogue_with_fee("demo");
+    let app = spawn_taking_fees(catalogue.path()).await;
+    let email = unique("bricht-ab");
+    let browser = logged_in(&app, &email).await;
+    let draft = contact_form_filled(&browser, &email).await;
+    let first = send_draft(&browser, &draft).await.location().unwrap();
+    app.client
+        .post(&first)
+        .form(&[("ergebnis", "abgebrochen")])
+        .send()
+        .await
+        .unwrap();
+    let back = browser.get(&format!("{draft}/zahlung")).await;
+    assert_eq!(back.status, 200);
+    assert!(back.body.contains("Die Gebühr wurde nicht bezahlt"), "{}", back.body);
+    assert_eq!(count(&app.db, "SELECT COUNT(*) FROM cases").await, 0);
+
+    let second = send_draft(&browser, &draft).await.location().unwrap();
+    assert_ne!(second, first, "a new transaction, not the cancelled one");
+    app.client
+        .post(&second)
+        .form(&[("ergebnis", "bezahlt")])
+        .send()
+        .await
+        .unwrap();
+    let sent = browser.get(&format!("{draft}/zahlung")).await;
+    assert_eq!(sent.status, 303, "{}", sent.body);
+    assert_eq!(count(&app.db, "SELECT COUNT(*) FROM cases").await, 1);
+    // The cancelled transaction, were it paid now, would not be the draft's payment any more.
+    assert_eq!(
+        count(&app.db, "SELECT COUNT(*) FROM payment WHERE status = 'SUPERSEDED'").await,
+        1
+    );
+}
+
+#[tokio::test]
+async fn a_provider_that_is_down_fails_and_then_pays_or_confirms_another_amount_never_loses_or_sends_unpaid() {
+    // Each test runs in its own process under nextest; the variable only names the password.
+    unsafe { std::env::set_var(PASSWORD_ENV, "portal-secret") };
+    let provider = TestProvider::start();
+    let catalogue = catalogue_with_fee(&provider.base);
+    let app = spawn_taking_fees(catalogue.path()).await;
+    let email = unique("anbieter");
+    let browser = logged_in(&app, &email).await;
+    let draft = contact_form_filled(&browser, &email).await;
+
+    // Down at the start: a clear page, nothing paid, the answers kept.
+    provider.fault(Fault::ServerError);
+    let down = send_draft(&browser, &draft).await;
+    assert_eq!(down.status, 503);
+    assert!(
+        down.body.contains("Der Bezahldienst ist gerade nicht erreichbar"),
+        "{}",
+        down.body
+    );
+    assert_eq!(browser.get(&format!("{draft}/pruefen")).await.status, 200);
+
+    let pay_url = send_draft(&browser, &draft).await.location().unwrap();
+    let transaction = pay_url.rsplit('/').next().unwrap().to_owned();
+    // FAILED first; a later PAYED counts.
+    provider.set(&transaction, "FAILED", Some(5.0));
+    let failed = browser.get(&format!("{draft}/zahlung")).await;
+    assert!(
+        failed.body.contains("Die Gebühr wurde nicht bezahlt"),
+        "{}",
+        failed.body
+    );
+    // Down at the confirmation: still being checked, nothing sent.
+    provider.set(&transaction, "PAYED", Some(5.0));
+    provider.fault(Fault::ServerError);
+    let waiting = browser.get(&format!("{draft}/zahlung")).await;
+    assert_eq!(waiting.h1(), "Zahlung wird geprüft");
+    assert_eq!(count(&app.db, "SELECT COUNT(*) FROM cases").await, 0);
+    let sent = browser.get(&format!("{draft}/zahlung")).await;
+    assert_eq!(sent.status, 303, "{}", sent.body);
+    assert_eq!(
+        count(&app.db, "SELECT COUNT(*) FROM cases WHERE fee_cents = 500").await,
+        1
+    );
+
+    // Another application, confirmed with another amount: stopped, not sent.
+    let draft = contact_form_filled(&browser, &email).await;
+    let pay_url = send_draft(&browser, &draft).await.location().unwrap();
+    let transaction = pay_url.rsplit('/').next().unwrap().to_owned();
+    provider.set(&transaction, "PAYED", Some(0.5));
+    let wrong = browser.get(&format!("{draft}/zahlung")).await;
+    assert_eq!(wrong.status, 409);
+    assert!(wrong.body.contains("anderen Betrag"), "{}", wrong.body);
+    assert_eq!(count(&app.db, "SELECT COUNT(*) FROM cases").await, 1);
+    assert_eq!(
+        count(&app.db, "SELECT COUNT(*) FROM payment WHERE status = 'MISMATCH'").await,
+        1
+    );
+}
