@@ -21,8 +21,8 @@ use crate::worker::Outbox;
 pub enum Started {
     /// To the provider's page.
     Pay(String),
-    /// The fee is paid already (the citizen checked again after paying): send.
-    Paid(Box<PaymentRow>),
+    /// The draft's payment was settled already (paid before the citizen came back): what followed.
+    Settled(Confirmed),
     /// The provider cannot be reached now; nothing was paid.
     Unavailable,
 }
@@ -52,11 +52,14 @@ pub struct Wording {
     pub description: String,
 }
 
-/// Starts paying the fee of `application`, or reuses the draft's open payment of the same amount,
-/// so a repeated "bezahlen" never asks for a second payment.
+/// Starts paying the fee of `application`. The draft's payment of the same amount is asked about
+/// first: paid, it sends the application; still open, the citizen goes back to its page; so a
+/// repeated "bezahlen" never asks for a second payment.
 pub async fn start(
     db: &Db,
     providers: &Providers,
+    outbox: &Outbox,
+    base_url: &str,
     application: &Application,
     wording: &Wording,
 ) -> Result<Started, AppError> {
@@ -69,19 +72,19 @@ pub async fn start(
         &application.tenant_id,
     )
     .await?
-    .filter(|p| p.amount_cents == amount);
-    match current {
-        Some(paid) if paid.status == "PAYED" => {
-            payments::replace_application(db, &paid.id, &kept).await?;
-            return Ok(Started::Paid(Box::new(paid)));
+    .filter(|p| p.amount_cents == amount && matches!(p.status.as_str(), "PAYED" | "INITIAL"));
+    if let Some(known) = current {
+        // Checked again (the same fee): what is sent is what was checked last.
+        payments::replace_application(db, &known.id, &kept).await?;
+        let known = PaymentRow {
+            application: kept.clone(),
+            ..known
+        };
+        match (confirm(db, providers, outbox, base_url, &known).await?, known.pay_url) {
+            (Confirmed::Pending, Some(url)) => return Ok(Started::Pay(url)),
+            (Confirmed::NotPaid | Confirmed::Pending, _) => {}
+            (settled, _) => return Ok(Started::Settled(settled)),
         }
-        Some(open) if open.status == "INITIAL" => {
-            if let Some(url) = open.pay_url {
-                payments::replace_application(db, &open.id, &kept).await?;
-                return Ok(Started::Pay(url));
-            }
-        }
-        _ => {}
     }
     let (provider, settings) = providers
         .of_tenant(db, &application.tenant_id)

@@ -127,7 +127,7 @@ async fn a_fee_paid_with_the_demo_provider_sends_the_application_once_and_a_forg
 }
 
 #[tokio::test]
-async fn a_cancelled_payment_can_be_tried_again_with_a_new_transaction() {
+async fn a_cancelled_payment_can_be_tried_again_and_a_paid_one_is_never_asked_for_twice() {
     let catalogue = catalogue_with_fee("demo");
     let app = spawn_taking_fees(catalogue.path()).await;
     let email = unique("bricht-ab");
@@ -153,8 +153,15 @@ async fn a_cancelled_payment_can_be_tried_again_with_a_new_transaction() {
         .send()
         .await
         .unwrap();
-    let sent = browser.get(&format!("{draft}/zahlung")).await;
+    // Paid, but the citizen pressed "bezahlen" again instead of coming back: the provider is
+    // asked, and the paid application is sent rather than paid a second time.
+    let sent = send_draft(&browser, &draft).await;
     assert_eq!(sent.status, 303, "{}", sent.body);
+    assert!(
+        sent.location().unwrap().starts_with("/musterstadt/vorgang/"),
+        "{:?}",
+        sent.location()
+    );
     assert_eq!(count(&app.db, "SELECT COUNT(*) FROM cases").await, 1);
     // The cancelled transaction, were it paid now, would not be the draft's payment any more.
     assert_eq!(

@@ -201,10 +201,9 @@ pub async fn submit(
             purpose: opened.service_name.clone(),
             description: format!("{} ({})", opened.service_name, opened.tenant.name),
         };
-        return match pay::start(db, &providers, &application, &wording).await? {
+        return match pay::start(db, &providers, &outbox, &settings.base_url, &application, &wording).await? {
             Started::Pay(url) => Ok(see_other(&url)),
-            Started::Paid(payment) => {
-                let confirmed = pay::confirm(db, &providers, &outbox, &settings.base_url, &payment).await?;
+            Started::Settled(confirmed) => {
                 after_payment(&req, &layout, &opened, &state, drafts.sessions.as_ref(), db, confirmed).await
             }
             Started::Unavailable => {
