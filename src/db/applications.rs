@@ -365,10 +365,15 @@ pub async fn take_parked_step(
 /// How long a step posted after the session expired is kept for its owner to log in again.
 pub const PARKED_HOURS: i64 = 2;
 
-/// Deletes drafts past their expiry and parked steps older than `PARKED_HOURS`.
+/// Deletes drafts past their expiry (not those with a fee being paid or paid) and parked steps
+/// older than `PARKED_HOURS`.
 pub async fn remove_expired_drafts(db: &Db, now: DateTime<Utc>) -> sqlx::Result<()> {
     let parked_before = now - chrono::Duration::hours(PARKED_HOURS);
-    with_pool!(db, pool => sqlx::query("DELETE FROM draft WHERE expires_at <= $1")
+    // A draft whose fee is being paid, or was paid, stays until it is sent: never paid but lost.
+    with_pool!(db, pool => sqlx::query(
+        "DELETE FROM draft WHERE expires_at <= $1 AND NOT EXISTS
+           (SELECT 1 FROM payment p WHERE p.draft_id = draft.id AND p.status IN ('INITIAL', 'PAYED', 'MISMATCH'))",
+    )
         .bind(now).execute(pool).await.map(|r| r.rows_affected()))?;
     with_pool!(db, pool => sqlx::query("DELETE FROM parked_step WHERE created_at <= $1")
         .bind(parked_before).execute(pool).await.map(|r| r.rows_affected()))?;

@@ -229,3 +229,34 @@ async fn a_provider_that_is_down_fails_and_then_pays_or_confirms_another_amount_
         1
     );
 }
+
+#[tokio::test]
+async fn a_draft_whose_fee_is_being_paid_outlives_its_expiry() {
+    let catalogue = catalogue_with_fee("demo");
+    let app = spawn_taking_fees(catalogue.path()).await;
+    let email = unique("laeuft-ab");
+    let browser = logged_in(&app, &email).await;
+    let draft = contact_form_filled(&browser, &email).await;
+    let pay_url = send_draft(&browser, &draft).await.location().unwrap();
+    let now = chrono::Utc::now();
+    app.execute_at("UPDATE draft SET expires_at = $1", now - chrono::Duration::days(1))
+        .await;
+    buergerportal::housekeeping::tidy(&app.db, &app.address, now)
+        .await
+        .unwrap();
+    assert_eq!(
+        count(&app.db, "SELECT COUNT(*) FROM draft").await,
+        1,
+        "kept while the fee is being paid"
+    );
+
+    app.client
+        .post(&pay_url)
+        .form(&[("ergebnis", "bezahlt")])
+        .send()
+        .await
+        .unwrap();
+    let sent = browser.get(&format!("{draft}/zahlung")).await;
+    assert_eq!(sent.status, 303, "{}", sent.body);
+    assert_eq!(count(&app.db, "SELECT COUNT(*) FROM cases").await, 1);
+}
