@@ -120,15 +120,6 @@ pub async fn link_case(db: &Db, id: &str) -> sqlx::Result<()> {
     .execute(pool).await.map(drop))
 }
 
-/// The paid payment of a case, for its page and its receipt.
-pub async fn of_case(db: &Db, case_id: &str, account_id: &str) -> sqlx::Result<Option<PaymentRow>> {
-    let sql = format!(
-        "SELECT {COLUMNS} FROM payment WHERE case_id = $1 AND account_id = $2 AND status = 'PAYED'
-         ORDER BY created_at DESC LIMIT 1"
-    );
-    with_pool!(db, pool => sqlx::query_as(&sql).bind(case_id).bind(account_id).fetch_optional(pool).await)
-}
-
 /// The tenant's payment provider settings, as imported; `None` for a tenant without one.
 pub async fn settings_of_tenant(db: &Db, tenant_id: &str) -> sqlx::Result<Option<PaymentSettings>> {
     let stored: Option<Option<Json<PaymentSettings>>> = with_pool!(db, pool => sqlx::query_scalar(

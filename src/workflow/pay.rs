@@ -3,8 +3,6 @@
 //! (never the citizen's return address) says whether it was paid. A paid payment sends the
 //! application it was asked for, once.
 
-use std::collections::BTreeMap;
-
 use chrono::Utc;
 
 use super::submit::{self, Application, Sent};
@@ -47,7 +45,7 @@ pub enum Confirmed {
 pub struct Wording {
     /// The draft's payment page (`/antrag/<draft>/zahlung`) on the site the citizen is using.
     pub return_url: String,
-    /// E.g. the service's name and the authority's, shortened to the standard's 27 characters.
+    /// E.g. the service's name; cut to the standard's 27 characters of `[A-Za-z0-9 -]` here.
     pub purpose: String,
     pub description: String,
 }
@@ -114,7 +112,7 @@ pub async fn start(
             reference: application.service_slug.chars().take(36).collect(),
             description: wording.description.clone(),
             amount: Money::from_cents(amount),
-            booking_data: settings.booking_data.clone().into_iter().collect::<BTreeMap<_, _>>(),
+            booking_data: settings.booking_data.clone(),
         }],
     };
     match provider.create(&request).await {
@@ -188,13 +186,7 @@ pub async fn confirm(
     payments::reported(db, &payment.id, &reported).await?;
     match (reported.status, &transaction.status) {
         ("MISMATCH", _) => Ok(Confirmed::Mismatch),
-        (_, Status::Payed) => {
-            let paid = PaymentRow {
-                status: "PAYED".into(),
-                ..payment.clone()
-            };
-            send_paid(db, outbox, base_url, &paid).await
-        }
+        (_, Status::Payed) => send_paid(db, outbox, base_url, payment).await,
         (_, Status::Failed | Status::Canceled) => Ok(Confirmed::NotPaid),
         _ => Ok(Confirmed::Pending),
     }
