@@ -1,6 +1,7 @@
 //! Every ten minutes: removes expired sessions, used tokens, old rate-limit attempts, expired drafts,
 //! old parked steps and mails given up two weeks ago, and reminds citizens a week before a draft of
-//! theirs is deleted; then removes evidence files that no row points to. With several nodes, the
+//! theirs is deleted; then removes evidence files that no row points to. Every two minutes: asks the
+//! payment providers about fees paid by citizens who did not come back. With several nodes, the
 //! one that takes a round's lease does the round.
 
 use std::collections::BTreeMap;
@@ -11,11 +12,16 @@ use chrono::{DateTime, Utc};
 
 use crate::attachments::Attachments;
 use crate::db::{Db, accounts, applications, lease, outbox};
+use crate::error::AppError;
 use crate::i18n::Lang;
 use crate::mail::Mail;
+use crate::payment::Providers;
 use crate::worker::Outbox;
+use crate::workflow::pay;
 
 const EVERY: Duration = Duration::from_secs(600);
+/// Payments are asked about more often: a citizen who paid waits for the confirmation mail.
+const PAYMENTS_EVERY: Duration = Duration::from_secs(120);
 /// Attempts are kept a day: longer than any rate-limit window.
 const KEEP_ATTEMPTS: chrono::Duration = chrono::Duration::days(1);
 /// Mails given up wait this long for an operator's retry (`mails retry`), then they are removed.
@@ -25,8 +31,20 @@ const SWEEP_AFTER: chrono::Duration = chrono::Duration::hours(1);
 /// How long before a draft is deleted its owner is reminded.
 pub const REMIND_BEFORE: chrono::Duration = chrono::Duration::days(7);
 
-pub fn spawn(db: Db, outbox: Outbox, attachments: Arc<Attachments>, base_url: String) {
+pub fn spawn(db: Db, outbox: Outbox, attachments: Arc<Attachments>, providers: Arc<Providers>, base_url: String) {
     let node = uuid::Uuid::now_v7().to_string();
+    {
+        let (db, outbox, node, base_url) = (db.clone(), outbox.clone(), node.clone(), base_url.clone());
+        tokio::spawn(async move {
+            let mut ticks = tokio::time::interval(PAYMENTS_EVERY);
+            loop {
+                ticks.tick().await;
+                if let Err(e) = payments_round(&db, &node, &providers, &outbox, &base_url, Utc::now()).await {
+                    tracing::warn!(error = %e, "asking about payments failed; trying again later");
+                }
+            }
+        });
+    }
     tokio::spawn(async move {
         let mut ticks = tokio::time::interval(EVERY);
         loop {
@@ -56,6 +74,23 @@ pub async fn sweep(db: &Db, node: &str, attachments: &Attachments, now: DateTime
         tracing::info!(removed, "evidence files without a row removed");
     }
     Ok(removed)
+}
+
+/// Settles the payments of citizens who did not come back, if this node gets the round's lease; how
+/// many applications it sent.
+pub async fn payments_round(
+    db: &Db,
+    node: &str,
+    providers: &Providers,
+    outbox: &Outbox,
+    base_url: &str,
+    now: DateTime<Utc>,
+) -> Result<usize, AppError> {
+    let until = now + chrono::Duration::from_std(PAYMENTS_EVERY).unwrap_or_default() - chrono::Duration::seconds(10);
+    if !lease::take(db, "payment-check", node, now, until).await? {
+        return Ok(0);
+    }
+    pay::settle_unattended(db, providers, outbox, base_url, now).await
 }
 
 /// A round, if this node gets its lease (held a little less than the time between rounds, so the

@@ -122,10 +122,12 @@ impl Application {
             &settings.identity_providers,
             &settings.base_url,
         )?);
+        let payment_providers = web::Data::new(Providers::new(&settings.base_url));
         housekeeping::spawn(
             db.clone(),
             outbox.get_ref().clone(),
             attachments.clone().into_inner(),
+            payment_providers.clone().into_inner(),
             settings.base_url.clone(),
         );
 
@@ -144,7 +146,6 @@ impl Application {
                 let hosts: Vec<String> = catalogue.tenants.iter().flat_map(|t| t.hosts.clone()).collect();
                 web::Data::new(DemoProvider::new(&settings.base_url, &hosts))
             });
-        let payment_providers = web::Data::new(Providers::new(&settings.base_url));
         let settings_data = web::Data::new(settings);
         let server = HttpServer::new(move || {
             App::new()

@@ -7,6 +7,7 @@ use sqlx::{FromRow, Row};
 use uuid::Uuid;
 
 use super::accounts::{SessionRow, session_columns, session_from};
+use super::payments::KEEPS_DRAFT;
 use super::{Db, Tx, outbox, with_pool, with_tx};
 use crate::mail::Mail;
 
@@ -203,10 +204,32 @@ pub async fn save_draft(
     Ok(updated == 1)
 }
 
-pub async fn delete_draft(db: &Db, id: &str, account_id: &str, tenant_id: &str) -> sqlx::Result<bool> {
-    let deleted = with_pool!(db, pool => sqlx::query("DELETE FROM draft WHERE id = $1 AND account_id = $2 AND tenant_id = $3")
+/// What became of deleting a draft.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Deleted {
+    Yes,
+    /// Its fee is paid or being paid: it stays until it is sent.
+    KeptForPayment,
+    /// No such draft of this owner and tenant.
+    NotFound,
+}
+
+/// Deletes the owner's draft, unless a payment keeps it.
+pub async fn delete_draft(db: &Db, id: &str, account_id: &str, tenant_id: &str) -> sqlx::Result<Deleted> {
+    let sql = format!("DELETE FROM draft WHERE id = $1 AND account_id = $2 AND tenant_id = $3 AND NOT {KEEPS_DRAFT}");
+    let deleted = with_pool!(db, pool => sqlx::query(&sql)
         .bind(id).bind(account_id).bind(tenant_id).execute(pool).await.map(|r| r.rows_affected()))?;
-    Ok(deleted == 1)
+    if deleted == 1 {
+        return Ok(Deleted::Yes);
+    }
+    let kept: i64 = with_pool!(db, pool => sqlx::query_scalar(
+        "SELECT COUNT(*) FROM draft WHERE id = $1 AND account_id = $2 AND tenant_id = $3",
+    ).bind(id).bind(account_id).bind(tenant_id).fetch_one(pool).await)?;
+    Ok(if kept > 0 {
+        Deleted::KeptForPayment
+    } else {
+        Deleted::NotFound
+    })
 }
 
 /// Writes the case, its delivery to the service's destination and the citizen's confirmation mail,
@@ -370,10 +393,8 @@ pub const PARKED_HOURS: i64 = 2;
 pub async fn remove_expired_drafts(db: &Db, now: DateTime<Utc>) -> sqlx::Result<()> {
     let parked_before = now - chrono::Duration::hours(PARKED_HOURS);
     // A draft whose fee is being paid, or was paid, stays until it is sent: never paid but lost.
-    with_pool!(db, pool => sqlx::query(
-        "DELETE FROM draft WHERE expires_at <= $1 AND NOT EXISTS
-           (SELECT 1 FROM payment p WHERE p.draft_id = draft.id AND p.status IN ('INITIAL', 'PAYED', 'MISMATCH'))",
-    )
+    let sql = format!("DELETE FROM draft WHERE expires_at <= $1 AND NOT {KEEPS_DRAFT}");
+    with_pool!(db, pool => sqlx::query(&sql)
         .bind(now).execute(pool).await.map(|r| r.rows_affected()))?;
     with_pool!(db, pool => sqlx::query("DELETE FROM parked_step WHERE created_at <= $1")
         .bind(parked_before).execute(pool).await.map(|r| r.rows_affected()))?;

@@ -24,6 +24,18 @@ pub struct PaymentRow {
     pub application: String,
 }
 
+impl PaymentRow {
+    /// Paid, being paid, or stopped for a wrong amount: the draft stays until it is sent (never
+    /// paid but lost). The same statuses as [`KEEPS_DRAFT`].
+    pub fn keeps_draft(&self) -> bool {
+        matches!(self.status.as_str(), "INITIAL" | "PAYED" | "MISMATCH")
+    }
+}
+
+/// SQL on `draft`: a payment of it keeps it (see [`PaymentRow::keeps_draft`]).
+pub const KEEPS_DRAFT: &str =
+    "EXISTS (SELECT 1 FROM payment p WHERE p.draft_id = draft.id AND p.status IN ('INITIAL', 'PAYED', 'MISMATCH'))";
+
 const COLUMNS: &str =
     "id, tenant_id, draft_id, case_id, amount_cents, status, transaction_id, pay_url, reference, paid_at, application";
 
@@ -39,6 +51,25 @@ pub async fn current_of_draft(
            AND status <> 'SUPERSEDED' ORDER BY created_at DESC LIMIT 1"
     );
     with_pool!(db, pool => sqlx::query_as(&sql).bind(draft_id).bind(account_id).bind(tenant_id).fetch_optional(pool).await)
+}
+
+/// Payments a citizen may have settled without coming back, asked for after `created_after` and
+/// not asked about since `checked_before`, least recently asked about first: open, failed or
+/// cancelled ones (a later PAYED counts), and paid ones whose application is not sent yet.
+pub async fn unsettled(
+    db: &Db,
+    created_after: DateTime<Utc>,
+    checked_before: DateTime<Utc>,
+    limit: i64,
+) -> sqlx::Result<Vec<PaymentRow>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM payment
+         WHERE created_at > $1 AND (checked_at IS NULL OR checked_at < $2)
+           AND ((status IN ('INITIAL', 'FAILED', 'CANCELED') AND transaction_id IS NOT NULL)
+                OR (status = 'PAYED' AND case_id IS NULL))
+         ORDER BY COALESCE(checked_at, created_at) LIMIT $3"
+    );
+    with_pool!(db, pool => sqlx::query_as(&sql).bind(created_after).bind(checked_before).bind(limit).fetch_all(pool).await)
 }
 
 pub struct NewPayment<'a> {

@@ -3,7 +3,7 @@
 //! (never the citizen's return address) says whether it was paid. A paid payment sends the
 //! application it was asked for, once.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 
 use super::submit::{self, Application, Sent};
 use crate::db::Db;
@@ -190,6 +190,38 @@ pub async fn confirm(
         (_, Status::Failed | Status::Canceled) => Ok(Confirmed::NotPaid),
         _ => Ok(Confirmed::Pending),
     }
+}
+
+/// How far back payments are asked about for a citizen who did not come back; older ones are for
+/// `payments reconcile`.
+const SETTLE_WITHIN: chrono::Duration = chrono::Duration::days(1);
+/// A payment asked about within this time is not asked about again in the next round.
+const ASK_AGAIN_AFTER: chrono::Duration = chrono::Duration::minutes(1);
+/// At most so many payments are asked about in one round, so that a slow provider cannot hold it.
+const ROUND_SIZE: i64 = 100;
+
+/// Asks the providers about payments whose citizen may have paid without coming back to the portal,
+/// and acts as [`confirm`] does: a paid one sends its application, whose confirmation mail tells the
+/// citizen. How many applications were sent.
+pub async fn settle_unattended(
+    db: &Db,
+    providers: &Providers,
+    outbox: &Outbox,
+    base_url: &str,
+    now: DateTime<Utc>,
+) -> Result<usize, AppError> {
+    let mut sent = 0;
+    for payment in payments::unsettled(db, now - SETTLE_WITHIN, now - ASK_AGAIN_AFTER, ROUND_SIZE).await? {
+        match confirm(db, providers, outbox, base_url, &payment).await {
+            Ok(Confirmed::Sent(Some(_))) => sent += 1,
+            Ok(Confirmed::DraftGone) => {
+                tracing::error!(payment = %payment.id, "a paid payment's draft is gone: nothing was sent");
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(payment = %payment.id, error = %e, "the payment could not be settled now"),
+        }
+    }
+    Ok(sent)
 }
 
 /// Sends the application a paid payment was asked for, and links the two.

@@ -5,6 +5,9 @@
 use std::path::Path;
 
 use buergerportal::db::Db;
+use buergerportal::housekeeping::payments_round;
+use buergerportal::payment::Providers;
+use buergerportal::worker::Outbox;
 
 use crate::applications::{contact_form_filled, logged_in, send_draft, unique};
 use crate::helpers::{TestApp, copy_of_demo_tenants, free_port, spawn_with};
@@ -259,4 +262,115 @@ async fn a_draft_whose_fee_is_being_paid_outlives_its_expiry() {
     let sent = browser.get(&format!("{draft}/zahlung")).await;
     assert_eq!(sent.status, 303, "{}", sent.body);
     assert_eq!(count(&app.db, "SELECT COUNT(*) FROM cases").await, 1);
+}
+
+#[tokio::test]
+async fn a_fee_paid_by_a_citizen_who_never_came_back_sends_the_application_once_and_tells_the_citizen() {
+    unsafe { std::env::set_var(PASSWORD_ENV, "portal-secret") };
+    let provider = TestProvider::start();
+    let catalogue = catalogue_with_fee(&provider.base);
+    let app = spawn_taking_fees(catalogue.path()).await;
+    let email = unique("kommt-nicht-zurueck");
+    let browser = logged_in(&app, &email).await;
+    let draft = contact_form_filled(&browser, &email).await;
+    let pay_url = send_draft(&browser, &draft).await.location().unwrap();
+    let transaction = pay_url.rsplit('/').next().unwrap().to_owned();
+    let providers = Providers::new(&app.address);
+    let outbox = Outbox::default();
+    let round = |node: &'static str, now| {
+        let (db, providers, outbox, base) = (&app.db, &providers, &outbox, &app.address);
+        async move { payments_round(db, node, providers, outbox, base, now).await.unwrap() }
+    };
+
+    // Failed first, as the citizen left it; the provider settles it as paid later.
+    provider.set(&transaction, "FAILED", Some(5.0));
+    // The app's own node took the lease of the round at its start, for less than five minutes.
+    let now = chrono::Utc::now() + chrono::Duration::minutes(5);
+    assert_eq!(round("node-a", now).await, 0);
+    assert_eq!(
+        count(&app.db, "SELECT COUNT(*) FROM payment WHERE status = 'FAILED'").await,
+        1
+    );
+    provider.set(&transaction, "PAYED", Some(5.0));
+    // The round's lease is node a's: node b asks nobody, whatever it is told.
+    let later = now + chrono::Duration::minutes(2);
+    assert_eq!(round("node-b", now + chrono::Duration::seconds(5)).await, 0);
+    assert_eq!(count(&app.db, "SELECT COUNT(*) FROM cases").await, 0);
+    assert_eq!(round("node-a", later).await, 1, "the later PAYED sends the application");
+    assert_eq!(
+        round("node-b", later + chrono::Duration::minutes(2)).await,
+        0,
+        "sent once"
+    );
+    assert_eq!(
+        count(
+            &app.db,
+            "SELECT COUNT(*) FROM payment WHERE status = 'PAYED' AND case_id IS NOT NULL"
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        count(&app.db, "SELECT COUNT(*) FROM outbox WHERE kind = 'delivery'").await,
+        1
+    );
+    let mails = app.mails_to_once_there_are(&email, 2).await;
+    assert!(
+        mails.last().is_some_and(|m| m.contains("Ihr Antrag wurde gesendet")),
+        "{mails:?}"
+    );
+    // Coming back at last leads to the case.
+    let back = browser.get(&format!("{draft}/zahlung")).await;
+    assert_eq!(back.status, 303, "{}", back.body);
+    assert!(
+        back.location().unwrap().starts_with("/musterstadt/vorgang/"),
+        "{:?}",
+        back.location()
+    );
+}
+
+#[tokio::test]
+async fn a_draft_whose_fee_is_being_paid_cannot_be_deleted_until_the_payment_is_cancelled() {
+    let catalogue = catalogue_with_fee("demo");
+    let app = spawn_taking_fees(catalogue.path()).await;
+    let email = unique("loescht");
+    let browser = logged_in(&app, &email).await;
+    let draft = contact_form_filled(&browser, &email).await;
+    let pay_url = send_draft(&browser, &draft).await.location().unwrap();
+
+    let asked = browser.get(&format!("{draft}/loeschen")).await;
+    assert_eq!(asked.status, 200);
+    assert_eq!(asked.h1(), "Dieser Antrag kann nicht gelöscht werden");
+    assert!(
+        asked.body.contains(&format!("href=\"{draft}/zahlung\"")),
+        "{}",
+        asked.body
+    );
+    // The page offers no button; a POST from elsewhere is refused all the same.
+    let token = browser.get(&format!("{draft}/pruefen")).await.csrf_token();
+    let refused = browser
+        .post(&format!("{draft}/loeschen"), &[("csrf_token", &token)])
+        .await;
+    assert_eq!(refused.status, 409, "{}", refused.body);
+    assert_eq!(refused.h1(), "Dieser Antrag kann nicht gelöscht werden");
+    assert_eq!(count(&app.db, "SELECT COUNT(*) FROM draft").await, 1);
+
+    app.client
+        .post(&pay_url)
+        .form(&[("ergebnis", "abgebrochen")])
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        browser
+            .get(&format!("{draft}/zahlung"))
+            .await
+            .body
+            .contains("Die Gebühr wurde nicht bezahlt")
+    );
+    let deleted = browser
+        .post(&format!("{draft}/loeschen"), &[("csrf_token", &token)])
+        .await;
+    assert_eq!(deleted.status, 303, "{}", deleted.body);
+    assert_eq!(count(&app.db, "SELECT COUNT(*) FROM draft").await, 0);
 }

@@ -7,13 +7,14 @@ use askama_web::WebTemplate;
 use serde::Deserialize;
 
 use super::submit::service_name;
-use super::{DraftPath, Drafts, draft_href, view};
+use super::{DraftPath, Drafts, Opened, draft_href, view};
 use crate::attachments::Attachments;
 use crate::auth::session::Sessions;
 use crate::catalogue::CatalogueCache;
 use crate::db::Db;
-use crate::db::applications as queries;
+use crate::db::applications::{self as queries, Deleted};
 use crate::db::attachments as db_attachments;
+use crate::db::payments;
 use crate::error::AppError;
 use crate::i18n::local_date;
 use crate::routes::Layout;
@@ -116,22 +117,39 @@ pub struct DeletePage {
     service_name: String,
     action: String,
     csrf_token: String,
+    /// The draft's fee is paid or being paid, so it cannot be deleted: where the payment is checked.
+    payment_href: Option<String>,
 }
 
-/// Asks before deleting a draft.
+impl DeletePage {
+    fn of(layout: Layout, opened: &Opened, kept_for_payment: bool) -> Self {
+        Self {
+            service_name: opened.service_name.clone(),
+            action: draft_href(&layout, &opened.draft.id, "/loeschen"),
+            csrf_token: opened.citizen.session.csrf_token.clone(),
+            payment_href: kept_for_payment.then(|| draft_href(&layout, &opened.draft.id, "/zahlung")),
+            layout,
+        }
+    }
+}
+
+/// Asks before deleting a draft; a draft whose fee is paid or being paid cannot be deleted, and
+/// the page says why.
 pub async fn confirm_delete(
     req: HttpRequest,
     path: web::Path<DraftPath>,
     drafts: Drafts,
 ) -> Result<HttpResponse, AppError> {
     let (layout, opened) = drafts.open(&req, &path.draft).await?;
-    let page = DeletePage {
-        service_name: opened.service_name.clone(),
-        action: draft_href(&layout, &opened.draft.id, "/loeschen"),
-        csrf_token: opened.citizen.session.csrf_token.clone(),
-        layout,
-    };
-    respond(StatusCode::OK, &page)
+    let payment = payments::current_of_draft(
+        &drafts.db,
+        &opened.draft.id,
+        &opened.citizen.account_id,
+        &opened.tenant.id,
+    )
+    .await?;
+    let kept_for_payment = payment.is_some_and(|p| p.keeps_draft());
+    respond(StatusCode::OK, &DeletePage::of(layout, &opened, kept_for_payment))
 }
 
 /// Deletes a draft: its owner, at the service's trust level, like every other page of a draft.
@@ -143,7 +161,7 @@ pub async fn delete(
     attachments: web::Data<Attachments>,
 ) -> Result<HttpResponse, AppError> {
     // After logging in again the citizen sees the list, not this POST-only address.
-    let (_, opened) = drafts.open(&req, &path.draft).await.map_err(|e| match e {
+    let (layout, opened) = drafts.open(&req, &path.draft).await.map_err(|e| match e {
         AppError::LoginRequired(_) => AppError::LoginRequired("/antraege".to_owned()),
         other => other,
     })?;
@@ -152,8 +170,10 @@ pub async fn delete(
     // Its files go with it: the rows with the draft, then the files (one left behind by a crash
     // in between is removed by the sweep of files without a row).
     let files = db_attachments::keys_of_draft(&drafts.db, &draft.id, &citizen.account_id).await?;
-    if !queries::delete_draft(&drafts.db, &draft.id, &citizen.account_id, &tenant.id).await? {
-        return Err(AppError::NotFound);
+    match queries::delete_draft(&drafts.db, &draft.id, &citizen.account_id, &tenant.id).await? {
+        Deleted::Yes => {}
+        Deleted::KeptForPayment => return respond(StatusCode::CONFLICT, &DeletePage::of(layout, &opened, true)),
+        Deleted::NotFound => return Err(AppError::NotFound),
     }
     attachments.delete(&files).await;
     Ok(see_other("/antraege?geloescht=1"))
