@@ -10,10 +10,12 @@ use buergerportal::db::outbox::{DeliveryState, Retry};
 use buergerportal::db::{Db, outbox};
 use buergerportal::mail::{LinkSeal, Mailer};
 use buergerportal::metrics::{self, OutboxCounters};
+use buergerportal::payment::Providers;
 use buergerportal::pdf::ReceiptFonts;
 use buergerportal::startup::Application;
 use buergerportal::telemetry;
 use buergerportal::worker::{Outbox, Worker};
+use buergerportal::workflow::pay;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
@@ -45,6 +47,25 @@ enum Command {
     Mails {
         #[command(subcommand)]
         command: MailsCommand,
+    },
+    /// Fees paid online.
+    Payments {
+        #[command(subcommand)]
+        command: PaymentsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum PaymentsCommand {
+    /// Ask the provider about each of the tenant's payments and list those whose status in the
+    /// portal differs from the provider's, and those paid but not sent. Changes nothing.
+    Reconcile {
+        /// The tenant's slug.
+        #[arg(long)]
+        tenant: String,
+        /// The first day (YYYY-MM-DD) of the payments to check; 30 days ago when not given.
+        #[arg(long)]
+        since: Option<chrono::NaiveDate>,
     },
 }
 
@@ -246,6 +267,32 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     }
                 }
             }
+        }
+        Command::Payments {
+            command: PaymentsCommand::Reconcile { tenant, since },
+        } => {
+            let db = Db::connect(&settings.database_url(), 1).await?;
+            let since = match since {
+                Some(day) => day.and_time(chrono::NaiveTime::MIN).and_utc(),
+                None => chrono::Utc::now() - chrono::Duration::days(30),
+            };
+            let providers = Providers::new(&settings.base_url);
+            let Some(differences) = pay::reconcile(&db, &providers, &tenant, since).await? else {
+                anyhow::bail!("there is no tenant {tenant}");
+            };
+            for d in &differences {
+                println!(
+                    "{}\t{}\t{}\tportal {}\tprovider {}\tcase {}\t{}",
+                    d.payment_id,
+                    d.created_at.to_rfc3339(),
+                    d.amount.to_english(),
+                    d.portal_status,
+                    d.provider_status.as_deref().unwrap_or("?"),
+                    d.case_reference.as_deref().unwrap_or("-"),
+                    d.problem
+                );
+            }
+            println!("{} payment(s) to look into", differences.len());
         }
     }
     Ok(())

@@ -20,6 +20,7 @@ pub struct PaymentRow {
     pub pay_url: Option<String>,
     pub reference: Option<String>,
     pub paid_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
     /// The application as checked (JSON of `workflow::submit::Application`), sent once paid.
     pub application: String,
 }
@@ -36,8 +37,8 @@ impl PaymentRow {
 pub const KEEPS_DRAFT: &str =
     "EXISTS (SELECT 1 FROM payment p WHERE p.draft_id = draft.id AND p.status IN ('INITIAL', 'PAYED', 'MISMATCH'))";
 
-const COLUMNS: &str =
-    "id, tenant_id, draft_id, case_id, amount_cents, status, transaction_id, pay_url, reference, paid_at, application";
+const COLUMNS: &str = "id, tenant_id, draft_id, case_id, amount_cents, status, transaction_id, pay_url, reference, \
+                       paid_at, created_at, application";
 
 /// The draft's current payment (the newest that was not superseded), if its owner asked for one.
 pub async fn current_of_draft(
@@ -70,6 +71,35 @@ pub async fn unsettled(
          ORDER BY COALESCE(checked_at, created_at) LIMIT $3"
     );
     with_pool!(db, pool => sqlx::query_as(&sql).bind(created_after).bind(checked_before).bind(limit).fetch_all(pool).await)
+}
+
+/// A payment with the reference of the case its draft became (sent, whether or not the two were
+/// linked yet), for operators.
+#[derive(Debug, sqlx::FromRow)]
+pub struct PaymentOfTenant {
+    #[sqlx(flatten)]
+    pub payment: PaymentRow,
+    pub case_reference: Option<String>,
+}
+
+/// The payments a tenant asked the provider for since `since`, oldest first; `None` when no tenant
+/// has the slug.
+pub async fn of_tenant_since(
+    db: &Db,
+    tenant_slug: &str,
+    since: DateTime<Utc>,
+) -> sqlx::Result<Option<Vec<PaymentOfTenant>>> {
+    let tenant: Option<String> = with_pool!(db, pool => sqlx::query_scalar("SELECT id FROM tenant WHERE slug = $1")
+        .bind(tenant_slug).fetch_optional(pool).await)?;
+    let Some(tenant_id) = tenant else {
+        return Ok(None);
+    };
+    let sql = format!(
+        "SELECT {COLUMNS}, (SELECT c.reference FROM cases c WHERE c.draft_id = payment.draft_id
+                                                       AND c.tenant_id = payment.tenant_id) AS case_reference
+         FROM payment WHERE tenant_id = $1 AND created_at >= $2 AND transaction_id IS NOT NULL ORDER BY created_at"
+    );
+    with_pool!(db, pool => sqlx::query_as(&sql).bind(tenant_id).bind(since).fetch_all(pool).await).map(Some)
 }
 
 pub struct NewPayment<'a> {

@@ -236,3 +236,74 @@ async fn send_paid(db: &Db, outbox: &Outbox, base_url: &str, payment: &PaymentRo
         Sent::DraftGone => Confirmed::DraftGone,
     })
 }
+
+/// A payment whose record differs from the provider's, for an operator to look into.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Difference {
+    pub payment_id: String,
+    pub created_at: DateTime<Utc>,
+    pub amount: Money,
+    pub portal_status: String,
+    /// The provider's status; `None` when it could not be asked.
+    pub provider_status: Option<String>,
+    pub case_reference: Option<String>,
+    pub problem: &'static str,
+}
+
+/// Asks the provider about each payment the tenant `tenant_slug` asked for since `since`, and lists
+/// those whose record differs from the provider's, and those paid but not sent. Changes nothing: a
+/// payment of the last day is settled by [`settle_unattended`], anything else is for an operator.
+/// `None` when no tenant has the slug.
+pub async fn reconcile(
+    db: &Db,
+    providers: &Providers,
+    tenant_slug: &str,
+    since: DateTime<Utc>,
+) -> Result<Option<Vec<Difference>>, AppError> {
+    let Some(payments) = payments::of_tenant_since(db, tenant_slug, since).await? else {
+        return Ok(None);
+    };
+    let mut differences = Vec::new();
+    for kept in payments {
+        let payment = kept.payment;
+        let Some(transaction_id) = &payment.transaction_id else {
+            continue;
+        };
+        let (provider, _) = providers
+            .of_tenant(db, &payment.tenant_id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let asked = Money::from_cents(payment.amount_cents);
+        let (provider_status, problem) = match provider.transaction(transaction_id).await {
+            Err(e) => {
+                tracing::warn!(payment = %payment.id, error = ?e, "the provider could not be asked");
+                (None, Some("the provider could not be asked"))
+            }
+            Ok(t) => {
+                let problem = match (payment.status.as_str(), t.status.as_str()) {
+                    (_, "PAYED") if t.amount.is_some_and(|paid| paid != asked) => {
+                        Some("paid another amount than asked: the application was not sent")
+                    }
+                    ("SUPERSEDED", "PAYED") => Some("paid, though a newer payment replaced it: refund one of them"),
+                    ("SUPERSEDED", _) => None,
+                    (portal, provider) if portal != provider => Some("the portal's status differs from the provider's"),
+                    ("PAYED", _) if kept.case_reference.is_none() => Some("paid, but the application was not sent"),
+                    _ => None,
+                };
+                (Some(t.status.as_str().to_owned()), problem)
+            }
+        };
+        if let Some(problem) = problem {
+            differences.push(Difference {
+                payment_id: payment.id,
+                created_at: payment.created_at,
+                amount: asked,
+                portal_status: payment.status,
+                provider_status,
+                case_reference: kept.case_reference,
+                problem,
+            });
+        }
+    }
+    Ok(Some(differences))
+}

@@ -8,6 +8,7 @@ use buergerportal::db::Db;
 use buergerportal::housekeeping::payments_round;
 use buergerportal::payment::Providers;
 use buergerportal::worker::Outbox;
+use buergerportal::workflow::pay::reconcile;
 
 use crate::applications::{contact_form_filled, logged_in, send_draft, unique};
 use crate::helpers::{TestApp, copy_of_demo_tenants, free_port, spawn_with};
@@ -373,4 +374,101 @@ async fn a_draft_whose_fee_is_being_paid_cannot_be_deleted_until_the_payment_is_
         .await;
     assert_eq!(deleted.status, 303, "{}", deleted.body);
     assert_eq!(count(&app.db, "SELECT COUNT(*) FROM draft").await, 0);
+}
+
+#[tokio::test]
+async fn reconciling_lists_payments_the_provider_sees_otherwise_and_those_paid_but_not_sent() {
+    unsafe { std::env::set_var(PASSWORD_ENV, "portal-secret") };
+    let provider = TestProvider::start();
+    let catalogue = catalogue_with_fee(&provider.base);
+    let app = spawn_taking_fees(catalogue.path()).await;
+    let email = unique("abgleich");
+    let browser = logged_in(&app, &email).await;
+    let transaction_of = |pay_url: String| pay_url.rsplit('/').next().unwrap().to_owned();
+    let providers = Providers::new(&app.address);
+    let since = chrono::Utc::now() - chrono::Duration::hours(1);
+    let differences = || async {
+        let mut found: Vec<(String, Option<String>, &str)> = reconcile(&app.db, &providers, "musterstadt", since)
+            .await
+            .unwrap()
+            .unwrap()
+            .into_iter()
+            .map(|d| (d.portal_status, d.provider_status, d.problem))
+            .collect();
+        found.sort();
+        found
+    };
+
+    // Paid and sent: nothing to look into.
+    let draft = contact_form_filled(&browser, &email).await;
+    let sent = transaction_of(send_draft(&browser, &draft).await.location().unwrap());
+    provider.set(&sent, "PAYED", Some(5.0));
+    assert_eq!(browser.get(&format!("{draft}/zahlung")).await.status, 303);
+    assert_eq!(differences().await, vec![]);
+
+    // Cancelled and tried again; then the provider reports both paid (the first one late), and the
+    // node that recorded the second as paid stopped before it sent the application.
+    let draft = contact_form_filled(&browser, &email).await;
+    let first = transaction_of(send_draft(&browser, &draft).await.location().unwrap());
+    provider.set(&first, "CANCELED", Some(5.0));
+    browser.get(&format!("{draft}/zahlung")).await;
+    let second = transaction_of(send_draft(&browser, &draft).await.location().unwrap());
+    provider.set(&first, "PAYED", Some(5.0));
+    provider.set(&second, "PAYED", Some(5.0));
+    app.execute_at(
+        &format!("UPDATE payment SET status = 'PAYED', paid_at = $1 WHERE transaction_id = '{second}'"),
+        chrono::Utc::now(),
+    )
+    .await;
+    let paid = Some("PAYED".to_owned());
+    let refund = "paid, though a newer payment replaced it: refund one of them";
+    assert_eq!(
+        differences().await,
+        vec![
+            (
+                "PAYED".to_owned(),
+                paid.clone(),
+                "paid, but the application was not sent"
+            ),
+            ("SUPERSEDED".to_owned(), paid.clone(), refund),
+        ]
+    );
+    // The payment round sends what is paid; the superseded payment stays for an operator.
+    let round = chrono::Utc::now() + chrono::Duration::minutes(5);
+    let outbox = Outbox::default();
+    assert_eq!(
+        payments_round(&app.db, "node", &providers, &outbox, &app.address, round)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(count(&app.db, "SELECT COUNT(*) FROM cases").await, 2);
+    assert_eq!(
+        differences().await,
+        vec![("SUPERSEDED".to_owned(), paid.clone(), refund)]
+    );
+
+    // A provider that does not answer is named, not taken for a match.
+    provider.fault(Fault::ServerError);
+    assert_eq!(
+        differences().await,
+        vec![
+            ("PAYED".to_owned(), None, "the provider could not be asked"),
+            ("SUPERSEDED".to_owned(), paid, refund),
+        ]
+    );
+    assert!(
+        reconcile(&app.db, &providers, "nirgendwo", since)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let tomorrow = chrono::Utc::now() + chrono::Duration::days(1);
+    assert!(
+        reconcile(&app.db, &providers, "musterstadt", tomorrow)
+            .await
+            .unwrap()
+            .unwrap()
+            .is_empty()
+    );
 }
