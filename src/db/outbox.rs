@@ -7,6 +7,7 @@ use serde_json::Value as Json;
 use sqlx::types::Json as AsJson;
 use uuid::Uuid;
 
+use super::payments::{self, PaidFee};
 use super::{Db, Tx, with_pool, with_tx};
 use crate::mail::Mail;
 
@@ -390,16 +391,25 @@ pub struct CaseToDeliver {
     pub destinations: AsJson<Json>,
     pub service_name: Option<String>,
     pub leistungsschluessel: Option<String>,
+    pub tenant_id: String,
+    /// The fee paid online for it, if one was.
+    #[sqlx(skip)]
+    pub paid: Option<PaidFee>,
 }
 
 pub async fn case_to_deliver(db: &Db, case_id: &str) -> sqlx::Result<Option<CaseToDeliver>> {
-    with_pool!(db, pool => sqlx::query_as(
-        "SELECT c.id, c.reference, c.service_slug, c.form_version, c.answers, c.summary, c.trust_level, c.fee_cents,
+    let case: Option<CaseToDeliver> = with_pool!(db, pool => sqlx::query_as(
+        "SELECT c.id, c.tenant_id, c.reference, c.service_slug, c.form_version, c.answers, c.summary, c.trust_level, c.fee_cents,
                 c.submitted_at, a.email, c.account_id, t.slug AS tenant_slug, t.name AS tenant_name, t.destinations,
                 s.name_de AS service_name, s.leistungsschluessel
          FROM cases c JOIN tenant t ON t.id = c.tenant_id
               LEFT JOIN service s ON s.tenant_id = c.tenant_id AND s.slug = c.service_slug
               LEFT JOIN account a ON a.id = c.account_id
          WHERE c.id = $1",
-    ).bind(case_id).fetch_optional(pool).await)
+    ).bind(case_id).fetch_optional(pool).await)?;
+    let Some(mut case) = case else {
+        return Ok(None);
+    };
+    case.paid = payments::paid_for_case(db, &case.id, &case.tenant_id).await?;
+    Ok(Some(case))
 }

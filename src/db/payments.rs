@@ -73,6 +73,52 @@ pub async fn unsettled(
     with_pool!(db, pool => sqlx::query_as(&sql).bind(created_after).bind(checked_before).bind(limit).fetch_all(pool).await)
 }
 
+/// The fee paid for a case, as the case's page, its receipt, its delivery and the export show it.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct PaidFee {
+    pub amount_cents: i64,
+    pub transaction_id: Option<String>,
+    /// The provider's reference, e.g. the Kassenzeichen.
+    pub reference: Option<String>,
+    pub method: Option<String>,
+    pub paid_at: Option<DateTime<Utc>>,
+}
+
+/// The fee paid online for the tenant's case, if one was: the paid payment of the draft the case was
+/// (read by the draft, so a delivery right after sending finds it before the two are linked).
+pub async fn paid_for_case(db: &Db, case_id: &str, tenant_id: &str) -> sqlx::Result<Option<PaidFee>> {
+    with_pool!(db, pool => sqlx::query_as(
+        "SELECT p.amount_cents, p.transaction_id, p.reference, p.method, p.paid_at
+         FROM cases c JOIN payment p ON p.draft_id = c.draft_id AND p.tenant_id = c.tenant_id
+         WHERE c.id = $1 AND c.tenant_id = $2 AND p.status = 'PAYED'",
+    ).bind(case_id).bind(tenant_id).fetch_optional(pool).await)
+}
+
+/// A payment as the citizen's data export shows it.
+#[derive(Debug, sqlx::FromRow)]
+pub struct PaymentOfAccount {
+    pub tenant_id: String,
+    pub amount_cents: i64,
+    pub status: String,
+    pub transaction_id: Option<String>,
+    pub reference: Option<String>,
+    pub method: Option<String>,
+    pub paid_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    /// The reference of the case it paid for.
+    pub case_reference: Option<String>,
+}
+
+/// Every payment of the account, oldest first.
+pub async fn of_account(db: &Db, account_id: &str) -> sqlx::Result<Vec<PaymentOfAccount>> {
+    with_pool!(db, pool => sqlx::query_as(
+        "SELECT tenant_id, amount_cents, status, transaction_id, reference, method, paid_at, created_at,
+                (SELECT c.reference FROM cases c WHERE c.draft_id = payment.draft_id
+                                                   AND c.tenant_id = payment.tenant_id) AS case_reference
+         FROM payment WHERE account_id = $1 ORDER BY created_at",
+    ).bind(account_id).fetch_all(pool).await)
+}
+
 /// A payment with the reference of the case its draft became (sent, whether or not the two were
 /// linked yet), for operators.
 #[derive(Debug, sqlx::FromRow)]

@@ -20,7 +20,10 @@ use sha2::{Digest, Sha512};
 use super::jose::{self, EncryptionKey};
 use super::{CaseFile, Failure, Hold, answer_body, answer_json, describe, failure_for, host};
 use crate::db::outbox::CaseToDeliver;
+use crate::db::payments::PaidFee;
+use crate::domain::Money;
 use crate::domain::destination::FitConnectSettings;
+use crate::payment::xbezahldienste::Euros;
 
 const METADATA_SCHEMA: &str = "https://schema.fitko.de/fit-connect/metadata/2.1.0/metadata.schema.json";
 const EVENTS: &str = "https://schema.fitko.de/fit-connect/events/";
@@ -470,7 +473,32 @@ fn metadata(
     if let Some(email) = &case.email {
         metadata["replyChannel"] = json!({"eMail": {"address": email}});
     }
+    if let Some(paid) = &case.paid {
+        metadata["paymentInformation"] = payment_information(paid);
+    }
     metadata
+}
+
+/// The fee paid online, as metadata 2.1.0's `paymentInformation`: a paid payment is `BOOKED`; a
+/// method the schema does not name is `OTHER`, with the provider's word as its detail.
+fn payment_information(paid: &PaidFee) -> Value {
+    let method = paid.method.as_deref().unwrap_or_default();
+    let known = ["GIROPAY", "PAYDIRECT", "CREDITCARD", "PAYPAL", "INVOICE"].contains(&method);
+    let transaction_id = paid.transaction_id.as_deref().unwrap_or_default();
+    let mut information = json!({
+        "transactionReference": paid.reference.as_deref().unwrap_or(transaction_id),
+        "transactionId": transaction_id,
+        "paymentMethod": if known { method } else { "OTHER" },
+        "status": "BOOKED",
+        "grossAmount": serde_json::to_value(Euros(Money::from_cents(paid.amount_cents))).unwrap_or_default(),
+    });
+    if !known && !method.is_empty() {
+        information["paymentMethodDetail"] = method.into();
+    }
+    if let Some(at) = paid.paid_at {
+        information["transactionTimestamp"] = at.to_rfc3339().into();
+    }
+    information
 }
 
 /// Whether a callback of the delivery service is genuine: `callback-authentication` is the hex
@@ -505,6 +533,34 @@ pub fn callback_is_authentic(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_paid_fee_is_booked_payment_information_with_the_schemas_words() {
+        let paid = PaidFee {
+            amount_cents: 3070,
+            transaction_id: Some("t-1".into()),
+            reference: None,
+            method: Some("SEPA_DIRECT_DEBIT".into()),
+            paid_at: None,
+        };
+        let information = payment_information(&paid);
+        assert_eq!(information["status"], "BOOKED");
+        assert_eq!(information["grossAmount"], 30.7);
+        assert_eq!(
+            information["transactionReference"], "t-1",
+            "the transaction when there is no reference"
+        );
+        assert_eq!(information["paymentMethod"], "OTHER");
+        assert_eq!(information["paymentMethodDetail"], "SEPA_DIRECT_DEBIT");
+        let card = payment_information(&PaidFee {
+            method: Some("CREDITCARD".into()),
+            reference: Some("KZ-17".into()),
+            ..paid
+        });
+        assert_eq!(card["paymentMethod"], "CREDITCARD");
+        assert_eq!(card["transactionReference"], "KZ-17");
+        assert!(card.get("paymentMethodDetail").is_none());
+    }
 
     #[test]
     fn callbacks_need_the_secret_and_a_fresh_timestamp() {

@@ -248,6 +248,7 @@ impl Deliverer {
                 service: case.service_name.as_deref().unwrap_or(&case.service_slug),
                 submitted_at: case.submitted_at,
                 fee_cents: case.fee_cents,
+                paid: case.paid.as_ref(),
                 answers: &case.summary.0,
             };
             crate::pdf::case_receipt(&facts, crate::i18n::Lang::De, &fonts)
@@ -318,7 +319,15 @@ pub(super) fn case_json(case: &CaseToDeliver, files: &[CaseFile], with_content: 
         "answers": case.answers.0,
         "summary": case.summary.0,
         "attachments": attachments,
-        "payment": null,
+        "payment": case.paid.as_ref().map(|paid| serde_json::json!({
+            "amount_cents": paid.amount_cents,
+            "currency": "EUR",
+            "status": "PAYED",
+            "transaction_id": paid.transaction_id,
+            "reference": paid.reference,
+            "method": paid.method,
+            "paid_at": paid.paid_at.map(|at| at.to_rfc3339()),
+        })),
     })
 }
 

@@ -8,13 +8,27 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::db::Db;
-use crate::db::payments;
+use crate::db::payments::{self, PaidFee};
+use crate::domain::Money;
 use crate::domain::destination::secret_from_env;
 use crate::domain::payment::{PaymentAuth, PaymentSettings};
+use crate::i18n::Lang;
 use xbezahldienste::{Credentials, Provider};
 
 /// How long the portal waits for a provider's answer while the citizen waits for the page.
 const PROVIDER_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// "30,70 €, bezahlt am 05.12.2026, 14:03 Uhr": the fee paid, as the case's page and receipt say it.
+pub fn paid_text(lang: Lang, paid: &PaidFee) -> String {
+    let amount = lang.money(Money::from_cents(paid.amount_cents));
+    match paid.paid_at {
+        Some(at) => lang.tn(
+            "fee-paid-on",
+            [("amount", amount.into()), ("time", lang.date_time(at).into())],
+        ),
+        None => lang.t1("fee-paid", "amount", amount),
+    }
+}
 
 /// Each tenant's provider client, made when first needed and kept (with its OAuth2 token) while the
 /// tenant's settings stay the same.

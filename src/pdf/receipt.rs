@@ -21,8 +21,10 @@ use skrifa::{FontRef, MetadataProvider};
 use chrono::{DateTime, Utc};
 
 use crate::db::applications::SummaryLine;
+use crate::db::payments::PaidFee;
 use crate::domain::Money;
 use crate::i18n::Lang;
+use crate::payment;
 
 const REGULAR: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
 const BOLD: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans-Bold.ttf");
@@ -59,29 +61,44 @@ pub struct CaseFacts<'a> {
     pub service: &'a str,
     pub submitted_at: DateTime<Utc>,
     pub fee_cents: Option<i64>,
+    /// The fee paid online for it, if one was.
+    pub paid: Option<&'a PaidFee>,
     pub answers: &'a [SummaryLine],
 }
 
 /// The receipt of a sent case in `lang`, as the citizen downloads it and the authority receives it.
 /// Laying out and compressing takes milliseconds: callers on request threads run it off them.
 pub fn case_receipt(case: &CaseFacts<'_>, lang: Lang, fonts: &ReceiptFonts) -> anyhow::Result<Vec<u8>> {
+    let receipt = Receipt {
+        lang: lang.code(),
+        title: lang.t("receipt-title"),
+        facts: facts(case, lang),
+        answers: case.answers,
+        note: lang.t("receipt-note"),
+    };
+    render(&receipt, fonts).map_err(|e| anyhow::anyhow!("the receipt PDF could not be made: {e:?}"))
+}
+
+/// The lines above the answers: reference, authority, service, when sent, and the fee (paid online,
+/// with the provider's reference, or to be paid).
+fn facts(case: &CaseFacts<'_>, lang: Lang) -> Vec<(&'static str, String)> {
     let mut facts = vec![
         (lang.t("form-done-reference-short"), case.reference.to_owned()),
         (lang.t("receipt-authority"), case.authority.to_owned()),
         (lang.t("form-done-service"), case.service.to_owned()),
         (lang.t("form-done-sent"), lang.date_time(case.submitted_at)),
     ];
-    if let Some(cents) = case.fee_cents.filter(|c| *c > 0) {
-        facts.push((lang.t("form-fee-title"), lang.money(Money::from_cents(cents))));
+    match (case.paid, case.fee_cents.filter(|c| *c > 0)) {
+        (Some(paid), _) => {
+            facts.push((lang.t("form-fee-title"), payment::paid_text(lang, paid)));
+            if let Some(reference) = &paid.reference {
+                facts.push((lang.t("fee-payment-reference"), reference.clone()));
+            }
+        }
+        (None, Some(cents)) => facts.push((lang.t("form-fee-title"), lang.money(Money::from_cents(cents)))),
+        (None, None) => {}
     }
-    let receipt = Receipt {
-        lang: lang.code(),
-        title: lang.t("receipt-title"),
-        facts,
-        answers: case.answers,
-        note: lang.t("receipt-note"),
-    };
-    render(&receipt, fonts).map_err(|e| anyhow::anyhow!("the receipt PDF could not be made: {e:?}"))
+    facts
 }
 
 /// What the receipt says; labels already in the citizen's language.
@@ -458,6 +475,37 @@ mod tests {
             value: value.into(),
             ..SummaryLine::default()
         }
+    }
+
+    #[test]
+    fn a_fee_paid_online_is_stated_with_its_time_and_reference_and_an_unpaid_one_as_the_amount() {
+        let at = DateTime::parse_from_rfc3339("2026-12-05T13:03:00Z").unwrap().to_utc();
+        let paid = PaidFee {
+            amount_cents: 3070,
+            transaction_id: Some("t-1".into()),
+            reference: Some("KZ-2026-17".into()),
+            method: Some("CREDITCARD".into()),
+            paid_at: Some(at),
+        };
+        let mut case = CaseFacts {
+            reference: "7K3P-9QX2-M",
+            authority: "Stadt Musterstadt",
+            service: "Anwohnerparkausweis",
+            submitted_at: at,
+            fee_cents: Some(3070),
+            paid: Some(&paid),
+            answers: &[],
+        };
+        let lines = facts(&case, Lang::De);
+        assert!(
+            lines.contains(&("Gebühr", "30,70 €, bezahlt am 05.12.2026, 14:03 Uhr".into())),
+            "{lines:?}"
+        );
+        assert!(lines.contains(&("Zahlungsreferenz", "KZ-2026-17".into())));
+        case.paid = None;
+        let lines = facts(&case, Lang::De);
+        assert!(lines.contains(&("Gebühr", "30,70 €".into())), "{lines:?}");
+        assert!(!lines.iter().any(|(label, _)| *label == "Zahlungsreferenz"));
     }
 
     #[test]

@@ -21,17 +21,17 @@ const SECRET: &str = "geheim-und-lang-genug";
 
 /// One request as the receiver got it.
 #[derive(Debug, Clone)]
-struct Received {
+pub(crate) struct Received {
     idempotency_key: String,
     signature_valid: bool,
-    body: serde_json::Value,
+    pub(crate) body: serde_json::Value,
     content_type: String,
     raw: Vec<u8>,
 }
 
 /// How the receiver answers its next requests; after the script, 200 with a reference.
 #[derive(Clone)]
-enum Answer {
+pub(crate) enum Answer {
     Status(u16),
     /// Never answers (until the request times out on the portal's side).
     Hang,
@@ -40,14 +40,14 @@ enum Answer {
 }
 
 #[derive(Clone, Default)]
-struct Receiver {
+pub(crate) struct Receiver {
     received: Arc<Mutex<Vec<Received>>>,
     script: Arc<Mutex<VecDeque<Answer>>>,
 }
 
 impl Receiver {
     /// Starts on `port` (0 for any); the receiver and its URL.
-    fn start(port: u16, script: Vec<Answer>) -> (Self, String) {
+    pub(crate) fn start(port: u16, script: Vec<Answer>) -> (Self, String) {
         let receiver = Self {
             received: Arc::default(),
             script: Arc::new(Mutex::new(script.into())),
@@ -74,7 +74,7 @@ impl Receiver {
     }
 
     /// Waits (at most 20 s) until `n` requests came in.
-    async fn wait_for(&self, n: usize) -> Vec<Received> {
+    pub(crate) async fn wait_for(&self, n: usize) -> Vec<Received> {
         for _ in 0..400 {
             if self.received.lock().unwrap().len() >= n {
                 break;
@@ -130,21 +130,34 @@ async fn receive(req: HttpRequest, body: web::Bytes, receiver: web::Data<Receive
 /// (the lines after `[destinations.antragspostfach]`).
 pub(crate) fn catalogue_delivering_to(settings: &str) -> tempfile::TempDir {
     let dir = crate::helpers::copy_of_demo_tenants();
-    let tenant = dir.path().join("musterstadt/tenant.toml");
+    deliver_to(dir.path(), settings);
+    dir
+}
+
+/// Changes the Musterstadt services' destination in the catalogue at `dir` to `settings`.
+fn deliver_to(dir: &Path, settings: &str) {
+    let tenant = dir.join("musterstadt/tenant.toml");
     let text = std::fs::read_to_string(&tenant)
         .unwrap()
         .replace("kind = \"email\"\nto = \"antraege@musterstadt.example\"", settings);
     std::fs::write(&tenant, text).unwrap();
-    dir
 }
 
 /// A copy of the demo catalogue whose Musterstadt services deliver to a webhook at `url`.
 fn catalogue_with_webhook(url: &str) -> tempfile::TempDir {
+    let dir = crate::helpers::copy_of_demo_tenants();
+    deliver_to_webhook(dir.path(), url);
+    dir
+}
+
+/// Changes the Musterstadt services of the catalogue at `dir` to deliver to a webhook at `url`.
+pub(crate) fn deliver_to_webhook(dir: &Path, url: &str) {
     // Each test runs in its own process under nextest; the variable only names the secret.
     unsafe { std::env::set_var(SECRET_ENV, SECRET) };
-    catalogue_delivering_to(&format!(
-        "kind = \"webhook\"\nurl = \"{url}\"\nsecret_env = \"{SECRET_ENV}\""
-    ))
+    deliver_to(
+        dir,
+        &format!("kind = \"webhook\"\nurl = \"{url}\"\nsecret_env = \"{SECRET_ENV}\""),
+    );
 }
 
 async fn spawn_delivering_to(catalogue: &Path) -> TestApp {

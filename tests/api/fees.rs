@@ -11,6 +11,7 @@ use buergerportal::worker::Outbox;
 use buergerportal::workflow::pay::reconcile;
 
 use crate::applications::{contact_form_filled, logged_in, send_draft, unique};
+use crate::delivery::{Receiver, deliver_to_webhook};
 use crate::helpers::{TestApp, copy_of_demo_tenants, free_port, spawn_with};
 use crate::payment::{Fault, TestProvider};
 
@@ -471,4 +472,59 @@ async fn reconciling_lists_payments_the_provider_sees_otherwise_and_those_paid_b
             .unwrap()
             .is_empty()
     );
+}
+
+#[tokio::test]
+async fn a_paid_fee_is_shown_on_the_case_and_goes_with_it_to_the_authority_and_into_the_export() {
+    let (receiver, url) = Receiver::start(0, vec![]);
+    let catalogue = catalogue_with_fee("demo");
+    deliver_to_webhook(catalogue.path(), &url);
+    let app = spawn_taking_fees(catalogue.path()).await;
+    let email = unique("quittung");
+    let browser = logged_in(&app, &email).await;
+    let draft = contact_form_filled(&browser, &email).await;
+    let pay_url = send_draft(&browser, &draft).await.location().unwrap();
+    app.client
+        .post(&pay_url)
+        .form(&[("ergebnis", "bezahlt")])
+        .send()
+        .await
+        .unwrap();
+    let case_page = browser.get(&format!("{draft}/zahlung")).await.location().unwrap();
+    let kassenzeichen = app.text("SELECT reference FROM payment WHERE status = 'PAYED'").await;
+
+    let page = browser.get(&case_page).await;
+    assert!(page.body.contains("5,00 €, bezahlt am"), "{}", page.body);
+    assert!(page.body.contains("Zahlungsreferenz") && page.body.contains(&kassenzeichen));
+
+    // The authority learns what was paid, with the provider's reference to find it in its books.
+    let delivered = receiver.wait_for(1).await;
+    let payment = &delivered[0].body["payment"];
+    assert_eq!(payment["amount_cents"], 500, "{payment}");
+    assert_eq!(payment["status"], "PAYED");
+    assert_eq!(payment["reference"], kassenzeichen.as_str());
+    assert!(payment["paid_at"].is_string() && payment["transaction_id"].is_string());
+
+    let export = browser
+        .client
+        .get(format!("{}/konto/daten", app.address))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(export.to_vec())).unwrap();
+    let mut json = String::new();
+    std::io::Read::read_to_string(&mut archive.by_name("konto.json").unwrap(), &mut json).unwrap();
+    let export: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let payments = export["payments"].as_array().unwrap();
+    assert_eq!(payments.len(), 1, "{json}");
+    assert_eq!(payments[0]["status"], "PAYED");
+    assert_eq!(payments[0]["amount_cents"], 500);
+    assert_eq!(payments[0]["case"], case_page.rsplit('/').next().unwrap());
+    assert_eq!(payments[0]["authority"], "Stadt Musterstadt");
+
+    let english = browser.get(&format!("{case_page}?lang=en")).await;
+    assert!(english.body.contains("€5.00, paid on"), "{}", english.body);
 }

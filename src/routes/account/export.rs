@@ -25,6 +25,7 @@ use crate::db::Db;
 use crate::db::accounts;
 use crate::db::applications::{self as queries, SummaryLine};
 use crate::db::attachments as db_attachments;
+use crate::db::payments;
 use crate::error::AppError;
 use crate::i18n::Lang;
 use crate::pdf::ReceiptFonts;
@@ -44,6 +45,7 @@ struct Export {
     drafts: Vec<DraftExport>,
     cases: Vec<CaseExport>,
     files: Vec<FileExport>,
+    payments: Vec<PaymentExport>,
 }
 
 #[derive(Serialize)]
@@ -117,6 +119,21 @@ struct CaseExport {
     answers: Map<String, Json>,
     /// The receipt's name in the ZIP.
     receipt: String,
+}
+
+/// A fee paid, or asked for, online.
+#[derive(Serialize)]
+struct PaymentExport {
+    authority: String,
+    amount_cents: i64,
+    status: String,
+    transaction_id: Option<String>,
+    reference: Option<String>,
+    method: Option<String>,
+    paid_at: Option<DateTime<Utc>>,
+    asked_at: DateTime<Utc>,
+    /// The reference of the case it paid for.
+    case: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -193,7 +210,15 @@ pub async fn export(
             answers: answers.remove(&case.id).unwrap_or_default(),
             receipt: receipt.clone(),
         });
-        let pdf = receipt_of(case.clone(), authority(&case.tenant_id), service, lang, fonts.clone()).await?;
+        let pdf = receipt_of(
+            &db,
+            case.clone(),
+            authority(&case.tenant_id),
+            service,
+            lang,
+            fonts.clone(),
+        )
+        .await?;
         receipts.push((receipt, pdf));
     }
 
@@ -269,6 +294,21 @@ pub async fn export(
         drafts,
         cases,
         files,
+        payments: payments::of_account(&db, id)
+            .await?
+            .into_iter()
+            .map(|p| PaymentExport {
+                authority: authority(&p.tenant_id),
+                amount_cents: p.amount_cents,
+                status: p.status,
+                transaction_id: p.transaction_id,
+                reference: p.reference,
+                method: p.method,
+                paid_at: p.paid_at,
+                asked_at: p.created_at,
+                case: p.case_reference,
+            })
+            .collect(),
     };
     let json = serde_json::to_vec_pretty(&export).map_err(anyhow::Error::from)?;
     let zip = SpooledZip::create(attachments.spool_path("zip"));

@@ -18,7 +18,7 @@ use crate::domain::evidence::{UploadedFile, size_text};
 use crate::domain::form::{Answers, FormState, Kind, derive};
 use crate::error::AppError;
 use crate::i18n::Lang;
-use crate::payment::Providers;
+use crate::payment::{self, Providers};
 use crate::pdf::{self, CaseFacts, ReceiptFonts};
 use crate::routes::Layout;
 use crate::routes::page::{respond, see_other};
@@ -360,6 +360,8 @@ pub struct DonePage {
     submitted_at: String,
     delivery: String,
     authority_reference: Option<String>,
+    /// The fee paid online, and the provider's reference for it.
+    paid: Option<(String, Option<String>)>,
     next_steps: Option<String>,
     receipt_href: String,
     /// The evidence sent with the case, to download.
@@ -383,14 +385,16 @@ pub(crate) async fn service_name(
     ))
 }
 
-/// A case's receipt as a tagged PDF, laid out off the request thread.
+/// A case's receipt as a tagged PDF, with the fee paid for it, laid out off the request thread.
 pub(crate) async fn receipt_of(
+    db: &Db,
     case: CaseRow,
     authority: String,
     service: String,
     lang: Lang,
     fonts: web::Data<ReceiptFonts>,
 ) -> Result<Vec<u8>, AppError> {
+    let paid = payments::paid_for_case(db, &case.id, &case.tenant_id).await?;
     web::block(move || {
         let facts = CaseFacts {
             reference: &case.reference,
@@ -398,6 +402,7 @@ pub(crate) async fn receipt_of(
             service: &service,
             submitted_at: case.submitted_at,
             fee_cents: case.fee_cents,
+            paid: paid.as_ref(),
             answers: &case.summary.0,
         };
         pdf::case_receipt(&facts, lang, &fonts)
@@ -426,8 +431,10 @@ pub async fn done(
             name: f.name,
         })
         .collect();
+    let paid = payments::paid_for_case(&drafts.db, &case.id, &tenant.id).await?;
     let page = DonePage {
         files,
+        paid: paid.map(|paid| (payment::paid_text(layout.lang, &paid), paid.reference)),
         service_name: service_name(&drafts.cache, &drafts.db, &tenant.id, &case.service_slug, layout.lang).await?,
         reference: case.reference.clone(),
         submitted_at: layout.lang.date_time(case.submitted_at),
@@ -456,7 +463,7 @@ pub async fn receipt(
     let lang = layout.lang;
     let service = service_name(&drafts.cache, &drafts.db, &tenant.id, &case.service_slug, lang).await?;
     let reference = case.reference.clone();
-    let pdf = receipt_of(case, tenant.name.clone(), service, lang, fonts).await?;
+    let pdf = receipt_of(&drafts.db, case, tenant.name.clone(), service, lang, fonts).await?;
     Ok(HttpResponse::Ok()
         .content_type("application/pdf")
         .insert_header((
