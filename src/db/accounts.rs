@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use super::payments::KEEPS_DRAFT;
 use super::{Db, Tx, with_pool, with_tx};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -457,11 +458,31 @@ pub async fn delete_other_sessions(db: &Db, account_id: &str, keep_id_hash: &str
     Ok(())
 }
 
-/// Deletes the account; sessions, tokens, logins, Stammdaten and access log go with it (ON DELETE CASCADE).
-pub async fn delete_account(db: &Db, account_id: &str) -> sqlx::Result<()> {
-    with_pool!(db, pool => sqlx::query("DELETE FROM account WHERE id = $1")
-        .bind(account_id).execute(pool).await.map(|r| r.rows_affected()))?;
-    Ok(())
+/// Whether a draft of the account is kept by a payment (paid or being paid, not sent yet): the
+/// account cannot be deleted until it is sent or the payment is cancelled.
+pub async fn has_draft_kept_for_payment(db: &Db, account_id: &str) -> sqlx::Result<bool> {
+    let sql = format!("SELECT COUNT(*) FROM draft WHERE account_id = $1 AND {KEEPS_DRAFT}");
+    let kept: i64 = with_pool!(db, pool => sqlx::query_scalar(&sql).bind(account_id).fetch_one(pool).await)?;
+    Ok(kept > 0)
+}
+
+/// Deletes the account, unless a draft of it is kept by a payment (then false). Sessions, tokens,
+/// logins, Stammdaten, access log and drafts go with it (ON DELETE CASCADE); so do payments that
+/// were not paid. A paid one stays for the authority's books, without the answers (those are in the
+/// case the authority has).
+pub async fn delete_account(db: &Db, account_id: &str) -> sqlx::Result<bool> {
+    if has_draft_kept_for_payment(db, account_id).await? {
+        return Ok(false);
+    }
+    let mut tx = db.begin().await?;
+    with_tx!(&mut tx, conn => sqlx::query("DELETE FROM payment WHERE account_id = $1 AND status <> 'PAYED'")
+        .bind(account_id).execute(conn).await.map(drop))?;
+    with_tx!(&mut tx, conn => sqlx::query("UPDATE payment SET application = '' WHERE account_id = $1")
+        .bind(account_id).execute(conn).await.map(drop))?;
+    with_tx!(&mut tx, conn => sqlx::query("DELETE FROM account WHERE id = $1")
+        .bind(account_id).execute(conn).await.map(drop))?;
+    tx.commit().await?;
+    Ok(true)
 }
 
 /// A link that confirms `new_email` as the account's address.

@@ -216,11 +216,13 @@ pub async fn reported(db: &Db, id: &str, reported: &Reported<'_>) -> sqlx::Resul
     .execute(pool).await.map(drop))
 }
 
-/// Links a paid payment to the case its draft became.
+/// Links a paid payment to the case its draft became, and forgets the application it kept until
+/// then (the case holds it now).
 pub async fn link_case(db: &Db, id: &str) -> sqlx::Result<()> {
     with_pool!(db, pool => sqlx::query(
         "UPDATE payment SET case_id = (SELECT c.id FROM cases c WHERE c.draft_id = payment.draft_id
-                                         AND c.tenant_id = payment.tenant_id AND c.account_id = payment.account_id)
+                                         AND c.tenant_id = payment.tenant_id AND c.account_id = payment.account_id),
+                            application = ''
          WHERE id = $1",
     )
     .bind(id)

@@ -228,13 +228,13 @@ pub async fn settle_unattended(
 async fn send_paid(db: &Db, outbox: &Outbox, base_url: &str, payment: &PaymentRow) -> Result<Confirmed, AppError> {
     let application: Application =
         serde_json::from_str(&payment.application).map_err(|e| AppError::Internal(e.into()))?;
-    let sent = submit::send(db, outbox, base_url, &application).await?;
+    let reference = match submit::send(db, outbox, base_url, &application).await? {
+        Sent::Created(reference) => Some(reference),
+        Sent::Already => None,
+        Sent::DraftGone => return Ok(Confirmed::DraftGone),
+    };
     payments::link_case(db, &payment.id).await?;
-    Ok(match sent {
-        Sent::Created(reference) => Confirmed::Sent(Some(reference)),
-        Sent::Already => Confirmed::Sent(None),
-        Sent::DraftGone => Confirmed::DraftGone,
-    })
+    Ok(Confirmed::Sent(reference))
 }
 
 /// A payment whose record differs from the provider's, for an operator to look into.

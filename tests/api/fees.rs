@@ -528,3 +528,56 @@ async fn a_paid_fee_is_shown_on_the_case_and_goes_with_it_to_the_authority_and_i
     let english = browser.get(&format!("{case_page}?lang=en")).await;
     assert!(english.body.contains("€5.00, paid on"), "{}", english.body);
 }
+
+#[tokio::test]
+async fn an_account_is_deleted_only_once_its_paid_application_is_sent_and_its_payments_keep_no_answers() {
+    let catalogue = catalogue_with_fee("demo");
+    let app = spawn_taking_fees(catalogue.path()).await;
+    let email = unique("geht");
+    let browser = logged_in(&app, &email).await;
+    let draft = contact_form_filled(&browser, &email).await;
+    let cancelled = send_draft(&browser, &draft).await.location().unwrap();
+    app.client
+        .post(&cancelled)
+        .form(&[("ergebnis", "abgebrochen")])
+        .send()
+        .await
+        .unwrap();
+    browser.get(&format!("{draft}/zahlung")).await;
+    let pay_url = send_draft(&browser, &draft).await.location().unwrap();
+
+    let asked = browser.get("/konto/loeschen").await;
+    assert_eq!(asked.h1(), "Ihr Servicekonto kann noch nicht gelöscht werden");
+    let token = browser.get("/konto").await.csrf_token();
+    let fields = [("csrf_token", token.as_str()), ("confirm", "ja")];
+    let delete = || browser.post("/konto/loeschen", &fields);
+    let refused = delete().await;
+    assert_eq!(refused.status, 409, "{}", refused.body);
+    assert_eq!(count(&app.db, "SELECT COUNT(*) FROM account").await, 1);
+
+    app.client
+        .post(&pay_url)
+        .form(&[("ergebnis", "bezahlt")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(browser.get(&format!("{draft}/zahlung")).await.status, 303);
+    assert_eq!(
+        count(
+            &app.db,
+            "SELECT COUNT(*) FROM payment WHERE status = 'PAYED' AND application = ''"
+        )
+        .await,
+        1,
+        "the case holds the answers now"
+    );
+    let deleted = delete().await;
+    assert_eq!(deleted.status, 303, "{}", deleted.body);
+    assert_eq!(count(&app.db, "SELECT COUNT(*) FROM account").await, 0);
+    // The paid payment stays for the authority's books; the cancelled one, with its answers, is gone.
+    assert_eq!(count(&app.db, "SELECT COUNT(*) FROM payment").await, 1);
+    assert_eq!(
+        count(&app.db, "SELECT COUNT(*) FROM payment WHERE application <> ''").await,
+        0
+    );
+}

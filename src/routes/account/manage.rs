@@ -170,7 +170,21 @@ pub async fn show_delete(
     if !citizen.session.logged_in_recently() {
         return log_in_again_to_delete(layout, &db, &providers, &citizen).await;
     }
+    if accounts::has_draft_kept_for_payment(&db, &citizen.account_id).await? {
+        return respond(StatusCode::OK, &kept_for_payment(layout));
+    }
     respond(StatusCode::OK, &delete_page(layout, citizen.session.csrf_token, None))
+}
+
+/// The account has a draft whose fee is paid or being paid: it is sent first, or the payment is
+/// cancelled, before the account can go.
+fn kept_for_payment(layout: Layout) -> super::MessagePage<'static> {
+    super::MessagePage {
+        layout,
+        title_key: "delete-kept-title",
+        text_key: "delete-kept-text",
+        link: Some(("delete-kept-link", "/antraege")),
+    }
 }
 
 /// Deleting needs a login of the last ten minutes (ASVS 3.7.1): a session left open elsewhere
@@ -215,8 +229,11 @@ pub async fn delete(
         let page = delete_page(layout, citizen.session.csrf_token, Some("error-delete-confirm"));
         return respond(StatusCode::UNPROCESSABLE_ENTITY, &page);
     }
+    if !accounts::delete_account(&db, &citizen.account_id).await? {
+        return respond(StatusCode::CONFLICT, &kept_for_payment(layout));
+    }
+    // The session went with the account; this clears the cookie.
     sessions.log_out(&req, &citizen.session).await?;
-    accounts::delete_account(&db, &citizen.account_id).await?;
     Ok(see_other("/konto/geloescht"))
 }
 
