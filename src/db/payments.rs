@@ -158,24 +158,42 @@ pub struct NewPayment<'a> {
     pub now: DateTime<Utc>,
 }
 
+/// A payment being created at the provider for longer than this is taken to have failed there.
+const CREATING_AT_MOST: chrono::Duration = chrono::Duration::seconds(30);
+
 /// Keeps a payment before the provider is asked for it, superseding the draft's earlier ones that
-/// were not paid (a changed fee, or a new try after a failed or cancelled payment).
-pub async fn insert(db: &Db, new: &NewPayment<'_>) -> sqlx::Result<()> {
+/// were not paid: failed or cancelled ones, open ones of another amount (the fee changed), and one
+/// whose creation failed. False when another request is creating or has created an open payment of
+/// the same amount for the draft (a double click): that one is the draft's payment.
+pub async fn insert(db: &Db, new: &NewPayment<'_>) -> sqlx::Result<bool> {
     let mut tx = db.begin().await?;
     super::with_tx!(&mut tx, conn => sqlx::query(
         "UPDATE payment SET status = 'SUPERSEDED' WHERE draft_id = $1 AND account_id = $2
-           AND status IN ('NEW', 'INITIAL', 'FAILED', 'CANCELED')",
+           AND (status IN ('FAILED', 'CANCELED')
+                OR (status IN ('NEW', 'INITIAL') AND amount_cents <> $3)
+                OR (status = 'NEW' AND created_at < $4))",
     )
-    .bind(new.draft_id).bind(new.account_id)
+    .bind(new.draft_id).bind(new.account_id).bind(new.amount_cents).bind(new.now - CREATING_AT_MOST)
     .execute(conn).await.map(drop))?;
-    super::with_tx!(&mut tx, conn => sqlx::query(
+    let inserted = super::with_tx!(&mut tx, conn => sqlx::query(
         "INSERT INTO payment (id, tenant_id, account_id, draft_id, amount_cents, status, application, created_at)
          VALUES ($1, $2, $3, $4, $5, 'NEW', $6, $7)",
     )
     .bind(new.id).bind(new.tenant_id).bind(new.account_id).bind(new.draft_id).bind(new.amount_cents)
     .bind(new.application).bind(new.now)
-    .execute(conn).await.map(drop))?;
-    tx.commit().await
+    .execute(conn).await.map(drop));
+    match inserted {
+        Ok(()) => tx.commit().await.map(|()| true),
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// Marks a payment whose creation the provider refused or did not answer, so the next try does not
+/// wait for it.
+pub async fn not_created(db: &Db, id: &str) -> sqlx::Result<()> {
+    with_pool!(db, pool => sqlx::query("UPDATE payment SET status = 'FAILED' WHERE id = $1 AND status = 'NEW'")
+        .bind(id).execute(pool).await.map(drop))
 }
 
 /// The provider created the transaction: where the citizen pays.

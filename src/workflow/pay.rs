@@ -89,7 +89,7 @@ pub async fn start(
         .await?
         .ok_or(AppError::NotFound)?;
     let id = uuid::Uuid::now_v7().to_string();
-    payments::insert(
+    let inserted = payments::insert(
         db,
         &NewPayment {
             id: &id,
@@ -102,6 +102,9 @@ pub async fn start(
         },
     )
     .await?;
+    if !inserted {
+        return Ok(created_meanwhile(db, application).await?);
+    }
     let request = PaymentRequest {
         request_id: id.clone(),
         purpose: purpose(&wording.purpose),
@@ -116,26 +119,52 @@ pub async fn start(
         }],
     };
     match provider.create(&request).await {
-        Ok(transaction) => match transaction.redirect_url {
-            Some(url) => {
+        Ok(transaction) => {
+            if let Some(url) = transaction.redirect_url {
                 payments::created(db, &id, &transaction.id, &url).await?;
-                Ok(Started::Pay(url))
+                return Ok(Started::Pay(url));
             }
-            None => {
-                tracing::error!(payment = %id, "the payment provider gave no page to pay on");
-                Ok(Started::Unavailable)
-            }
-        },
+            tracing::error!(payment = %id, "the payment provider gave no page to pay on");
+        }
         Err(PaymentError::Unavailable(why)) => {
             tracing::warn!(payment = %id, %why, "the payment provider is not available");
-            Ok(Started::Unavailable)
         }
         Err(e) => {
             // A refusal of a request the portal made is a configuration or portal fault.
             tracing::error!(payment = %id, error = ?e, "the payment provider refused the payment");
-            Ok(Started::Unavailable)
         }
     }
+    payments::not_created(db, &id).await?;
+    Ok(Started::Unavailable)
+}
+
+/// How long a "bezahlen" waits for the payment another request of the same draft is creating.
+const WAIT_FOR_CREATION: std::time::Duration = std::time::Duration::from_secs(12);
+
+/// The page of the payment another request (a double click, a second tab) is creating for the same
+/// draft and amount, once the provider gave it; the provider's own timeout bounds the wait.
+async fn created_meanwhile(db: &Db, application: &Application) -> sqlx::Result<Started> {
+    let deadline = tokio::time::Instant::now() + WAIT_FOR_CREATION;
+    while tokio::time::Instant::now() < deadline {
+        let current = payments::current_of_draft(
+            db,
+            &application.draft_id,
+            &application.account_id,
+            &application.tenant_id,
+        )
+        .await?;
+        match current {
+            Some(PaymentRow {
+                status,
+                pay_url: Some(url),
+                ..
+            }) if status == "INITIAL" => return Ok(Started::Pay(url)),
+            Some(PaymentRow { status, .. }) if status == "NEW" => {}
+            _ => return Ok(Started::Unavailable),
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    Ok(Started::Unavailable)
 }
 
 /// Asks the provider how `payment` stands and acts on it: a payment of the amount asked sends its

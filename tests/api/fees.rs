@@ -581,3 +581,29 @@ async fn an_account_is_deleted_only_once_its_paid_application_is_sent_and_its_pa
         0
     );
 }
+
+#[tokio::test]
+async fn two_bezahlen_at_once_create_one_payment_and_lead_to_the_same_page() {
+    unsafe { std::env::set_var(PASSWORD_ENV, "portal-secret") };
+    let provider = TestProvider::start();
+    let catalogue = catalogue_with_fee(&provider.base);
+    let app = spawn_taking_fees(catalogue.path()).await;
+    let email = unique("doppelklick");
+    let browser = logged_in(&app, &email).await;
+    let draft = contact_form_filled(&browser, &email).await;
+    // The first "bezahlen" waits for the provider; the second comes while it does.
+    provider.fault(Fault::Slow(std::time::Duration::from_millis(1500)));
+    let (first, second) = tokio::join!(send_draft(&browser, &draft), async {
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        send_draft(&browser, &draft).await
+    });
+    assert_eq!(
+        (first.status, second.status),
+        (303, 303),
+        "{}\n{}",
+        first.body,
+        second.body
+    );
+    assert_eq!(first.location(), second.location());
+    assert_eq!(count(&app.db, "SELECT COUNT(*) FROM payment").await, 1);
+}
