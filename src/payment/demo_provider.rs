@@ -5,7 +5,7 @@
 //! back only to the portal and its tenants' hosts. A tenant uses it with `[payment] base_url = "demo"`, which a
 //! production configuration refuses (see `PaymentSettings::development_only`).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 
 use actix_web::http::StatusCode;
@@ -23,13 +23,36 @@ use crate::error::AppError;
 /// Where the demo provider is mounted.
 pub const PATH: &str = "/demo-bezahldienst";
 
+/// The demo provider keeps this many transactions, forgetting the oldest: anyone may create them,
+/// so memory must not grow with them.
+const KEPT: usize = 10_000;
+
 /// The demo provider's transactions, by id.
 pub struct DemoProvider {
     /// The portal's own base URL, for the page's address.
     portal: String,
     /// Where citizens may be sent back to: the portal and the tenants' own hosts.
     origins: Vec<String>,
-    transactions: Mutex<HashMap<String, DemoTransaction>>,
+    transactions: Mutex<Transactions>,
+}
+
+/// The transactions by id, and their ids oldest first.
+#[derive(Default)]
+struct Transactions {
+    by_id: HashMap<String, DemoTransaction>,
+    order: VecDeque<String>,
+}
+
+impl Transactions {
+    fn insert(&mut self, id: String, transaction: DemoTransaction) {
+        if self.order.len() >= KEPT
+            && let Some(oldest) = self.order.pop_front()
+        {
+            self.by_id.remove(&oldest);
+        }
+        self.order.push_back(id.clone());
+        self.by_id.insert(id, transaction);
+    }
 }
 
 struct DemoTransaction {
@@ -54,7 +77,7 @@ impl DemoProvider {
         Self {
             portal,
             origins,
-            transactions: Mutex::new(HashMap::new()),
+            transactions: Mutex::new(Transactions::default()),
         }
     }
 
@@ -208,6 +231,7 @@ async fn create(path: web::Path<(String, String)>, body: web::Bytes, demo: web::
         return HttpResponse::InternalServerError().finish();
     };
     if transactions
+        .by_id
         .values()
         .any(|t| t.request_id == request_id && t.originator_id == originator_id)
     {
@@ -234,7 +258,7 @@ async fn read(path: web::Path<(String, String, String)>, demo: web::Data<DemoPro
     let Ok(transactions) = demo.transactions.lock() else {
         return HttpResponse::InternalServerError().finish();
     };
-    match transactions.get(&id) {
+    match transactions.by_id.get(&id) {
         Some(t) if t.originator_id == originator_id && t.end_point_id == end_point_id => {
             HttpResponse::Ok().json(demo.answer(&id, t))
         }
@@ -261,7 +285,7 @@ struct PaymentPage {
 async fn page(path: web::Path<String>, demo: web::Data<DemoProvider>) -> Result<HttpResponse, AppError> {
     let page = {
         let transactions = demo.transactions.lock().map_err(|_| AppError::NotFound)?;
-        let t = transactions.get(path.as_str()).ok_or(AppError::NotFound)?;
+        let t = transactions.by_id.get(path.as_str()).ok_or(AppError::NotFound)?;
         PaymentPage {
             id: path.into_inner(),
             amount: t.amount.to_german(),
@@ -293,7 +317,7 @@ async fn choose(
         _ => return Err(AppError::BadRequest),
     };
     let mut transactions = demo.transactions.lock().map_err(|_| AppError::NotFound)?;
-    let t = transactions.get_mut(path.as_str()).ok_or(AppError::NotFound)?;
+    let t = transactions.by_id.get_mut(path.as_str()).ok_or(AppError::NotFound)?;
     if t.status == "INITIAL" {
         t.status = status;
         t.paid_at = (status == "PAYED").then(Utc::now);
@@ -301,4 +325,30 @@ async fn choose(
     Ok(HttpResponse::SeeOther()
         .insert_header((actix_web::http::header::LOCATION, t.redirect_url.clone()))
         .finish())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_oldest_transactions_are_forgotten_so_memory_stays_bounded() {
+        let mut transactions = Transactions::default();
+        for i in 0..=KEPT {
+            let transaction = DemoTransaction {
+                originator_id: "o".into(),
+                end_point_id: "e".into(),
+                request_id: format!("r{i}"),
+                amount: Money::from_cents(100),
+                purpose: "p".into(),
+                redirect_url: "/".into(),
+                status: "INITIAL",
+                paid_at: None,
+            };
+            transactions.insert(format!("t{i}"), transaction);
+        }
+        assert_eq!((transactions.by_id.len(), transactions.order.len()), (KEPT, KEPT));
+        assert!(!transactions.by_id.contains_key("t0"));
+        assert!(transactions.by_id.contains_key("t1") && transactions.by_id.contains_key(&format!("t{KEPT}")));
+    }
 }

@@ -75,6 +75,18 @@ struct Opened {
     service_fee: Option<Money>,
 }
 
+impl Opened {
+    /// The fee the answers come to (the form's own rule, else the service's), if there is one to pay.
+    fn fee(&self, state: &FormState<'_>) -> Option<Money> {
+        state.fee().or(self.service_fee).filter(|f| f.cents() > 0)
+    }
+
+    /// Whether the fee is paid online before the application is sent.
+    fn pays_online(&self, state: &FormState<'_>) -> bool {
+        self.form.pay_online && self.fee(state).is_some()
+    }
+}
+
 /// What the application pages need from the app: an extractor, so handlers name it once.
 pub struct Drafts {
     db: web::Data<Db>,

@@ -79,8 +79,8 @@ fn check_page(
     refused: Option<Refused>,
 ) -> CheckPage {
     let lang = layout.lang;
-    let fee = state.fee().or(opened.service_fee).filter(|f| f.cents() > 0);
-    let pay_online = opened.form.pay_online && fee.is_some();
+    let fee = opened.fee(state);
+    let pay_online = opened.pays_online(state);
     let last_step = state.steps.last().map(|s| s.step.id.as_str()).unwrap_or_default();
     CheckPage {
         service_name: opened.service_name.clone(),
@@ -185,7 +185,7 @@ pub async fn submit(
         return respond(status, &check_page(layout, &opened, &state, &locked, Some(why)));
     }
     let application = application(&opened, &state, layout.lang);
-    if opened.form.pay_online && application.fee_cents.is_some_and(|c| c > 0) {
+    if opened.pays_online(&state) {
         // The site the citizen is on: its host was resolved to this tenant or the portal.
         let return_url = {
             let info = req.connection_info();
@@ -232,7 +232,7 @@ fn application(opened: &Opened, state: &FormState<'_>, lang: Lang) -> Applicatio
         summary: view::summary(&view::answer_sections(state, lang, &Answers::new())),
         files: kept_files(state),
         trust_level: opened.citizen.trust_level.as_str().to_owned(),
-        fee_cents: state.fee().or(opened.service_fee).map(Money::cents),
+        fee_cents: opened.fee(state).map(Money::cents),
         lang,
     }
 }
