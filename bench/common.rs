@@ -52,50 +52,60 @@ pub async fn post_form(
     Ok((answer.status().as_u16(), set_cookie(&answer)))
 }
 
-/// The verification link in the newest mail, with quoted-printable soft line breaks removed. Mails
-/// leave through the outbox after the answer, so this waits for one (at most 10 s).
-async fn verification_path(data_dir: &str) -> Fallible<String> {
+/// The verification link in the mail to `email`, with quoted-printable soft line breaks removed.
+/// Mails leave through the outbox after the answer, so this waits for it (at most 10 s).
+async fn verification_path(data_dir: &str, email: &str) -> Fallible<String> {
     for _ in 0..100 {
-        if let Ok(path) = newest_link(data_dir) {
+        if let Some(path) = link_in_mail_to(data_dir, email)? {
             return Ok(path);
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    newest_link(data_dir)
+    Err(format!("no verification mail to {email} within 10 s").into())
 }
 
-fn newest_link(data_dir: &str) -> Fallible<String> {
-    let mut newest = None;
-    for entry in std::fs::read_dir(format!("{data_dir}/mail"))? {
-        let path = entry?.path();
-        let modified = std::fs::metadata(&path)?.modified()?;
-        if newest.as_ref().is_none_or(|(t, _)| modified > *t) {
-            newest = Some((modified, path));
+fn link_in_mail_to(data_dir: &str, email: &str) -> Fallible<Option<String>> {
+    let Ok(entries) = std::fs::read_dir(format!("{data_dir}/mail")) else {
+        return Ok(None);
+    };
+    let to = format!("\nTo: {email}\r\n");
+    for entry in entries {
+        let mail = std::fs::read_to_string(entry?.path())?
+            .replace("=\r\n", "")
+            .replace("=3D", "=");
+        if !mail.contains(&to) {
+            continue;
         }
+        let start = mail.find("/registrieren/bestaetigen?token=").ok_or("no link")?;
+        return Ok(Some(
+            mail[start..]
+                .chars()
+                .take_while(|c| !c.is_whitespace() && *c != '"')
+                .collect(),
+        ));
     }
-    let mail = std::fs::read_to_string(newest.ok_or("no mail")?.1)?
-        .replace("=\r\n", "")
-        .replace("=3D", "=");
-    let start = mail.find("/registrieren/bestaetigen?token=").ok_or("no link")?;
-    Ok(mail[start..]
-        .chars()
-        .take_while(|c| !c.is_whitespace() && *c != '"')
-        .collect())
+    Ok(None)
 }
 
 /// Registers `email` and confirms it by the link the portal wrote to its data directory.
 pub async fn register(client: &reqwest::Client, base: &str, data_dir: &str, email: &str) -> Fallible<()> {
-    post_form(
+    let (status, _) = post_form(
         client,
         base,
         "/registrieren",
         &[("email", email), ("password", PASSWORD), ("consent", "ja")],
     )
     .await?;
-    client
-        .get(format!("{base}{}", verification_path(data_dir).await?))
+    if status != 303 {
+        return Err(format!("registering {email} answered {status}").into());
+    }
+    let confirmed = client
+        .get(format!("{base}{}", verification_path(data_dir, email).await?))
         .send()
         .await?;
+    if !confirmed.status().is_success() {
+        return Err(format!("confirming {email} answered {}", confirmed.status()).into());
+    }
     Ok(())
 }
 

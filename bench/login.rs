@@ -61,13 +61,15 @@ async fn main() -> Fallible<()> {
 
     let logins = Arc::new(AtomicU64::new(0));
     let failures = Arc::new(AtomicU64::new(0));
+    // The status of the last login that did not succeed (0: no answer), to say why in the output.
+    let last_failure = Arc::new(AtomicU64::new(0));
     let end = Instant::now() + Duration::from_secs(seconds);
     let mut tasks = Vec::new();
     // At most five logins of one account are checked at once (its failed-login limit takes a place
     // before each check), and that is enough to keep the hashing threads busy.
     for _ in 0..(threads * 2).clamp(2, 5) {
         let (client, base, email) = (client.clone(), base.clone(), email.clone());
-        let (logins, failures) = (logins.clone(), failures.clone());
+        let (logins, failures, last_failure) = (logins.clone(), failures.clone(), last_failure.clone());
         tasks.push(tokio::spawn(async move {
             while Instant::now() < end {
                 let fields = [("email", email.as_str()), ("password", PASSWORD)];
@@ -75,8 +77,10 @@ async fn main() -> Fallible<()> {
                     Ok((303, _)) => {
                         logins.fetch_add(1, Ordering::Relaxed);
                     }
-                    _ => {
+                    answer => {
                         failures.fetch_add(1, Ordering::Relaxed);
+                        let status = answer.map_or(0, |(status, _)| status);
+                        last_failure.store(u64::from(status), Ordering::Relaxed);
                     }
                 }
             }
@@ -89,10 +93,15 @@ async fn main() -> Fallible<()> {
     let raw_rate = raw_verifications_per_second(threads, seconds.min(5))?;
     println!("raw argon2id verifications/s on {threads} thread(s): {raw_rate:.1}");
     println!("login POSTs/s through the portal:                {login_rate:.1}");
+    let failures = failures.load(Ordering::Relaxed);
     println!(
-        "ratio: {:.2} (logins that did not succeed: {})",
+        "ratio: {:.2} (logins that did not succeed: {failures}{})",
         login_rate / raw_rate,
-        failures.load(Ordering::Relaxed)
+        match last_failure.load(Ordering::Relaxed) {
+            _ if failures == 0 => String::new(),
+            0 => ", the last without an answer".to_owned(),
+            status => format!(", the last answered {status}"),
+        }
     );
     Ok(())
 }

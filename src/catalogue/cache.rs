@@ -13,10 +13,13 @@ use crate::db::catalogue::{self as queries, ServiceFilter, ServiceListRow, Servi
 
 const SERVICE_PAGES: u64 = 10_000;
 const SEARCHES: u64 = 2_000;
+/// Bytes of rendered fragments kept (20 service cards are about 10 KB).
+const FRAGMENT_BYTES: u64 = 16 << 20;
 
 pub struct CatalogueCache {
     service_pages: Cache<String, Arc<ServicePageRow>>,
     searches: Cache<String, Arc<Vec<ServiceListRow>>>,
+    fragments: Cache<String, Arc<str>>,
 }
 
 impl Default for CatalogueCache {
@@ -24,6 +27,12 @@ impl Default for CatalogueCache {
         Self {
             service_pages: Cache::new(SERVICE_PAGES),
             searches: Cache::new(SEARCHES),
+            fragments: Cache::builder()
+                .weigher(|key: &String, fragment: &Arc<str>| {
+                    u32::try_from(key.len() + fragment.len()).unwrap_or(u32::MAX)
+                })
+                .max_capacity(FRAGMENT_BYTES)
+                .build(),
         }
     }
 }
@@ -55,5 +64,17 @@ impl CatalogueCache {
         let rows = Arc::new(queries::services(db, filter).await?);
         self.searches.insert(key, rows.clone());
         Ok(rows)
+    }
+
+    /// A piece of a page made only of catalogue data (e.g. the service cards of one search in one
+    /// language), rendered on the first request and kept: the same for every visitor, and like the
+    /// rows it is made from it cannot go stale while the process runs.
+    pub fn fragment<E>(&self, key: String, render: impl FnOnce() -> Result<String, E>) -> Result<Arc<str>, E> {
+        if let Some(fragment) = self.fragments.get(&key) {
+            return Ok(fragment);
+        }
+        let fragment: Arc<str> = render()?.into();
+        self.fragments.insert(key, fragment.clone());
+        Ok(fragment)
     }
 }

@@ -42,6 +42,41 @@ pub struct ServiceCard {
     pub trust: String,
 }
 
+/// The cards of one list, rendered apart from the page so that the HTML can be kept
+/// ([`CatalogueCache::fragment`]).
+#[derive(Template)]
+#[template(path = "partials/service_cards.html")]
+struct ServiceCards<'a> {
+    layout: &'a Layout,
+    cards: Vec<ServiceCard>,
+}
+
+/// The cards of a list's rows as HTML: rendered once per search, language and site, then taken from
+/// the cache, since they are the same for every visitor and building 20 cards is most of the page's work.
+fn cards_html(
+    layout: &Layout,
+    directory: &TenantDirectory,
+    cache: &CatalogueCache,
+    filter: &ServiceFilter,
+    rows: &[ServiceListRow],
+) -> Result<Arc<str>, AppError> {
+    if rows.is_empty() {
+        return Ok(Arc::from(""));
+    }
+    let site_tenant = layout.site.tenant.as_ref().map_or("", |t| t.id.as_str());
+    let key = format!(
+        "cards|{}|{site_tenant}|{}|{}|{}",
+        layout.lang.code(),
+        layout.site.base,
+        rows.len(),
+        filter.cache_key()
+    );
+    cache.fragment(key, || {
+        let cards = rows.iter().map(|row| card(layout, directory, row)).collect();
+        Ok(ServiceCards { layout, cards }.render()?)
+    })
+}
+
 pub struct Link {
     pub href: String,
     pub label: String,
@@ -99,7 +134,8 @@ pub struct HomePage {
     layout: Layout,
     topics: Vec<Link>,
     tenants: Vec<Link>,
-    services: Vec<ServiceCard>,
+    /// Rendered service cards (HTML), the tenant's services on its start page.
+    services: Arc<str>,
 }
 
 /// State-wide: search, "Wer ist zuständig?", topics, authorities. A tenant's: its services.
@@ -112,7 +148,7 @@ pub async fn home(
     let mut page = HomePage {
         topics: Vec::new(),
         tenants: Vec::new(),
-        services: Vec::new(),
+        services: Arc::from(""),
         layout,
     };
     let catalogue_href = page.layout.href("/leistungen");
@@ -123,7 +159,7 @@ pub async fn home(
             ..ServiceFilter::default()
         };
         let rows = cache.services(&db, &filter).await?;
-        page.services = rows.iter().map(|row| card(&page.layout, &directory, row)).collect();
+        page.services = cards_html(&page.layout, &directory, &cache, &filter, &rows)?;
     } else {
         page.topics = directory
             .topics()
@@ -164,7 +200,8 @@ pub struct CataloguePage {
     ort: String,
     topic_options: Vec<SelectOption>,
     tenant_options: Vec<SelectOption>,
-    results: Vec<ServiceCard>,
+    /// Rendered service cards (HTML), empty when nothing was found.
+    results: Arc<str>,
     result_text: String,
     previous_href: Option<String>,
     next_href: Option<String>,
@@ -263,7 +300,7 @@ pub async fn list(
     } else {
         Vec::new()
     };
-    let results = rows.iter().map(|row| card(&layout, &directory, row)).collect();
+    let results = cards_html(&layout, &directory, &cache, &filter, rows)?;
     Ok(CataloguePage {
         q: echoed(query.q.as_ref()),
         ort,

@@ -91,6 +91,37 @@ async fn a_tenant_catalogue_lists_only_its_own_services() {
     );
 }
 
+/// The cards of a list are rendered once and kept; the same search on another site or in the other
+/// language must not get them.
+#[tokio::test]
+async fn kept_service_cards_stay_right_for_each_site_and_language() {
+    let app = spawn_app().await;
+    let state_wide = "/leistungen?mandant=landkreis-musterland";
+    for _ in 0..2 {
+        let german = app.get(state_wide).await;
+        assert!(
+            german
+                .body
+                .contains(r#"href="/landkreis-musterland/leistungen/wohngeld""#)
+        );
+        assert!(german.body.contains("Wohngeld beantragen"));
+        assert!(german.body.contains("<dt>Zuständig</dt>"));
+
+        let on_its_host = app.get_with("/leistungen", &[("Host", "musterland.localhost")]).await;
+        assert!(
+            on_its_host.body.contains(r#"href="/leistungen/wohngeld""#),
+            "links stay on the tenant's host: {}",
+            on_its_host.body
+        );
+        assert!(!on_its_host.body.contains("/landkreis-musterland/leistungen/"));
+
+        let english = app.get(&format!("{state_wide}&lang=en")).await;
+        assert!(english.body.contains("Apply for housing benefit (Wohngeld)"));
+        assert!(english.body.contains("<dt>Responsible</dt>"), "{}", english.body);
+        assert!(!english.body.contains("Wohngeld beantragen"));
+    }
+}
+
 #[tokio::test]
 async fn service_page_tells_cost_evidence_login_and_duration() {
     let app = spawn_app().await;
