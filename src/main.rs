@@ -7,7 +7,7 @@ use buergerportal::config::Settings;
 use std::sync::Arc;
 
 use buergerportal::db::outbox::{DeliveryState, Retry};
-use buergerportal::db::{Db, outbox};
+use buergerportal::db::{Db, api_tokens, outbox};
 use buergerportal::mail::{LinkSeal, Mailer};
 use buergerportal::metrics::{self, OutboxCounters};
 use buergerportal::payment::Providers;
@@ -53,6 +53,32 @@ enum Command {
         #[command(subcommand)]
         command: PaymentsCommand,
     },
+    /// Bearer tokens of the backend API (/api/v1), one tenant each.
+    ApiToken {
+        #[command(subcommand)]
+        command: ApiTokenCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ApiTokenCommand {
+    /// Make a token for the tenant's backend and print it once (only its hash is kept).
+    Create {
+        /// The tenant's slug.
+        #[arg(long)]
+        tenant: String,
+        /// What the token is for, e.g. the backend's name.
+        #[arg(long)]
+        name: String,
+    },
+    /// The tenant's tokens: id, created, revoked, name (never the token).
+    List {
+        /// The tenant's slug.
+        #[arg(long)]
+        tenant: String,
+    },
+    /// Revoke the token with this id; it is refused from then on.
+    Revoke { id: String },
 }
 
 #[derive(Subcommand)]
@@ -268,6 +294,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 }
             }
         }
+        Command::ApiToken { command } => {
+            let db = Db::connect(&settings.database_url(), 1).await?;
+            db.migrate().await?;
+            api_token_command(&db, command).await?;
+        }
         Command::Payments {
             command: PaymentsCommand::Reconcile { tenant, since },
         } => {
@@ -293,6 +324,36 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 );
             }
             println!("{} payment(s) to look into", differences.len());
+        }
+    }
+    Ok(())
+}
+
+async fn api_token_command(db: &Db, command: ApiTokenCommand) -> anyhow::Result<()> {
+    match command {
+        ApiTokenCommand::Create { tenant, name } => {
+            let Some((id, token)) = api_tokens::create(db, &tenant, &name).await? else {
+                anyhow::bail!("there is no tenant {tenant}");
+            };
+            eprintln!("token {id} for {tenant} made; it is shown only now:");
+            println!("{token}");
+        }
+        ApiTokenCommand::List { tenant } => {
+            let Some(tokens) = api_tokens::of_tenant(db, &tenant).await? else {
+                anyhow::bail!("there is no tenant {tenant}");
+            };
+            for t in &tokens {
+                let revoked = t.revoked_at.map_or_else(|| "-".to_owned(), |at| at.to_rfc3339());
+                println!("{}\t{}\trevoked {revoked}\t{}", t.id, t.created_at.to_rfc3339(), t.name);
+            }
+            println!("{} token(s)", tokens.len());
+        }
+        ApiTokenCommand::Revoke { id } => {
+            anyhow::ensure!(
+                api_tokens::revoke(db, &id).await?,
+                "there is no token {id} that is not revoked"
+            );
+            println!("token {id} revoked");
         }
     }
     Ok(())

@@ -4,6 +4,7 @@
 //! through [`with_pool!`]; only full-text search differs per database.
 
 pub mod accounts;
+pub mod api_tokens;
 pub mod applications;
 pub mod attachments;
 pub mod catalogue;
