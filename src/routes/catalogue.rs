@@ -65,10 +65,9 @@ fn cards_html(
     }
     let site_tenant = layout.site.tenant.as_ref().map_or("", |t| t.id.as_str());
     let key = format!(
-        "cards|{}|{site_tenant}|{}|{}|{}",
+        "cards|{}|{site_tenant}|{}|{}",
         layout.lang.code(),
         layout.site.base,
-        rows.len(),
         filter.cache_key()
     );
     cache.fragment(key, || {

@@ -682,23 +682,6 @@ async fn when_the_mail_server_is_down_registrations_answer_at_once_and_every_lin
     assert_eq!(login.location().as_deref(), Some("/konto"));
 }
 
-/// `buergerportal mails ARGS` on the test's database; its output, or its error as `Err`.
-fn mails_command(app: &crate::helpers::TestApp, args: &[&str]) -> Result<String, String> {
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_buergerportal"))
-        .arg("mails")
-        .args(args)
-        .env("BUERGERPORTAL_DATABASE_URL", &app.database_url)
-        .env("BUERGERPORTAL_DATA_DIR", app.mail_dir.parent().unwrap())
-        .output()
-        .unwrap();
-    let text = |bytes: Vec<u8>| String::from_utf8(bytes).unwrap();
-    if output.status.success() {
-        Ok(text(output.stdout))
-    } else {
-        Err(text(output.stderr))
-    }
-}
-
 #[tokio::test]
 async fn operators_see_given_up_mails_without_the_address_retry_them_and_after_two_weeks_they_are_gone() {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -725,7 +708,7 @@ async fn operators_see_given_up_mails_without_the_address_retry_them_and_after_t
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    let listed = mails_command(&app, &["list", "--failed"]).unwrap();
+    let listed = app.command(&["mails", "list", "--failed"]).unwrap();
     let lines: Vec<&str> = listed.lines().collect();
     assert_eq!(lines.len(), 2, "{listed}");
     for line in &lines {
@@ -735,7 +718,10 @@ async fn operators_see_given_up_mails_without_the_address_retry_them_and_after_t
         !listed.contains("aufgegeben") && !listed.contains("vergessen"),
         "no address: {listed}"
     );
-    assert!(mails_command(&app, &["retry", "0190a0a0-0000-7000-8000-000000000000"]).is_err());
+    assert!(
+        app.command(&["mails", "retry", "0190a0a0-0000-7000-8000-000000000000"])
+            .is_err()
+    );
 
     // The mail server is back; the operator retries the first mail by its id.
     let sink = SmtpSink::start(port);
@@ -743,7 +729,7 @@ async fn operators_see_given_up_mails_without_the_address_retry_them_and_after_t
         .text("SELECT id FROM outbox WHERE kind = 'mail' AND CAST(payload AS TEXT) LIKE '%aufgegeben.%'")
         .await;
     assert_eq!(
-        mails_command(&app, &["retry", &first_id]).unwrap().trim(),
+        app.command(&["mails", "retry", &first_id]).unwrap().trim(),
         "1 mail(s) due again now"
     );
     for _ in 0..100 {

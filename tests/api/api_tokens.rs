@@ -2,43 +2,18 @@
 
 use buergerportal::db::api_tokens;
 
-use crate::helpers::{TestApp, spawn_app};
-
-/// `buergerportal api-token ARGS` on the test's database: its stdout, or its stderr as `Err`.
-fn api_token_command(app: &TestApp, args: &[&str]) -> Result<String, String> {
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_buergerportal"))
-        .arg("api-token")
-        .args(args)
-        .env("BUERGERPORTAL_DATABASE_URL", &app.database_url)
-        .env("BUERGERPORTAL_DATA_DIR", app.mail_dir.parent().unwrap())
-        .output()
-        .unwrap();
-    let text = |bytes: Vec<u8>| String::from_utf8(bytes).unwrap();
-    if output.status.success() {
-        Ok(text(output.stdout))
-    } else {
-        Err(text(output.stderr))
-    }
-}
+use crate::helpers::spawn_app;
 
 #[tokio::test]
 async fn a_token_is_shown_once_kept_as_a_hash_opens_only_its_tenant_and_ends_when_revoked() {
     let app = spawn_app().await;
-    let token = api_token_command(
-        &app,
-        &["create", "--tenant", "musterstadt", "--name", "Fachverfahren Parken"],
-    )
-    .unwrap()
-    .trim()
-    .to_owned();
+    let create = |tenant: &str, name: &str| {
+        let printed = app.command(&["api-token", "create", "--tenant", tenant, "--name", name]);
+        printed.unwrap().trim().to_owned()
+    };
+    let token = create("musterstadt", "Fachverfahren Parken");
     assert_eq!(token.len(), 43, "256 random bits: {token}");
-    let other = api_token_command(
-        &app,
-        &["create", "--tenant", "landkreis-musterland", "--name", "Wohngeld"],
-    )
-    .unwrap()
-    .trim()
-    .to_owned();
+    let other = create("landkreis-musterland", "Wohngeld");
 
     let musterstadt: String = app.text("SELECT id FROM tenant WHERE slug = 'musterstadt'").await;
     assert_eq!(
@@ -65,7 +40,7 @@ async fn a_token_is_shown_once_kept_as_a_hash_opens_only_its_tenant_and_ends_whe
         assert_eq!(api_tokens::tenant_of(&app.db, wrong).await.unwrap(), None, "{wrong}");
     }
 
-    let list = api_token_command(&app, &["list", "--tenant", "musterstadt"]).unwrap();
+    let list = app.command(&["api-token", "list", "--tenant", "musterstadt"]).unwrap();
     assert!(list.contains("Fachverfahren Parken"), "{list}");
     assert!(!list.contains("Wohngeld"), "only the tenant's own tokens: {list}");
     assert!(!list.contains(&token), "the list never shows a token");
@@ -73,7 +48,7 @@ async fn a_token_is_shown_once_kept_as_a_hash_opens_only_its_tenant_and_ends_whe
     let id = list.split('\t').next().unwrap().to_owned();
 
     assert_eq!(
-        api_token_command(&app, &["revoke", &id]).unwrap().trim(),
+        app.command(&["api-token", "revoke", &id]).unwrap().trim(),
         format!("token {id} revoked")
     );
     assert_eq!(api_tokens::tenant_of(&app.db, &token).await.unwrap(), None);
@@ -82,19 +57,21 @@ async fn a_token_is_shown_once_kept_as_a_hash_opens_only_its_tenant_and_ends_whe
         "the other token still works"
     );
     assert!(
-        !api_token_command(&app, &["list", "--tenant", "musterstadt"])
+        !app.command(&["api-token", "list", "--tenant", "musterstadt"])
             .unwrap()
             .contains("revoked -")
     );
-    let again = api_token_command(&app, &["revoke", &id]).unwrap_err();
+    let again = app.command(&["api-token", "revoke", &id]).unwrap_err();
     assert!(again.contains("no token"), "{again}");
 }
 
 #[tokio::test]
 async fn a_token_for_an_unknown_tenant_is_refused() {
     let app = spawn_app().await;
-    let refused = api_token_command(&app, &["create", "--tenant", "nirgendwo", "--name", "x"]).unwrap_err();
+    let refused = app
+        .command(&["api-token", "create", "--tenant", "nirgendwo", "--name", "x"])
+        .unwrap_err();
     assert!(refused.contains("there is no tenant nirgendwo"), "{refused}");
     assert_eq!(app.count("SELECT COUNT(*) FROM api_token").await, 0);
-    assert!(api_token_command(&app, &["list", "--tenant", "nirgendwo"]).is_err());
+    assert!(app.command(&["api-token", "list", "--tenant", "nirgendwo"]).is_err());
 }

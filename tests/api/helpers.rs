@@ -91,6 +91,23 @@ impl TestApp {
         }
     }
 
+    /// `buergerportal ARGS` (an operator command) on this app's database and data directory: its
+    /// stdout, or its stderr as `Err` when it fails.
+    pub fn command(&self, args: &[&str]) -> Result<String, String> {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_buergerportal"))
+            .args(args)
+            .env("BUERGERPORTAL_DATABASE_URL", &self.database_url)
+            .env("BUERGERPORTAL_DATA_DIR", self.mail_dir.parent().unwrap())
+            .output()
+            .unwrap();
+        let text = |bytes: Vec<u8>| String::from_utf8(bytes).unwrap();
+        if output.status.success() {
+            Ok(text(output.stdout))
+        } else {
+            Err(text(output.stderr))
+        }
+    }
+
     /// The text the query selects, on either database.
     pub async fn text(&self, sql: &str) -> String {
         match &self.db {
