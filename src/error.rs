@@ -39,11 +39,8 @@ impl ResponseError for AppError {
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Forbidden => StatusCode::FORBIDDEN,
             Self::LoginRequired(_) | Self::StepUpRequired(_) => StatusCode::SEE_OTHER,
-            // The database is unreachable: a temporary outage, not a fault of this request.
-            Self::Database(sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_)) => {
-                StatusCode::SERVICE_UNAVAILABLE
-            }
-            Self::Database(_) | Self::Template(_) | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Database(e) => database_status(e),
+            Self::Template(_) | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -68,14 +65,22 @@ impl ResponseError for AppError {
     }
 }
 
+/// 503 when the database is unreachable (a temporary outage, not a fault of the request), else 500.
+pub fn database_status(e: &sqlx::Error) -> StatusCode {
+    match e {
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => StatusCode::SERVICE_UNAVAILABLE,
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
 /// Carries the cause chain into the log line.
 #[derive(Debug)]
-struct LoggedCause<'a>(&'a AppError);
+pub struct LoggedCause<'a>(pub &'a dyn std::error::Error);
 
 impl std::fmt::Display for LoggedCause<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}", self.0)?;
-        let mut source = std::error::Error::source(self.0);
+        let mut source = self.0.source();
         while let Some(cause) = source {
             write!(f, ": {cause}")?;
             source = cause.source();

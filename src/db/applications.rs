@@ -318,6 +318,81 @@ pub async fn cases_of(db: &Db, account_id: &str) -> sqlx::Result<Vec<CaseRow>> {
     with_pool!(db, pool => sqlx::query_as(&sql).bind(account_id).fetch_all(pool).await)
 }
 
+/// A case as the backend API lists it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ListedCase {
+    pub reference: String,
+    pub service_slug: String,
+    pub status: String,
+    pub submitted_at: DateTime<Utc>,
+    pub delivered_at: Option<DateTime<Utc>>,
+}
+
+/// Which of a tenant's cases a backend asks for, in the order they came.
+#[derive(Debug, Default)]
+pub struct CaseFilter<'a> {
+    pub status: Option<&'a str>,
+    /// Submitted at or after.
+    pub since: Option<DateTime<Utc>>,
+    /// Only cases that came after the case with this reference (the last of the page before).
+    pub after: Option<&'a str>,
+}
+
+/// Up to `limit` of the tenant's cases that pass the filter, oldest first; `None` when `after`
+/// names no case of the tenant. Each page is one range scan of an index on (tenant, [status,]
+/// submitted_at, id), however many cases the tenant has.
+pub async fn cases_of_tenant(
+    db: &Db,
+    tenant_id: &str,
+    filter: &CaseFilter<'_>,
+    limit: i64,
+) -> sqlx::Result<Option<Vec<ListedCase>>> {
+    let after: Option<(DateTime<Utc>, String)> = match filter.after {
+        None => None,
+        Some(reference) => {
+            let found = with_pool!(db, pool => sqlx::query_as(
+                "SELECT submitted_at, id FROM cases WHERE tenant_id = $1 AND reference = $2")
+                .bind(tenant_id).bind(reference).fetch_optional(pool).await)?;
+            match found {
+                None => return Ok(None),
+                found => found,
+            }
+        }
+    };
+    let mut sql = String::from(
+        "SELECT reference, service_slug, status, submitted_at, delivered_at FROM cases WHERE tenant_id = $1",
+    );
+    let mut next = 2;
+    let mut placeholder = || {
+        next += 1;
+        next - 1
+    };
+    if filter.status.is_some() {
+        sql += &format!(" AND status = ${}", placeholder());
+    }
+    if filter.since.is_some() {
+        sql += &format!(" AND submitted_at >= ${}", placeholder());
+    }
+    if after.is_some() {
+        sql += &format!(" AND (submitted_at, id) > (${}, ${})", placeholder(), placeholder());
+    }
+    sql += &format!(" ORDER BY submitted_at, id LIMIT ${}", placeholder());
+    with_pool!(db, pool => {
+        let mut query = sqlx::query_as(&sql).bind(tenant_id);
+        if let Some(status) = filter.status {
+            query = query.bind(status);
+        }
+        if let Some(since) = filter.since {
+            query = query.bind(since);
+        }
+        if let Some((submitted_at, id)) = &after {
+            query = query.bind(*submitted_at).bind(id.clone());
+        }
+        query.bind(limit).fetch_all(pool).await
+    })
+    .map(Some)
+}
+
 /// The answers of an account's cases as stored (by case id), for the data export.
 pub async fn case_answers_of(
     db: &Db,

@@ -81,6 +81,21 @@ pub async fn of_case(db: &Db, id: &str, case_id: &str, account_id: &str) -> sqlx
     .fetch_optional(pool).await)
 }
 
+/// A file of the tenant's case with this reference, for the tenant's backend.
+pub async fn of_tenant_case(
+    db: &Db,
+    id: &str,
+    reference: &str,
+    tenant_id: &str,
+) -> sqlx::Result<Option<AttachmentRow>> {
+    with_pool!(db, pool => sqlx::query_as(
+        "SELECT a.storage_key, a.name, a.file_type, a.size FROM attachment a JOIN cases c ON c.id = a.case_id
+         WHERE a.id = $1 AND c.reference = $2 AND c.tenant_id = $3",
+    )
+    .bind(id).bind(reference).bind(tenant_id)
+    .fetch_optional(pool).await)
+}
+
 /// The files of a case of `account_id`, in the order they were uploaded.
 pub async fn files_of_case(db: &Db, case_id: &str, account_id: &str) -> sqlx::Result<Vec<CaseFileRow>> {
     with_pool!(db, pool => sqlx::query_as(
@@ -126,12 +141,14 @@ pub struct DeliveryFileRow {
     pub sha256: String,
 }
 
-/// The files of a case, for its delivery (the worker's own query: no citizen is asking).
-pub async fn files_to_deliver(db: &Db, case_id: &str) -> sqlx::Result<Vec<DeliveryFileRow>> {
+/// The files of the tenant's case, for its delivery and for the tenant's backend.
+pub async fn files_to_deliver(db: &Db, case_id: &str, tenant_id: &str) -> sqlx::Result<Vec<DeliveryFileRow>> {
     with_pool!(db, pool => sqlx::query_as(
-        "SELECT id, storage_key, field_id, name, file_type, size, sha256 FROM attachment WHERE case_id = $1 ORDER BY id",
+        "SELECT a.id, a.storage_key, a.field_id, a.name, a.file_type, a.size, a.sha256
+         FROM attachment a JOIN cases c ON c.id = a.case_id
+         WHERE c.id = $1 AND c.tenant_id = $2 ORDER BY a.id",
     )
-    .bind(case_id)
+    .bind(case_id).bind(tenant_id)
     .fetch_all(pool).await)
 }
 

@@ -382,6 +382,11 @@ pub struct CaseToDeliver {
     pub trust_level: String,
     pub fee_cents: Option<i64>,
     pub submitted_at: DateTime<Utc>,
+    /// Where the case stands (`domain::CaseStatus`).
+    pub status: String,
+    /// When the backend accepted it, and the backend's own reference.
+    pub delivered_at: Option<DateTime<Utc>>,
+    pub authority_reference: Option<String>,
     /// The citizen's address, for a backend's reply channel; none without one.
     pub email: Option<String>,
     /// None once the citizen deleted the account.
@@ -397,16 +402,32 @@ pub struct CaseToDeliver {
     pub paid: Option<PaidFee>,
 }
 
+/// The case with all a backend gets; read by id only, by the worker, which serves every tenant.
 pub async fn case_to_deliver(db: &Db, case_id: &str) -> sqlx::Result<Option<CaseToDeliver>> {
-    let case: Option<CaseToDeliver> = with_pool!(db, pool => sqlx::query_as(
-        "SELECT c.id, c.tenant_id, c.reference, c.service_slug, c.form_version, c.answers, c.summary, c.trust_level, c.fee_cents,
-                c.submitted_at, a.email, c.account_id, t.slug AS tenant_slug, t.name AS tenant_name, t.destinations,
-                s.name_de AS service_name, s.leistungsschluessel
-         FROM cases c JOIN tenant t ON t.id = c.tenant_id
-              LEFT JOIN service s ON s.tenant_id = c.tenant_id AND s.slug = c.service_slug
-              LEFT JOIN account a ON a.id = c.account_id
-         WHERE c.id = $1",
-    ).bind(case_id).fetch_optional(pool).await)?;
+    let sql = format!("{CASE_FOR_BACKEND} WHERE c.id = $1");
+    let case: Option<CaseToDeliver> =
+        with_pool!(db, pool => sqlx::query_as(&sql).bind(case_id).fetch_optional(pool).await)?;
+    with_payment(db, case).await
+}
+
+/// The tenant's case with this reference, as its backend reads it over the API.
+pub async fn case_of_tenant(db: &Db, tenant_id: &str, reference: &str) -> sqlx::Result<Option<CaseToDeliver>> {
+    let sql = format!("{CASE_FOR_BACKEND} WHERE c.tenant_id = $1 AND c.reference = $2");
+    let case: Option<CaseToDeliver> =
+        with_pool!(db, pool => sqlx::query_as(&sql).bind(tenant_id).bind(reference).fetch_optional(pool).await)?;
+    with_payment(db, case).await
+}
+
+const CASE_FOR_BACKEND: &str =
+    "SELECT c.id, c.tenant_id, c.reference, c.service_slug, c.form_version, c.answers, c.summary, c.trust_level,
+            c.fee_cents, c.submitted_at, c.status, c.delivered_at, c.authority_reference, a.email, c.account_id,
+            t.slug AS tenant_slug, t.name AS tenant_name, t.destinations, s.name_de AS service_name,
+            s.leistungsschluessel
+     FROM cases c JOIN tenant t ON t.id = c.tenant_id
+          LEFT JOIN service s ON s.tenant_id = c.tenant_id AND s.slug = c.service_slug
+          LEFT JOIN account a ON a.id = c.account_id";
+
+async fn with_payment(db: &Db, case: Option<CaseToDeliver>) -> sqlx::Result<Option<CaseToDeliver>> {
     let Some(mut case) = case else {
         return Ok(None);
     };

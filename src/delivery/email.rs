@@ -44,7 +44,8 @@ pub async fn send(
             "  {} ({} Bytes): {}\n",
             file.row.name, file.row.size, file.row.sha256
         ));
-        attachments.push((file.row.name, file.mime.to_owned(), file.content));
+        let mime = file.mime().to_owned();
+        attachments.push((file.row.name, mime, file.content));
     }
     mailer
         .send_to_authority(to, format!("<{}@buergerportal>", case.id), &subject, text, attachments)

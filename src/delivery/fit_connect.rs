@@ -184,7 +184,7 @@ impl Sender<'_> {
             tags.insert(id.clone(), jose::authentication_tag(&encrypted).to_owned());
             evidence.push((id.as_str(), file));
         }
-        let data = super::case_json(case, &files, false).to_string();
+        let data = super::case_json(case, files.iter().map(|f| super::file_json(&f.row)).collect()).to_string();
         let metadata = metadata(case, &schema_uri, &data, &attachment_id, &pdf, &evidence).to_string();
         let encrypted_data = key
             .encrypt(data.as_bytes(), Some("application/json"))
@@ -441,7 +441,7 @@ fn metadata(
             "attachmentId": id,
             "hash": sha512(&file.content),
             "purpose": "attachment",
-            "mimeType": file.mime,
+            "mimeType": file.mime(),
             "filename": file.row.name,
         })
     });

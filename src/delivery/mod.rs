@@ -14,8 +14,6 @@ mod webhook;
 use std::sync::Arc;
 use std::time::Duration;
 
-use base64::Engine;
-use base64::prelude::BASE64_STANDARD;
 use futures_util::StreamExt;
 
 use crate::attachments::Attachments;
@@ -214,7 +212,7 @@ impl Deliverer {
 
     /// The case's evidence files, read from the store.
     async fn files(&self, hold: &Hold<'_>, case: &CaseToDeliver) -> Result<Vec<CaseFile>, Failure> {
-        let rows = db_attachments::files_to_deliver(hold.db, &case.id)
+        let rows = db_attachments::files_to_deliver(hold.db, &case.id, &case.tenant_id)
             .await
             .map_err(|e| Failure::Retry(format!("the case's files: {e}")))?;
         let mut files = Vec::with_capacity(rows.len());
@@ -229,11 +227,7 @@ impl Deliverer {
                 let chunk = chunk.map_err(|e| Failure::Retry(format!("the file {} of the case: {e}", row.id)))?;
                 content.extend_from_slice(&chunk);
             }
-            files.push(CaseFile {
-                mime: FileType::parse(&row.file_type).map_or("application/octet-stream", FileType::mime),
-                row,
-                content,
-            });
+            files.push(CaseFile { row, content });
         }
         Ok(files)
     }
@@ -275,34 +269,37 @@ pub(super) async fn answer_json(response: reqwest::Response) -> Option<serde_jso
     serde_json::from_slice(&answer_body(response).await?).ok()
 }
 
-/// The case as backends that take JSON get it (webhook body, FIT-Connect Fachdaten).
 /// An evidence file of a case, read whole for its delivery (at most the form's `max_upload_mb`).
 pub struct CaseFile {
     pub row: DeliveryFileRow,
-    pub mime: &'static str,
     pub content: Vec<u8>,
 }
 
-/// The case as JSON; `attachments` lists the files (with their content only where `files` carries
-/// it: the webhook, in base64).
-pub(super) fn case_json(case: &CaseToDeliver, files: &[CaseFile], with_content: bool) -> serde_json::Value {
-    let attachments: Vec<serde_json::Value> = files
-        .iter()
-        .map(|f| {
-            let mut file = serde_json::json!({
-                "id": f.row.id,
-                "field": f.row.field_id,
-                "name": f.row.name,
-                "type": f.mime,
-                "size": f.row.size,
-                "sha256": f.row.sha256,
-            });
-            if with_content {
-                file["content_base64"] = BASE64_STANDARD.encode(&f.content).into();
-            }
-            file
-        })
-        .collect();
+impl CaseFile {
+    pub fn mime(&self) -> &'static str {
+        file_type(&self.row)
+    }
+}
+
+fn file_type(row: &DeliveryFileRow) -> &'static str {
+    FileType::parse(&row.file_type).map_or("application/octet-stream", FileType::mime)
+}
+
+/// A file as the case JSON lists it; each backend adds how it gets the content.
+pub fn file_json(row: &DeliveryFileRow) -> serde_json::Value {
+    serde_json::json!({
+        "id": row.id,
+        "field": row.field_id,
+        "name": row.name,
+        "type": file_type(row),
+        "size": row.size,
+        "sha256": row.sha256,
+    })
+}
+
+/// The case as backends that take JSON get it: the webhook's body, FIT-Connect's Fachdaten and the
+/// backend API's answer. `attachments` are the files, made by [`file_json`].
+pub fn case_json(case: &CaseToDeliver, attachments: Vec<serde_json::Value>) -> serde_json::Value {
     serde_json::json!({
         "case": {
             "id": case.id,

@@ -41,9 +41,10 @@ pub async fn send(
         .part("formData", form_data)
         .part("representation", representation);
     for file in files {
+        let mime = file.mime();
         let part = Part::bytes(file.content)
             .file_name(file.row.name)
-            .mime_str(file.mime)
+            .mime_str(mime)
             .map_err(|e| Failure::Permanent(format!("OZG-Cloud attachment part: {e}")))?;
         form = form.part("attachment", part);
     }

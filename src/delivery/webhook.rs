@@ -7,6 +7,8 @@
 //! backend's own reference. 408, 425, 429 and 5xx are tried again; other answers (a redirect, 4xx)
 //! need an operator.
 
+use base64::Engine;
+use base64::prelude::BASE64_STANDARD;
 use chrono::Utc;
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
@@ -21,7 +23,15 @@ pub async fn send(
     case: &CaseToDeliver,
     files: &[CaseFile],
 ) -> Result<Option<String>, Failure> {
-    let body = super::case_json(case, files, true).to_string();
+    let attachments = files
+        .iter()
+        .map(|f| {
+            let mut file = super::file_json(&f.row);
+            file["content_base64"] = BASE64_STANDARD.encode(&f.content).into();
+            file
+        })
+        .collect();
+    let body = super::case_json(case, attachments).to_string();
     let timestamp = Utc::now().timestamp().to_string();
     let response = http
         .post(url)

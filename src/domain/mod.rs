@@ -1,6 +1,7 @@
 //! Pure domain types: parsed once at the edge, no I/O in here.
 
 pub mod account;
+pub mod case_status;
 pub mod destination;
 pub mod evidence;
 pub mod form;
@@ -12,6 +13,7 @@ pub mod search;
 pub mod topic;
 pub mod trust;
 
+pub use case_status::CaseStatus;
 pub use evidence::FileType;
 pub use leistungsschluessel::Leistungsschluessel;
 pub use money::Money;

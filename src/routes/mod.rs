@@ -3,8 +3,10 @@
 //! Tenant pages are mounted twice: at the root (tenant from the host name) and under `/<slug>`.
 
 mod account;
+mod api;
 mod application;
 pub(crate) mod catalogue;
+mod download;
 pub mod error_pages;
 mod fit_connect;
 mod health;
@@ -32,6 +34,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/callback/{tenant}/{destination}",
             web::post().to(fit_connect::callback),
         ))
+        .configure(api::configure)
         .route("/zustaendigkeit", web::get().to(responsibility::show))
         .service(
             web::scope("/mandant")

@@ -424,7 +424,7 @@ pub(crate) fn worker_process(app: &TestApp, send_timeout: &str, env: &[(&str, &s
 }
 
 /// A citizen sends the evidence form (`evidence::add_evidence_form`) with one PDF; its content.
-async fn send_evidence_case(app: &TestApp) -> Vec<u8> {
+pub(crate) async fn send_evidence_case(app: &TestApp) -> Vec<u8> {
     use crate::evidence::{evidence_step, pdf, send_files};
     use crate::helpers::FormPart;
     let browser = logged_in(app, &unique("anna")).await;

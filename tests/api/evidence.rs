@@ -69,7 +69,9 @@ pub(crate) fn add_evidence_form(catalogue: &Path) {
     std::fs::write(tenant.join("forms/nachweis.toml"), EVIDENCE_FORM).unwrap();
 }
 
-async fn app_with_evidence_form(customise: impl FnOnce(&mut buergerportal::config::Settings)) -> (TestApp, TempDir) {
+pub(crate) async fn app_with_evidence_form(
+    customise: impl FnOnce(&mut buergerportal::config::Settings),
+) -> (TestApp, TempDir) {
     let catalogue = catalogue_with_evidence_form();
     let dir = catalogue.path().to_path_buf();
     let app = spawn_with(move |s| {

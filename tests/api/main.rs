@@ -4,6 +4,7 @@
 mod accounts;
 mod api_tokens;
 mod applications;
+mod backend_api;
 mod catalogue;
 mod config;
 mod delivery;

@@ -1,9 +1,6 @@
 //! Evidence files on a step: the files of a post become answers (within the field's and the
 //! application's limits), a file is removed again, and its owner downloads it.
 
-use actix_web::http::header::{
-    Charset, ContentDisposition, DispositionParam, DispositionType, ExtendedValue, HeaderValue,
-};
 use actix_web::{HttpRequest, HttpResponse, web};
 use fluent_templates::fluent_bundle::FluentValue;
 use serde::Deserialize;
@@ -12,13 +9,14 @@ use serde_json::Value as Json;
 use super::Drafts;
 use super::step_post::Upload;
 use crate::attachments::{Accepted, Attachments, Refusal};
-use crate::db::attachments::{self as db_attachments, AttachmentRow};
+use crate::db::attachments as db_attachments;
 use crate::domain::FileType;
 use crate::domain::evidence::{UploadedFile, size_text};
 use crate::domain::form::{Answers, FormDefinition, Kind, Step};
 use crate::error::AppError;
 use crate::i18n::Lang;
 use crate::routes::Layout;
+use crate::routes::download::stored_file;
 
 /// What became of the files of one post.
 #[derive(Default)]
@@ -163,7 +161,7 @@ pub async fn download(
     let row = db_attachments::of_draft(&drafts.db, &path.file, &opened.draft.id, &opened.citizen.account_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    file_response(row, &attachments).await
+    Ok(stored_file(row, &attachments).await?)
 }
 
 #[derive(Deserialize)]
@@ -185,30 +183,5 @@ pub async fn case_download(
     let row = db_attachments::of_case(&drafts.db, &path.file, &case.id, &citizen.account_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    file_response(row, &attachments).await
-}
-
-/// A stored file as a download that a browser never shows in the portal's origin: an attachment,
-/// of the type its content was found to be, with `nosniff`.
-async fn file_response(row: AttachmentRow, attachments: &Attachments) -> Result<HttpResponse, AppError> {
-    let content = attachments.open(&row.storage_key).await?;
-    let mime = FileType::parse(&row.file_type).map_or("application/octet-stream", FileType::mime);
-    let disposition = ContentDisposition {
-        disposition: DispositionType::Attachment,
-        parameters: vec![
-            DispositionParam::Filename(row.name.chars().map(|c| if c.is_ascii() { c } else { '_' }).collect()),
-            DispositionParam::FilenameExt(ExtendedValue {
-                charset: Charset::Ext("UTF-8".into()),
-                language_tag: None,
-                value: row.name.into_bytes(),
-            }),
-        ],
-    };
-    Ok(HttpResponse::Ok()
-        .content_type(mime)
-        .insert_header(disposition)
-        .insert_header(("x-content-type-options", HeaderValue::from_static("nosniff")))
-        .insert_header(("cache-control", HeaderValue::from_static("private, no-store")))
-        .no_chunking(u64::try_from(row.size).unwrap_or_default())
-        .streaming(content))
+    Ok(stored_file(row, &attachments).await?)
 }

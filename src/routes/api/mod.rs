@@ -1,0 +1,67 @@
+//! The backend API (`/api/v1`, DESIGN §3): the authority's processing backend reads its tenant's
+//! cases with a bearer token. Every answer is JSON; every error is problem+json (RFC 9457).
+
+mod cases;
+mod problem;
+
+use actix_web::dev::Payload;
+use actix_web::http::header::AUTHORIZATION;
+use actix_web::middleware::{DefaultHeaders, ErrorHandlers};
+use actix_web::{FromRequest, HttpRequest, web};
+use futures_util::future::LocalBoxFuture;
+
+pub use problem::ApiError;
+
+use crate::db::{Db, api_tokens};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/api/v1")
+            .app_data(web::QueryConfig::default().error_handler(|e, _| ApiError::BadRequest(e.to_string()).into()))
+            .app_data(web::PathConfig::default().error_handler(|e, _| ApiError::BadRequest(e.to_string()).into()))
+            .wrap(ErrorHandlers::new().default_handler(problem::for_status))
+            .wrap(DefaultHeaders::new().add(("Cache-Control", "no-store")))
+            // Resources, not `.route()`: a scope's route makes its method a guard of the path, so
+            // another method would be answered 404 instead of 405 with `Allow`.
+            .service(web::resource("/cases").get(cases::list))
+            .service(web::resource("/cases/{reference}").get(cases::show))
+            .service(web::resource("/cases/{reference}/attachments/{file}").get(cases::attachment))
+            .default_service(web::to(not_found)),
+    );
+}
+
+/// The backend calling: the tenant whose token it presented. A missing, unknown or revoked token
+/// is refused with 401 before anything is read.
+pub struct Backend {
+    pub tenant_id: String,
+}
+
+impl FromRequest for Backend {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let db = req.app_data::<web::Data<Db>>().cloned();
+        let token = bearer_token(req).map(str::to_owned);
+        Box::pin(async move {
+            let db = db.ok_or_else(|| ApiError::Internal(anyhow::anyhow!("database missing")))?;
+            let token = token.ok_or(ApiError::Unauthorized)?;
+            let tenant_id = api_tokens::tenant_of(&db, &token)
+                .await?
+                .ok_or(ApiError::Unauthorized)?;
+            Ok(Self { tenant_id })
+        })
+    }
+}
+
+/// The token of `Authorization: Bearer <token>` (the scheme in any case, RFC 9110 §11.1).
+fn bearer_token(req: &HttpRequest) -> Option<&str> {
+    let value = req.headers().get(AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
+async fn not_found() -> Result<actix_web::HttpResponse, ApiError> {
+    Err(ApiError::NotFound)
+}

@@ -1,0 +1,290 @@
+//! The backend API (`/api/v1`): the authority's backend reads its own tenant's cases with its token,
+//! page by page, and nothing of another tenant's.
+
+use chrono::{DateTime, Duration, Utc};
+use serde_json::Value as Json;
+
+use crate::delivery::{send_case, send_evidence_case};
+use crate::evidence::app_with_evidence_form;
+use crate::helpers::{Page, TestApp, spawn_app};
+
+/// A backend: the app and the token it calls with.
+struct Backend<'a> {
+    app: &'a TestApp,
+    token: String,
+}
+
+impl<'a> Backend<'a> {
+    fn of(app: &'a TestApp, tenant: &str) -> Self {
+        let printed = app.command(&["api-token", "create", "--tenant", tenant, "--name", "Fachverfahren"]);
+        Self {
+            app,
+            token: printed.unwrap().trim().to_owned(),
+        }
+    }
+
+    async fn get(&self, path: &str) -> Page {
+        let bearer = format!("Bearer {}", self.token);
+        self.app.get_with(path, &[("authorization", &bearer)]).await
+    }
+
+    /// The JSON of a 200 answer.
+    async fn json(&self, path: &str) -> Json {
+        let page = self.get(path).await;
+        assert_eq!(page.status, 200, "{path}: {}", page.body);
+        assert_eq!(page.header("content-type").as_deref(), Some("application/json"));
+        assert_eq!(page.header("cache-control").as_deref(), Some("no-store"), "{path}");
+        serde_json::from_str(&page.body).unwrap()
+    }
+}
+
+/// A problem answer (RFC 9457) of this status; its body.
+fn problem(page: &Page, status: u16) -> Json {
+    assert_eq!(page.status, status, "{}", page.body);
+    assert_eq!(
+        page.header("content-type").as_deref(),
+        Some("application/problem+json"),
+        "{}",
+        page.body
+    );
+    let body: Json = serde_json::from_str(&page.body).unwrap();
+    assert_eq!(body["status"], status);
+    body
+}
+
+fn references(listed: &Json) -> Vec<String> {
+    listed["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["reference"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_backend_reads_its_tenants_case_and_no_other_token_learns_that_it_exists() {
+    let app = spawn_app().await;
+    let (_, case_page) = send_case(&app).await;
+    let reference = case_page.rsplit('/').next().unwrap().to_owned();
+    let musterstadt = Backend::of(&app, "musterstadt");
+    let other = Backend::of(&app, "landkreis-musterland");
+
+    let case = musterstadt.json(&format!("/api/v1/cases/{reference}")).await;
+    assert_eq!(case["case"]["reference"], reference.as_str());
+    assert_eq!(case["case"]["tenant"], "musterstadt");
+    assert_eq!(case["case"]["service"], "kontakt");
+    assert_eq!(case["case"]["status"], "SUBMITTED");
+    let submitted_at = case["case"]["submitted_at"].as_str().unwrap();
+    assert!(DateTime::parse_from_rfc3339(submitted_at).is_ok(), "{case}");
+    let answers = case["answers"].as_object().unwrap();
+    assert!(
+        answers
+            .values()
+            .any(|v| v.as_str().is_some_and(|s| s.contains("@example.de"))),
+        "the citizen's answers, as given: {case}"
+    );
+    assert!(!case["summary"].as_array().unwrap().is_empty(), "{case}");
+    assert_eq!(case["attachments"], Json::Array(vec![]));
+    assert_eq!(case["payment"], Json::Null, "the contact form costs nothing");
+
+    let listed = musterstadt.json("/api/v1/cases").await;
+    assert_eq!(references(&listed), vec![reference.clone()]);
+    assert_eq!(listed["cases"][0]["href"], format!("/api/v1/cases/{reference}"));
+    assert_eq!(listed["cases"][0]["status"], "SUBMITTED");
+    assert_eq!(listed["next"], Json::Null);
+
+    // Another tenant's token: an empty list, and the case looks like one that does not exist.
+    assert_eq!(references(&other.json("/api/v1/cases").await), Vec::<String>::new());
+    let theirs = other.get(&format!("/api/v1/cases/{reference}")).await;
+    let missing = musterstadt.get("/api/v1/cases/BP-0000-0000").await;
+    assert_eq!(problem(&theirs, 404), problem(&missing, 404));
+
+    // No token, another scheme, a tampered or a revoked token: 401 before anything is read.
+    let mut tampered = musterstadt.token.clone();
+    tampered.replace_range(..1, if tampered.starts_with('A') { "B" } else { "A" });
+    for authorization in [
+        None,
+        Some("Bearer".to_owned()),
+        Some("Bearer ".to_owned()),
+        Some(format!("Basic {}", musterstadt.token)),
+        Some(format!("Bearer {tampered}")),
+    ] {
+        let headers: Vec<(&str, &str)> = authorization.iter().map(|a| ("authorization", a.as_str())).collect();
+        for path in ["/api/v1/cases", &format!("/api/v1/cases/{reference}")] {
+            let refused = app.get_with(path, &headers).await;
+            let body = problem(&refused, 401);
+            assert!(body["detail"].as_str().unwrap().contains("Bearer"), "{body}");
+            assert!(
+                refused.header("www-authenticate").unwrap().starts_with("Bearer"),
+                "{authorization:?}"
+            );
+        }
+    }
+    let lowercase = format!("bearer {}", musterstadt.token);
+    let scheme_in_any_case = app.get_with("/api/v1/cases", &[("authorization", &lowercase)]).await;
+    assert_eq!(scheme_in_any_case.status, 200);
+    let list = app.command(&["api-token", "list", "--tenant", "musterstadt"]).unwrap();
+    let id = list.split('\t').next().unwrap().to_owned();
+    app.command(&["api-token", "revoke", &id]).unwrap();
+    problem(&musterstadt.get("/api/v1/cases").await, 401);
+}
+
+/// A case of `tenant` written as the submit would, at a chosen time and status.
+async fn case_at(app: &TestApp, tenant: &str, reference: &str, status: &str, at: DateTime<Utc>) {
+    let id = uuid::Uuid::now_v7();
+    app.execute_at(
+        &format!(
+            "INSERT INTO cases (id, reference, tenant_id, draft_id, service_slug, form_version, answers, summary,
+                                trust_level, status, submitted_at)
+             SELECT '{id}', '{reference}', id, '{id}', 'kontakt', 1, '{{}}', '[]', 'basis', '{status}', $1
+             FROM tenant WHERE slug = '{tenant}'"
+        ),
+        at,
+    )
+    .await;
+}
+
+/// Follows `next` from `first` to the end; the references of each page.
+async fn pages(backend: &Backend<'_>, first: &str) -> Vec<Vec<String>> {
+    let mut pages = Vec::new();
+    let mut next = Some(first.to_owned());
+    while let Some(page) = next {
+        let listed = backend.json(&page).await;
+        pages.push(references(&listed));
+        next = listed["next"].as_str().map(str::to_owned);
+        assert!(pages.len() < 20, "paging does not end");
+    }
+    pages
+}
+
+#[tokio::test]
+async fn cases_come_in_the_order_they_came_a_page_at_a_time_filtered_by_status_and_time() {
+    let app = spawn_app().await;
+    let t0 = Utc::now() - Duration::days(3);
+    // Written out of order; two at the same instant, which their ids order.
+    let cases = [
+        ("MS-5", 50, "COMPLETED"),
+        ("MS-1", 10, "SUBMITTED"),
+        ("MS-3", 30, "COMPLETED"),
+        ("MS-3B", 30, "SUBMITTED"),
+        ("MS-2", 20, "PROCESSING"),
+        ("MS-6", 60, "SUBMITTED"),
+        ("MS-4", 40, "COMPLETED"),
+    ];
+    for (reference, minutes, status) in cases {
+        case_at(&app, "musterstadt", reference, status, t0 + Duration::minutes(minutes)).await;
+    }
+    case_at(
+        &app,
+        "landkreis-musterland",
+        "LK-1",
+        "COMPLETED",
+        t0 + Duration::minutes(35),
+    )
+    .await;
+    let backend = Backend::of(&app, "musterstadt");
+
+    assert_eq!(
+        pages(&backend, "/api/v1/cases?limit=3").await,
+        vec![
+            vec!["MS-1", "MS-2", "MS-3"],
+            vec!["MS-3B", "MS-4", "MS-5"],
+            vec!["MS-6"]
+        ]
+    );
+    assert_eq!(
+        pages(&backend, "/api/v1/cases?limit=2&status=COMPLETED").await,
+        vec![vec!["MS-3", "MS-4"], vec!["MS-5"]],
+        "the filter holds on every page"
+    );
+    let since = (t0 + Duration::minutes(30)).to_rfc3339();
+    let since = buergerportal::query::encode_query_value(&since);
+    assert_eq!(
+        pages(&backend, &format!("/api/v1/cases?since={since}&limit=2")).await,
+        vec![vec!["MS-3", "MS-3B"], vec!["MS-4", "MS-5"], vec!["MS-6"]],
+        "since: submitted at or after"
+    );
+    assert_eq!(
+        pages(&backend, &format!("/api/v1/cases?since={since}&status=SUBMITTED")).await,
+        vec![vec!["MS-3B", "MS-6"]]
+    );
+    assert_eq!(
+        pages(&backend, "/api/v1/cases?after=MS-3&limit=2").await,
+        vec![vec!["MS-3B", "MS-4"], vec!["MS-5", "MS-6"]],
+        "a backend resumes after the last case it saw"
+    );
+
+    for (query, says) in [
+        ("status=ERLEDIGT", "SUBMITTED, RECEIVED"),
+        ("status=", "status must be"),
+        ("since=gestern", "RFC 3339"),
+        ("limit=0", "limit must be"),
+        ("limit=501", "limit must be"),
+        ("limit=zehn", "limit"),
+        ("after=LK-1", "after names no case"),
+    ] {
+        let refused = backend.get(&format!("/api/v1/cases?{query}")).await;
+        let body = problem(&refused, 400);
+        assert!(body["detail"].as_str().unwrap().contains(says), "{query}: {body}");
+    }
+}
+
+#[tokio::test]
+async fn a_backend_downloads_the_evidence_files_of_its_case_and_only_its_own() {
+    let (app, _catalogue) = app_with_evidence_form(|_| {}).await;
+    let scan = send_evidence_case(&app).await;
+    let musterstadt = Backend::of(&app, "musterstadt");
+    let reference = references(&musterstadt.json("/api/v1/cases").await).remove(0);
+    let case = musterstadt.json(&format!("/api/v1/cases/{reference}")).await;
+    let files = case["attachments"].as_array().unwrap();
+    assert_eq!(files.len(), 1, "{case}");
+    assert_eq!(files[0]["name"], "ausweis.pdf");
+    assert_eq!(files[0]["type"], "application/pdf");
+    use sha2::Digest;
+    assert_eq!(files[0]["sha256"], hex::encode(sha2::Sha256::digest(&scan)));
+    let href = files[0]["href"].as_str().unwrap().to_owned();
+    assert!(
+        href.starts_with(&format!("/api/v1/cases/{reference}/attachments/")),
+        "{href}"
+    );
+
+    let bearer = format!("Bearer {}", musterstadt.token);
+    let response = app
+        .client
+        .get(format!("{}{href}", app.address))
+        .header("authorization", &bearer)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "application/pdf");
+    assert_eq!(response.bytes().await.unwrap().to_vec(), scan);
+
+    let other = Backend::of(&app, "landkreis-musterland");
+    problem(&other.get(&href).await, 404);
+    let file = href.rsplit('/').next().unwrap();
+    problem(
+        &musterstadt
+            .get(&format!("/api/v1/cases/BP-0000-0000/attachments/{file}"))
+            .await,
+        404,
+    );
+    problem(&app.get(&href).await, 401);
+}
+
+#[tokio::test]
+async fn the_api_answers_every_error_as_a_problem_never_as_a_page() {
+    let app = spawn_app().await;
+    let backend = Backend::of(&app, "musterstadt");
+    problem(&backend.get("/api/v1/vorgaenge").await, 404);
+    let posted = app
+        .client
+        .post(format!("{}/api/v1/cases", app.address))
+        .header("authorization", format!("Bearer {}", backend.token))
+        .send()
+        .await
+        .unwrap();
+    let posted = Page::from(posted).await;
+    problem(&posted, 405);
+    assert_eq!(posted.header("allow").as_deref(), Some("GET"));
+}
