@@ -1,5 +1,5 @@
 //! Every ten minutes: removes expired sessions, used tokens, old rate-limit attempts, expired drafts,
-//! old parked steps and mails given up two weeks ago, and reminds citizens a week before a draft of
+//! old parked steps, mails given up two weeks ago and the backend API's answers of a week ago, and reminds citizens a week before a draft of
 //! theirs is deleted; then removes evidence files that no row points to. Every two minutes: asks the
 //! payment providers about fees paid by citizens who did not come back. With several nodes, the
 //! one that takes a round's lease does the round.
@@ -11,7 +11,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use crate::attachments::Attachments;
-use crate::db::{Db, accounts, applications, lease, outbox};
+use crate::db::{Db, accounts, api_answers, applications, lease, outbox};
 use crate::error::AppError;
 use crate::i18n::Lang;
 use crate::mail::Mail;
@@ -109,6 +109,7 @@ pub async fn tidy(db: &Db, base_url: &str, now: DateTime<Utc>) -> sqlx::Result<u
     accounts::remove_expired(db, now, now - KEEP_ATTEMPTS).await?;
     applications::remove_expired_drafts(db, now).await?;
     outbox::forget_given_up_mails(db, now - KEEP_GIVEN_UP_MAILS).await?;
+    api_answers::forget_before(db, now - api_answers::KEEP).await?;
     let link = format!("{}/antraege", base_url.trim_end_matches('/'));
     // One mail per address, however many drafts, queued in the transaction that marks them reminded.
     let warn_from = now + REMIND_BEFORE;

@@ -4,9 +4,11 @@
 //! through [`with_pool!`]; only full-text search differs per database.
 
 pub mod accounts;
+pub mod api_answers;
 pub mod api_tokens;
 pub mod applications;
 pub mod attachments;
+pub mod case_events;
 pub mod catalogue;
 pub mod lease;
 pub mod outbox;

@@ -28,6 +28,27 @@ impl<'a> Backend<'a> {
         self.app.get_with(path, &[("authorization", &bearer)]).await
     }
 
+    /// POSTs `body` with this Idempotency-Key (none when empty).
+    async fn post(&self, path: &str, key: &str, body: impl Into<reqwest::Body>) -> Result<Page, reqwest::Error> {
+        let mut request = self
+            .app
+            .client
+            .post(format!("{}{path}", self.app.address))
+            .header("authorization", format!("Bearer {}", self.token))
+            .header("content-type", "application/json")
+            .body(body);
+        if !key.is_empty() {
+            request = request.header("idempotency-key", key);
+        }
+        Ok(Page::from(request.send().await?).await)
+    }
+
+    /// Sets a status; the answer.
+    async fn set_status(&self, reference: &str, key: &str, update: Json) -> Page {
+        let path = format!("/api/v1/cases/{reference}/status");
+        self.post(&path, key, update.to_string()).await.unwrap()
+    }
+
     /// The JSON of a 200 answer.
     async fn json(&self, path: &str) -> Json {
         let page = self.get(path).await;
@@ -287,4 +308,225 @@ async fn the_api_answers_every_error_as_a_problem_never_as_a_page() {
     let posted = Page::from(posted).await;
     problem(&posted, 405);
     assert_eq!(posted.header("allow").as_deref(), Some("GET"));
+}
+
+#[tokio::test]
+async fn a_status_set_by_the_backend_is_kept_once_per_key_and_shows_in_the_case_and_the_list() {
+    let app = spawn_app().await;
+    let at = Utc::now() - Duration::hours(1);
+    case_at(&app, "musterstadt", "MS-1", "SUBMITTED", at).await;
+    let backend = Backend::of(&app, "musterstadt");
+    let events = || app.count("SELECT COUNT(*) FROM case_event");
+
+    let received = serde_json::json!({"status": "RECEIVED", "note": "Ihr Antrag ist eingegangen."});
+    let first = backend.set_status("MS-1", "k-1", received.clone()).await;
+    assert_eq!(first.status, 200, "{}", first.body);
+    let answer: Json = serde_json::from_str(&first.body).unwrap();
+    assert_eq!(answer["reference"], "MS-1");
+    assert_eq!(answer["status"], "RECEIVED");
+    assert_eq!(answer["note"], "Ihr Antrag ist eingegangen.");
+    assert_eq!(first.header("idempotent-replayed"), None);
+
+    // A repeat (the backend did not see the answer) gets the first answer and changes nothing.
+    let repeat = backend.set_status("MS-1", "k-1", received.clone()).await;
+    assert_eq!((repeat.status, &repeat.body), (200, &first.body));
+    assert_eq!(repeat.header("idempotent-replayed").as_deref(), Some("true"));
+    assert_eq!(events().await, 1);
+    // The same key for another request is refused, and changes nothing either.
+    let reused = backend
+        .set_status("MS-1", "k-1", serde_json::json!({"status": "REJECTED"}))
+        .await;
+    assert!(
+        problem(&reused, 422)["detail"]
+            .as_str()
+            .unwrap()
+            .contains("Idempotency-Key")
+    );
+    assert_eq!(events().await, 1);
+
+    let processing = backend
+        .set_status("MS-1", "k-2", serde_json::json!({"status": "PROCESSING"}))
+        .await;
+    assert_eq!(processing.status, 200, "{}", processing.body);
+    let case = backend.json("/api/v1/cases/MS-1").await;
+    assert_eq!(case["case"]["status"], "PROCESSING");
+    let history = case["history"].as_array().unwrap();
+    assert_eq!(history.len(), 2, "{case}");
+    assert_eq!(
+        (&history[0]["status"], &history[0]["note"]),
+        (&"RECEIVED".into(), &"Ihr Antrag ist eingegangen.".into())
+    );
+    assert_eq!(
+        (&history[1]["status"], &history[1]["note"]),
+        (&"PROCESSING".into(), &Json::Null)
+    );
+    assert_eq!(
+        references(&backend.json("/api/v1/cases?status=PROCESSING").await),
+        vec!["MS-1"]
+    );
+    assert!(references(&backend.json("/api/v1/cases?status=SUBMITTED").await).is_empty());
+
+    // Answers are kept a week; then the key may be used again.
+    let later = Utc::now() + Duration::days(8);
+    buergerportal::housekeeping::tidy(&app.db, "http://127.0.0.1", later)
+        .await
+        .unwrap();
+    let reused = backend
+        .set_status("MS-1", "k-1", serde_json::json!({"status": "COMPLETED"}))
+        .await;
+    assert_eq!(reused.status, 200, "{}", reused.body);
+    assert_eq!(events().await, 3);
+}
+
+#[tokio::test]
+async fn a_status_update_that_is_wrong_is_refused_with_the_reason_and_changes_nothing() {
+    let app = spawn_app().await;
+    case_at(&app, "musterstadt", "MS-1", "SUBMITTED", Utc::now()).await;
+    case_at(&app, "landkreis-musterland", "LK-1", "SUBMITTED", Utc::now()).await;
+    let backend = Backend::of(&app, "musterstadt");
+    let received = serde_json::json!({"status": "RECEIVED"});
+
+    let refusals = [
+        (
+            backend.set_status("MS-1", "", received.clone()).await,
+            400,
+            "Idempotency-Key",
+        ),
+        (
+            backend.set_status("MS-1", &"k".repeat(256), received.clone()).await,
+            400,
+            "Idempotency-Key",
+        ),
+        (
+            backend.set_status("MS-1", "k 1", received.clone()).await,
+            400,
+            "Idempotency-Key",
+        ),
+        (
+            backend
+                .set_status("MS-1", "k-1", serde_json::json!({"status": "ERLEDIGT"}))
+                .await,
+            422,
+            "ACTION_REQUIRED",
+        ),
+        (
+            backend
+                .set_status("MS-1", "k-1", serde_json::json!({"status": "received"}))
+                .await,
+            422,
+            "RECEIVED",
+        ),
+        (
+            backend
+                .set_status(
+                    "MS-1",
+                    "k-1",
+                    serde_json::json!({"status": "RECEIVED", "note": "x".repeat(2001)}),
+                )
+                .await,
+            422,
+            "2000",
+        ),
+        (
+            backend
+                .set_status("MS-1", "k-1", serde_json::json!({"note": "fertig"}))
+                .await,
+            400,
+            "status",
+        ),
+        (
+            backend.set_status("MS-1", "k-1", serde_json::json!(["RECEIVED"])).await,
+            400,
+            "JSON",
+        ),
+        (
+            backend
+                .post("/api/v1/cases/MS-1/status", "k-1", "{\"status\": ")
+                .await
+                .unwrap(),
+            400,
+            "JSON",
+        ),
+        // A field the API does not know, however deeply nested: refused, at no cost of stack.
+        (
+            backend
+                .post(
+                    "/api/v1/cases/MS-1/status",
+                    "k-1",
+                    format!(
+                        "{{\"status\": \"RECEIVED\", \"x\": {}{}}}",
+                        "[".repeat(3000),
+                        "]".repeat(3000)
+                    ),
+                )
+                .await
+                .unwrap(),
+            400,
+            "unknown field `x`",
+        ),
+        // Another tenant's case and one that does not exist look alike.
+        (backend.set_status("LK-1", "k-1", received.clone()).await, 404, ""),
+        (backend.set_status("MS-404", "k-1", received.clone()).await, 404, ""),
+    ];
+    for (i, (refused, status, says)) in refusals.iter().enumerate() {
+        assert_eq!(refused.status, *status, "{i}: {}", refused.body);
+        let body = problem(refused, *status);
+        if !says.is_empty() {
+            assert!(body["detail"].as_str().unwrap().contains(says), "{i}: {body}");
+        }
+    }
+    // A body over the limit is refused before it is read (the client may see the connection close
+    // while it still sends instead).
+    if let Ok(too_big) = backend
+        .post("/api/v1/cases/MS-1/status", "k-1", vec![b' '; 50 * 1024 * 1024])
+        .await
+    {
+        problem(&too_big, 413);
+    }
+    assert_eq!(app.count("SELECT COUNT(*) FROM case_event").await, 0);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM api_answer").await,
+        0,
+        "refusals are not kept"
+    );
+    let statuses = app.count("SELECT COUNT(*) FROM cases WHERE status = 'SUBMITTED'").await;
+    assert_eq!(statuses, 2);
+    // Without a token nothing is looked at.
+    let anonymous = app
+        .client
+        .post(format!("{}/api/v1/cases/MS-1/status", app.address))
+        .header("idempotency-key", "k-1")
+        .body(received.to_string())
+        .send()
+        .await
+        .unwrap();
+    problem(&Page::from(anonymous).await, 401);
+}
+
+#[tokio::test]
+async fn the_same_status_update_sent_twice_at_once_is_made_once() {
+    let app = spawn_app().await;
+    case_at(&app, "musterstadt", "MS-1", "SUBMITTED", Utc::now()).await;
+    let backend = Backend::of(&app, "musterstadt");
+    for round in 0..5 {
+        let key = format!("k-{round}");
+        let update = serde_json::json!({"status": "PROCESSING", "note": format!("Runde {round}")});
+        let (a, b) = tokio::join!(
+            backend.set_status("MS-1", &key, update.clone()),
+            backend.set_status("MS-1", &key, update.clone())
+        );
+        let mut statuses = [a.status, b.status];
+        statuses.sort_unstable();
+        assert!(
+            matches!(statuses, [200, 200] | [200, 409]),
+            "{statuses:?}: {} {}",
+            a.body,
+            b.body
+        );
+        assert_eq!(
+            app.count("SELECT COUNT(*) FROM case_event").await,
+            round + 1,
+            "one event per key"
+        );
+    }
 }

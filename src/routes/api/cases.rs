@@ -1,14 +1,17 @@
-//! Reading the tenant's cases: the list, paged by key, one case as its delivery carries it, and its
-//! evidence files.
+//! The tenant's cases: the list, paged by key, one case as its delivery carries it, its evidence
+//! files, and the status the authority sets.
 
-use actix_web::{HttpResponse, web};
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::{Value as Json, json};
 
-use super::{ApiError, Backend};
+use super::idempotent::{self, Written};
+use super::{ApiError, Backend, json_body};
 use crate::attachments::Attachments;
 use crate::db::applications::{self, CaseFilter, ListedCase};
+use crate::db::case_events::{self, StatusEvent};
 use crate::db::{Db, attachments as db_attachments, outbox};
 use crate::delivery::{case_json, file_json};
 use crate::domain::CaseStatus;
@@ -34,10 +37,7 @@ pub struct ListQuery {
 pub async fn list(backend: Backend, db: web::Data<Db>, query: web::Query<ListQuery>) -> Result<HttpResponse, ApiError> {
     let status = match query.status.as_deref() {
         None => None,
-        Some(name) => Some(CaseStatus::parse(name).ok_or_else(|| {
-            let names: Vec<&str> = CaseStatus::ALL.iter().map(|s| s.as_str()).collect();
-            ApiError::BadRequest(format!("status must be one of {}", names.join(", ")))
-        })?),
+        Some(name) => Some(CaseStatus::parse(name).ok_or_else(|| ApiError::BadRequest(not_a_status()))?),
     };
     let since = match query.since.as_deref() {
         None => None,
@@ -76,6 +76,11 @@ pub async fn list(backend: Backend, db: web::Data<Db>, query: web::Query<ListQue
     Ok(HttpResponse::Ok().json(json!({ "cases": cases, "next": next })))
 }
 
+fn not_a_status() -> String {
+    let names: Vec<&str> = CaseStatus::ALL.iter().map(|s| s.as_str()).collect();
+    format!("status must be one of {}", names.join(", "))
+}
+
 fn listed(case: &ListedCase) -> Json {
     json!({
         "reference": case.reference,
@@ -105,7 +110,7 @@ fn time(at: DateTime<Utc>) -> String {
 }
 
 /// `GET /api/v1/cases/{reference}`: the case as its delivery carries it (answers, what the citizen
-/// saw, payment), with where it stands and links to its evidence files.
+/// saw, payment), with where it stands, the statuses set so far and links to its evidence files.
 pub async fn show(backend: Backend, db: web::Data<Db>, reference: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let case = outbox::case_of_tenant(&db, &backend.tenant_id, &reference)
         .await?
@@ -119,7 +124,13 @@ pub async fn show(backend: Backend, db: web::Data<Db>, reference: web::Path<Stri
             file
         })
         .collect();
+    let history: Vec<Json> = case_events::statuses(&db, &case.id, &backend.tenant_id)
+        .await?
+        .iter()
+        .map(status_json)
+        .collect();
     let mut body = case_json(&case, attachments);
+    body["history"] = history.into();
     body["case"]["status"] = case.status.as_str().into();
     body["case"]["delivered_at"] = case.delivered_at.map(time).into();
     body["case"]["authority_reference"] = case.authority_reference.as_deref().into();
@@ -143,4 +154,56 @@ pub async fn attachment(
         .await?
         .ok_or(ApiError::NotFound)?;
     Ok(stored_file(row, &attachments).await?)
+}
+
+/// A status update's body is small: a status and a note.
+pub const STATUS_BODY_LIMIT: usize = 16 * 1024;
+/// The longest note for the citizen, in characters.
+const LONGEST_NOTE: usize = 2000;
+
+/// Fields it does not know are refused: a misspelt `note` would otherwise be lost silently.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StatusUpdate {
+    status: String,
+    note: Option<String>,
+}
+
+/// `POST /api/v1/cases/{reference}/status` with `{"status": …, "note": …}`: sets where the case
+/// stands and records it in its history, once per Idempotency-Key.
+pub async fn set_status(
+    backend: Backend,
+    db: web::Data<Db>,
+    req: HttpRequest,
+    reference: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let update: StatusUpdate = json_body(&body)?;
+    let status = CaseStatus::parse(&update.status).ok_or_else(|| ApiError::Unprocessable(not_a_status()))?;
+    let note = update.note.as_deref().map(str::trim).filter(|note| !note.is_empty());
+    if note.is_some_and(|note| note.chars().count() > LONGEST_NOTE) {
+        return Err(ApiError::Unprocessable(format!(
+            "note must be at most {LONGEST_NOTE} characters"
+        )));
+    }
+    idempotent::once(&db, &backend, &req, &body, async |tx| {
+        let event = case_events::set_status(tx, &backend.tenant_id, &reference, status, note, Utc::now())
+            .await?
+            .ok_or(ApiError::NotFound)?;
+        let mut body = status_json(&event);
+        body["reference"] = reference.as_str().into();
+        Ok(Written {
+            status: StatusCode::OK,
+            body,
+        })
+    })
+    .await
+}
+
+fn status_json(event: &StatusEvent) -> Json {
+    json!({
+        "status": event.status,
+        "note": event.note,
+        "at": time(event.created_at),
+    })
 }

@@ -2,6 +2,7 @@
 //! cases with a bearer token. Every answer is JSON; every error is problem+json (RFC 9457).
 
 mod cases;
+mod idempotent;
 mod problem;
 
 use actix_web::dev::Payload;
@@ -25,6 +26,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             // another method would be answered 404 instead of 405 with `Allow`.
             .service(web::resource("/cases").get(cases::list))
             .service(web::resource("/cases/{reference}").get(cases::show))
+            .service(
+                web::resource("/cases/{reference}/status")
+                    .app_data(web::PayloadConfig::new(cases::STATUS_BODY_LIMIT))
+                    .post(cases::set_status),
+            )
             .service(web::resource("/cases/{reference}/attachments/{file}").get(cases::attachment))
             .default_service(web::to(not_found)),
     );
@@ -52,6 +58,13 @@ impl FromRequest for Backend {
             Ok(Self { tenant_id })
         })
     }
+}
+
+/// The request's JSON body as `T`; 400 saying what is wrong with it. Deep nesting costs no stack:
+/// serde_json refuses more than 128 levels, and skips what it ignores without recursion.
+fn json_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(body)
+        .map_err(|e| ApiError::BadRequest(format!("the body is not the JSON this request takes: {e}")))
 }
 
 /// The token of `Authorization: Bearer <token>` (the scheme in any case, RFC 9110 §11.1).

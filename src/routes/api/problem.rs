@@ -19,6 +19,13 @@ pub enum ApiError {
     /// A request this API does not take; says why.
     #[error("bad request: {0}")]
     BadRequest(String),
+    /// A well-formed request the API cannot carry out (a status outside the vocabulary, an
+    /// Idempotency-Key used before for another request); says why.
+    #[error("unprocessable: {0}")]
+    Unprocessable(String),
+    /// Another request got in the way; sending this one again will do.
+    #[error("conflict: {0}")]
+    Conflict(String),
     #[error("database error")]
     Database(#[from] sqlx::Error),
     #[error(transparent)]
@@ -31,6 +38,8 @@ impl ResponseError for ApiError {
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Conflict(_) => StatusCode::CONFLICT,
             Self::Database(e) => crate::error::database_status(e),
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -44,7 +53,7 @@ impl ResponseError for ApiError {
         }
         let detail = match self {
             Self::Unauthorized => Some("Send a valid token of your tenant: Authorization: Bearer <token>."),
-            Self::BadRequest(reason) => Some(reason.as_str()),
+            Self::BadRequest(reason) | Self::Unprocessable(reason) | Self::Conflict(reason) => Some(reason.as_str()),
             _ => None,
         };
         let mut response = problem(status, detail);
