@@ -318,6 +318,12 @@ pub async fn cases_of(db: &Db, account_id: &str) -> sqlx::Result<Vec<CaseRow>> {
     with_pool!(db, pool => sqlx::query_as(&sql).bind(account_id).fetch_all(pool).await)
 }
 
+/// The id of the tenant's case with this reference.
+pub async fn case_id_of_tenant(db: &Db, tenant_id: &str, reference: &str) -> sqlx::Result<Option<String>> {
+    with_pool!(db, pool => sqlx::query_scalar("SELECT id FROM cases WHERE tenant_id = $1 AND reference = $2")
+        .bind(tenant_id).bind(reference).fetch_optional(pool).await)
+}
+
 /// A case as the backend API lists it.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ListedCase {

@@ -81,7 +81,8 @@ pub async fn of_case(db: &Db, id: &str, case_id: &str, account_id: &str) -> sqlx
     .fetch_optional(pool).await)
 }
 
-/// A file of the tenant's case with this reference, for the tenant's backend.
+/// A file of the tenant's case with this reference (evidence, or of a message), for the tenant's
+/// backend.
 pub async fn of_tenant_case(
     db: &Db,
     id: &str,
@@ -90,7 +91,11 @@ pub async fn of_tenant_case(
 ) -> sqlx::Result<Option<AttachmentRow>> {
     with_pool!(db, pool => sqlx::query_as(
         "SELECT a.storage_key, a.name, a.file_type, a.size FROM attachment a JOIN cases c ON c.id = a.case_id
-         WHERE a.id = $1 AND c.reference = $2 AND c.tenant_id = $3",
+         WHERE a.id = $1 AND c.reference = $2 AND c.tenant_id = $3
+         UNION ALL
+         SELECT f.storage_key, f.name, f.file_type, f.size
+         FROM message_file f JOIN message m ON m.id = f.message_id JOIN cases c ON c.id = m.case_id
+         WHERE f.id = $1 AND c.reference = $2 AND c.tenant_id = $3",
     )
     .bind(id).bind(reference).bind(tenant_id)
     .fetch_optional(pool).await)
@@ -170,12 +175,14 @@ pub async fn keys_of_expired_drafts(db: &Db, now: DateTime<Utc>) -> sqlx::Result
     .fetch_all(pool).await)
 }
 
-/// Which of these storage keys have a row (the others are files no row points to).
+/// Which of these storage keys have a row, of evidence or of a message (the others are files no
+/// row points to).
 pub async fn known_keys(db: &Db, keys: &[String]) -> sqlx::Result<Vec<String>> {
     let mut known = Vec::new();
     for key in keys {
         let found: Option<String> = with_pool!(db, pool => sqlx::query_scalar(
-            "SELECT storage_key FROM attachment WHERE storage_key = $1",
+            "SELECT storage_key FROM attachment WHERE storage_key = $1
+             UNION ALL SELECT storage_key FROM message_file WHERE storage_key = $1",
         )
         .bind(key)
         .fetch_optional(pool).await)?;

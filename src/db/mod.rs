@@ -11,6 +11,7 @@ pub mod attachments;
 pub mod case_events;
 pub mod catalogue;
 pub mod lease;
+pub mod messages;
 pub mod outbox;
 pub mod payments;
 
@@ -21,6 +22,12 @@ use anyhow::Context;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
+
+/// The time now as both databases keep it (PostgreSQL to the microsecond), so that what is answered
+/// at once and what is read back later agree.
+pub fn now() -> chrono::DateTime<chrono::Utc> {
+    chrono::SubsecRound::trunc_subsecs(chrono::Utc::now(), 6)
+}
 
 #[derive(Debug, Clone)]
 pub enum Db {

@@ -6,6 +6,7 @@ pub mod destination;
 pub mod evidence;
 pub mod form;
 pub mod leistungsschluessel;
+pub mod message;
 pub mod money;
 pub mod payment;
 pub mod reference;

@@ -1,6 +1,7 @@
 //! The backend API (`/api/v1`): the authority's backend reads its own tenant's cases with its token,
 //! page by page, and nothing of another tenant's.
 
+use buergerportal::db::api_tokens;
 use chrono::{DateTime, Duration, Utc};
 use serde_json::Value as Json;
 
@@ -9,21 +10,23 @@ use crate::evidence::app_with_evidence_form;
 use crate::helpers::{Page, TestApp, spawn_app};
 
 /// A backend: the app and the token it calls with.
-struct Backend<'a> {
-    app: &'a TestApp,
-    token: String,
+pub(crate) struct Backend<'a> {
+    pub(crate) app: &'a TestApp,
+    pub(crate) token: String,
 }
 
 impl<'a> Backend<'a> {
-    fn of(app: &'a TestApp, tenant: &str) -> Self {
-        let printed = app.command(&["api-token", "create", "--tenant", tenant, "--name", "Fachverfahren"]);
-        Self {
-            app,
-            token: printed.unwrap().trim().to_owned(),
-        }
+    /// A backend with a new token of `tenant` (made as `api-token create` makes it; the command is
+    /// tested in api_tokens.rs, and a second process on a SQLite file under load may find it locked).
+    pub(crate) async fn of(app: &'a TestApp, tenant: &str) -> Self {
+        let (_, token) = api_tokens::create(&app.db, tenant, "Fachverfahren")
+            .await
+            .unwrap()
+            .unwrap();
+        Self { app, token }
     }
 
-    async fn get(&self, path: &str) -> Page {
+    pub(crate) async fn get(&self, path: &str) -> Page {
         let bearer = format!("Bearer {}", self.token);
         self.app.get_with(path, &[("authorization", &bearer)]).await
     }
@@ -50,7 +53,7 @@ impl<'a> Backend<'a> {
     }
 
     /// The JSON of a 200 answer.
-    async fn json(&self, path: &str) -> Json {
+    pub(crate) async fn json(&self, path: &str) -> Json {
         let page = self.get(path).await;
         assert_eq!(page.status, 200, "{path}: {}", page.body);
         assert_eq!(page.header("content-type").as_deref(), Some("application/json"));
@@ -60,7 +63,7 @@ impl<'a> Backend<'a> {
 }
 
 /// A problem answer (RFC 9457) of this status; its body.
-fn problem(page: &Page, status: u16) -> Json {
+pub(crate) fn problem(page: &Page, status: u16) -> Json {
     assert_eq!(page.status, status, "{}", page.body);
     assert_eq!(
         page.header("content-type").as_deref(),
@@ -87,8 +90,8 @@ async fn a_backend_reads_its_tenants_case_and_no_other_token_learns_that_it_exis
     let app = spawn_app().await;
     let (_, case_page) = send_case(&app).await;
     let reference = case_page.rsplit('/').next().unwrap().to_owned();
-    let musterstadt = Backend::of(&app, "musterstadt");
-    let other = Backend::of(&app, "landkreis-musterland");
+    let musterstadt = Backend::of(&app, "musterstadt").await;
+    let other = Backend::of(&app, "landkreis-musterland").await;
 
     let case = musterstadt.json(&format!("/api/v1/cases/{reference}")).await;
     assert_eq!(case["case"]["reference"], reference.as_str());
@@ -144,14 +147,13 @@ async fn a_backend_reads_its_tenants_case_and_no_other_token_learns_that_it_exis
     let lowercase = format!("bearer {}", musterstadt.token);
     let scheme_in_any_case = app.get_with("/api/v1/cases", &[("authorization", &lowercase)]).await;
     assert_eq!(scheme_in_any_case.status, 200);
-    let list = app.command(&["api-token", "list", "--tenant", "musterstadt"]).unwrap();
-    let id = list.split('\t').next().unwrap().to_owned();
-    app.command(&["api-token", "revoke", &id]).unwrap();
+    let tokens = api_tokens::of_tenant(&app.db, "musterstadt").await.unwrap().unwrap();
+    assert!(api_tokens::revoke(&app.db, &tokens[0].id).await.unwrap());
     problem(&musterstadt.get("/api/v1/cases").await, 401);
 }
 
 /// A case of `tenant` written as the submit would, at a chosen time and status.
-async fn case_at(app: &TestApp, tenant: &str, reference: &str, status: &str, at: DateTime<Utc>) {
+pub(crate) async fn case_at(app: &TestApp, tenant: &str, reference: &str, status: &str, at: DateTime<Utc>) {
     let id = uuid::Uuid::now_v7();
     app.execute_at(
         &format!(
@@ -203,7 +205,7 @@ async fn cases_come_in_the_order_they_came_a_page_at_a_time_filtered_by_status_a
         t0 + Duration::minutes(35),
     )
     .await;
-    let backend = Backend::of(&app, "musterstadt");
+    let backend = Backend::of(&app, "musterstadt").await;
 
     assert_eq!(
         pages(&backend, "/api/v1/cases?limit=3").await,
@@ -254,7 +256,7 @@ async fn cases_come_in_the_order_they_came_a_page_at_a_time_filtered_by_status_a
 async fn a_backend_downloads_the_evidence_files_of_its_case_and_only_its_own() {
     let (app, _catalogue) = app_with_evidence_form(|_| {}).await;
     let scan = send_evidence_case(&app).await;
-    let musterstadt = Backend::of(&app, "musterstadt");
+    let musterstadt = Backend::of(&app, "musterstadt").await;
     let reference = references(&musterstadt.json("/api/v1/cases").await).remove(0);
     let case = musterstadt.json(&format!("/api/v1/cases/{reference}")).await;
     let files = case["attachments"].as_array().unwrap();
@@ -281,7 +283,7 @@ async fn a_backend_downloads_the_evidence_files_of_its_case_and_only_its_own() {
     assert_eq!(response.headers()["content-type"], "application/pdf");
     assert_eq!(response.bytes().await.unwrap().to_vec(), scan);
 
-    let other = Backend::of(&app, "landkreis-musterland");
+    let other = Backend::of(&app, "landkreis-musterland").await;
     problem(&other.get(&href).await, 404);
     let file = href.rsplit('/').next().unwrap();
     problem(
@@ -296,7 +298,7 @@ async fn a_backend_downloads_the_evidence_files_of_its_case_and_only_its_own() {
 #[tokio::test]
 async fn the_api_answers_every_error_as_a_problem_never_as_a_page() {
     let app = spawn_app().await;
-    let backend = Backend::of(&app, "musterstadt");
+    let backend = Backend::of(&app, "musterstadt").await;
     problem(&backend.get("/api/v1/vorgaenge").await, 404);
     let posted = app
         .client
@@ -315,7 +317,7 @@ async fn a_status_set_by_the_backend_is_kept_once_per_key_and_shows_in_the_case_
     let app = spawn_app().await;
     let at = Utc::now() - Duration::hours(1);
     case_at(&app, "musterstadt", "MS-1", "SUBMITTED", at).await;
-    let backend = Backend::of(&app, "musterstadt");
+    let backend = Backend::of(&app, "musterstadt").await;
     let events = || app.count("SELECT COUNT(*) FROM case_event");
 
     let received = serde_json::json!({"status": "RECEIVED", "note": "Ihr Antrag ist eingegangen."});
@@ -360,6 +362,7 @@ async fn a_status_set_by_the_backend_is_kept_once_per_key_and_shows_in_the_case_
         (&history[1]["status"], &history[1]["note"]),
         (&"PROCESSING".into(), &Json::Null)
     );
+    assert_eq!(history[0]["at"], answer["at"], "the history says what the answer said");
     assert_eq!(
         references(&backend.json("/api/v1/cases?status=PROCESSING").await),
         vec!["MS-1"]
@@ -383,7 +386,7 @@ async fn a_status_update_that_is_wrong_is_refused_with_the_reason_and_changes_no
     let app = spawn_app().await;
     case_at(&app, "musterstadt", "MS-1", "SUBMITTED", Utc::now()).await;
     case_at(&app, "landkreis-musterland", "LK-1", "SUBMITTED", Utc::now()).await;
-    let backend = Backend::of(&app, "musterstadt");
+    let backend = Backend::of(&app, "musterstadt").await;
     let received = serde_json::json!({"status": "RECEIVED"});
 
     let refusals = [
@@ -507,7 +510,7 @@ async fn a_status_update_that_is_wrong_is_refused_with_the_reason_and_changes_no
 async fn the_same_status_update_sent_twice_at_once_is_made_once() {
     let app = spawn_app().await;
     case_at(&app, "musterstadt", "MS-1", "SUBMITTED", Utc::now()).await;
-    let backend = Backend::of(&app, "musterstadt");
+    let backend = Backend::of(&app, "musterstadt").await;
     for round in 0..5 {
         let key = format!("k-{round}");
         let update = serde_json::json!({"status": "PROCESSING", "note": format!("Runde {round}")});

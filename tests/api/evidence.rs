@@ -87,14 +87,14 @@ pub(crate) fn pdf(text: &str) -> Vec<u8> {
     format!("%PDF-1.4\n%\u{e2}\u{e3}\n1 0 obj <<>> endobj\n% {text}\ntrailer <<>>\n%%EOF\n").into_bytes()
 }
 
-fn png() -> Vec<u8> {
+pub(crate) fn png() -> Vec<u8> {
     let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89".to_vec();
     png.extend_from_slice(b"\0\0\0\0IEND\xaeB`\x82");
     png
 }
 
 /// The EICAR test file, put together at run time so that no scanner flags this source file.
-fn eicar() -> String {
+pub(crate) fn eicar() -> String {
     format!(
         "{}{}",
         r"X5O!P%@AP[4\PZX54(P^)7CC)7}$", "EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"

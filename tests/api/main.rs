@@ -5,6 +5,7 @@ mod accounts;
 mod api_tokens;
 mod applications;
 mod backend_api;
+mod backend_messages;
 mod catalogue;
 mod config;
 mod delivery;

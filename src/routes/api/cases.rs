@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::{Value as Json, json};
 
-use super::idempotent::{self, Written};
+use super::idempotent::{Request, Written};
 use super::{ApiError, Backend, json_body};
 use crate::attachments::Attachments;
 use crate::db::applications::{self, CaseFilter, ListedCase};
@@ -178,6 +178,7 @@ pub async fn set_status(
     reference: web::Path<String>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
+    let mut request = Request::of(&req)?;
     let update: StatusUpdate = json_body(&body)?;
     let status = CaseStatus::parse(&update.status).ok_or_else(|| ApiError::Unprocessable(not_a_status()))?;
     let note = update.note.as_deref().map(str::trim).filter(|note| !note.is_empty());
@@ -186,8 +187,9 @@ pub async fn set_status(
             "note must be at most {LONGEST_NOTE} characters"
         )));
     }
-    idempotent::once(&db, &backend, &req, &body, async |tx| {
-        let event = case_events::set_status(tx, &backend.tenant_id, &reference, status, note, Utc::now())
+    request.add(&body);
+    let answered = request.once(&db, &backend, async |tx| {
+        let event = case_events::set_status(tx, &backend.tenant_id, &reference, status, note, crate::db::now())
             .await?
             .ok_or(ApiError::NotFound)?;
         let mut body = status_json(&event);
@@ -196,8 +198,8 @@ pub async fn set_status(
             status: StatusCode::OK,
             body,
         })
-    })
-    .await
+    });
+    Ok(answered.await?.response)
 }
 
 fn status_json(event: &StatusEvent) -> Json {

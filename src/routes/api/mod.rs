@@ -3,6 +3,7 @@
 
 mod cases;
 mod idempotent;
+mod messages;
 mod problem;
 
 use actix_web::dev::Payload;
@@ -30,6 +31,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 web::resource("/cases/{reference}/status")
                     .app_data(web::PayloadConfig::new(cases::STATUS_BODY_LIMIT))
                     .post(cases::set_status),
+            )
+            .service(
+                web::resource("/cases/{reference}/messages")
+                    .get(messages::thread)
+                    .post(messages::send),
             )
             .service(web::resource("/cases/{reference}/attachments/{file}").get(cases::attachment))
             .default_service(web::to(not_found)),

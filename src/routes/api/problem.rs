@@ -16,6 +16,9 @@ pub enum ApiError {
     /// Not there, or not the tenant's: the two are not told apart.
     #[error("not found")]
     NotFound,
+    /// A body larger than the request may be.
+    #[error("payload too large")]
+    PayloadTooLarge,
     /// A request this API does not take; says why.
     #[error("bad request: {0}")]
     BadRequest(String),
@@ -26,6 +29,9 @@ pub enum ApiError {
     /// Another request got in the way; sending this one again will do.
     #[error("conflict: {0}")]
     Conflict(String),
+    /// Something the API needs is down (the malware scanner, the file store); says what to do.
+    #[error("unavailable: {0}")]
+    Unavailable(String),
     #[error("database error")]
     Database(#[from] sqlx::Error),
     #[error(transparent)]
@@ -38,8 +44,10 @@ impl ResponseError for ApiError {
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Database(e) => crate::error::database_status(e),
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -53,7 +61,10 @@ impl ResponseError for ApiError {
         }
         let detail = match self {
             Self::Unauthorized => Some("Send a valid token of your tenant: Authorization: Bearer <token>."),
-            Self::BadRequest(reason) | Self::Unprocessable(reason) | Self::Conflict(reason) => Some(reason.as_str()),
+            Self::BadRequest(reason)
+            | Self::Unprocessable(reason)
+            | Self::Conflict(reason)
+            | Self::Unavailable(reason) => Some(reason.as_str()),
             _ => None,
         };
         let mut response = problem(status, detail);
