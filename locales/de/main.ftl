@@ -452,3 +452,21 @@ mail-draft-reminder-text = In Ihrem Servicekonto liegt ein angefangener Antrag, 
 mail-draft-reminder-link = Zu Ihren Anträgen
 form-prefilled = Aus Ihrem Servicekonto übernommen. Sie können die Angabe hier ändern.
 form-from-stammdaten = aus Ihrem Servicekonto
+
+# Postfach
+postfach-title = Postfach
+postfach-empty = Sie haben noch keine Nachrichten.
+postfach-unread = ungelesen
+postfach-kind-message = Nachricht
+postfach-kind-decision = Bescheid
+postfach-kind-reply = Ihre Antwort
+postfach-from = Von: { $authority }
+postfach-made-available = Bereitgestellt am { $date }
+postfach-case = Vorgang { $reference }
+postfach-case-filter = Nachrichten zum Vorgang { $reference }
+postfach-only-this-case = Nur Nachrichten zu diesem Vorgang
+postfach-all = Alle Nachrichten
+postfach-older = Ältere Nachrichten
+postfach-files = Anlagen
+postfach-back = Zurück zum Postfach
+nav-unread = { $n } ungelesen

@@ -452,3 +452,21 @@ mail-draft-reminder-text = Your Servicekonto holds an application in progress th
 mail-draft-reminder-link = Go to your applications
 form-prefilled = Taken from your Servicekonto. You can change it here.
 form-from-stammdaten = from your Servicekonto
+
+# Postfach
+postfach-title = Inbox
+postfach-empty = You have no messages yet.
+postfach-unread = unread
+postfach-kind-message = Message
+postfach-kind-decision = Decision
+postfach-kind-reply = Your reply
+postfach-from = From: { $authority }
+postfach-made-available = Made available on { $date }
+postfach-case = Case { $reference }
+postfach-case-filter = Messages about case { $reference }
+postfach-only-this-case = Only messages about this case
+postfach-all = All messages
+postfach-older = Older messages
+postfach-files = Attachments
+postfach-back = Back to the inbox
+nav-unread = { $n } unread

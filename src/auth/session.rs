@@ -27,6 +27,8 @@ pub struct Session {
     pub last_seen_at: DateTime<Utc>,
     /// The account's name or e-mail address, for the header; `None` before login.
     pub holder: Option<String>,
+    /// The account's messages not read yet, for the header.
+    pub unread_messages: i32,
 }
 
 /// A logged-in citizen's session.
@@ -165,6 +167,7 @@ impl Sessions {
             expires_at: row.expires_at,
             last_seen_at: now,
             holder: row.holder,
+            unread_messages: row.unread_messages.unwrap_or_default(),
         }))
     }
 
@@ -263,6 +266,7 @@ impl Sessions {
             last_seen_at: now,
             expires_at,
             holder: None,
+            unread_messages: None,
         };
         accounts::create_session(&self.db, &row).await?;
         let session = Session {
@@ -274,6 +278,7 @@ impl Sessions {
             expires_at,
             last_seen_at: now,
             holder: None,
+            unread_messages: 0,
         };
         req.extensions_mut().insert(CookieChange::Set(id));
         req.extensions_mut().insert(Known(Some(session.clone())));

@@ -29,6 +29,9 @@ pub struct SessionRow {
     /// (read by `session_columns!`; `None` before login and where a query leaves it out).
     #[sqlx(default)]
     pub holder: Option<String>,
+    /// The account's messages not read yet (read by `session_columns!`).
+    #[sqlx(default)]
+    pub unread_messages: Option<i32>,
 }
 
 /// The columns of a `SessionRow` from `session s`, with the holder from `account a` and `profile p`
@@ -36,7 +39,8 @@ pub struct SessionRow {
 macro_rules! session_columns {
     () => {
         "s.id_hash, s.account_id, s.trust_level, s.csrf_token, s.device, s.created_at, s.last_seen_at, s.expires_at,
-         COALESCE(NULLIF(TRIM(COALESCE(p.given_name, '') || ' ' || COALESCE(p.family_name, '')), ''), a.email) AS holder"
+         COALESCE(NULLIF(TRIM(COALESCE(p.given_name, '') || ' ' || COALESCE(p.family_name, '')), ''), a.email) AS holder,
+         a.unread_messages"
     };
 }
 

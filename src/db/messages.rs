@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
+use super::attachments::AttachmentRow;
 use super::{Db, Tx, with_pool, with_tx};
 use crate::attachments::Accepted;
 use crate::domain::message::MessageKind;
@@ -55,6 +56,12 @@ pub async fn add(
     if added == 0 {
         return Ok(None);
     }
+    if message.kind.direction() == "to_citizen" {
+        with_tx!(tx, conn => sqlx::query(
+            "UPDATE account SET unread_messages = unread_messages + 1
+             WHERE id = (SELECT account_id FROM message WHERE id = $1)")
+            .bind(&id).execute(conn).await.map(|_| ()))?;
+    }
     for accepted in message.files {
         let file = &accepted.file;
         with_tx!(tx, conn => sqlx::query(
@@ -80,4 +87,110 @@ pub async fn thread(db: &Db, case_id: &str, tenant_id: &str) -> sqlx::Result<(Ve
          WHERE m.case_id = $1 AND c.tenant_id = $2 ORDER BY f.id")
         .bind(case_id).bind(tenant_id).fetch_all(pool).await)?;
     Ok((messages, files))
+}
+
+/// A message in a citizen's Postfach, with its case's tenant and reference.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PostfachRow {
+    pub id: String,
+    pub case_id: String,
+    pub tenant_id: String,
+    pub reference: String,
+    pub direction: String,
+    pub kind: String,
+    pub subject: String,
+    pub body: String,
+    pub made_available_at: DateTime<Utc>,
+    pub first_read_at: Option<DateTime<Utc>>,
+}
+
+const POSTFACH_COLUMNS: &str = "m.id, m.case_id, c.tenant_id, c.reference, m.direction, m.kind, m.subject, m.body,
+     m.made_available_at, m.first_read_at";
+
+/// Up to `limit` of the account's messages, newest first, of one case or all; `before` is the last
+/// message of the page before (its id): each page is one range of the index on (account,
+/// made_available_at, id), however many messages there are.
+pub async fn of_account(
+    db: &Db,
+    account_id: &str,
+    case_id: Option<&str>,
+    before: Option<&str>,
+    limit: i64,
+) -> sqlx::Result<Vec<PostfachRow>> {
+    let mut sql =
+        format!("SELECT {POSTFACH_COLUMNS} FROM message m JOIN cases c ON c.id = m.case_id WHERE m.account_id = $1");
+    if case_id.is_some() {
+        sql += " AND m.case_id = $2";
+    }
+    if before.is_some() {
+        let n = if case_id.is_some() { 3 } else { 2 };
+        sql += &format!(
+            " AND (m.made_available_at, m.id) <
+               (SELECT made_available_at, id FROM message WHERE id = ${n} AND account_id = $1)"
+        );
+    }
+    let n = 2 + usize::from(case_id.is_some()) + usize::from(before.is_some());
+    sql += &format!(" ORDER BY m.made_available_at DESC, m.id DESC LIMIT ${n}");
+    with_pool!(db, pool => {
+        let mut query = sqlx::query_as(&sql).bind(account_id);
+        if let Some(case_id) = case_id {
+            query = query.bind(case_id);
+        }
+        if let Some(before) = before {
+            query = query.bind(before);
+        }
+        query.bind(limit).fetch_all(pool).await
+    })
+}
+
+/// A message as its citizen opens it.
+pub struct Opened {
+    pub message: PostfachRow,
+    pub files: Vec<MessageFileRow>,
+    /// This opening was its first reading.
+    pub first_reading: bool,
+}
+
+/// The account's message, and its files; the first time, records that it was read (and lowers the
+/// account's count of unread messages) in one transaction.
+pub async fn open(db: &Db, id: &str, account_id: &str, now: DateTime<Utc>) -> sqlx::Result<Option<Opened>> {
+    let mut tx = db.begin().await?;
+    let first_reading = with_tx!(&mut tx, conn => sqlx::query(
+        "UPDATE message SET first_read_at = $1
+         WHERE id = $2 AND account_id = $3 AND first_read_at IS NULL AND direction = 'to_citizen'")
+        .bind(now).bind(id).bind(account_id).execute(conn).await.map(|done| done.rows_affected()))?;
+    if first_reading == 1 {
+        with_tx!(&mut tx, conn => sqlx::query(
+            "UPDATE account SET unread_messages = unread_messages - 1 WHERE id = $1 AND unread_messages > 0")
+            .bind(account_id).execute(conn).await.map(|_| ()))?;
+    }
+    let sql = format!(
+        "SELECT {POSTFACH_COLUMNS} FROM message m JOIN cases c ON c.id = m.case_id WHERE m.id = $1 AND m.account_id = $2"
+    );
+    let message: Option<PostfachRow> = with_tx!(&mut tx, conn => sqlx::query_as(&sql)
+        .bind(id).bind(account_id).fetch_optional(conn).await)?;
+    let files = with_tx!(&mut tx, conn => sqlx::query_as(
+        "SELECT f.id, f.message_id, f.name, f.file_type, f.size, f.sha256
+         FROM message_file f JOIN message m ON m.id = f.message_id
+         WHERE m.id = $1 AND m.account_id = $2 ORDER BY f.id")
+        .bind(id).bind(account_id).fetch_all(conn).await)?;
+    tx.commit().await?;
+    Ok(message.map(|message| Opened {
+        message,
+        files,
+        first_reading: first_reading == 1,
+    }))
+}
+
+/// A file of the account's message.
+pub async fn file_of_account(
+    db: &Db,
+    id: &str,
+    message_id: &str,
+    account_id: &str,
+) -> sqlx::Result<Option<AttachmentRow>> {
+    with_pool!(db, pool => sqlx::query_as(
+        "SELECT f.storage_key, f.name, f.file_type, f.size FROM message_file f JOIN message m ON m.id = f.message_id
+         WHERE f.id = $1 AND m.id = $2 AND m.account_id = $3")
+        .bind(id).bind(message_id).bind(account_id).fetch_optional(pool).await)
 }

@@ -22,6 +22,8 @@ pub struct Layout {
 /// The header of a logged-in citizen: their name or address, and the token of the "Abmelden" form.
 pub struct HeaderAccount {
     pub name: Option<String>,
+    /// Messages in the Postfach not read yet.
+    pub unread: i32,
     pub csrf_token: String,
 }
 
@@ -41,6 +43,7 @@ impl Layout {
         let account = Sessions::known(req, |session| {
             session.account_id.is_some().then(|| HeaderAccount {
                 name: session.holder.clone(),
+                unread: session.unread_messages,
                 csrf_token: session.csrf_token.clone(),
             })
         })

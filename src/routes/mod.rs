@@ -12,6 +12,7 @@ mod fit_connect;
 mod health;
 mod layout;
 mod page;
+mod postfach;
 mod responsibility;
 mod tenant_pages;
 
@@ -118,7 +119,13 @@ fn account_routes(cfg: &mut web::ServiceConfig) {
             )
             .route("/geloescht", get().to(manage::deleted)),
     )
-    .route("/antraege", get().to(application::list));
+    .route("/antraege", get().to(application::list))
+    .service(
+        web::scope("/postfach")
+            .route("", get().to(postfach::list))
+            .route("/{message}", get().to(postfach::show))
+            .route("/{message}/datei/{file}", get().to(postfach::download)),
+    );
 }
 
 /// The pages of a site: one tenant's, or the state-wide ones where no tenant is resolved.

@@ -19,6 +19,7 @@ mod helpers;
 mod i18n;
 mod limits;
 mod payment;
+mod postfach;
 mod provider;
 mod security;
 mod sensitive;

@@ -131,6 +131,48 @@ describe('Applying for services in a browser, phone-sized', { timeout: 300_000 }
     await context.close();
   });
 
+  test('a decision from the authority in the Postfach: listed, counted, read, its PDF linked', async () => {
+    const { context, page } = await citizen();
+    await beginApplication(page, portal.baseUrl, '/musterstadt/leistungen/kontakt/antrag');
+    await page.getByLabel('Eine Frage').check();
+    await page.getByLabel('Betreff').fill('Straßenlaterne defekt');
+    await page.getByLabel('Ihre Nachricht').fill('Die Laterne vor der Heidestraße 17 ist seit einer Woche aus.');
+    await next(page);
+    await page.getByLabel('Ihr Name').fill('Erika Mustermann');
+    await page.getByLabel('Telefon', { exact: true }).check();
+    await next(page);
+    await page.getByLabel('Telefonnummer').fill('0221 1234567');
+    await next(page);
+    const reference = await send(page, 'postfach-case', { axe: false });
+
+    const form = new FormData();
+    form.append('message', JSON.stringify({
+      kind: 'decision',
+      subject: 'Bescheid zu Ihrer Meldung',
+      body: 'Sehr geehrte Frau Mustermann,\n\ndie Laterne wird bis Freitag repariert.\n\nMit freundlichen Grüßen\nIhre Stadtverwaltung',
+    }));
+    form.append('attachment', new Blob([pdfFile('bescheid.pdf').buffer], { type: 'application/pdf' }), 'bescheid.pdf');
+    const answer = await fetch(`${portal.baseUrl}/api/v1/cases/${reference}/messages`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${portal.apiToken('musterstadt')}`, 'idempotency-key': reference },
+      body: form,
+    });
+    assert.equal(answer.status, 201, await answer.text());
+
+    await page.goto(portal.baseUrl + '/postfach');
+    assert.equal(await page.locator('h1').textContent(), 'Postfach');
+    // On a phone the header's links are in the folded menu: read its link's text.
+    const headerLink = page.locator('header a[href="/postfach"]').first();
+    assert.match(await headerLink.textContent(), /Postfach\s+1 ungelesen/, 'the header counts it');
+    await check(page, 'postfach-list');
+    await page.getByRole('link', { name: 'Bescheid zu Ihrer Meldung' }).click();
+    assert.equal((await page.locator('h1').textContent()).trim(), 'Bescheid zu Ihrer Meldung');
+    assert.ok(await page.getByRole('link', { name: 'bescheid.pdf' }).isVisible());
+    assert.doesNotMatch(await headerLink.textContent(), /ungelesen/, 'read now');
+    await check(page, 'postfach-message');
+    await context.close();
+  });
+
   test('the contact form pages pass axe', async () => {
     const { context, page } = await citizen();
     await page.goto(portal.baseUrl + '/musterstadt/leistungen/kontakt/antrag');

@@ -1,6 +1,6 @@
 // Test harness: starts the portal binary on a free port with a fresh data directory, and Debian's
 // chromium through playwright-core. Never downloads a browser.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -32,22 +32,19 @@ export async function startPortal(settings = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), 'bp-browser-'));
   const baseUrl = `http://127.0.0.1:${port}`;
   const binary = process.env.PORTAL_BIN ?? join(root, 'target/debug/buergerportal');
-  const child = spawn(binary, ['serve'], {
-    cwd: root,
-    // Warnings and errors of the portal go to the test's output, so a failure there can be read.
-    env: {
-      RUST_LOG: 'warn',
-      // Uploads are scanned by the clamd that scripts/test starts.
-      BUERGERPORTAL_VIRUS_SCAN: process.env.TEST_CLAMD ?? '',
-      ...process.env,
-      ...settings,
-      BUERGERPORTAL_LISTEN: `127.0.0.1:${port}`,
-      // The demo payment provider is reached, and returns citizens, at the portal's own address.
-      BUERGERPORTAL_BASE_URL: baseUrl,
-      BUERGERPORTAL_DATA_DIR: dataDir,
-    },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
+  const env = {
+    RUST_LOG: 'warn',
+    // Uploads are scanned by the clamd that scripts/test starts.
+    BUERGERPORTAL_VIRUS_SCAN: process.env.TEST_CLAMD ?? '',
+    ...process.env,
+    ...settings,
+    BUERGERPORTAL_LISTEN: `127.0.0.1:${port}`,
+    // The demo payment provider is reached, and returns citizens, at the portal's own address.
+    BUERGERPORTAL_BASE_URL: baseUrl,
+    BUERGERPORTAL_DATA_DIR: dataDir,
+  };
+  // Warnings and errors of the portal go to the test's output, so a failure there can be read.
+  const child = spawn(binary, ['serve'], { cwd: root, env, stdio: ['ignore', 'inherit', 'inherit'] });
   for (let attempt = 0; attempt < 100; attempt++) {
     if (child.exitCode !== null) throw new Error(`the portal exited with ${child.exitCode}`);
     try {
@@ -76,6 +73,11 @@ export async function startPortal(settings = {}) {
         await new Promise((r) => setTimeout(r, 100));
       }
       throw new Error(`no ${path} link in the mails to ${to}`);
+    },
+    /** A backend API token of the tenant, made as an operator makes one. */
+    apiToken(tenant) {
+      const args = ['api-token', 'create', '--tenant', tenant, '--name', 'Browsertest'];
+      return execFileSync(binary, args, { cwd: root, env, encoding: 'utf8' }).trim();
     },
     stop() {
       child.kill();

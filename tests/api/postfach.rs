@@ -1,0 +1,213 @@
+//! The citizen's Postfach: what the authority's backend sent, newest first, unread counted in the
+//! header, a reading recorded for the authority, files only for their citizen.
+
+use chrono::Utc;
+use reqwest::multipart::{Form, Part};
+use serde_json::{Value as Json, json};
+
+use crate::applications::{logged_in, unique};
+use crate::backend_api::{Backend, case_at};
+use crate::delivery::send_case;
+use crate::evidence::pdf;
+use crate::helpers::{Page, spawn_app};
+
+/// The backend sends a message of `kind` (with one PDF when `file` is given); its JSON.
+async fn sent(backend: &Backend<'_>, reference: &str, kind: &str, subject: &str, file: Option<Vec<u8>>) -> Json {
+    let message = json!({"kind": kind, "subject": subject, "body": "Guten Tag,\nbitte beachten Sie die Anlage."});
+    let mut form = Form::new().text("message", message.to_string());
+    if let Some(content) = file {
+        form = form.part(
+            "attachment",
+            Part::bytes(content)
+                .file_name("bescheid.pdf")
+                .mime_str("application/pdf")
+                .unwrap(),
+        );
+    }
+    let response = backend
+        .app
+        .client
+        .post(format!("{}/api/v1/cases/{reference}/messages", backend.app.address))
+        .header("authorization", format!("Bearer {}", backend.token))
+        .header("idempotency-key", uuid::Uuid::now_v7().to_string())
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    let page = Page::from(response).await;
+    assert_eq!(page.status, 201, "{}", page.body);
+    serde_json::from_str(&page.body).unwrap()
+}
+
+/// The links of the list's messages, in order.
+fn message_links(page: &Page) -> Vec<String> {
+    page.body
+        .split(r#"<h2 class="kern-heading-small"><a class="kern-link" href=""#)
+        .skip(1)
+        .map(|rest| rest.split('"').next().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn the_citizen_reads_the_authoritys_decision_in_the_postfach_and_the_authority_sees_when() {
+    let app = spawn_app().await;
+    let (anna, case_page) = send_case(&app).await;
+    let reference = case_page.rsplit('/').next().unwrap().to_owned();
+    let backend = Backend::of(&app, "musterstadt").await;
+    let bescheid = pdf("Bescheid");
+    let question = sent(&backend, &reference, "message", "Rückfrage zu Ihrem Anliegen", None).await;
+    let decision = sent(
+        &backend,
+        &reference,
+        "decision",
+        "Bescheid zu Ihrem Anliegen",
+        Some(bescheid.clone()),
+    )
+    .await;
+
+    let postfach = anna.get("/postfach").await;
+    assert_eq!(postfach.status, 200, "{}", postfach.body);
+    assert_eq!(postfach.header("cache-control").as_deref(), Some("no-store"));
+    assert!(
+        postfach.body.contains("2 ungelesen"),
+        "the header counts the unread: {}",
+        postfach.body
+    );
+    let links = message_links(&postfach);
+    let decision_href = format!("/postfach/{}", decision["id"].as_str().unwrap());
+    let question_href = format!("/postfach/{}", question["id"].as_str().unwrap());
+    assert_eq!(
+        links,
+        vec![decision_href.clone(), question_href.clone()],
+        "newest first"
+    );
+    assert!(
+        postfach.body.contains("Bescheid") && postfach.body.contains("Stadt Musterstadt"),
+        "{}",
+        postfach.body
+    );
+
+    let opened = anna.get(&decision_href).await;
+    assert_eq!(opened.status, 200, "{}", opened.body);
+    assert_eq!(opened.h1(), "Bescheid zu Ihrem Anliegen");
+    assert!(opened.body.contains("Bereitgestellt am"), "{}", opened.body);
+    assert!(opened.body.contains("Guten Tag,\nbitte beachten Sie die Anlage."));
+    assert!(
+        opened.body.contains("1 ungelesen"),
+        "reading it lowers the count: {}",
+        opened.body
+    );
+    let file_href = format!(
+        "{decision_href}/datei/{}",
+        decision["attachments"][0]["id"].as_str().unwrap()
+    );
+    assert!(opened.body.contains(&file_href), "{}", opened.body);
+    let file = anna
+        .client
+        .get(format!("{}{file_href}", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(file.status(), 200);
+    assert_eq!(file.bytes().await.unwrap().to_vec(), bescheid);
+
+    // The authority sees when it was first read, and a second opening does not move it.
+    let thread = backend.json(&format!("/api/v1/cases/{reference}/messages")).await;
+    let read_at = thread["messages"][1]["first_read_at"].clone();
+    assert!(read_at.is_string(), "{thread}");
+    assert_eq!(
+        thread["messages"][0]["first_read_at"],
+        Json::Null,
+        "the question is not read yet"
+    );
+    let again = anna.get(&decision_href).await;
+    assert!(again.body.contains("1 ungelesen"));
+    let thread = backend.json(&format!("/api/v1/cases/{reference}/messages")).await;
+    assert_eq!(thread["messages"][1]["first_read_at"], read_at);
+
+    // Another citizen finds neither the message nor its file, nor them in the Postfach.
+    let ben = logged_in(&app, &unique("ben")).await;
+    assert_eq!(ben.get(&decision_href).await.status, 404);
+    assert_eq!(ben.get(&file_href).await.status, 404);
+    assert!(message_links(&ben.get("/postfach").await).is_empty());
+    assert!(
+        ben.get("/postfach")
+            .await
+            .body
+            .contains("Sie haben noch keine Nachrichten.")
+    );
+    // Without a login the Postfach asks for one.
+    let visitor = app.get("/postfach").await;
+    assert_eq!(visitor.status, 303);
+    assert!(visitor.location().unwrap().starts_with("/anmelden"));
+    let english = anna.get("/postfach?lang=en").await;
+    assert!(
+        english.body.contains("Inbox") && english.body.contains("1 unread"),
+        "{}",
+        english.body
+    );
+}
+
+#[tokio::test]
+async fn a_long_postfach_comes_a_page_at_a_time_and_one_cases_messages_on_their_own() {
+    let app = spawn_app().await;
+    let (anna, case_page) = send_case(&app).await;
+    let reference = case_page.rsplit('/').next().unwrap().to_owned();
+    let backend = Backend::of(&app, "musterstadt").await;
+    // A second case of Anna's, written beside the first.
+    case_at(&app, "musterstadt", "MS-2", "PROCESSING", Utc::now()).await;
+    app.count(&format!("SELECT COUNT(*) FROM cases WHERE reference = '{reference}'"))
+        .await;
+    let account: String = app
+        .text(&format!("SELECT account_id FROM cases WHERE reference = '{reference}'"))
+        .await;
+    app.execute_at(
+        &format!("UPDATE cases SET account_id = '{account}', submitted_at = $1 WHERE reference = 'MS-2'"),
+        Utc::now(),
+    )
+    .await;
+    let mut hrefs = Vec::new();
+    for i in 0..23 {
+        let on = if i % 4 == 0 { "MS-2" } else { reference.as_str() };
+        let message = sent(&backend, on, "message", &format!("Nachricht {i}"), None).await;
+        hrefs.push((on.to_owned(), format!("/postfach/{}", message["id"].as_str().unwrap())));
+    }
+    hrefs.reverse();
+    let first = anna.get("/postfach").await;
+    assert!(first.body.contains("23 ungelesen"), "{}", first.body);
+    let mut seen = message_links(&first);
+    assert_eq!(seen.len(), 20);
+    let older = first
+        .body
+        .split(r#"<a class="kern-link" href="/postfach?vor="#)
+        .nth(1)
+        .unwrap();
+    let older = format!("/postfach?vor={}", older.split('"').next().unwrap());
+    let second = anna.get(&older).await;
+    seen.extend(message_links(&second));
+    assert!(
+        !second.body.contains("Ältere Nachrichten"),
+        "the last page has no older page"
+    );
+    let all: Vec<String> = hrefs.iter().map(|(_, href)| href.clone()).collect();
+    assert_eq!(seen, all);
+
+    let filter = first.body.split(r#"href="/postfach?vorgang="#).nth(1).unwrap();
+    let filter = format!("/postfach?vorgang={}", filter.split('"').next().unwrap());
+    let one_case = anna.get(&filter).await;
+    let shown = message_links(&one_case);
+    let case_of_newest = &hrefs[0].0;
+    let expected: Vec<String> = hrefs
+        .iter()
+        .filter(|(on, _)| on == case_of_newest)
+        .map(|(_, h)| h.clone())
+        .collect();
+    assert_eq!(shown, expected);
+    assert!(
+        one_case
+            .body
+            .contains(&format!("Nachrichten zum Vorgang {case_of_newest}")),
+        "{}",
+        one_case.body
+    );
+}
