@@ -194,3 +194,24 @@ pub async fn file_of_account(
          WHERE f.id = $1 AND m.id = $2 AND m.account_id = $3")
         .bind(id).bind(message_id).bind(account_id).fetch_optional(pool).await)
 }
+
+/// Where to tell the citizen of a new message to them (their address), if they are to be told now:
+/// a decision always; a message unless another message of the same case came since `quiet_since`
+/// (its mail speaks for both). `None` too for an account without an address, or deleted.
+pub async fn notice_due(
+    tx: &mut Tx,
+    message_id: &str,
+    kind: MessageKind,
+    quiet_since: DateTime<Utc>,
+) -> sqlx::Result<Option<String>> {
+    const TO: &str = "SELECT a.email FROM message m JOIN account a ON a.id = m.account_id
+                      WHERE m.id = $1 AND m.direction = 'to_citizen' AND a.email IS NOT NULL";
+    if kind == MessageKind::Decision {
+        return with_tx!(tx, conn => sqlx::query_scalar(TO).bind(message_id).fetch_optional(conn).await);
+    }
+    let sql = format!(
+        "{TO} AND NOT EXISTS (SELECT 1 FROM message o WHERE o.case_id = m.case_id AND o.id <> m.id
+                              AND o.direction = 'to_citizen' AND o.kind = 'message' AND o.made_available_at > $2)"
+    );
+    with_tx!(tx, conn => sqlx::query_scalar(&sql).bind(message_id).bind(quiet_since).fetch_optional(conn).await)
+}

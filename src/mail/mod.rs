@@ -39,6 +39,9 @@ pub struct Mail {
     /// A link with a secret in it, sealed with [`LinkSeal`] until the mail is sent.
     #[serde(default)]
     pub sealed_link: Option<String>,
+    /// The authority the mail speaks of (`$authority` in its texts).
+    #[serde(default)]
+    pub authority: Option<String>,
 }
 
 impl Mail {
@@ -49,6 +52,14 @@ impl Mail {
             name: name.to_owned(),
             link: None,
             sealed_link: None,
+            authority: None,
+        }
+    }
+
+    pub fn with_authority(self, name: &str) -> Self {
+        Self {
+            authority: Some(name.to_owned()),
+            ..self
         }
     }
 
@@ -73,6 +84,15 @@ impl Mail {
 
     fn text(&self, part: &str) -> String {
         format!("{}-{part}", self.name)
+    }
+
+    /// A part of the mail (`subject`, `text`, `link`) in its language, with its authority's name.
+    fn say(&self, part: &str) -> String {
+        let key = self.text(part);
+        match &self.authority {
+            Some(authority) => self.lang().t1(&key, "authority", authority.clone()),
+            None => self.lang().t(&key).to_owned(),
+        }
     }
 }
 
@@ -147,7 +167,7 @@ impl Mailer {
         let message = Message::builder()
             .from(self.from.clone())
             .to(mail.to.parse().context("recipient is not an address")?)
-            .subject(lang.t(&mail.text("subject")))
+            .subject(mail.say("subject"))
             .multipart(MultiPart::alternative_plain_html(text, html))?;
         self.transmit(message).await
     }
@@ -206,6 +226,8 @@ mod tests {
         ("mail-email-changed", false),
         ("mail-submitted", true),
         ("mail-draft-reminder", true),
+        ("mail-new-message", true),
+        ("mail-new-decision", true),
     ];
 
     #[test]
@@ -221,14 +243,14 @@ mod tests {
     fn every_mail_has_its_texts_in_both_languages() {
         for lang in [Lang::De, Lang::En] {
             for (name, linked) in MAILS {
-                let mail = Mail::new("a@example.de", lang, name);
+                let mail = Mail::new("a@example.de", lang, name).with_authority("Stadt Musterstadt");
                 let mut parts = vec!["subject", "text"];
                 if *linked {
                     parts.push("link");
                 }
                 for part in parts {
                     let key = mail.text(part);
-                    assert_ne!(lang.t(&key), key, "{key} is missing in {lang:?}");
+                    assert_ne!(mail.say(part), key, "{key} is missing in {lang:?}");
                 }
             }
         }

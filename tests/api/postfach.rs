@@ -211,3 +211,63 @@ async fn a_long_postfach_comes_a_page_at_a_time_and_one_cases_messages_on_their_
         one_case.body
     );
 }
+
+/// The mails to `to` that tell of the Postfach.
+async fn notices(app: &crate::helpers::TestApp, to: &str) -> Vec<String> {
+    let mails = app.mails_to(to).await;
+    mails.into_iter().filter(|m| m.contains("im Postfach")).collect()
+}
+
+#[tokio::test]
+async fn the_citizen_is_told_of_a_decision_at_once_and_of_a_cases_messages_once_an_hour_without_what_they_say() {
+    let app = spawn_app().await;
+    let (_, case_page) = send_case(&app).await;
+    let reference = case_page.rsplit('/').next().unwrap().to_owned();
+    let anna: String = app
+        .text(&format!(
+            "SELECT a.email FROM cases c JOIN account a ON a.id = c.account_id WHERE c.reference = '{reference}'"
+        ))
+        .await;
+    let backend = Backend::of(&app, "musterstadt").await;
+
+    sent(&backend, &reference, "message", "Rückfrage zur Straßenlaterne", None).await;
+    let first = notices(&app, &anna).await;
+    assert_eq!(first.len(), 1, "{first:?}");
+    let notice = &first[0];
+    assert!(notice.contains("Neue Nachricht im Postfach"), "{notice}");
+    assert!(
+        notice.contains("Sie haben eine neue Nachricht im Postfach von Stadt Musterstadt."),
+        "{notice}"
+    );
+    assert!(notice.contains("http://127.0.0.1:8080/postfach"), "{notice}");
+    for private in [
+        "Rückfrage",
+        "Straßenlaterne",
+        "beachten Sie die Anlage",
+        reference.as_str(),
+    ] {
+        assert!(
+            !notice.contains(private),
+            "the mail says nothing of the case: {private}"
+        );
+    }
+
+    // A second message of the case within the hour: its mail is the first one.
+    sent(&backend, &reference, "message", "Noch eine Frage", None).await;
+    assert_eq!(notices(&app, &anna).await.len(), 1);
+    // A decision is told at once, with a link to it.
+    let decision = sent(&backend, &reference, "decision", "Bescheid", Some(pdf("Bescheid"))).await;
+    let told = notices(&app, &anna).await;
+    assert_eq!(told.len(), 2, "{told:?}");
+    assert!(told[1].contains("Neuer Bescheid im Postfach"), "{}", told[1]);
+    let link = format!("/postfach/{}", decision["id"].as_str().unwrap());
+    assert!(told[1].contains(&link), "{}", told[1]);
+    // An hour after the last message, a message is told again.
+    app.execute_at(
+        "UPDATE message SET made_available_at = $1",
+        Utc::now() - chrono::Duration::minutes(61),
+    )
+    .await;
+    sent(&backend, &reference, "message", "Eine letzte Frage", None).await;
+    assert_eq!(notices(&app, &anna).await.len(), 3);
+}

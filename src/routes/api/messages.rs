@@ -14,11 +14,15 @@ use serde_json::{Value as Json, json};
 use super::idempotent::{Request, Written};
 use super::{ApiError, Backend, json_body};
 use crate::attachments::{Accepted, Attachments, Refusal};
+use crate::config::Settings;
 use crate::db::messages::{self, MessageFileRow, MessageRow, NewMessage};
 use crate::db::{Db, applications};
 use crate::domain::FileType;
 use crate::domain::message::MessageKind;
 use crate::query::encode_query_value as encoded;
+use crate::tenancy::TenantDirectory;
+use crate::worker::Outbox;
+use crate::workflow::postfach::{self, Addressed};
 
 /// The most files one message carries, and the largest.
 pub const MOST_FILES: usize = 10;
@@ -38,6 +42,33 @@ struct MessagePart {
     body: String,
 }
 
+/// What sending a message needs of the app.
+pub struct MessageApp {
+    db: web::Data<Db>,
+    attachments: web::Data<Attachments>,
+    directory: web::Data<TenantDirectory>,
+    settings: web::Data<Settings>,
+    outbox: web::Data<Outbox>,
+}
+
+impl actix_web::FromRequest for MessageApp {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        let app = || {
+            Some(Self {
+                db: req.app_data::<web::Data<Db>>()?.clone(),
+                attachments: req.app_data::<web::Data<Attachments>>()?.clone(),
+                directory: req.app_data::<web::Data<TenantDirectory>>()?.clone(),
+                settings: req.app_data::<web::Data<Settings>>()?.clone(),
+                outbox: req.app_data::<web::Data<Outbox>>()?.clone(),
+            })
+        };
+        std::future::ready(app().ok_or_else(|| ApiError::Internal(anyhow::anyhow!("application data missing"))))
+    }
+}
+
 /// What a request carried: the message part as sent and the files kept in the store.
 #[derive(Default)]
 struct Parts {
@@ -49,12 +80,18 @@ struct Parts {
 /// once per Idempotency-Key; 201 with the message as the thread shows it.
 pub async fn send(
     backend: Backend,
-    db: web::Data<Db>,
-    attachments: web::Data<Attachments>,
+    app: MessageApp,
     req: HttpRequest,
     reference: web::Path<String>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
+    let MessageApp {
+        db,
+        attachments,
+        directory,
+        settings,
+        outbox,
+    } = app;
     let request = Request::of(&req)?;
     // No file is received for a case that is not there.
     if applications::case_id_of_tenant(&db, &backend.tenant_id, &reference)
@@ -65,12 +102,25 @@ pub async fn send(
     }
     let mut parts = Parts::default();
     let read = read_parts(&req, payload, &attachments, &mut parts).await;
+    let authority = directory
+        .by_id(&backend.tenant_id)
+        .map(|tenant| tenant.name.clone())
+        .unwrap_or_default();
+    let to = Addressed {
+        tenant_id: &backend.tenant_id,
+        authority: &authority,
+        reference: &reference,
+        base_url: &settings.base_url,
+    };
     let answered = match read {
-        Ok(()) => write(request, &db, &backend, &reference, &parts).await,
+        Ok(()) => write(request, &db, &backend, &to, &parts).await,
         Err(e) => Err(e),
     };
     match answered {
-        Ok(answered) if !answered.replayed => Ok(answered.response),
+        Ok(answered) if !answered.replayed => {
+            outbox.wake();
+            Ok(answered.response)
+        }
         other => {
             // Refused, or answered before: the files of this request are kept by no row.
             let keys: Vec<String> = parts.files.iter().map(|f| f.storage_key.clone()).collect();
@@ -84,9 +134,10 @@ async fn write(
     mut request: Request,
     db: &Db,
     backend: &Backend,
-    reference: &str,
+    to: &Addressed<'_>,
     parts: &Parts,
 ) -> Result<super::idempotent::Answered, ApiError> {
+    let reference = to.reference;
     let raw = parts.message.as_ref().ok_or_else(|| {
         ApiError::BadRequest("a part named message with the JSON {kind, subject, body} is needed".into())
     })?;
@@ -115,7 +166,7 @@ async fn write(
     request
         .once(db, backend, async |tx| {
             let now = crate::db::now();
-            let id = messages::add(tx, &backend.tenant_id, reference, &message, now)
+            let id = postfach::send_to_citizen(tx, to, &message, now)
                 .await?
                 .ok_or(ApiError::NotFound)?;
             let row = MessageRow {
