@@ -215,3 +215,25 @@ pub async fn notice_due(
     );
     with_tx!(tx, conn => sqlx::query_scalar(&sql).bind(message_id).bind(quiet_since).fetch_optional(conn).await)
 }
+
+/// The citizen's reply to a message to them, into its case's thread, made available `now`; false
+/// when the account has no such message. A reply the same as one sent to the case in the last
+/// minute (a double click, a reload) is not written again.
+pub async fn reply(db: &Db, to_message: &str, account_id: &str, body: &str, now: DateTime<Utc>) -> sqlx::Result<bool> {
+    let id = uuid::Uuid::now_v7().to_string();
+    let written = with_pool!(db, pool => sqlx::query(
+        "INSERT INTO message (id, case_id, account_id, direction, kind, subject, body, made_available_at)
+         SELECT $1, m.case_id, m.account_id, 'from_citizen', 'reply', m.subject, $2, $3 FROM message m
+         WHERE m.id = $4 AND m.account_id = $5 AND m.direction = 'to_citizen'
+           AND NOT EXISTS (SELECT 1 FROM message r WHERE r.case_id = m.case_id AND r.direction = 'from_citizen'
+                           AND r.body = $2 AND r.made_available_at > $6)")
+        .bind(&id).bind(body).bind(now).bind(to_message).bind(account_id).bind(now - chrono::Duration::minutes(1))
+        .execute(pool).await.map(|done| done.rows_affected()))?;
+    if written == 1 {
+        return Ok(true);
+    }
+    let exists: Option<String> = with_pool!(db, pool => sqlx::query_scalar(
+        "SELECT id FROM message WHERE id = $1 AND account_id = $2 AND direction = 'to_citizen'")
+        .bind(to_message).bind(account_id).fetch_optional(pool).await)?;
+    Ok(exists.is_some())
+}

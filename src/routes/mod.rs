@@ -124,6 +124,7 @@ fn account_routes(cfg: &mut web::ServiceConfig) {
         web::scope("/postfach")
             .route("", get().to(postfach::list))
             .route("/{message}", get().to(postfach::show))
+            .route("/{message}/antwort", post().to(postfach::reply))
             .route("/{message}/datei/{file}", get().to(postfach::download)),
     );
 }

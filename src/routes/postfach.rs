@@ -2,13 +2,14 @@
 //! across all tenants (the Servicekonto is one account), a page at a time; a message's page, whose
 //! first opening is recorded as its reading; and its files.
 
+use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use askama_web::WebTemplate;
 use serde::Deserialize;
 
 use crate::attachments::Attachments;
-use crate::auth::session::Sessions;
+use crate::auth::session::{Citizen, Sessions};
 use crate::db::Db;
 use crate::db::messages::{self, PostfachRow};
 use crate::domain::evidence::size_text;
@@ -17,6 +18,7 @@ use crate::i18n::Lang;
 use crate::query::encode_query_value as encoded;
 use crate::routes::Layout;
 use crate::routes::download::stored_file;
+use crate::routes::page::{respond, see_other};
 use crate::tenancy::TenantDirectory;
 
 /// Messages per page.
@@ -129,19 +131,51 @@ pub struct MessagePage {
     made_available: String,
     body: String,
     files: Vec<FileItem>,
+    /// The reply form, under a message to the citizen.
+    reply: Option<ReplyForm>,
+    /// "Ihre Antwort wurde gesendet."
+    replied: bool,
+}
+
+pub struct ReplyForm {
+    action: String,
+    csrf_token: String,
+    value: String,
+    error: Option<&'static str>,
+}
+
+#[derive(Deserialize)]
+pub struct ShowQuery {
+    beantwortet: Option<String>,
 }
 
 /// A message of the citizen's; the first opening records when it was read (the authority sees it).
 pub async fn show(
     req: HttpRequest,
-    mut layout: Layout,
+    layout: Layout,
     id: web::Path<String>,
+    query: web::Query<ShowQuery>,
     db: web::Data<Db>,
     sessions: web::Data<Sessions>,
     directory: web::Data<TenantDirectory>,
 ) -> Result<MessagePage, AppError> {
     let citizen = sessions.citizen(&req).await?;
-    let opened = messages::open(&db, &id, &citizen.account_id, crate::db::now())
+    let mut page = message_page(layout, &db, &directory, &id, &citizen, None, "").await?;
+    page.replied = query.beantwortet.is_some();
+    Ok(page)
+}
+
+/// The page of the citizen's message `id`, with the reply form as given (and what is wrong with it).
+async fn message_page(
+    mut layout: Layout,
+    db: &Db,
+    directory: &TenantDirectory,
+    id: &str,
+    citizen: &Citizen,
+    error: Option<&'static str>,
+    reply: &str,
+) -> Result<MessagePage, AppError> {
+    let opened = messages::open(db, id, &citizen.account_id, crate::db::now())
         .await?
         .ok_or(AppError::NotFound)?;
     let (row, files) = (opened.message, opened.files);
@@ -150,10 +184,16 @@ pub async fn show(
         account.unread = (account.unread - 1).max(0);
     }
     let lang: Lang = layout.lang;
+    let reply = (row.direction == "to_citizen").then(|| ReplyForm {
+        action: format!("/postfach/{}/antwort", row.id),
+        csrf_token: citizen.session.csrf_token.clone(),
+        value: reply.to_owned(),
+        error,
+    });
     Ok(MessagePage {
         subject: row.subject.clone(),
         kind_key: kind_key(&row.kind),
-        from: lang.t1("postfach-from", "authority", authority(&directory, &row)),
+        from: lang.t1("postfach-from", "authority", authority(directory, &row)),
         case_label: lang.t1("postfach-case", "reference", row.reference.clone()),
         made_available: lang.t1("postfach-made-available", "date", lang.date_time(row.made_available_at)),
         body: row.body,
@@ -165,8 +205,52 @@ pub async fn show(
                 name: f.name,
             })
             .collect(),
+        reply,
+        replied: false,
         layout,
     })
+}
+
+/// The longest reply, in characters.
+const LONGEST_REPLY: usize = 5000;
+
+#[derive(Deserialize)]
+pub struct ReplyPost {
+    #[serde(default)]
+    csrf_token: String,
+    #[serde(default)]
+    antwort: String,
+}
+
+/// The citizen answers a message: the reply joins the case's thread, where the authority's backend
+/// reads it.
+pub async fn reply(
+    req: HttpRequest,
+    layout: Layout,
+    id: web::Path<String>,
+    form: web::Form<ReplyPost>,
+    db: web::Data<Db>,
+    sessions: web::Data<Sessions>,
+    directory: web::Data<TenantDirectory>,
+) -> Result<HttpResponse, AppError> {
+    let citizen = sessions.citizen(&req).await?;
+    citizen.session.check_csrf(&form.csrf_token)?;
+    let text = form.antwort.trim();
+    let error = if text.is_empty() {
+        Some("postfach-reply-empty")
+    } else if text.chars().count() > LONGEST_REPLY {
+        Some("postfach-reply-too-long")
+    } else {
+        None
+    };
+    if let Some(error) = error {
+        let page = message_page(layout, &db, &directory, &id, &citizen, Some(error), &form.antwort).await?;
+        return respond(StatusCode::UNPROCESSABLE_ENTITY, &page);
+    }
+    if !messages::reply(&db, &id, &citizen.account_id, text, crate::db::now()).await? {
+        return Err(AppError::NotFound);
+    }
+    Ok(see_other(&format!("/postfach/{id}?beantwortet=1")))
 }
 
 #[derive(Deserialize)]

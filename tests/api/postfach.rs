@@ -271,3 +271,96 @@ async fn the_citizen_is_told_of_a_decision_at_once_and_of_a_cases_messages_once_
     sent(&backend, &reference, "message", "Eine letzte Frage", None).await;
     assert_eq!(notices(&app, &anna).await.len(), 3);
 }
+
+#[tokio::test]
+async fn the_citizen_replies_to_a_message_and_the_authority_reads_it_in_the_thread_once() {
+    let app = spawn_app().await;
+    let (anna, case_page) = send_case(&app).await;
+    let reference = case_page.rsplit('/').next().unwrap().to_owned();
+    let backend = Backend::of(&app, "musterstadt").await;
+    let question = sent(&backend, &reference, "message", "Wo genau steht die Laterne?", None).await;
+    let href = format!("/postfach/{}", question["id"].as_str().unwrap());
+    let action = format!("{href}/antwort");
+
+    let page = anna.get(&href).await;
+    assert!(page.body.contains(&format!(r#"action="{action}""#)), "{}", page.body);
+    let token = page.csrf_token();
+    let answer = "Vor dem Haus Heidestraße 17.";
+    let replied = anna.post(&action, &[("csrf_token", &token), ("antwort", answer)]).await;
+    assert_eq!(replied.status, 303, "{}", replied.body);
+    assert_eq!(replied.location().unwrap(), format!("{href}?beantwortet=1"));
+    assert!(
+        anna.get(&replied.location().unwrap())
+            .await
+            .body
+            .contains("Ihre Antwort wurde gesendet.")
+    );
+    // A double click sends it once.
+    let again = anna.post(&action, &[("csrf_token", &token), ("antwort", answer)]).await;
+    assert_eq!(again.status, 303);
+
+    let thread = backend.json(&format!("/api/v1/cases/{reference}/messages")).await;
+    let messages = thread["messages"].as_array().unwrap();
+    assert_eq!(messages.len(), 2, "{thread}");
+    assert_eq!(messages[1]["direction"], "from_citizen");
+    assert_eq!(messages[1]["kind"], "reply");
+    assert_eq!(messages[1]["body"], answer);
+    assert_eq!(messages[1]["subject"], "Wo genau steht die Laterne?");
+
+    // An empty reply is refused with a message at the field; a forged form, another citizen's
+    // message and a reply to a reply are refused too; none is written.
+    let empty = anna.post(&action, &[("csrf_token", &token), ("antwort", "  ")]).await;
+    assert_eq!(empty.status, 422);
+    assert!(empty.body.contains("Geben Sie Ihre Antwort ein."), "{}", empty.body);
+    assert!(empty.body.contains(r#"aria-invalid="true""#));
+    assert!(empty.body.contains("<title>Fehler: "), "{}", empty.body);
+    let too_long = "x".repeat(5001);
+    let long = anna
+        .post(&action, &[("csrf_token", &token), ("antwort", &too_long)])
+        .await;
+    assert_eq!(long.status, 422);
+    assert!(long.body.contains(&too_long), "what was typed stays");
+    assert_eq!(
+        anna.post(&action, &[("csrf_token", "falsch"), ("antwort", "Hallo")])
+            .await
+            .status,
+        403
+    );
+    let ben = logged_in(&app, &unique("ben")).await;
+    let ben_token = ben.get("/postfach").await;
+    let ben_token = ben_token
+        .body
+        .split(r#"name="csrf_token" value=""#)
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap();
+    assert_eq!(
+        ben.post(&action, &[("csrf_token", ben_token), ("antwort", "Hallo")])
+            .await
+            .status,
+        404
+    );
+    let reply_id = messages[1]["id"].as_str().unwrap();
+    let to_reply = anna
+        .post(
+            &format!("/postfach/{reply_id}/antwort"),
+            &[("csrf_token", &token), ("antwort", "Noch was")],
+        )
+        .await;
+    assert_eq!(to_reply.status, 404);
+    assert!(
+        !anna
+            .get(&format!("/postfach/{reply_id}"))
+            .await
+            .body
+            .contains("antwort\""),
+        "no form under a reply"
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM message WHERE direction = 'from_citizen'")
+            .await,
+        1
+    );
+}

@@ -170,6 +170,14 @@ describe('Applying for services in a browser, phone-sized', { timeout: 300_000 }
     assert.ok(await page.getByRole('link', { name: 'bescheid.pdf' }).isVisible());
     assert.doesNotMatch(await headerLink.textContent(), /ungelesen/, 'read now');
     await check(page, 'postfach-message');
+    await page.getByRole('button', { name: 'Antwort senden' }).click();
+    assert.match(await page.title(), /^Fehler: /);
+    await check(page, 'postfach-reply-error');
+    await page.getByRole('link', { name: 'Geben Sie Ihre Antwort ein.' }).click();
+    assert.equal(await page.evaluate(() => document.activeElement.id), 'antwort', 'the summary link focuses the field');
+    await page.getByLabel('Ihre Antwort').fill('Vielen Dank, ich warte ab.');
+    await page.getByRole('button', { name: 'Antwort senden' }).click();
+    assert.ok(await page.getByText('Ihre Antwort wurde gesendet.').isVisible());
     await context.close();
   });
 
