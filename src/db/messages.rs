@@ -237,3 +237,22 @@ pub async fn reply(db: &Db, to_message: &str, account_id: &str, body: &str, now:
         .bind(to_message).bind(account_id).fetch_optional(pool).await)?;
     Ok(exists.is_some())
 }
+
+/// A file of a message of the account's, for the data export.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ExportFileRow {
+    pub id: String,
+    pub message_id: String,
+    pub storage_key: String,
+    pub name: String,
+    pub size: i64,
+    pub sha256: String,
+}
+
+/// Every file of the account's messages.
+pub async fn files_of_account(db: &Db, account_id: &str) -> sqlx::Result<Vec<ExportFileRow>> {
+    with_pool!(db, pool => sqlx::query_as(
+        "SELECT f.id, f.message_id, f.storage_key, f.name, f.size, f.sha256
+         FROM message_file f JOIN message m ON m.id = f.message_id WHERE m.account_id = $1 ORDER BY f.id")
+        .bind(account_id).fetch_all(pool).await)
+}

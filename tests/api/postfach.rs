@@ -364,3 +364,61 @@ async fn the_citizen_replies_to_a_message_and_the_authority_reads_it_in_the_thre
         1
     );
 }
+
+/// The account's data export: konto.json and the ZIP.
+async fn export(browser: &crate::helpers::Browser<'_>) -> (Json, zip::ZipArchive<std::io::Cursor<Vec<u8>>>) {
+    let response = browser
+        .client
+        .get(format!("{}/konto/daten", browser.app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let bytes = response.bytes().await.unwrap().to_vec();
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+    let mut json = String::new();
+    std::io::Read::read_to_string(&mut archive.by_name("konto.json").unwrap(), &mut json).unwrap();
+    (serde_json::from_str(&json).unwrap(), archive)
+}
+
+#[tokio::test]
+async fn the_data_export_holds_the_postfach_with_its_files_and_only_the_citizens_own() {
+    let app = spawn_app().await;
+    let (anna, case_page) = send_case(&app).await;
+    let reference = case_page.rsplit('/').next().unwrap().to_owned();
+    let backend = Backend::of(&app, "musterstadt").await;
+    let bescheid = pdf("Bescheid");
+    let decision = sent(&backend, &reference, "decision", "Bescheid", Some(bescheid.clone())).await;
+    let href = format!("/postfach/{}", decision["id"].as_str().unwrap());
+    let token = anna.get(&href).await.csrf_token();
+    let replied = anna
+        .post(
+            &format!("{href}/antwort"),
+            &[("csrf_token", &token), ("antwort", "Danke!")],
+        )
+        .await;
+    assert_eq!(replied.status, 303);
+
+    let (json, mut archive) = export(&anna).await;
+    let postfach = json["postfach"].as_array().unwrap();
+    assert_eq!(postfach.len(), 2, "{json}");
+    let (reply, decision) = (&postfach[0], &postfach[1]);
+    assert_eq!((&reply["kind"], &reply["body"]), (&"reply".into(), &"Danke!".into()));
+    assert_eq!(decision["kind"], "decision");
+    assert_eq!(decision["case"], reference.as_str());
+    assert_eq!(decision["authority"], "Stadt Musterstadt");
+    assert!(decision["first_read_at"].is_string(), "{decision}");
+    let file = decision["files"][0].as_str().unwrap().to_owned();
+    assert!(
+        file.starts_with("postfach/") && file.ends_with("bescheid.pdf"),
+        "{file}"
+    );
+    let mut content = Vec::new();
+    std::io::Read::read_to_end(&mut archive.by_name(&file).unwrap(), &mut content).unwrap();
+    assert_eq!(content, bescheid);
+
+    let ben = logged_in(&app, &unique("ben")).await;
+    let (json, archive) = export(&ben).await;
+    assert_eq!(json["postfach"], Json::Array(vec![]));
+    assert!(archive.file_names().all(|name| !name.unwrap().starts_with("postfach/")));
+}

@@ -25,7 +25,7 @@ use crate::db::Db;
 use crate::db::accounts;
 use crate::db::applications::{self as queries, SummaryLine};
 use crate::db::attachments as db_attachments;
-use crate::db::payments;
+use crate::db::{messages, payments};
 use crate::error::AppError;
 use crate::i18n::Lang;
 use crate::pdf::ReceiptFonts;
@@ -46,6 +46,25 @@ struct Export {
     cases: Vec<CaseExport>,
     files: Vec<FileExport>,
     payments: Vec<PaymentExport>,
+    /// The Postfach: messages and decisions of the authorities, and the citizen's replies.
+    postfach: Vec<MessageExport>,
+}
+
+#[derive(Serialize)]
+struct MessageExport {
+    authority: String,
+    /// The case's reference.
+    case: String,
+    /// `to_citizen` or `from_citizen`.
+    direction: String,
+    /// `message`, `decision` or `reply`.
+    kind: String,
+    subject: String,
+    body: String,
+    made_available_at: DateTime<Utc>,
+    first_read_at: Option<DateTime<Utc>>,
+    /// The files' names in the ZIP.
+    files: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -246,6 +265,29 @@ pub async fn export(
         })
         .collect();
 
+    let message_files = messages::files_of_account(&db, id).await?;
+    let file_name =
+        |f: &messages::ExportFileRow| format!("postfach/{}-{}", &f.id[f.id.len().saturating_sub(8)..], f.name);
+    let postfach = messages::of_account(&db, id, None, None, i64::MAX)
+        .await?
+        .into_iter()
+        .map(|m| MessageExport {
+            authority: authority(&m.tenant_id),
+            files: message_files
+                .iter()
+                .filter(|f| f.message_id == m.id)
+                .map(file_name)
+                .collect(),
+            case: m.reference,
+            direction: m.direction,
+            kind: m.kind,
+            subject: m.subject,
+            body: m.body,
+            made_available_at: m.made_available_at,
+            first_read_at: m.first_read_at,
+        })
+        .collect();
+
     let export = Export {
         exported_at: now,
         email: account.email,
@@ -309,6 +351,7 @@ pub async fn export(
                 case: p.case_reference,
             })
             .collect(),
+        postfach,
     };
     let json = serde_json::to_vec_pretty(&export).map_err(anyhow::Error::from)?;
     let zip = SpooledZip::create(attachments.spool_path("zip"));
@@ -319,6 +362,13 @@ pub async fn export(
     for (row, listed) in stored.iter().zip(&export.files) {
         zip.start(&listed.file, Compression::Stored).await?;
         let mut content = attachments.open(&row.storage_key).await?;
+        while let Some(chunk) = content.next().await {
+            zip.write(chunk.map_err(anyhow::Error::from)?).await?;
+        }
+    }
+    for f in &message_files {
+        zip.start(&file_name(f), Compression::Stored).await?;
+        let mut content = attachments.open(&f.storage_key).await?;
         while let Some(chunk) = content.next().await {
             zip.write(chunk.map_err(anyhow::Error::from)?).await?;
         }
