@@ -39,6 +39,19 @@ impl CaseStatus {
         }
     }
 
+    /// The translation key of the status in the citizen's words.
+    pub fn label_key(self) -> &'static str {
+        match self {
+            Self::Submitted => "case-status-submitted",
+            Self::Received => "case-status-received",
+            Self::Processing => "case-status-processing",
+            Self::ActionRequired => "case-status-action-required",
+            Self::Completed => "case-status-completed",
+            Self::Rejected => "case-status-rejected",
+            Self::Withdrawn => "case-status-withdrawn",
+        }
+    }
+
     pub fn parse(name: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|status| status.as_str() == name)
     }

@@ -47,7 +47,7 @@ impl<'a> Backend<'a> {
     }
 
     /// Sets a status; the answer.
-    async fn set_status(&self, reference: &str, key: &str, update: Json) -> Page {
+    pub(crate) async fn set_status(&self, reference: &str, key: &str, update: Json) -> Page {
         let path = format!("/api/v1/cases/{reference}/status");
         self.post(&path, key, update.to_string()).await.unwrap()
     }

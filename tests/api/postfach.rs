@@ -422,3 +422,61 @@ async fn the_data_export_holds_the_postfach_with_its_files_and_only_the_citizens
     assert_eq!(json["postfach"], Json::Array(vec![]));
     assert!(archive.file_names().all(|name| !name.unwrap().starts_with("postfach/")));
 }
+
+#[tokio::test]
+async fn the_case_page_shows_where_the_case_stands_and_all_that_happened_in_order() {
+    let app = spawn_app().await;
+    let (anna, case_page) = send_case(&app).await;
+    let reference = case_page.rsplit('/').next().unwrap().to_owned();
+    let backend = Backend::of(&app, "musterstadt").await;
+    let update = json!({"status": "RECEIVED", "note": "Wir melden uns in zwei Wochen."});
+    assert_eq!(backend.set_status(&reference, "s-1", update).await.status, 200);
+    let question = sent(&backend, &reference, "message", "Wo genau?", None).await;
+    let decision = sent(&backend, &reference, "decision", "Reparatur beauftragt", None).await;
+    let update = json!({"status": "COMPLETED"});
+    assert_eq!(backend.set_status(&reference, "s-2", update).await.status, 200);
+
+    let page = anna.get(&case_page).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert_eq!(
+        page.body.matches("<dt>Stand").count(),
+        2,
+        "delivery, and the authority's status"
+    );
+    let facts = &page.body[page.body.find("portal-facts").unwrap()..page.body.find("</dl>").unwrap()];
+    assert!(
+        facts.contains("Stand bei der Behörde") && facts.contains("Abgeschlossen"),
+        "{facts}"
+    );
+    let history = &page.body[page.body.find(r#"id="verlauf""#).unwrap()..];
+    let order: Vec<usize> = [
+        "Antrag gesendet",
+        "Neuer Stand: Bei der Behörde eingegangen",
+        "Wir melden uns in zwei Wochen.",
+        "Nachricht: Wo genau?",
+        "Bescheid: Reparatur beauftragt",
+        "Neuer Stand: Abgeschlossen",
+    ]
+    .iter()
+    .map(|text| {
+        history
+            .find(text)
+            .unwrap_or_else(|| panic!("{text} is missing: {history}"))
+    })
+    .collect();
+    assert!(order.is_sorted(), "in the order it happened: {order:?}");
+    for message in [&question, &decision] {
+        let href = format!(r#"href="/postfach/{}""#, message["id"].as_str().unwrap());
+        assert!(history.contains(&href), "{href}");
+    }
+    let case_id: String = app
+        .text(&format!("SELECT id FROM cases WHERE reference = '{reference}'"))
+        .await;
+    assert!(history.contains(&format!("/postfach?vorgang={case_id}")));
+
+    let english = anna.get(&format!("{case_page}?lang=en")).await;
+    assert!(english.body.contains("New status: Completed"), "{}", english.body);
+    // Another citizen sees nothing of it.
+    let ben = logged_in(&app, &unique("ben")).await;
+    assert_eq!(ben.get(&case_page).await.status, 404);
+}

@@ -9,6 +9,7 @@ mod list;
 mod step_post;
 mod steps;
 mod submit;
+mod timeline;
 mod view;
 
 use std::sync::Arc;

@@ -5,6 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
+use super::timeline;
 use super::view::{self, AnswerSection};
 use super::{DraftPath, Drafts, Opened, draft_href, locked, stammdaten_answers, step_href, today, unfinished, version};
 use crate::auth::session::Sessions;
@@ -13,9 +14,9 @@ use crate::config::Settings;
 use crate::db::Db;
 use crate::db::applications::{self as queries, CaseRow};
 use crate::db::{attachments, payments};
-use crate::domain::Money;
 use crate::domain::evidence::{UploadedFile, size_text};
 use crate::domain::form::{Answers, FormState, Kind, derive};
+use crate::domain::{CaseStatus, Money};
 use crate::error::AppError;
 use crate::i18n::Lang;
 use crate::payment::{self, Providers};
@@ -366,6 +367,12 @@ pub struct DonePage {
     receipt_href: String,
     /// The evidence sent with the case, to download.
     files: Vec<view::FileView>,
+    /// Where the case stands at the authority, in the citizen's words, once its backend said.
+    authority_status: Option<String>,
+    /// What happened to it, oldest first.
+    timeline: Vec<timeline::Moment>,
+    /// The case's messages in the Postfach.
+    messages_href: String,
 }
 
 /// A service's name in the citizen's language; its slug if the service has been retired since.
@@ -432,7 +439,14 @@ pub async fn done(
         })
         .collect();
     let paid = payments::paid_for_case(&drafts.db, &case.id, &tenant.id).await?;
+    let timeline = timeline::of(&drafts.db, &case, &citizen.account_id, paid.as_ref(), layout.lang).await?;
+    let authority_status = CaseStatus::parse(&case.status)
+        .filter(|status| *status != CaseStatus::Submitted)
+        .map(|status| layout.lang.t(status.label_key()).to_owned());
     let page = DonePage {
+        authority_status,
+        timeline,
+        messages_href: format!("/postfach?vorgang={}", case.id),
         files,
         paid: paid.map(|paid| (payment::paid_text(layout.lang, &paid), paid.reference)),
         service_name: service_name(&drafts.cache, &drafts.db, &tenant.id, &case.service_slug, layout.lang).await?,
