@@ -92,6 +92,11 @@ impl TenantDirectory {
         self.by_id.get(id)
     }
 
+    /// The tenant's name; empty for a tenant no longer in the directory.
+    pub fn name_of(&self, id: &str) -> String {
+        self.by_id(id).map(|tenant| tenant.name.clone()).unwrap_or_default()
+    }
+
     /// The tenant for a `Host` header value; the port is ignored.
     pub fn by_host(&self, host: &str) -> Option<&Arc<Tenant>> {
         self.by_host.get(&host_name(host))

@@ -282,7 +282,7 @@ impl CaseFile {
 }
 
 fn file_type(row: &DeliveryFileRow) -> &'static str {
-    FileType::parse(&row.file_type).map_or("application/octet-stream", FileType::mime)
+    FileType::mime_of_stored(&row.file_type)
 }
 
 /// A file as the case JSON lists it; each backend adds how it gets the content.

@@ -104,6 +104,12 @@ impl FileType {
         }
     }
 
+    /// The media type of a file stored with this type name (`FileType::name`); a name no longer
+    /// known is served as bytes.
+    pub fn mime_of_stored(name: &str) -> &'static str {
+        Self::parse(name).map_or("application/octet-stream", Self::mime)
+    }
+
     pub fn mime(self) -> &'static str {
         match self {
             Self::Pdf => "application/pdf",

@@ -13,7 +13,7 @@ use crate::domain::FileType;
 /// of the type its content was found to be, with `nosniff`.
 pub async fn stored_file(row: AttachmentRow, attachments: &Attachments) -> anyhow::Result<HttpResponse> {
     let content = attachments.open(&row.storage_key).await?;
-    let mime = FileType::parse(&row.file_type).map_or("application/octet-stream", FileType::mime);
+    let mime = FileType::mime_of_stored(&row.file_type);
     let disposition = ContentDisposition {
         disposition: DispositionType::Attachment,
         parameters: vec![

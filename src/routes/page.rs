@@ -1,8 +1,11 @@
 //! What every form page shares: fields with their error, the error summary, and answering with a status.
 
 use actix_web::HttpResponse;
+use actix_web::error::PayloadError;
 use actix_web::http::StatusCode;
+use actix_web::web::{self, Bytes};
 use askama::Template;
+use futures_util::{Stream, StreamExt};
 
 use crate::error::AppError;
 use crate::i18n::Lang;
@@ -123,6 +126,21 @@ pub fn see_other(location: &str) -> HttpResponse {
     HttpResponse::SeeOther()
         .insert_header((actix_web::http::header::LOCATION, location))
         .finish()
+}
+
+/// The request's body as it arrives, ending in `PayloadError::Overflow` once it is longer than
+/// `limit` bytes: a streamed body (multipart) is cut off there, not read to its end.
+pub fn limited(payload: web::Payload, limit: u64) -> impl Stream<Item = Result<Bytes, PayloadError>> {
+    let mut read: u64 = 0;
+    payload.map(move |chunk| {
+        if let Ok(bytes) = &chunk {
+            read += bytes.len() as u64;
+            if read > limit {
+                return Err(PayloadError::Overflow);
+            }
+        }
+        chunk
+    })
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use crate::attachments::Attachments;
 use crate::auth::session::{Citizen, Sessions};
 use crate::db::Db;
-use crate::db::messages::{self, PostfachRow};
+use crate::db::messages;
 use crate::domain::evidence::size_text;
 use crate::error::AppError;
 use crate::i18n::Lang;
@@ -83,7 +83,7 @@ pub async fn list(
         .map(|row| MessageItem {
             subject: row.subject.clone(),
             kind_key: kind_key(&row.kind),
-            authority: authority(&directory, row),
+            authority: directory.name_of(&row.tenant_id),
             made_available: lang.date_time(row.made_available_at),
             case_label: lang.t1("postfach-case", "reference", row.reference.clone()),
             unread: row.direction == "to_citizen" && row.first_read_at.is_none(),
@@ -105,13 +105,6 @@ fn kind_key(kind: &str) -> &'static str {
         "reply" => "postfach-kind-reply",
         _ => "postfach-kind-message",
     }
-}
-
-fn authority(directory: &TenantDirectory, row: &PostfachRow) -> String {
-    directory
-        .by_id(&row.tenant_id)
-        .map(|tenant| tenant.name.clone())
-        .unwrap_or_default()
 }
 
 pub struct FileItem {
@@ -193,7 +186,7 @@ async fn message_page(
     Ok(MessagePage {
         subject: row.subject.clone(),
         kind_key: kind_key(&row.kind),
-        from: lang.t1("postfach-from", "authority", authority(directory, &row)),
+        from: lang.t1("postfach-from", "authority", directory.name_of(&row.tenant_id)),
         case_label: lang.t1("postfach-case", "reference", row.reference.clone()),
         made_available: lang.t1("postfach-made-available", "date", lang.date_time(row.made_available_at)),
         body: row.body,

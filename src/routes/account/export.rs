@@ -180,7 +180,7 @@ pub async fn export(
     let lang = Lang::of(&req);
     let account = accounts::account_by_id(&db, id).await?.ok_or(AppError::NotFound)?;
     let now = Utc::now();
-    let authority = |tenant_id: &str| directory.by_id(tenant_id).map_or_else(String::new, |t| t.name.clone());
+    let authority = |tenant_id: &str| directory.name_of(tenant_id);
 
     let mut parked: HashMap<String, ParkedExport> = queries::parked_steps_of(&db, id)
         .await?

@@ -20,6 +20,7 @@ use crate::db::{Db, applications};
 use crate::domain::FileType;
 use crate::domain::message::MessageKind;
 use crate::query::encode_query_value as encoded;
+use crate::routes::page::limited;
 use crate::tenancy::TenantDirectory;
 use crate::worker::Outbox;
 use crate::workflow::postfach::{self, Addressed};
@@ -102,10 +103,7 @@ pub async fn send(
     }
     let mut parts = Parts::default();
     let read = read_parts(&req, payload, &attachments, &mut parts).await;
-    let authority = directory
-        .by_id(&backend.tenant_id)
-        .map(|tenant| tenant.name.clone())
-        .unwrap_or_default();
+    let authority = directory.name_of(&backend.tenant_id);
     let to = Addressed {
         tenant_id: &backend.tenant_id,
         authority: &authority,
@@ -205,17 +203,7 @@ async fn read_parts(
     attachments: &Attachments,
     parts: &mut Parts,
 ) -> Result<(), ApiError> {
-    let mut read: u64 = 0;
-    let counted = payload.map(move |chunk| {
-        if let Ok(bytes) = &chunk {
-            read += bytes.len() as u64;
-            if read > REQUEST_LIMIT {
-                return Err(PayloadError::Overflow);
-            }
-        }
-        chunk
-    });
-    let mut multipart = Multipart::new(req.headers(), counted);
+    let mut multipart = Multipart::new(req.headers(), limited(payload, REQUEST_LIMIT));
     while let Some(part) = multipart.next().await {
         let mut part = part.map_err(not_multipart)?;
         match part.name().unwrap_or_default() {
@@ -320,7 +308,7 @@ fn message_json(reference: &str, message: &MessageRow, files: &[MessageFileRow])
             json!({
                 "id": f.id,
                 "name": f.name,
-                "type": FileType::parse(&f.file_type).map_or("application/octet-stream", FileType::mime),
+                "type": FileType::mime_of_stored(&f.file_type),
                 "size": f.size,
                 "sha256": f.sha256,
                 "href": format!("/api/v1/cases/{}/attachments/{}", encoded(reference), f.id),

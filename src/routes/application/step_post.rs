@@ -13,7 +13,7 @@ use crate::db::Db;
 use crate::domain::evidence::clean_file_name;
 use crate::domain::form::{Kind, Step};
 use crate::error::AppError;
-use crate::routes::page::FORM_BODY_LIMIT;
+use crate::routes::page::{FORM_BODY_LIMIT, limited};
 
 /// The most an upload request may carry. Past a file's limit the rest is read and thrown away, so
 /// the citizen gets the step with a message instead of a broken connection; past this, not.
@@ -104,17 +104,7 @@ pub async fn read_multipart(
     receiving: Option<&Receiving<'_>>,
     attachments: &Attachments,
 ) -> Result<StepPost, AppError> {
-    let mut read: u64 = 0;
-    let counted = payload.map(move |chunk| {
-        if let Ok(bytes) = &chunk {
-            read += bytes.len() as u64;
-            if read > UPLOAD_REQUEST_LIMIT {
-                return Err(PayloadError::Overflow);
-            }
-        }
-        chunk
-    });
-    let mut multipart = Multipart::new(req.headers(), counted);
+    let mut multipart = Multipart::new(req.headers(), limited(payload, UPLOAD_REQUEST_LIMIT));
     let mut post = StepPost {
         pairs: Vec::new(),
         uploads: Vec::new(),
