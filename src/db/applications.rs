@@ -24,7 +24,7 @@ pub struct DraftRow {
 }
 
 /// One line of the answers as the citizen saw them on check-answers.
-#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct SummaryLine {
     pub section: String,
     pub label: String,

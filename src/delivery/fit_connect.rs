@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha512};
 
+use super::document::{CaseDocument, FileEntry};
 use super::jose::{self, EncryptionKey};
 use super::{CaseFile, Failure, Hold, answer_body, answer_json, describe, failure_for, host};
 use crate::db::outbox::CaseToDeliver;
@@ -184,7 +185,9 @@ impl Sender<'_> {
             tags.insert(id.clone(), jose::authentication_tag(&encrypted).to_owned());
             evidence.push((id.as_str(), file));
         }
-        let data = super::case_json(case, files.iter().map(|f| super::file_json(&f.row)).collect()).to_string();
+        let files = files.iter().map(|f| FileEntry::of(&f.row)).collect();
+        let data =
+            serde_json::to_string(&CaseDocument::of(case, files)).map_err(|e| Failure::Permanent(e.to_string()))?;
         let metadata = metadata(case, &schema_uri, &data, &attachment_id, &pdf, &evidence).to_string();
         let encrypted_data = key
             .encrypt(data.as_bytes(), Some("application/json"))

@@ -5,6 +5,7 @@
 //! Every attempt for a case carries the case id as its idempotency key, so a receiver can tell a
 //! repeat (after a crash between sending and recording) from a new case.
 
+pub mod document;
 mod email;
 pub mod fit_connect;
 mod jose;
@@ -277,55 +278,8 @@ pub struct CaseFile {
 
 impl CaseFile {
     pub fn mime(&self) -> &'static str {
-        file_type(&self.row)
+        FileType::mime_of_stored(&self.row.file_type)
     }
-}
-
-fn file_type(row: &DeliveryFileRow) -> &'static str {
-    FileType::mime_of_stored(&row.file_type)
-}
-
-/// A file as the case JSON lists it; each backend adds how it gets the content.
-pub fn file_json(row: &DeliveryFileRow) -> serde_json::Value {
-    serde_json::json!({
-        "id": row.id,
-        "field": row.field_id,
-        "name": row.name,
-        "type": file_type(row),
-        "size": row.size,
-        "sha256": row.sha256,
-    })
-}
-
-/// The case as backends that take JSON get it: the webhook's body, FIT-Connect's Fachdaten and the
-/// backend API's answer. `attachments` are the files, made by [`file_json`].
-pub fn case_json(case: &CaseToDeliver, attachments: Vec<serde_json::Value>) -> serde_json::Value {
-    serde_json::json!({
-        "case": {
-            "id": case.id,
-            "reference": case.reference,
-            "tenant": case.tenant_slug,
-            "service": case.service_slug,
-            "service_name": case.service_name,
-            "leistungsschluessel": case.leistungsschluessel,
-            "form_version": case.form_version,
-            "submitted_at": case.submitted_at.to_rfc3339(),
-            "trust_level": case.trust_level,
-            "fee_cents": case.fee_cents,
-        },
-        "answers": case.answers.0,
-        "summary": case.summary.0,
-        "attachments": attachments,
-        "payment": case.paid.as_ref().map(|paid| serde_json::json!({
-            "amount_cents": paid.amount_cents,
-            "currency": "EUR",
-            "status": "PAYED",
-            "transaction_id": paid.transaction_id,
-            "reference": paid.reference,
-            "method": paid.method,
-            "paid_at": paid.paid_at.map(|at| at.to_rfc3339()),
-        })),
-    })
 }
 
 /// A secret named by a `*_env` key.

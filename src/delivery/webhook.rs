@@ -13,6 +13,7 @@ use chrono::Utc;
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
+use super::document::{CaseDocument, FileEntry};
 use super::{CaseFile, Failure, answer_json, describe, failure_for, host};
 use crate::db::outbox::CaseToDeliver;
 
@@ -25,13 +26,13 @@ pub async fn send(
 ) -> Result<Option<String>, Failure> {
     let attachments = files
         .iter()
-        .map(|f| {
-            let mut file = super::file_json(&f.row);
-            file["content_base64"] = BASE64_STANDARD.encode(&f.content).into();
-            file
+        .map(|f| FileEntry {
+            content_base64: Some(BASE64_STANDARD.encode(&f.content)),
+            ..FileEntry::of(&f.row)
         })
         .collect();
-    let body = super::case_json(case, attachments).to_string();
+    let body =
+        serde_json::to_string(&CaseDocument::of(case, attachments)).map_err(|e| Failure::Permanent(e.to_string()))?;
     let timestamp = Utc::now().timestamp().to_string();
     let response = http
         .post(url)

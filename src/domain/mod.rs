@@ -11,6 +11,7 @@ pub mod money;
 pub mod payment;
 pub mod reference;
 pub mod search;
+pub mod text;
 pub mod topic;
 pub mod trust;
 

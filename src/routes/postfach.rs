@@ -13,6 +13,7 @@ use crate::auth::session::{Citizen, Sessions};
 use crate::db::Db;
 use crate::db::messages;
 use crate::domain::evidence::size_text;
+use crate::domain::text;
 use crate::error::AppError;
 use crate::i18n::Lang;
 use crate::query::encode_query_value as encoded;
@@ -228,7 +229,7 @@ pub async fn reply(
 ) -> Result<HttpResponse, AppError> {
     let citizen = sessions.citizen(&req).await?;
     citizen.session.check_csrf(&form.csrf_token)?;
-    let text = form.antwort.trim();
+    let text = text::lines(&form.antwort, LONGEST_REPLY + 1);
     let error = if text.is_empty() {
         Some("postfach-reply-empty")
     } else if text.chars().count() > LONGEST_REPLY {
@@ -240,7 +241,7 @@ pub async fn reply(
         let page = message_page(layout, &db, &directory, &id, &citizen, Some(error), &form.antwort).await?;
         return respond(StatusCode::UNPROCESSABLE_ENTITY, &page);
     }
-    if !messages::reply(&db, &id, &citizen.account_id, text, crate::db::now()).await? {
+    if !messages::reply(&db, &id, &citizen.account_id, &text, crate::db::now()).await? {
         return Err(AppError::NotFound);
     }
     Ok(see_other(&format!("/postfach/{id}?beantwortet=1")))

@@ -533,3 +533,37 @@ async fn the_same_status_update_sent_twice_at_once_is_made_once() {
         );
     }
 }
+
+#[tokio::test]
+async fn text_is_kept_without_control_characters_and_an_address_with_nul_is_refused() {
+    use crate::backend_messages::{form, message, send};
+    let app = spawn_app().await;
+    let (_, case_page) = send_case(&app).await;
+    let reference = case_page.rsplit('/').next().unwrap().to_owned();
+    let backend = Backend::of(&app, "musterstadt").await;
+
+    // PostgreSQL cannot even compare with U+0000: refused before any query, on both databases.
+    for path in [
+        format!("/api/v1/cases/{reference}%00"),
+        "/api/v1/cases?after=%00".to_owned(),
+        format!("/api/v1/cases/{reference}/messages?x=%00"),
+        format!("/api/v1/cases/{reference}/attachments/%00"),
+    ] {
+        let refused = problem(&backend.get(&path).await, 400);
+        assert!(refused["detail"].as_str().unwrap().contains("%00"), "{path}: {refused}");
+    }
+
+    let update = serde_json::json!({"status": "RECEIVED", "note": " Eingang\u{0} bestätigt.\r\nDanke\u{7}\n"});
+    let set = backend.set_status(&reference, "nul-1", update).await;
+    assert_eq!(set.status, 200, "{}", set.body);
+    let case = backend.json(&format!("/api/v1/cases/{reference}")).await;
+    assert_eq!(case["history"][0]["note"], "Eingang bestätigt.\nDanke");
+
+    let mut sent = message("message", "Eine\u{0} Frage\n");
+    sent["body"] = "Zeile 1\u{0}\nZeile 2".into();
+    let page = send(&backend, &reference, "nul-2", form(&sent, vec![])).await;
+    assert_eq!(page.status, 201, "{}", page.body);
+    let thread = backend.json(&format!("/api/v1/cases/{reference}/messages")).await;
+    assert_eq!(thread["messages"][0]["subject"], "Eine Frage");
+    assert_eq!(thread["messages"][0]["body"], "Zeile 1\nZeile 2");
+}

@@ -9,11 +9,11 @@ use crate::backend_api::{Backend, case_at, problem};
 use crate::evidence::{eicar, pdf, png};
 use crate::helpers::{Page, TestApp, spawn_app};
 
-fn message(kind: &str, subject: &str) -> Json {
+pub(crate) fn message(kind: &str, subject: &str) -> Json {
     json!({"kind": kind, "subject": subject, "body": "Sehr geehrte Frau Muster,\n\nanbei Ihr Bescheid."})
 }
 
-fn pdf_part(name: &str, content: Vec<u8>) -> Part {
+pub(crate) fn pdf_part(name: &str, content: Vec<u8>) -> Part {
     Part::bytes(content)
         .file_name(name.to_owned())
         .mime_str("application/pdf")
@@ -21,7 +21,7 @@ fn pdf_part(name: &str, content: Vec<u8>) -> Part {
 }
 
 /// The form of a message with these attachments.
-fn form(message: &Json, files: Vec<Part>) -> Form {
+pub(crate) fn form(message: &Json, files: Vec<Part>) -> Form {
     let mut form = Form::new().text("message", message.to_string());
     for file in files {
         form = form.part("attachment", file);
@@ -29,7 +29,7 @@ fn form(message: &Json, files: Vec<Part>) -> Form {
     form
 }
 
-async fn send(backend: &Backend<'_>, reference: &str, key: &str, form: Form) -> Page {
+pub(crate) async fn send(backend: &Backend<'_>, reference: &str, key: &str, form: Form) -> Page {
     let response = backend
         .app
         .client

@@ -18,6 +18,7 @@ mod health;
 mod helpers;
 mod i18n;
 mod limits;
+mod openapi;
 mod payment;
 mod postfach;
 mod provider;

@@ -6,7 +6,7 @@ use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 use validator::ValidateEmail;
 
-use crate::domain::Money;
+use crate::domain::{Money, text};
 
 /// Longest text kept of any single answer, whatever its limit: enough to show the citizen their
 /// too-long text again, not enough to fill the database.
@@ -14,23 +14,12 @@ pub const MAX_KEPT_CHARS: usize = 10_000;
 
 /// One line of text: control characters removed, spaces trimmed.
 pub fn clean_line(raw: &str) -> String {
-    raw.chars()
-        .filter(|c| !c.is_control())
-        .take(MAX_KEPT_CHARS)
-        .collect::<String>()
-        .trim()
-        .to_owned()
+    text::one_line(raw, MAX_KEPT_CHARS)
 }
 
 /// Several lines of text: line breaks kept (as `\n`), other control characters removed.
 pub fn clean_lines(raw: &str) -> String {
-    raw.replace("\r\n", "\n")
-        .chars()
-        .filter(|c| *c == '\n' || !c.is_control())
-        .take(MAX_KEPT_CHARS)
-        .collect::<String>()
-        .trim()
-        .to_owned()
+    text::lines(raw, MAX_KEPT_CHARS)
 }
 
 /// A number as Germans and others write it: `1234`, `1.234,5`, `1234,5`, `1234.5`, `-3`.

@@ -4,17 +4,18 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, Utc};
-use serde::Deserialize;
-use serde_json::{Value as Json, json};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 use super::idempotent::{Request, Written};
+use super::problem::Problem;
 use super::{ApiError, Backend, json_body};
 use crate::attachments::Attachments;
 use crate::db::applications::{self, CaseFilter, ListedCase};
 use crate::db::case_events::{self, StatusEvent};
 use crate::db::{Db, attachments as db_attachments, outbox};
-use crate::delivery::{case_json, file_json};
-use crate::domain::CaseStatus;
+use crate::delivery::document::{CaseContent, CaseHead, FileEntry};
+use crate::domain::{CaseStatus, text};
 use crate::query::encode_query_value as encoded;
 use crate::routes::download::stored_file;
 
@@ -22,18 +23,59 @@ use crate::routes::download::stored_file;
 const PAGE: i64 = 50;
 const MOST_PER_PAGE: i64 = 500;
 
-#[derive(Debug, Deserialize)]
+/// Read as strings, so that a wrong value gets a 400 that says what is wrong with it.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
+    /// Only cases where they stand now.
+    #[param(value_type = Option<CaseStatus>)]
     status: Option<String>,
-    /// RFC 3339: only cases submitted at or after this time.
+    /// Only cases submitted at or after this time (RFC 3339).
+    #[param(value_type = Option<String>, format = DateTime)]
     since: Option<String>,
     /// The reference of the last case of the page before.
     after: Option<String>,
+    /// Cases per page.
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 500)]
     limit: Option<String>,
 }
 
-/// `GET /api/v1/cases`: the tenant's cases in the order they came, a page at a time; `next` is the
-/// next page's address while there may be more.
+/// A page of cases.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CaseList<'a> {
+    cases: Vec<ListedEntry<'a>>,
+    /// The address of the next page; `null` at the end.
+    next: Option<String>,
+}
+
+/// A case in the list.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ListedEntry<'a> {
+    reference: &'a str,
+    /// The service's slug.
+    service: &'a str,
+    #[schema(value_type = CaseStatus)]
+    status: &'a str,
+    submitted_at: DateTime<Utc>,
+    /// When the authority's backend accepted it; `null` until then.
+    delivered_at: Option<DateTime<Utc>>,
+    /// Where to read the whole case.
+    href: String,
+}
+
+/// The tenant's cases in the order they came, a page at a time; `next` is the next page's address
+/// while there may be more.
+#[utoipa::path(
+    get,
+    path = "/cases",
+    tag = "cases",
+    params(ListQuery),
+    responses(
+        (status = 200, description = "A page of cases", body = CaseList),
+        (status = 400, description = "A filter that is not understood, or an address with %00", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn list(backend: Backend, db: web::Data<Db>, query: web::Query<ListQuery>) -> Result<HttpResponse, ApiError> {
     let status = match query.status.as_deref() {
         None => None,
@@ -72,8 +114,8 @@ pub async fn list(backend: Backend, db: web::Data<Db>, query: web::Query<ListQue
         (true, Some(last)) => Some(next_page(&filter, &last.reference, limit)),
         _ => None,
     };
-    let cases: Vec<Json> = cases.iter().map(listed).collect();
-    Ok(HttpResponse::Ok().json(json!({ "cases": cases, "next": next })))
+    let cases = cases.iter().map(listed).collect();
+    Ok(HttpResponse::Ok().json(CaseList { cases, next }))
 }
 
 fn not_a_status() -> String {
@@ -81,15 +123,15 @@ fn not_a_status() -> String {
     format!("status must be one of {}", names.join(", "))
 }
 
-fn listed(case: &ListedCase) -> Json {
-    json!({
-        "reference": case.reference,
-        "service": case.service_slug,
-        "status": case.status,
-        "submitted_at": time(case.submitted_at),
-        "delivered_at": case.delivered_at.map(time),
-        "href": format!("/api/v1/cases/{}", encoded(&case.reference)),
-    })
+fn listed(case: &ListedCase) -> ListedEntry<'_> {
+    ListedEntry {
+        reference: &case.reference,
+        service: &case.service_slug,
+        status: &case.status,
+        submitted_at: case.submitted_at,
+        delivered_at: case.delivered_at,
+        href: format!("/api/v1/cases/{}", encoded(&case.reference)),
+    }
 }
 
 /// The address of the page after the case `last`, with the same filter.
@@ -99,18 +141,57 @@ fn next_page(filter: &CaseFilter<'_>, last: &str, limit: i64) -> String {
         url += &format!("status={status}&");
     }
     if let Some(since) = filter.since {
-        url += &format!("since={}&", encoded(&time(since)));
+        url += &format!("since={}&", encoded(&since.to_rfc3339()));
     }
     url + &format!("after={}&limit={limit}", encoded(last))
 }
 
-/// As the case JSON writes times.
-fn time(at: DateTime<Utc>) -> String {
-    at.to_rfc3339()
+/// A case as its delivery carries it, with where it stands and its history.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Case<'a> {
+    case: StandingCase<'a>,
+    #[serde(flatten)]
+    content: CaseContent<'a>,
+    /// The statuses the authority set, oldest first.
+    history: Vec<StatusEntry<'a>>,
 }
 
-/// `GET /api/v1/cases/{reference}`: the case as its delivery carries it (answers, what the citizen
-/// saw, payment), with where it stands, the statuses set so far and links to its evidence files.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StandingCase<'a> {
+    #[serde(flatten)]
+    head: CaseHead<'a>,
+    #[schema(value_type = CaseStatus)]
+    status: &'a str,
+    /// When the authority's backend accepted it; `null` until then.
+    delivered_at: Option<DateTime<Utc>>,
+    /// The backend's own reference, if it gave one.
+    authority_reference: Option<&'a str>,
+}
+
+/// A status the authority set.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StatusEntry<'a> {
+    #[schema(value_type = CaseStatus)]
+    status: &'a str,
+    /// For the citizen.
+    note: Option<&'a str>,
+    at: DateTime<Utc>,
+}
+
+/// The case as its delivery carries it (answers, what the citizen saw, payment), with where it
+/// stands, the statuses set so far and links to its evidence files.
+#[utoipa::path(
+    get,
+    path = "/cases/{reference}",
+    tag = "cases",
+    params(("reference" = String, Path, description = "The case's reference")),
+    responses(
+        (status = 200, description = "The case", body = Case),
+        (status = 400, description = "An address with %00", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such case of this tenant", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn show(backend: Backend, db: web::Data<Db>, reference: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let case = outbox::case_of_tenant(&db, &backend.tenant_id, &reference)
         .await?
@@ -118,23 +199,26 @@ pub async fn show(backend: Backend, db: web::Data<Db>, reference: web::Path<Stri
     let files = db_attachments::files_to_deliver(&db, &case.id, &backend.tenant_id).await?;
     let attachments = files
         .iter()
-        .map(|row| {
-            let mut file = file_json(row);
-            file["href"] = format!("/api/v1/cases/{}/attachments/{}", encoded(&case.reference), row.id).into();
-            file
+        .map(|row| FileEntry {
+            href: Some(format!(
+                "/api/v1/cases/{}/attachments/{}",
+                encoded(&case.reference),
+                row.id
+            )),
+            ..FileEntry::of(row)
         })
         .collect();
-    let history: Vec<Json> = case_events::statuses(&db, &case.id, &backend.tenant_id)
-        .await?
-        .iter()
-        .map(status_json)
-        .collect();
-    let mut body = case_json(&case, attachments);
-    body["history"] = history.into();
-    body["case"]["status"] = case.status.as_str().into();
-    body["case"]["delivered_at"] = case.delivered_at.map(time).into();
-    body["case"]["authority_reference"] = case.authority_reference.as_deref().into();
-    Ok(HttpResponse::Ok().json(body))
+    let statuses = case_events::statuses(&db, &case.id, &backend.tenant_id).await?;
+    Ok(HttpResponse::Ok().json(Case {
+        case: StandingCase {
+            head: CaseHead::of(&case),
+            status: &case.status,
+            delivered_at: case.delivered_at,
+            authority_reference: case.authority_reference.as_deref(),
+        },
+        content: CaseContent::of(&case, attachments),
+        history: statuses.iter().map(StatusEntry::of).collect(),
+    }))
 }
 
 #[derive(Debug, Deserialize)]
@@ -143,7 +227,24 @@ pub struct FilePath {
     file: String,
 }
 
-/// `GET /api/v1/cases/{reference}/attachments/{file}`: an evidence file of the case, streamed.
+/// A file of the case (evidence, or a message's attachment), streamed.
+#[utoipa::path(
+    get,
+    path = "/cases/{reference}/attachments/{file}",
+    tag = "cases",
+    params(
+        ("reference" = String, Path, description = "The case's reference"),
+        ("file" = String, Path, description = "The file's id, as its `href` names it"),
+    ),
+    responses(
+        (status = 200, description = "The file's content, of its media type", content(
+            ([u8] = "application/pdf"), ([u8] = "image/jpeg"), ([u8] = "image/png")
+        )),
+        (status = 400, description = "An address with %00", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such file of this tenant's case", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn attachment(
     backend: Backend,
     db: web::Data<Db>,
@@ -162,15 +263,44 @@ pub const STATUS_BODY_LIMIT: usize = 16 * 1024;
 const LONGEST_NOTE: usize = 2000;
 
 /// Fields it does not know are refused: a misspelt `note` would otherwise be lost silently.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct StatusUpdate {
+pub struct StatusUpdate {
+    #[schema(value_type = CaseStatus)]
     status: String,
+    /// For the citizen, at most 2,000 characters.
+    #[schema(max_length = 2000)]
     note: Option<String>,
 }
 
-/// `POST /api/v1/cases/{reference}/status` with `{"status": …, "note": …}`: sets where the case
-/// stands and records it in its history, once per Idempotency-Key.
+/// The status set, as the history shows it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StatusSet<'a> {
+    reference: &'a str,
+    #[serde(flatten)]
+    status: StatusEntry<'a>,
+}
+
+/// Sets where the case stands and records it in its history, once per Idempotency-Key.
+#[utoipa::path(
+    post,
+    path = "/cases/{reference}/status",
+    tag = "cases",
+    params(
+        ("reference" = String, Path, description = "The case's reference"),
+        super::openapi::IdempotencyKey,
+    ),
+    request_body = StatusUpdate,
+    responses(
+        (status = 200, description = "The status is set (or was, by the first request with this key)", body = StatusSet),
+        (status = 400, description = "No Idempotency-Key, a body that is not this JSON, or an address with %00", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such case of this tenant", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The same key is being answered now; send again", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "A body over 16 KB", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A status outside the vocabulary, a note too long, or the key used for another request", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn set_status(
     backend: Backend,
     db: web::Data<Db>,
@@ -181,31 +311,40 @@ pub async fn set_status(
     let mut request = Request::of(&req)?;
     let update: StatusUpdate = json_body(&body)?;
     let status = CaseStatus::parse(&update.status).ok_or_else(|| ApiError::Unprocessable(not_a_status()))?;
-    let note = update.note.as_deref().map(str::trim).filter(|note| !note.is_empty());
-    if note.is_some_and(|note| note.chars().count() > LONGEST_NOTE) {
+    // Counted as sent, as the OpenAPI document says; kept without control characters.
+    if update
+        .note
+        .as_ref()
+        .is_some_and(|note| note.chars().count() > LONGEST_NOTE)
+    {
         return Err(ApiError::Unprocessable(format!(
             "note must be at most {LONGEST_NOTE} characters"
         )));
     }
+    let note = update.note.as_deref().map(|note| text::lines(note, LONGEST_NOTE));
+    let note = note.as_deref().filter(|note| !note.is_empty());
     request.add(&body);
     let answered = request.once(&db, &backend, async |tx| {
         let event = case_events::set_status(tx, &backend.tenant_id, &reference, status, note, crate::db::now())
             .await?
             .ok_or(ApiError::NotFound)?;
-        let mut body = status_json(&event);
-        body["reference"] = reference.as_str().into();
-        Ok(Written {
-            status: StatusCode::OK,
-            body,
-        })
+        Written::new(
+            StatusCode::OK,
+            &StatusSet {
+                reference: &reference,
+                status: StatusEntry::of(&event),
+            },
+        )
     });
     Ok(answered.await?.response)
 }
 
-fn status_json(event: &StatusEvent) -> Json {
-    json!({
-        "status": event.status,
-        "note": event.note,
-        "at": time(event.created_at),
-    })
+impl<'a> StatusEntry<'a> {
+    fn of(event: &'a StatusEvent) -> Self {
+        Self {
+            status: &event.status,
+            note: event.note.as_deref(),
+            at: event.created_at,
+        }
+    }
 }

@@ -12,10 +12,17 @@ use super::{ApiError, Backend};
 use crate::db::api_answers::{self, Answer};
 use crate::db::{Db, Tx};
 
-/// What a write answers when it succeeds.
+/// What a write answers when it succeeds: its status and JSON body.
 pub struct Written {
-    pub status: StatusCode,
-    pub body: serde_json::Value,
+    status: StatusCode,
+    body: String,
+}
+
+impl Written {
+    pub fn new(status: StatusCode, body: &impl serde::Serialize) -> Result<Self, ApiError> {
+        let body = serde_json::to_string(body).map_err(|e| ApiError::Internal(e.into()))?;
+        Ok(Self { status, body })
+    }
 }
 
 /// A write request: its Idempotency-Key and the hash of what it asks (method, path and body, fed
@@ -82,7 +89,7 @@ impl Request {
         let answer = Answer {
             request_hash,
             status: i32::from(written.status.as_u16()),
-            body: written.body.to_string(),
+            body: written.body,
         };
         match api_answers::keep(&mut tx, &backend.tenant_id, &self.key, &answer, Utc::now()).await {
             Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {

@@ -7,18 +7,20 @@ use actix_multipart::{Field, Multipart, MultipartError};
 use actix_web::error::PayloadError;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
-use serde::Deserialize;
-use serde_json::{Value as Json, json};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::idempotent::{Request, Written};
+use super::problem::Problem;
 use super::{ApiError, Backend, json_body};
 use crate::attachments::{Accepted, Attachments, Refusal};
 use crate::config::Settings;
 use crate::db::messages::{self, MessageFileRow, MessageRow, NewMessage};
 use crate::db::{Db, applications};
-use crate::domain::FileType;
 use crate::domain::message::MessageKind;
+use crate::domain::{FileType, text};
 use crate::query::encode_query_value as encoded;
 use crate::routes::page::limited;
 use crate::tenancy::TenantDirectory;
@@ -35,12 +37,69 @@ const REQUEST_LIMIT: u64 = MOST_FILES as u64 * LARGEST_FILE + 1024 * 1024;
 const LONGEST_SUBJECT: usize = 200;
 const LONGEST_BODY: usize = 20_000;
 
-#[derive(Debug, Deserialize)]
+/// The part `message`.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct MessagePart {
+pub struct MessagePart {
+    /// A decision (Bescheid) gets its own notice mail at once; its legal deadlines run from when it
+    /// was made available.
+    #[schema(value_type = String, pattern = "^(message|decision)$")]
     kind: String,
+    #[schema(min_length = 1, max_length = 200)]
     subject: String,
+    #[schema(min_length = 1, max_length = 20000)]
     body: String,
+}
+
+/// A message with its files, as multipart/form-data.
+#[derive(ToSchema)]
+#[expect(
+    dead_code,
+    reason = "describes the request's parts, which read_parts reads as they stream in"
+)]
+pub struct MessageForm {
+    message: MessagePart,
+    /// None to 10 PDFs of at most 20 MB each, in parts named `attachment` with a file name.
+    #[schema(value_type = Vec<String>, format = Binary, max_items = 10, required = false)]
+    attachment: Vec<Vec<u8>>,
+}
+
+/// A message of the thread.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MessageEntry<'a> {
+    id: &'a str,
+    /// `to_citizen` or `from_citizen`.
+    direction: &'a str,
+    /// `message`, `decision` or the citizen's `reply`.
+    kind: &'a str,
+    subject: &'a str,
+    body: &'a str,
+    /// When it reached the Postfach; for a decision, the time its legal deadlines run from.
+    made_available_at: DateTime<Utc>,
+    /// When the citizen first opened it; `null` while unread.
+    first_read_at: Option<DateTime<Utc>>,
+    attachments: Vec<MessageFileEntry<'a>>,
+}
+
+/// A file of a message.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MessageFileEntry<'a> {
+    id: &'a str,
+    name: &'a str,
+    /// Its media type.
+    #[serde(rename = "type")]
+    file_type: &'static str,
+    size: i64,
+    /// SHA-256 of the content, hex.
+    sha256: &'a str,
+    /// Where to download it.
+    href: String,
+}
+
+/// A case's messages, oldest first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Thread<'a> {
+    messages: Vec<MessageEntry<'a>>,
 }
 
 /// What sending a message needs of the app.
@@ -77,8 +136,28 @@ struct Parts {
     files: Vec<Accepted>,
 }
 
-/// `POST /api/v1/cases/{reference}/messages`: a message or decision into the citizen's Postfach,
-/// once per Idempotency-Key; 201 with the message as the thread shows it.
+/// A message or decision (Bescheid) into the citizen's Postfach, once per Idempotency-Key; the
+/// citizen is told by an e-mail that names only the authority.
+#[utoipa::path(
+    post,
+    path = "/cases/{reference}/messages",
+    tag = "messages",
+    params(
+        ("reference" = String, Path, description = "The case's reference"),
+        super::openapi::IdempotencyKey,
+    ),
+    request_body(content = MessageForm, content_type = "multipart/form-data"),
+    responses(
+        (status = 201, description = "In the Postfach (or was, by the first request with this key)", body = MessageEntry),
+        (status = 400, description = "No Idempotency-Key, not this multipart form, or an address with %00", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such case of this tenant", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The same key is being answered now; send again", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "More than the files may be", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A kind, subject or text not as described, a file that is not a PDF or too large, or the key used for another request", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The malware scanner or the file store is down; send again later", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn send(
     backend: Backend,
     app: MessageApp,
@@ -142,9 +221,15 @@ async fn write(
     let sent: MessagePart = json_body(raw)?;
     let kind = MessageKind::from_authority(&sent.kind)
         .ok_or_else(|| ApiError::Unprocessable("kind must be message or decision".into()))?;
-    let (subject, body) = (sent.subject.trim(), sent.body.trim());
-    for (name, text, longest) in [("subject", subject, LONGEST_SUBJECT), ("body", body, LONGEST_BODY)] {
-        if text.is_empty() || text.chars().count() > longest {
+    // Counted as sent, as the OpenAPI document says; kept without control characters.
+    let subject = text::one_line(&sent.subject, LONGEST_SUBJECT);
+    let body = text::lines(&sent.body, LONGEST_BODY);
+    let (subject, body) = (subject.as_str(), body.as_str());
+    for (name, sent, kept, longest) in [
+        ("subject", &sent.subject, subject, LONGEST_SUBJECT),
+        ("body", &sent.body, body, LONGEST_BODY),
+    ] {
+        if kept.is_empty() || sent.chars().count() > longest {
             return Err(ApiError::Unprocessable(format!(
                 "{name} must have 1 to {longest} characters"
             )));
@@ -188,10 +273,7 @@ async fn write(
                     sha256: f.file.sha256.clone(),
                 })
                 .collect();
-            Ok(Written {
-                status: StatusCode::CREATED,
-                body: message_json(reference, &row, &files),
-            })
+            Written::new(StatusCode::CREATED, &MessageEntry::of(reference, &row, &files))
         })
         .await
 }
@@ -280,8 +362,19 @@ fn not_multipart(e: MultipartError) -> ApiError {
     }
 }
 
-/// `GET /api/v1/cases/{reference}/messages`: the thread in both directions, oldest first, with
-/// when the citizen first read each message.
+/// The thread in both directions, oldest first, with when the citizen first read each message.
+#[utoipa::path(
+    get,
+    path = "/cases/{reference}/messages",
+    tag = "messages",
+    params(("reference" = String, Path, description = "The case's reference")),
+    responses(
+        (status = 200, description = "The case's messages", body = Thread),
+        (status = 400, description = "An address with %00", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such case of this tenant", body = Problem, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn thread(
     backend: Backend,
     db: web::Data<Db>,
@@ -291,38 +384,37 @@ pub async fn thread(
         .await?
         .ok_or(ApiError::NotFound)?;
     let (messages, files) = messages::thread(&db, &case_id, &backend.tenant_id).await?;
-    let thread: Vec<Json> = messages
+    let messages = messages
         .iter()
-        .map(|m| {
-            let own: Vec<MessageFileRow> = files.iter().filter(|f| f.message_id == m.id).cloned().collect();
-            message_json(&reference, m, &own)
-        })
+        .map(|m| MessageEntry::of(&reference, m, &files))
         .collect();
-    Ok(HttpResponse::Ok().json(json!({ "messages": thread })))
+    Ok(HttpResponse::Ok().json(Thread { messages }))
 }
 
-fn message_json(reference: &str, message: &MessageRow, files: &[MessageFileRow]) -> Json {
-    let files: Vec<Json> = files
-        .iter()
-        .map(|f| {
-            json!({
-                "id": f.id,
-                "name": f.name,
-                "type": FileType::mime_of_stored(&f.file_type),
-                "size": f.size,
-                "sha256": f.sha256,
-                "href": format!("/api/v1/cases/{}/attachments/{}", encoded(reference), f.id),
+impl<'a> MessageEntry<'a> {
+    /// The message with its files among `files`.
+    fn of(reference: &str, message: &'a MessageRow, files: &'a [MessageFileRow]) -> Self {
+        let attachments = files
+            .iter()
+            .filter(|f| f.message_id == message.id)
+            .map(|f| MessageFileEntry {
+                id: &f.id,
+                name: &f.name,
+                file_type: FileType::mime_of_stored(&f.file_type),
+                size: f.size,
+                sha256: &f.sha256,
+                href: format!("/api/v1/cases/{}/attachments/{}", encoded(reference), f.id),
             })
-        })
-        .collect();
-    json!({
-        "id": message.id,
-        "direction": message.direction,
-        "kind": message.kind,
-        "subject": message.subject,
-        "body": message.body,
-        "made_available_at": message.made_available_at.to_rfc3339(),
-        "first_read_at": message.first_read_at.map(|at| at.to_rfc3339()),
-        "attachments": files,
-    })
+            .collect();
+        Self {
+            id: &message.id,
+            direction: &message.direction,
+            kind: &message.kind,
+            subject: &message.subject,
+            body: &message.body,
+            made_available_at: message.made_available_at,
+            first_read_at: message.first_read_at,
+            attachments,
+        }
+    }
 }

@@ -4,11 +4,13 @@
 mod cases;
 mod idempotent;
 mod messages;
+mod openapi;
 mod problem;
 
-use actix_web::dev::Payload;
+use actix_web::body::MessageBody;
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::header::AUTHORIZATION;
-use actix_web::middleware::{DefaultHeaders, ErrorHandlers};
+use actix_web::middleware::{DefaultHeaders, ErrorHandlers, Next, from_fn};
 use actix_web::{FromRequest, HttpRequest, web};
 use futures_util::future::LocalBoxFuture;
 
@@ -21,10 +23,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::scope("/api/v1")
             .app_data(web::QueryConfig::default().error_handler(|e, _| ApiError::BadRequest(e.to_string()).into()))
             .app_data(web::PathConfig::default().error_handler(|e, _| ApiError::BadRequest(e.to_string()).into()))
+            .wrap(from_fn(refuse_nul))
             .wrap(ErrorHandlers::new().default_handler(problem::for_status))
             .wrap(DefaultHeaders::new().add(("Cache-Control", "no-store")))
             // Resources, not `.route()`: a scope's route makes its method a guard of the path, so
             // another method would be answered 404 instead of 405 with `Allow`.
+            .service(web::resource("/openapi.json").get(openapi::document))
             .service(web::resource("/cases").get(cases::list))
             .service(web::resource("/cases/{reference}").get(cases::show))
             .service(
@@ -40,6 +44,25 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(web::resource("/cases/{reference}/attachments/{file}").get(cases::attachment))
             .default_service(web::to(not_found)),
     );
+}
+
+/// No reference, id or filter holds U+0000, and PostgreSQL could not even compare with it: an
+/// address with `%00` is refused with 400 before any query.
+async fn refuse_nul(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let nul = req.uri().path_and_query().is_some_and(|address| {
+        address
+            .as_str()
+            .as_bytes()
+            .windows(3)
+            .any(|w| w.eq_ignore_ascii_case(b"%00"))
+    });
+    if nul {
+        return Err(ApiError::BadRequest("the address must not contain %00".into()).into());
+    }
+    next.call(req).await
 }
 
 /// The backend calling: the tenant whose token it presented. A missing, unknown or revoked token

@@ -7,6 +7,8 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{CONTENT_LENGTH, CONTENT_TYPE, HeaderValue, WWW_AUTHENTICATE};
 use actix_web::middleware::ErrorHandlerResponse;
 use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+use utoipa::ToSchema;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -78,19 +80,30 @@ impl ResponseError for ApiError {
     }
 }
 
+/// A problem detail (RFC 9457).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Problem<'a> {
+    /// Always `about:blank`: the status says what kind of problem it is.
+    #[serde(rename = "type")]
+    kind: &'static str,
+    /// The status's reason phrase.
+    title: &'static str,
+    status: u16,
+    /// What was wrong, for the backend's developer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    detail: Option<&'a str>,
+}
+
 /// A problem answer of this status.
 fn problem(status: StatusCode, detail: Option<&str>) -> HttpResponse {
-    let mut body = serde_json::json!({
-        "type": "about:blank",
-        "title": status.canonical_reason().unwrap_or("Error"),
-        "status": status.as_u16(),
-    });
-    if let Some(detail) = detail {
-        body["detail"] = detail.into();
-    }
     HttpResponse::build(status)
         .content_type("application/problem+json")
-        .body(body.to_string())
+        .json(Problem {
+            kind: "about:blank",
+            title: status.canonical_reason().unwrap_or("Error"),
+            status: status.as_u16(),
+            detail,
+        })
 }
 
 /// Error answers the API's handlers did not make themselves (405, a limit of actix-web) as problems,
