@@ -19,6 +19,7 @@ pub struct AttachmentRow {
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct CaseFileRow {
     pub id: String,
+    pub storage_key: String,
     pub name: String,
     pub size: i64,
 }
@@ -104,7 +105,7 @@ pub async fn of_tenant_case(
 /// The files of a case of `account_id`, in the order they were uploaded.
 pub async fn files_of_case(db: &Db, case_id: &str, account_id: &str) -> sqlx::Result<Vec<CaseFileRow>> {
     with_pool!(db, pool => sqlx::query_as(
-        "SELECT a.id, a.name, a.size FROM attachment a JOIN cases c ON c.id = a.case_id
+        "SELECT a.id, a.storage_key, a.name, a.size FROM attachment a JOIN cases c ON c.id = a.case_id
          WHERE c.id = $1 AND c.account_id = $2 ORDER BY a.id",
     )
     .bind(case_id).bind(account_id)

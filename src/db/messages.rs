@@ -238,7 +238,7 @@ pub async fn reply(db: &Db, to_message: &str, account_id: &str, body: &str, now:
     Ok(exists.is_some())
 }
 
-/// A file of a message of the account's, for the data export.
+/// A file of a message of the account's, for the data export and the case's documents.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ExportFileRow {
     pub id: String,
@@ -255,4 +255,13 @@ pub async fn files_of_account(db: &Db, account_id: &str) -> sqlx::Result<Vec<Exp
         "SELECT f.id, f.message_id, f.storage_key, f.name, f.size, f.sha256
          FROM message_file f JOIN message m ON m.id = f.message_id WHERE m.account_id = $1 ORDER BY f.id")
         .bind(account_id).fetch_all(pool).await)
+}
+
+/// The files of the messages of a case of the account's.
+pub async fn files_of_case(db: &Db, case_id: &str, account_id: &str) -> sqlx::Result<Vec<ExportFileRow>> {
+    with_pool!(db, pool => sqlx::query_as(
+        "SELECT f.id, f.message_id, f.storage_key, f.name, f.size, f.sha256
+         FROM message_file f JOIN message m ON m.id = f.message_id
+         WHERE m.case_id = $1 AND m.account_id = $2 ORDER BY f.id")
+        .bind(case_id).bind(account_id).fetch_all(pool).await)
 }

@@ -35,6 +35,15 @@ impl MessageKind {
     }
 }
 
+/// The translation key of a stored kind's name, as the citizen reads it.
+pub fn label_key(stored: &str) -> &'static str {
+    match stored {
+        "decision" => "postfach-kind-decision",
+        "reply" => "postfach-kind-reply",
+        _ => "postfach-kind-message",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -14,6 +14,7 @@ mod layout;
 mod page;
 mod postfach;
 mod responsibility;
+mod spooled_zip;
 mod tenant_pages;
 
 use actix_web::web;
@@ -165,6 +166,7 @@ fn site_routes(cfg: &mut web::ServiceConfig) {
             web::scope("/vorgang")
                 .route("/{reference}", get().to(application::done))
                 .route("/{reference}/quittung.pdf", get().to(application::receipt))
+                .route("/{reference}/unterlagen.zip", get().to(application::documents))
                 .route("/{reference}/datei/{file}", get().to(application::case_download)),
         )
         .route("/impressum", get().to(tenant_pages::imprint))

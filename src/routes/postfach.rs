@@ -13,7 +13,7 @@ use crate::auth::session::{Citizen, Sessions};
 use crate::db::Db;
 use crate::db::messages;
 use crate::domain::evidence::size_text;
-use crate::domain::text;
+use crate::domain::{message, text};
 use crate::error::AppError;
 use crate::i18n::Lang;
 use crate::query::encode_query_value as encoded;
@@ -83,7 +83,7 @@ pub async fn list(
         .iter()
         .map(|row| MessageItem {
             subject: row.subject.clone(),
-            kind_key: kind_key(&row.kind),
+            kind_key: message::label_key(&row.kind),
             authority: directory.name_of(&row.tenant_id),
             made_available: lang.date_time(row.made_available_at),
             case_label: lang.t1("postfach-case", "reference", row.reference.clone()),
@@ -98,14 +98,6 @@ pub async fn list(
         messages,
         older_href,
     })
-}
-
-fn kind_key(kind: &str) -> &'static str {
-    match kind {
-        "decision" => "postfach-kind-decision",
-        "reply" => "postfach-kind-reply",
-        _ => "postfach-kind-message",
-    }
 }
 
 pub struct FileItem {
@@ -186,7 +178,7 @@ async fn message_page(
     });
     Ok(MessagePage {
         subject: row.subject.clone(),
-        kind_key: kind_key(&row.kind),
+        kind_key: message::label_key(&row.kind),
         from: lang.t1("postfach-from", "authority", directory.name_of(&row.tenant_id)),
         case_label: lang.t1("postfach-case", "reference", row.reference.clone()),
         made_available: lang.t1("postfach-made-available", "date", lang.date_time(row.made_available_at)),

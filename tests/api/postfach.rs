@@ -482,3 +482,94 @@ async fn the_case_page_shows_where_the_case_stands_and_all_that_happened_in_orde
     let ben = logged_in(&app, &unique("ben")).await;
     assert_eq!(ben.get(&case_page).await.status, 404);
 }
+
+/// The ZIP of a case's documents as `browser` downloads it from the case's page `case_page`.
+async fn case_documents(
+    browser: &crate::helpers::Browser<'_>,
+    case_page: &str,
+) -> (u16, Option<zip::ZipArchive<std::io::Cursor<Vec<u8>>>>) {
+    let response = browser
+        .client
+        .get(format!("{}{case_page}/unterlagen.zip", browser.app.address))
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let is_zip = response
+        .headers()
+        .get("content-type")
+        .is_some_and(|t| t == "application/zip");
+    let bytes = response.bytes().await.unwrap().to_vec();
+    let archive = is_zip.then(|| zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap());
+    (status, archive)
+}
+
+fn entry(archive: &mut zip::ZipArchive<std::io::Cursor<Vec<u8>>>, name: &str) -> Vec<u8> {
+    let mut content = Vec::new();
+    std::io::Read::read_to_end(&mut archive.by_name(name).unwrap(), &mut content).unwrap();
+    content
+}
+
+#[tokio::test]
+async fn the_citizen_downloads_a_cases_receipt_messages_and_decisions_as_one_zip_and_no_one_else_can() {
+    let app = spawn_app().await;
+    let (anna, case_page) = send_case(&app).await;
+    let reference = case_page.rsplit('/').next().unwrap().to_owned();
+    let backend = Backend::of(&app, "musterstadt").await;
+    sent(&backend, &reference, "message", "Eine Frage", None).await;
+    let bescheid = pdf("Bescheid");
+    let decision = sent(&backend, &reference, "decision", "Ihr Bescheid", Some(bescheid.clone())).await;
+    let href = format!("/postfach/{}", decision["id"].as_str().unwrap());
+    let token = anna.get(&href).await.csrf_token();
+    let replied = anna
+        .post(
+            &format!("{href}/antwort"),
+            &[("csrf_token", &token), ("antwort", "Danke!")],
+        )
+        .await;
+    assert_eq!(replied.status, 303);
+
+    let page = anna.get(&case_page).await;
+    assert!(
+        page.body.contains(&format!(r#"href="{case_page}/unterlagen.zip""#)),
+        "{}",
+        page.body
+    );
+    let (status, archive) = case_documents(&anna, &case_page).await;
+    assert_eq!(status, 200);
+    let mut archive = archive.expect("a ZIP");
+    let mut names: Vec<String> = archive.file_names().map(|name| name.unwrap().into_owned()).collect();
+    names.sort();
+    let file_id = decision["attachments"][0]["id"].as_str().unwrap();
+    let decision_file = format!("Nachrichten/02-Bescheid/{}-bescheid.pdf", &file_id[file_id.len() - 8..]);
+    assert_eq!(
+        names,
+        vec![
+            format!("Empfangsbestaetigung-{reference}.pdf"),
+            "Nachrichten/01-Nachricht/Text.txt".to_owned(),
+            decision_file.clone(),
+            "Nachrichten/02-Bescheid/Text.txt".to_owned(),
+            "Nachrichten/03-Ihre Antwort/Text.txt".to_owned(),
+        ],
+        "oldest first"
+    );
+    assert!(entry(&mut archive, &format!("Empfangsbestaetigung-{reference}.pdf")).starts_with(b"%PDF"));
+    assert_eq!(entry(&mut archive, &decision_file), bescheid);
+    let text = String::from_utf8(entry(&mut archive, "Nachrichten/02-Bescheid/Text.txt")).unwrap();
+    assert!(
+        text.starts_with("Bescheid: Ihr Bescheid\r\nVon: Stadt Musterstadt\r\nBereitgestellt am "),
+        "{text}"
+    );
+    assert!(text.contains("Guten Tag,\r\nbitte beachten Sie die Anlage."), "{text}");
+    let reply = String::from_utf8(entry(&mut archive, "Nachrichten/03-Ihre Antwort/Text.txt")).unwrap();
+    assert!(reply.contains("Von: Ihnen") && reply.contains("Danke!"), "{reply}");
+
+    // Another citizen's case is not there for Ben; a visitor is asked to log in.
+    let ben = logged_in(&app, &unique("ben")).await;
+    let (status, archive) = case_documents(&ben, &case_page).await;
+    assert_eq!(status, 404);
+    assert!(archive.is_none());
+    let (status, archive) = case_documents(&app.browser(), &case_page).await;
+    assert_eq!(status, 303);
+    assert!(archive.is_none());
+}

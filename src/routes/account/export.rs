@@ -5,13 +5,6 @@
 //! so its size does not become memory.
 
 use std::collections::HashMap;
-use std::io::{Seek, Write};
-use std::path::PathBuf;
-
-use actix_files::NamedFile;
-use actix_web::http::header::{ContentDisposition, DispositionParam, DispositionType};
-use actix_web::web::Bytes;
-use futures_util::StreamExt;
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, Utc};
@@ -30,6 +23,7 @@ use crate::error::AppError;
 use crate::i18n::Lang;
 use crate::pdf::ReceiptFonts;
 use crate::routes::application::{receipt_of, service_name};
+use crate::routes::spooled_zip::{Compression, SpooledZip};
 use crate::tenancy::TenantDirectory;
 
 #[derive(Serialize)]
@@ -360,113 +354,10 @@ pub async fn export(
         zip.add(&name, pdf.into(), Compression::Deflated).await?;
     }
     for (row, listed) in stored.iter().zip(&export.files) {
-        zip.start(&listed.file, Compression::Stored).await?;
-        let mut content = attachments.open(&row.storage_key).await?;
-        while let Some(chunk) = content.next().await {
-            zip.write(chunk.map_err(anyhow::Error::from)?).await?;
-        }
+        zip.copy(&listed.file, &attachments, &row.storage_key).await?;
     }
     for f in &message_files {
-        zip.start(&file_name(f), Compression::Stored).await?;
-        let mut content = attachments.open(&f.storage_key).await?;
-        while let Some(chunk) = content.next().await {
-            zip.write(chunk.map_err(anyhow::Error::from)?).await?;
-        }
+        zip.copy(&file_name(f), &attachments, &f.storage_key).await?;
     }
-    let (file, path) = zip.finish().await?;
-    let download = NamedFile::from_file(file, &path).map_err(anyhow::Error::from)?;
-    // Open, the file is read to its end even without a name.
-    let _ = std::fs::remove_file(&path);
-    Ok(download
-        .set_content_type("application/zip".parse().map_err(anyhow::Error::from)?)
-        .set_content_disposition(ContentDisposition {
-            disposition: DispositionType::Attachment,
-            parameters: vec![DispositionParam::Filename("servicekonto.zip".into())],
-        })
-        .into_response(&req))
-}
-/// How an entry of the ZIP is kept: text compresses, scans and photos do not.
-#[derive(Clone, Copy)]
-enum Compression {
-    Deflated,
-    Stored,
-}
-
-enum Piece {
-    Start(String, Compression),
-    Bytes(Bytes),
-}
-
-/// A ZIP written to a spool file on a blocking thread, fed entry by entry and chunk by chunk.
-struct SpooledZip {
-    pieces: Option<tokio::sync::mpsc::Sender<Piece>>,
-    writer: tokio::task::JoinHandle<anyhow::Result<std::fs::File>>,
-    path: PathBuf,
-}
-
-impl SpooledZip {
-    fn create(path: PathBuf) -> Self {
-        let (pieces, mut received) = tokio::sync::mpsc::channel::<Piece>(4);
-        let at = path.clone();
-        let writer = tokio::task::spawn_blocking(move || {
-            let mut zip = zip::ZipWriter::new(std::fs::File::create_new(&at)?);
-            while let Some(piece) = received.blocking_recv() {
-                match piece {
-                    Piece::Start(name, compression) => {
-                        let method = match compression {
-                            Compression::Deflated => zip::CompressionMethod::Deflated,
-                            Compression::Stored => zip::CompressionMethod::Stored,
-                        };
-                        let options = zip::write::SimpleFileOptions::default()
-                            .compression_method(method)
-                            .large_file(true);
-                        zip.start_file(name, options)?;
-                    }
-                    Piece::Bytes(bytes) => zip.write_all(&bytes)?,
-                }
-            }
-            let mut file = zip.finish()?;
-            file.rewind()?;
-            Ok(file)
-        });
-        Self {
-            pieces: Some(pieces),
-            writer,
-            path,
-        }
-    }
-
-    async fn send(&self, piece: Piece) -> anyhow::Result<()> {
-        let pieces = self
-            .pieces
-            .as_ref()
-            .ok_or_else(|| anyhow::anyhow!("the ZIP is finished"))?;
-        pieces
-            .send(piece)
-            .await
-            .map_err(|_| anyhow::anyhow!("the ZIP writer stopped"))
-    }
-
-    async fn start(&self, name: &str, compression: Compression) -> anyhow::Result<()> {
-        self.send(Piece::Start(name.to_owned(), compression)).await
-    }
-
-    async fn write(&self, bytes: Bytes) -> anyhow::Result<()> {
-        self.send(Piece::Bytes(bytes)).await
-    }
-
-    async fn add(&self, name: &str, bytes: Bytes, compression: Compression) -> anyhow::Result<()> {
-        self.start(name, compression).await?;
-        self.write(bytes).await
-    }
-
-    /// The finished ZIP, open at its start, and its path.
-    async fn finish(mut self) -> anyhow::Result<(std::fs::File, PathBuf)> {
-        self.pieces = None;
-        let written = self.writer.await?;
-        if written.is_err() {
-            let _ = std::fs::remove_file(&self.path);
-        }
-        Ok((written?, self.path))
-    }
+    zip.download(&req, "servicekonto.zip").await
 }

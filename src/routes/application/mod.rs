@@ -4,6 +4,7 @@
 //! Every draft and case is looked up by id *and* account *and* tenant, so another citizen's id in
 //! a URL is simply not found.
 
+mod documents;
 mod evidence;
 mod list;
 mod step_post;
@@ -39,6 +40,7 @@ use crate::error::AppError;
 use crate::i18n::{Lang, end_of_local_day, local_date};
 use crate::tenancy::{Site, Tenant};
 
+pub use documents::documents;
 pub use evidence::{case_download, download};
 pub use list::{confirm_delete, delete, list};
 pub use steps::{resume, save_step, show_step};

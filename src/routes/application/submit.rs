@@ -349,7 +349,7 @@ async fn already_submitted(
 
 #[derive(Deserialize)]
 pub struct CasePath {
-    reference: String,
+    pub(super) reference: String,
 }
 
 #[derive(Template)]
@@ -365,6 +365,7 @@ pub struct DonePage {
     paid: Option<(String, Option<String>)>,
     next_steps: Option<String>,
     receipt_href: String,
+    documents_href: String,
     /// The evidence sent with the case, to download.
     files: Vec<view::FileView>,
     /// Where the case stands at the authority, in the citizen's words, once its backend said.
@@ -460,6 +461,7 @@ pub async fn done(
             .and_then(|f| f.next_steps.as_ref())
             .map(|t| t.get(layout.lang).to_owned()),
         receipt_href: layout.href(&format!("/vorgang/{}/quittung.pdf", case.reference)),
+        documents_href: layout.href(&format!("/vorgang/{}/unterlagen.zip", case.reference)),
         layout,
     };
     respond(StatusCode::OK, &page)
