@@ -220,22 +220,26 @@ pub async fn notice_due(
 /// when the account has no such message. A reply the same as one sent to the case in the last
 /// minute (a double click, a reload) is not written again.
 pub async fn reply(db: &Db, to_message: &str, account_id: &str, body: &str, now: DateTime<Utc>) -> sqlx::Result<bool> {
+    let mut tx = db.begin().await?;
+    // Holds the message's row (PostgreSQL) or the write lock (SQLite) until the commit: a reply sent
+    // twice at the same moment is checked for its twin only once the first is written.
+    let held = with_tx!(&mut tx, conn => sqlx::query(
+        "UPDATE message SET first_read_at = first_read_at WHERE id = $1 AND account_id = $2 AND direction = 'to_citizen'")
+        .bind(to_message).bind(account_id).execute(conn).await.map(|done| done.rows_affected()))?;
+    if held == 0 {
+        return Ok(false);
+    }
     let id = uuid::Uuid::now_v7().to_string();
-    let written = with_pool!(db, pool => sqlx::query(
+    with_tx!(&mut tx, conn => sqlx::query(
         "INSERT INTO message (id, case_id, account_id, direction, kind, subject, body, made_available_at)
          SELECT $1, m.case_id, m.account_id, 'from_citizen', 'reply', m.subject, $2, $3 FROM message m
-         WHERE m.id = $4 AND m.account_id = $5 AND m.direction = 'to_citizen'
+         WHERE m.id = $4
            AND NOT EXISTS (SELECT 1 FROM message r WHERE r.case_id = m.case_id AND r.direction = 'from_citizen'
-                           AND r.body = $2 AND r.made_available_at > $6)")
-        .bind(&id).bind(body).bind(now).bind(to_message).bind(account_id).bind(now - chrono::Duration::minutes(1))
-        .execute(pool).await.map(|done| done.rows_affected()))?;
-    if written == 1 {
-        return Ok(true);
-    }
-    let exists: Option<String> = with_pool!(db, pool => sqlx::query_scalar(
-        "SELECT id FROM message WHERE id = $1 AND account_id = $2 AND direction = 'to_citizen'")
-        .bind(to_message).bind(account_id).fetch_optional(pool).await)?;
-    Ok(exists.is_some())
+                           AND r.body = $2 AND r.made_available_at > $5)")
+        .bind(&id).bind(body).bind(now).bind(to_message).bind(now - chrono::Duration::minutes(1))
+        .execute(conn).await.map(|_| ()))?;
+    tx.commit().await?;
+    Ok(true)
 }
 
 /// A file of a message of the account's, for the data export and the case's documents.

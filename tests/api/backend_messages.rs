@@ -266,3 +266,72 @@ async fn a_message_that_is_wrong_is_refused_with_the_reason_and_keeps_no_file() 
     assert_eq!(app.count("SELECT COUNT(*) FROM message_file").await, 0);
     assert_eq!(stored_files(&app), 0, "no file of a refused request is kept");
 }
+
+#[tokio::test]
+async fn the_same_message_sent_twice_at_once_is_made_once_and_its_files_kept_once() {
+    let app = spawn_app().await;
+    let (_, case_page) = crate::delivery::send_case(&app).await;
+    let reference = case_page.rsplit('/').next().unwrap().to_owned();
+    let backend = Backend::of(&app, "musterstadt").await;
+    for round in 0..3 {
+        let key = format!("m-{round}");
+        let sent = message("decision", &format!("Bescheid {round}"));
+        let (a, b) = tokio::join!(
+            send(
+                &backend,
+                &reference,
+                &key,
+                form(&sent, vec![pdf_part("bescheid.pdf", pdf("Bescheid"))])
+            ),
+            send(
+                &backend,
+                &reference,
+                &key,
+                form(&sent, vec![pdf_part("bescheid.pdf", pdf("Bescheid"))])
+            )
+        );
+        let mut statuses = [a.status, b.status];
+        statuses.sort_unstable();
+        assert!(
+            matches!(statuses, [201, 201] | [201, 409]),
+            "{statuses:?}: {} {}",
+            a.body,
+            b.body
+        );
+        let made = round + 1;
+        assert_eq!(
+            app.count("SELECT COUNT(*) FROM message").await,
+            made,
+            "one message per key"
+        );
+        assert_eq!(app.count("SELECT COUNT(*) FROM message_file").await, made);
+        assert_eq!(
+            stored_files(&app),
+            made as usize,
+            "the second request's file is not kept"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_message_without_a_valid_token_is_refused_before_its_files_are_read() {
+    let app = spawn_app().await;
+    let (_, case_page) = crate::delivery::send_case(&app).await;
+    let reference = case_page.rsplit('/').next().unwrap().to_owned();
+    let backend = Backend::of(&app, "musterstadt").await;
+    let forged = Backend {
+        app: &app,
+        token: format!("{}x", backend.token),
+    };
+    let sent = message("decision", "Bescheid");
+    let page = send(
+        &forged,
+        &reference,
+        "k-1",
+        form(&sent, vec![pdf_part("bescheid.pdf", pdf("Bescheid"))]),
+    )
+    .await;
+    problem(&page, 401);
+    assert_eq!(app.count("SELECT COUNT(*) FROM message").await, 0);
+    assert_eq!(stored_files(&app), 0, "no file of an anonymous request is stored");
+}
