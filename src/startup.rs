@@ -156,7 +156,7 @@ impl Application {
                 .app_data(forms.clone())
                 .app_data(receipt_fonts.clone())
                 // Bodies of forms are read into memory, so the cap bounds what a flood can make the
-                // portal hold. Form steps read theirs themselves (`routes::application::step_post`).
+                // portal hold. Form steps and replies, which may carry files, read theirs themselves (`routes::posted`).
                 .app_data(web::FormConfig::default().limit(FORM_BODY_LIMIT))
                 .app_data(web::PayloadConfig::new(FORM_BODY_LIMIT))
                 .app_data(sessions.clone())

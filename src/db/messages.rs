@@ -1,6 +1,8 @@
 //! The Postfach's messages and their PDF files. Every query names the tenant (for the authority's
 //! backend) or the account (for the citizen) the case belongs to.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 
 use super::attachments::AttachmentRow;
@@ -62,16 +64,21 @@ pub async fn add(
              WHERE id = (SELECT account_id FROM message WHERE id = $1)")
             .bind(&id).execute(conn).await.map(|_| ()))?;
     }
-    for accepted in message.files {
+    add_files(tx, &id, message.files, now).await?;
+    Ok(Some(id))
+}
+
+async fn add_files(tx: &mut Tx, message_id: &str, files: &[Accepted], now: DateTime<Utc>) -> sqlx::Result<()> {
+    for accepted in files {
         let file = &accepted.file;
         with_tx!(tx, conn => sqlx::query(
             "INSERT INTO message_file (id, message_id, storage_key, name, file_type, size, sha256, scanned_by, created_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
-            .bind(&file.id).bind(&id).bind(&accepted.storage_key).bind(&file.name).bind(file.file_type.name())
+            .bind(&file.id).bind(message_id).bind(&accepted.storage_key).bind(&file.name).bind(file.file_type.name())
             .bind(i64::try_from(file.size).unwrap_or(i64::MAX)).bind(&file.sha256).bind(accepted.scanned_by).bind(now)
             .execute(conn).await.map(|_| ()))?;
     }
-    Ok(Some(id))
+    Ok(())
 }
 
 /// The messages of the tenant's case in both directions, oldest first, and their files.
@@ -216,30 +223,62 @@ pub async fn notice_due(
     with_tx!(tx, conn => sqlx::query_scalar(&sql).bind(message_id).bind(quiet_since).fetch_optional(conn).await)
 }
 
-/// The citizen's reply to a message to them, into its case's thread, made available `now`; false
-/// when the account has no such message. A reply the same as one sent to the case in the last
-/// minute (a double click, a reload) is not written again.
-pub async fn reply(db: &Db, to_message: &str, account_id: &str, body: &str, now: DateTime<Utc>) -> sqlx::Result<bool> {
+/// What became of a citizen's reply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Replied {
+    Written,
+    /// The same text with the same files went to the case in the last minute (a double click, a
+    /// reload): not written again.
+    Repeated,
+    /// The account has no such message to it.
+    NoSuchMessage,
+}
+
+/// The citizen's reply to a message to them, with its files (already in the store), into the
+/// case's thread, made available `now`.
+pub async fn reply(
+    db: &Db,
+    to_message: &str,
+    account_id: &str,
+    body: &str,
+    files: &[Accepted],
+    now: DateTime<Utc>,
+) -> sqlx::Result<Replied> {
     let mut tx = db.begin().await?;
     // Holds the message's row (PostgreSQL) or the write lock (SQLite) until the commit: a reply sent
     // twice at the same moment is checked for its twin only once the first is written.
-    let held = with_tx!(&mut tx, conn => sqlx::query(
-        "UPDATE message SET first_read_at = first_read_at WHERE id = $1 AND account_id = $2 AND direction = 'to_citizen'")
-        .bind(to_message).bind(account_id).execute(conn).await.map(|done| done.rows_affected()))?;
-    if held == 0 {
-        return Ok(false);
+    let case_id: Option<String> = with_tx!(&mut tx, conn => sqlx::query_scalar(
+        "UPDATE message SET first_read_at = first_read_at WHERE id = $1 AND account_id = $2 AND direction = 'to_citizen'
+         RETURNING case_id")
+        .bind(to_message).bind(account_id).fetch_optional(conn).await)?;
+    let Some(case_id) = case_id else {
+        return Ok(Replied::NoSuchMessage);
+    };
+    let recent: Vec<(String, Option<String>)> = with_tx!(&mut tx, conn => sqlx::query_as(
+        "SELECT r.id, f.sha256 FROM message r LEFT JOIN message_file f ON f.message_id = r.id
+         WHERE r.case_id = $1 AND r.direction = 'from_citizen' AND r.body = $2 AND r.made_available_at > $3")
+        .bind(&case_id).bind(body).bind(now - chrono::Duration::minutes(1)).fetch_all(conn).await)?;
+    let mut recent_files: HashMap<String, Vec<String>> = HashMap::new();
+    for (id, sha256) in recent {
+        recent_files.entry(id).or_default().extend(sha256);
+    }
+    let mut these_files: Vec<&str> = files.iter().map(|f| f.file.sha256.as_str()).collect();
+    these_files.sort_unstable();
+    if recent_files.into_values().any(|mut sent| {
+        sent.sort_unstable();
+        sent == these_files
+    }) {
+        return Ok(Replied::Repeated);
     }
     let id = uuid::Uuid::now_v7().to_string();
     with_tx!(&mut tx, conn => sqlx::query(
         "INSERT INTO message (id, case_id, account_id, direction, kind, subject, body, made_available_at)
-         SELECT $1, m.case_id, m.account_id, 'from_citizen', 'reply', m.subject, $2, $3 FROM message m
-         WHERE m.id = $4
-           AND NOT EXISTS (SELECT 1 FROM message r WHERE r.case_id = m.case_id AND r.direction = 'from_citizen'
-                           AND r.body = $2 AND r.made_available_at > $5)")
-        .bind(&id).bind(body).bind(now).bind(to_message).bind(now - chrono::Duration::minutes(1))
+         SELECT $1, case_id, account_id, 'from_citizen', 'reply', subject, $2, $3 FROM message WHERE id = $4")
+        .bind(&id).bind(body).bind(now).bind(to_message)
         .execute(conn).await.map(|_| ()))?;
+    add_files(&mut tx, &id, files, now).await?;
     tx.commit().await?;
-    Ok(true)
+    Ok(Replied::Written)
 }
 
 /// A file of a message of the account's, for the data export and the case's documents.

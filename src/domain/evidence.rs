@@ -127,6 +127,20 @@ impl FileType {
         }
     }
 
+    /// A file input's `accept` attribute for these types: their endings and media types.
+    pub fn accept_attribute(types: &[Self]) -> String {
+        types
+            .iter()
+            .flat_map(|t| {
+                t.extensions()
+                    .iter()
+                    .map(|e| format!(".{e}"))
+                    .chain([t.mime().to_owned()])
+            })
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
     /// The endings a file of this type has, lower case.
     pub fn extensions(self) -> &'static [&'static str] {
         match self {

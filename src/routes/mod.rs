@@ -12,6 +12,7 @@ mod fit_connect;
 mod health;
 mod layout;
 mod page;
+mod posted;
 mod postfach;
 mod responsibility;
 mod spooled_zip;

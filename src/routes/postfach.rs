@@ -8,18 +8,20 @@ use askama::Template;
 use askama_web::WebTemplate;
 use serde::Deserialize;
 
-use crate::attachments::Attachments;
+use crate::attachments::{Attachments, Refusal};
+use crate::auth::client_ip::client_ip;
 use crate::auth::session::{Citizen, Sessions};
 use crate::db::Db;
-use crate::db::messages;
+use crate::db::messages::{self, Replied};
 use crate::domain::evidence::size_text;
-use crate::domain::{message, text};
+use crate::domain::{FileType, message, text};
 use crate::error::AppError;
 use crate::i18n::Lang;
 use crate::query::encode_query_value as encoded;
 use crate::routes::Layout;
 use crate::routes::download::stored_file;
 use crate::routes::page::{respond, see_other};
+use crate::routes::posted::{self, FileField, Receiving, Uploader, refusal_text};
 use crate::tenancy::TenantDirectory;
 
 /// Messages per page.
@@ -102,6 +104,8 @@ pub async fn list(
 
 pub struct FileItem {
     name: String,
+    /// PDF, JPEG or PNG.
+    kind: &'static str,
     size: String,
     href: String,
 }
@@ -127,7 +131,26 @@ pub struct ReplyForm {
     action: String,
     csrf_token: String,
     value: String,
-    error: Option<&'static str>,
+    text_error: Option<&'static str>,
+    /// What is wrong with each file that was not taken.
+    file_errors: Vec<String>,
+    /// The file input's `accept`, and the limits told before a file is chosen.
+    accept: String,
+    file_hint: String,
+}
+
+impl ReplyForm {
+    pub fn has_errors(&self) -> bool {
+        self.text_error.is_some() || !self.file_errors.is_empty()
+    }
+}
+
+/// A reply as sent, with what is wrong with it.
+#[derive(Default)]
+struct Sent<'a> {
+    text: &'a str,
+    text_error: Option<&'static str>,
+    file_errors: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -146,20 +169,19 @@ pub async fn show(
     directory: web::Data<TenantDirectory>,
 ) -> Result<MessagePage, AppError> {
     let citizen = sessions.citizen(&req).await?;
-    let mut page = message_page(layout, &db, &directory, &id, &citizen, None, "").await?;
+    let mut page = message_page(layout, &db, &directory, &id, &citizen, Sent::default()).await?;
     page.replied = query.beantwortet.is_some();
     Ok(page)
 }
 
-/// The page of the citizen's message `id`, with the reply form as given (and what is wrong with it).
+/// The page of the citizen's message `id`, with the reply form as sent (and what is wrong with it).
 async fn message_page(
     mut layout: Layout,
     db: &Db,
     directory: &TenantDirectory,
     id: &str,
     citizen: &Citizen,
-    error: Option<&'static str>,
-    reply: &str,
+    sent: Sent<'_>,
 ) -> Result<MessagePage, AppError> {
     let opened = messages::open(db, id, &citizen.account_id, crate::db::now())
         .await?
@@ -173,8 +195,18 @@ async fn message_page(
     let reply = (row.direction == "to_citizen").then(|| ReplyForm {
         action: format!("/postfach/{}/antwort", row.id),
         csrf_token: citizen.session.csrf_token.clone(),
-        value: reply.to_owned(),
-        error,
+        value: sent.text.to_owned(),
+        text_error: sent.text_error,
+        file_errors: sent.file_errors,
+        accept: FileType::accept_attribute(&FileType::ALL),
+        file_hint: lang.tn(
+            "form-file-limits",
+            [
+                ("types", FileType::ALL.map(FileType::label).join(", ").into()),
+                ("size", size_text(REPLY_FILE_BYTES).into()),
+                ("count", REPLY_FILES.into()),
+            ],
+        ),
     });
     Ok(MessagePage {
         subject: row.subject.clone(),
@@ -187,6 +219,7 @@ async fn message_page(
             .into_iter()
             .map(|f| FileItem {
                 href: format!("/postfach/{}/datei/{}", row.id, f.id),
+                kind: FileType::parse(&f.file_type).map_or("", FileType::label),
                 size: size_text(u64::try_from(f.size).unwrap_or_default()),
                 name: f.name,
             })
@@ -199,44 +232,109 @@ async fn message_page(
 
 /// The longest reply, in characters.
 const LONGEST_REPLY: usize = 5000;
+/// The most files a reply carries, and the largest of them.
+const REPLY_FILES: usize = 5;
+const REPLY_FILE_BYTES: u64 = 10_000_000;
+/// The reply form's fields: its token, its text, its files.
+const REPLY_PAIRS: usize = 2;
+const REPLY_FILE_FIELD: &str = "anlage";
 
-#[derive(Deserialize)]
-pub struct ReplyPost {
-    #[serde(default)]
-    csrf_token: String,
-    #[serde(default)]
-    antwort: String,
-}
-
-/// The citizen answers a message: the reply joins the case's thread, where the authority's backend
-/// reads it.
+/// The citizen answers a message, with files if they like (checked and scanned as evidence is):
+/// the reply joins the case's thread, where the authority's backend reads it. A reply with a file
+/// that is not taken is not sent: the citizen chooses the files again.
+#[allow(clippy::too_many_arguments)]
 pub async fn reply(
     req: HttpRequest,
     layout: Layout,
     id: web::Path<String>,
-    form: web::Form<ReplyPost>,
+    payload: web::Payload,
     db: web::Data<Db>,
     sessions: web::Data<Sessions>,
     directory: web::Data<TenantDirectory>,
+    attachments: web::Data<Attachments>,
 ) -> Result<HttpResponse, AppError> {
-    let citizen = sessions.citizen(&req).await?;
-    citizen.session.check_csrf(&form.csrf_token)?;
-    let text = text::lines(&form.antwort, LONGEST_REPLY + 1);
-    let error = if text.is_empty() {
+    let multipart = posted::is_multipart(&req);
+    let citizen = match sessions.citizen(&req).await {
+        Ok(citizen) => citizen,
+        Err(e) => {
+            // Its files are read past and not kept, so that the browser is told where to log in.
+            if multipart {
+                posted::read_multipart(&req, payload, REPLY_PAIRS, None, &attachments).await?;
+            }
+            return Err(e);
+        }
+    };
+    let receiving = Receiving {
+        fields: vec![FileField {
+            name: REPLY_FILE_FIELD,
+            accept: &FileType::ALL,
+            max_bytes: REPLY_FILE_BYTES,
+        }],
+        csrf: &citizen.session.csrf_token,
+        uploader: Uploader {
+            db: &db,
+            account_id: &citizen.account_id,
+            ip: client_ip(&req),
+        },
+    };
+    let post = if multipart {
+        posted::read_multipart(&req, payload, REPLY_PAIRS, Some(&receiving), &attachments).await?
+    } else {
+        posted::read_plain(payload, REPLY_PAIRS).await?
+    };
+    let value = |name: &str| {
+        post.pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map_or("", |(_, v)| v.as_str())
+    };
+    if post.token_missing {
+        return Err(AppError::Forbidden);
+    }
+    citizen.session.check_csrf(value("csrf_token"))?;
+    let lang = layout.lang;
+    let mut files = Vec::new();
+    let mut file_errors = Vec::new();
+    for upload in post.uploads {
+        let refusal = match upload.result {
+            Ok(accepted) => {
+                files.push(accepted);
+                (files.len() > REPLY_FILES).then_some(Refusal::TooMany { max_files: REPLY_FILES })
+            }
+            Err(refusal) => Some(refusal),
+        };
+        if let Some(refusal) = refusal {
+            file_errors.push(refusal_text(refusal, &upload.name, &FileType::ALL, lang));
+        }
+    }
+    let typed = value("antwort");
+    let text = text::lines(typed, LONGEST_REPLY + 1);
+    let text_error = if text.is_empty() && files.is_empty() && file_errors.is_empty() {
         Some("postfach-reply-empty")
     } else if text.chars().count() > LONGEST_REPLY {
         Some("postfach-reply-too-long")
     } else {
         None
     };
-    if let Some(error) = error {
-        let page = message_page(layout, &db, &directory, &id, &citizen, Some(error), &form.antwort).await?;
+    let keys: Vec<String> = files.iter().map(|f| f.storage_key.clone()).collect();
+    if text_error.is_some() || !file_errors.is_empty() {
+        attachments.delete(&keys).await;
+        let sent = Sent {
+            text: typed,
+            text_error,
+            file_errors,
+        };
+        let page = message_page(layout, &db, &directory, &id, &citizen, sent).await?;
         return respond(StatusCode::UNPROCESSABLE_ENTITY, &page);
     }
-    if !messages::reply(&db, &id, &citizen.account_id, &text, crate::db::now()).await? {
-        return Err(AppError::NotFound);
+    let replied = messages::reply(&db, &id, &citizen.account_id, &text, &files, crate::db::now()).await;
+    if !matches!(replied, Ok(Replied::Written)) {
+        attachments.delete(&keys).await;
     }
-    Ok(see_other(&format!("/postfach/{id}?beantwortet=1")))
+    match replied? {
+        Replied::Written | Replied::Repeated => Ok(see_other(&format!("/postfach/{id}?beantwortet=1"))),
+        Replied::NoSuchMessage => Err(AppError::NotFound),
+    }
 }
 
 #[derive(Deserialize)]

@@ -44,7 +44,7 @@ pub(crate) async fn send(backend: &Backend<'_>, reference: &str, key: &str, form
 }
 
 /// How many files the attachment store holds (the app's data directory is beside its mail).
-fn stored_files(app: &TestApp) -> usize {
+pub(crate) fn stored_files(app: &TestApp) -> usize {
     let files = app.mail_dir.parent().unwrap().join("files");
     walk(&files)
 }

@@ -7,9 +7,10 @@ use serde_json::{Value as Json, json};
 
 use crate::applications::{logged_in, unique};
 use crate::backend_api::{Backend, case_at};
+use crate::backend_messages::stored_files;
 use crate::delivery::send_case;
-use crate::evidence::pdf;
-use crate::helpers::{Page, spawn_app};
+use crate::evidence::{eicar, pdf, png};
+use crate::helpers::{Browser, FormPart, Page, TestApp, spawn_app};
 
 /// The backend sends a message of `kind` (with one PDF when `file` is given); its JSON.
 async fn sent(backend: &Backend<'_>, reference: &str, kind: &str, subject: &str, file: Option<Vec<u8>>) -> Json {
@@ -313,7 +314,13 @@ async fn the_citizen_replies_to_a_message_and_the_authority_reads_it_in_the_thre
     // message and a reply to a reply are refused too; none is written.
     let empty = anna.post(&action, &[("csrf_token", &token), ("antwort", "  ")]).await;
     assert_eq!(empty.status, 422);
-    assert!(empty.body.contains("Geben Sie Ihre Antwort ein."), "{}", empty.body);
+    assert!(
+        empty
+            .body
+            .contains("Geben Sie Ihre Antwort ein oder fügen Sie eine Datei an."),
+        "{}",
+        empty.body
+    );
     assert!(empty.body.contains(r#"aria-invalid="true""#));
     assert!(empty.body.contains("<title>Fehler: "), "{}", empty.body);
     let too_long = "x".repeat(5001);
@@ -595,4 +602,210 @@ async fn a_reply_sent_twice_at_the_same_moment_is_written_once() {
             "one reply per click, however close the two"
         );
     }
+}
+
+/// A question of the authority's to Anna, and its page's address.
+async fn question_to_anna(app: &TestApp) -> (Browser<'_>, Backend<'_>, String, String) {
+    let (anna, case_page) = send_case(app).await;
+    let reference = case_page.rsplit('/').next().unwrap().to_owned();
+    let backend = Backend::of(app, "musterstadt").await;
+    let question = sent(&backend, &reference, "message", "Bitte senden Sie einen Nachweis", None).await;
+    let href = format!("/postfach/{}", question["id"].as_str().unwrap());
+    (anna, backend, reference, href)
+}
+
+/// The reply form's parts: its token, the text, then the files, as a browser sends them.
+fn reply_parts(token: &str, text: &str, files: Vec<(&str, &str, Vec<u8>)>) -> Vec<FormPart> {
+    let mut parts = vec![FormPart::text("csrf_token", token), FormPart::text("antwort", text)];
+    for (name, mime, content) in files {
+        parts.push(FormPart::file("anlage", name, mime, &content));
+    }
+    parts
+}
+
+#[tokio::test]
+async fn a_reply_carries_files_that_the_authority_downloads_and_only_its_citizen_sees() {
+    let app = spawn_app().await;
+    let (anna, backend, reference, href) = question_to_anna(&app).await;
+    let page = anna.get(&href).await;
+    assert!(
+        page.body.contains(r#"enctype="multipart/form-data""#) && page.body.contains(r#"type="file" id="anlage""#),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body
+            .contains("Erlaubt: PDF, JPEG, PNG, höchstens 10 MB je Datei, bis zu 5 Dateien.")
+    );
+    let nachweis = pdf("Meldebescheinigung");
+    let foto = png();
+    let replied = anna
+        .post_multipart(
+            &format!("{href}/antwort"),
+            reply_parts(
+                &page.csrf_token(),
+                "Anbei die Nachweise.",
+                vec![
+                    ("meldebescheinigung.pdf", "application/pdf", nachweis.clone()),
+                    ("foto.png", "image/png", foto.clone()),
+                ],
+            ),
+        )
+        .await;
+    assert_eq!(replied.status, 303, "{}", replied.body);
+
+    // The authority reads the reply with its files and downloads them as sent.
+    let thread = backend.json(&format!("/api/v1/cases/{reference}/messages")).await;
+    let reply = &thread["messages"][1];
+    assert_eq!(reply["direction"], "from_citizen", "{thread}");
+    assert_eq!(reply["body"], "Anbei die Nachweise.");
+    let files = reply["attachments"].as_array().unwrap();
+    let named = |name: &str| {
+        files
+            .iter()
+            .find(|f| f["name"] == name)
+            .unwrap_or_else(|| panic!("{thread}"))
+    };
+    assert_eq!(files.len(), 2, "{thread}");
+    assert_eq!(named("meldebescheinigung.pdf")["type"], "application/pdf", "{thread}");
+    assert_eq!(named("foto.png")["type"], "image/png");
+    for (name, content) in [("meldebescheinigung.pdf", &nachweis), ("foto.png", &foto)] {
+        let href = named(name)["href"].as_str().unwrap();
+        let response = app
+            .client
+            .get(format!("{}{href}", app.address))
+            .header("authorization", format!("Bearer {}", backend.token))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        assert_eq!(&response.bytes().await.unwrap().to_vec(), content);
+    }
+
+    // Anna sees her reply with its files in her Postfach; Ben gets none of them.
+    let reply_href = format!("/postfach/{}", reply["id"].as_str().unwrap());
+    let own = anna.get(&reply_href).await;
+    assert!(own.body.contains("foto.png</a> (PNG, "), "{}", own.body);
+    let file_href = format!("{reply_href}/datei/{}", named("foto.png")["id"].as_str().unwrap());
+    assert!(own.body.contains(&file_href), "{}", own.body);
+    let download = anna
+        .client
+        .get(format!("{}{file_href}", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(download.status(), 200);
+    assert_eq!(download.bytes().await.unwrap().to_vec(), foto);
+    let ben = logged_in(&app, &unique("ben")).await;
+    assert_eq!(ben.get(&file_href).await.status, 404);
+    assert_eq!(ben.get(&reply_href).await.status, 404);
+}
+
+#[tokio::test]
+async fn a_reply_with_a_file_that_is_not_taken_is_not_sent_keeps_its_text_and_leaves_no_file() {
+    let app = spawn_app().await;
+    let (anna, _backend, _reference, href) = question_to_anna(&app).await;
+    let action = format!("{href}/antwort");
+    let token = anna.get(&href).await.csrf_token();
+    let infected = [pdf("x"), eicar().into_bytes()].concat();
+    let cases = [
+        (
+            vec![
+                ("gut.pdf", "application/pdf", pdf("gut")),
+                ("scan.pdf", "application/pdf", infected),
+            ],
+            "In „scan.pdf“ wurde Schadsoftware gefunden.",
+        ),
+        (
+            vec![("brief.txt", "text/plain", b"Sehr geehrte Damen und Herren".to_vec())],
+            "„brief.txt“ ist keine Datei in einem erlaubten Format",
+        ),
+        (
+            vec![("foto.pdf", "application/pdf", png())],
+            "Name oder Angaben der Datei „foto.pdf“ passen nicht zu ihrem Inhalt (PNG).",
+        ),
+        (
+            (1..=6)
+                .map(|n| ("seite.png", "image/png", [png(), vec![n]].concat()))
+                .collect(),
+            "höchstens 5",
+        ),
+        (
+            vec![(
+                "gross.pdf",
+                "application/pdf",
+                [pdf("x"), vec![b' '; 10_000_001]].concat(),
+            )],
+            "„gross.pdf“ ist größer als 10 MB",
+        ),
+    ];
+    for (files, told) in cases {
+        let refused = anna
+            .post_multipart(&action, reply_parts(&token, "Mein Nachweis", files))
+            .await;
+        assert_eq!(refused.status, 422, "{}", refused.body);
+        assert!(refused.body.contains(told), "{told}: {}", refused.body);
+        assert!(refused.body.contains("Ihre Antwort wurde noch nicht gesendet."));
+        assert!(refused.body.contains(r##"<a class="kern-link" href="#anlage">"##));
+        assert!(
+            refused.body.contains(">Mein Nachweis</textarea>"),
+            "what was typed stays"
+        );
+    }
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM message WHERE direction = 'from_citizen'")
+            .await,
+        0
+    );
+    assert_eq!(stored_files(&app), 0, "no file of a reply not sent is kept");
+
+    // Files from a page of an older session are not taken; nothing is written.
+    let forged = anna
+        .post_multipart(
+            &action,
+            reply_parts("falsch", "Hallo", vec![("a.png", "image/png", png())]),
+        )
+        .await;
+    assert_eq!(forged.status, 403);
+    // After the session ended, the files are read past and the citizen is asked to log in.
+    let visitor = app
+        .browser()
+        .post_multipart(
+            &action,
+            reply_parts(&token, "Hallo", vec![("a.png", "image/png", png())]),
+        )
+        .await;
+    assert_eq!(visitor.status, 303);
+    assert!(
+        visitor.location().unwrap().starts_with("/anmelden"),
+        "{:?}",
+        visitor.location()
+    );
+    assert_eq!(stored_files(&app), 0);
+    assert_eq!(app.count("SELECT COUNT(*) FROM message_file").await, 0);
+}
+
+#[tokio::test]
+async fn a_reply_of_files_alone_is_sent_once_however_often_it_is_sent_in_a_minute() {
+    let app = spawn_app().await;
+    let (anna, backend, reference, href) = question_to_anna(&app).await;
+    let action = format!("{href}/antwort");
+    let token = anna.get(&href).await.csrf_token();
+    let first = || reply_parts(&token, "", vec![("seite-1.pdf", "application/pdf", pdf("Seite 1"))]);
+    for _ in 0..2 {
+        assert_eq!(anna.post_multipart(&action, first()).await.status, 303);
+    }
+    // The same empty text with another file is another reply.
+    let second = reply_parts(&token, "", vec![("seite-2.pdf", "application/pdf", pdf("Seite 2"))]);
+    assert_eq!(anna.post_multipart(&action, second).await.status, 303);
+    let thread = backend.json(&format!("/api/v1/cases/{reference}/messages")).await;
+    let names: Vec<&str> = thread["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["direction"] == "from_citizen")
+        .map(|m| m["attachments"][0]["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["seite-1.pdf", "seite-2.pdf"], "{thread}");
+    assert_eq!(stored_files(&app), 2, "the file of the repeated reply is not kept");
 }

@@ -173,9 +173,18 @@ describe('Applying for services in a browser, phone-sized', { timeout: 300_000 }
     await page.getByRole('button', { name: 'Antwort senden' }).click();
     assert.match(await page.title(), /^Fehler: /);
     await check(page, 'postfach-reply-error');
-    await page.getByRole('link', { name: 'Geben Sie Ihre Antwort ein.' }).click();
+    await page.getByRole('link', { name: 'Geben Sie Ihre Antwort ein oder fügen Sie eine Datei an.' }).click();
     assert.equal(await page.evaluate(() => document.activeElement.id), 'antwort', 'the summary link focuses the field');
-    await page.getByLabel('Ihre Antwort').fill('Vielen Dank, ich warte ab.');
+    await page.getByLabel('Ihre Antwort').fill('Vielen Dank, anbei mein Foto der Laterne.');
+    // A file of a type not taken: the reply is not sent, its text stays, the file is chosen again.
+    await page.getByLabel('Dateien anfügen').setInputFiles({ name: 'notiz.txt', mimeType: 'text/plain', buffer: Buffer.from('Hallo') });
+    await page.getByRole('button', { name: 'Antwort senden' }).click();
+    assert.match(await page.title(), /^Fehler: /);
+    assert.equal(await page.getByLabel('Ihre Antwort').inputValue(), 'Vielen Dank, anbei mein Foto der Laterne.');
+    await check(page, 'postfach-reply-file-error');
+    await page.getByRole('link', { name: /„notiz.txt“ ist keine Datei in einem erlaubten Format/ }).click();
+    assert.equal(await page.evaluate(() => document.activeElement.id), 'anlage', 'the summary link focuses the file field');
+    await page.getByLabel('Dateien anfügen').setInputFiles(pdfFile('laterne.pdf'));
     await page.getByRole('button', { name: 'Antwort senden' }).click();
     assert.ok(await page.getByText('Ihre Antwort wurde gesendet.').isVisible());
     await context.close();

@@ -73,6 +73,7 @@ pub struct MessageEntry<'a> {
     /// `message`, `decision` or the citizen's `reply`.
     kind: &'a str,
     subject: &'a str,
+    /// Empty for a reply of files alone.
     body: &'a str,
     /// When it reached the Postfach; for a decision, the time its legal deadlines run from.
     made_available_at: DateTime<Utc>,
@@ -86,7 +87,7 @@ pub struct MessageEntry<'a> {
 pub struct MessageFileEntry<'a> {
     id: &'a str,
     name: &'a str,
-    /// Its media type.
+    /// Its media type: `application/pdf`; a citizen's reply may carry `image/jpeg` and `image/png` too.
     #[serde(rename = "type")]
     file_type: &'static str,
     size: i64,

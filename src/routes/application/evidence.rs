@@ -2,21 +2,19 @@
 //! application's limits), a file is removed again, and its owner downloads it.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use fluent_templates::fluent_bundle::FluentValue;
 use serde::Deserialize;
 use serde_json::Value as Json;
 
 use super::Drafts;
-use super::step_post::Upload;
 use crate::attachments::{Accepted, Attachments, Refusal};
 use crate::db::attachments as db_attachments;
-use crate::domain::FileType;
-use crate::domain::evidence::{UploadedFile, size_text};
+use crate::domain::evidence::UploadedFile;
 use crate::domain::form::{Answers, FormDefinition, Kind, Step};
 use crate::error::AppError;
 use crate::i18n::Lang;
 use crate::routes::Layout;
 use crate::routes::download::stored_file;
+use crate::routes::posted::{Upload, refusal_text};
 
 /// What became of the files of one post.
 #[derive(Default)]
@@ -115,33 +113,6 @@ pub fn remove_from_answers(step: &Step, answers: &mut Answers, id: &str) -> Opti
             items.retain(|item| item.get("id").and_then(Json::as_str) != Some(id));
             (items.len() < before).then(|| field.id.clone())
         })
-}
-
-/// Why a file was not kept, and what to do, in the citizen's words.
-fn refusal_text(refusal: Refusal, name: &str, accept: &[FileType], lang: Lang) -> String {
-    let (key, size, count, found) = match refusal {
-        Refusal::TooLarge { max_bytes } => ("upload-too-large", max_bytes, 0, None),
-        Refusal::Empty => ("upload-empty", 0, 0, None),
-        Refusal::WrongType => ("upload-wrong-type", 0, 0, None),
-        Refusal::Mismatch(found) => ("upload-mismatch", 0, 0, Some(found)),
-        Refusal::Infected => ("upload-infected", 0, 0, None),
-        Refusal::NotNow => ("upload-not-now", 0, 0, None),
-        Refusal::Incomplete => ("upload-incomplete", 0, 0, None),
-        Refusal::TooMany { max_files } => ("upload-too-many", 0, max_files, None),
-        Refusal::TotalTooLarge { max_bytes } => ("upload-total-too-large", max_bytes, 0, None),
-        Refusal::TooOften => ("upload-too-often", 0, 0, None),
-    };
-    let types = accept.iter().map(|t| t.label()).collect::<Vec<_>>().join(", ");
-    lang.tn(
-        key,
-        [
-            ("name", FluentValue::from(name.to_owned())),
-            ("size", size_text(size).into()),
-            ("n", count.into()),
-            ("types", types.into()),
-            ("type", found.map_or("", FileType::label).into()),
-        ],
-    )
 }
 
 #[derive(Deserialize)]

@@ -7,7 +7,6 @@
 mod documents;
 mod evidence;
 mod list;
-mod step_post;
 mod steps;
 mod submit;
 mod timeline;

@@ -9,7 +9,6 @@ use chrono::{Duration, Utc};
 use serde_json::{Value as Json, json};
 
 use super::evidence;
-use super::step_post::{self, Receiving, Uploader};
 use super::view::{self, FieldView};
 use super::{
     DraftPath, DraftRow, Drafts, Opened, StepPath, StepQuery, draft_expiry, draft_href, locked, stammdaten_answers,
@@ -29,6 +28,7 @@ use crate::error::AppError;
 use crate::i18n::local_date;
 use crate::routes::Layout;
 use crate::routes::page::{respond, see_other};
+use crate::routes::posted::{self, FileField, Receiving, Uploader};
 
 /// `/antrag/{draft}`: the task list of a long form, or straight to where the citizen left off.
 pub async fn resume(req: HttpRequest, path: web::Path<DraftPath>, drafts: Drafts) -> Result<HttpResponse, AppError> {
@@ -344,15 +344,15 @@ pub async fn save_step(
     attachments: web::Data<Attachments>,
 ) -> Result<HttpResponse, AppError> {
     let db = &drafts.db;
-    let multipart = step_post::is_multipart(&req);
+    let multipart = posted::is_multipart(&req);
     let (layout, opened) = match drafts.open(&req, &path.draft).await {
         Err(AppError::LoginRequired(_)) => {
             // Files sent with it are read past: they are chosen again after the login.
             let most = drafts.forms.most_inputs_of_any_step();
             let post = if multipart {
-                step_post::read_multipart(&req, payload, most, None, &attachments).await?
+                posted::read_multipart(&req, payload, most, None, &attachments).await?
             } else {
-                step_post::read_plain(payload, most).await?
+                posted::read_plain(payload, most).await?
             };
             return park(&req, &Layout::of(&req)?, db, &drafts.sessions, &path, &post.pairs).await;
         }
@@ -362,7 +362,7 @@ pub async fn save_step(
     let step = form.step(&path.step).ok_or(AppError::NotFound)?;
     let post = if multipart {
         let receiving = Receiving {
-            step,
+            fields: FileField::of_step(step),
             csrf: &opened.citizen.session.csrf_token,
             uploader: Uploader {
                 db,
@@ -370,9 +370,9 @@ pub async fn save_step(
                 ip: client_ip(&req),
             },
         };
-        step_post::read_multipart(&req, payload, step.most_inputs(), Some(&receiving), &attachments).await?
+        posted::read_multipart(&req, payload, step.most_inputs(), Some(&receiving), &attachments).await?
     } else {
-        step_post::read_plain(payload, step.most_inputs()).await?
+        posted::read_plain(payload, step.most_inputs()).await?
     };
     let posted = &post.pairs;
     let csrf = posted

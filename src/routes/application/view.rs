@@ -7,10 +7,10 @@ use rust_decimal::Decimal;
 use serde_json::Value as Json;
 
 use crate::db::applications::{CaseRow, SummaryLine};
-use crate::domain::Money;
 use crate::domain::evidence::{UploadedFile, size_text};
 use crate::domain::form::derive::{ADDRESS_PARTS, DATE_PARTS};
 use crate::domain::form::{Answers, Field, FieldError, FieldState, FormState, Kind, StepState, Value};
+use crate::domain::{FileType, Money};
 use crate::i18n::Lang;
 
 /// One question as the `question` macro renders it.
@@ -275,16 +275,7 @@ fn field_view(
                     name: f.name,
                 })
                 .collect();
-            view.accept = accept
-                .iter()
-                .flat_map(|t| {
-                    t.extensions()
-                        .iter()
-                        .map(|e| format!(".{e}"))
-                        .chain([t.mime().to_owned()])
-                })
-                .collect::<Vec<_>>()
-                .join(",");
+            view.accept = FileType::accept_attribute(accept);
             // The limits, before the citizen picks a file.
             let types = accept.iter().map(|t| t.label()).collect::<Vec<_>>().join(", ");
             let limits = lang.tn(

@@ -1,25 +1,29 @@
-//! Reading a posted step: name-value pairs from a plain form, or from a multipart form whose file
-//! parts stream through `Attachments::receive` while the pairs are read.
+//! Reading a posted form that may carry files (a form step, a reply in the Postfach): name-value
+//! pairs from a plain form, or from a multipart form whose file parts stream through
+//! `Attachments::receive` while the pairs are read.
 
 use actix_multipart::Multipart;
 use actix_web::error::PayloadError;
 use actix_web::{HttpRequest, web};
+use fluent_templates::fluent_bundle::FluentValue;
 use futures_util::StreamExt;
 
 use crate::attachments::{Accepted, Attachments, Refusal};
 use crate::auth::rate_limit::{UPLOAD_PER_ACCOUNT, UPLOAD_PER_IP};
 use crate::auth::token;
 use crate::db::Db;
-use crate::domain::evidence::clean_file_name;
+use crate::domain::FileType;
+use crate::domain::evidence::{clean_file_name, size_text};
 use crate::domain::form::{Kind, Step};
 use crate::error::AppError;
+use crate::i18n::Lang;
 use crate::routes::page::{FORM_BODY_LIMIT, limited};
 
 /// The most an upload request may carry. Past a file's limit the rest is read and thrown away, so
 /// the citizen gets the step with a message instead of a broken connection; past this, not.
 const UPLOAD_REQUEST_LIMIT: u64 = 1024 * 1024 * 1024;
 
-pub struct StepPost {
+pub struct Posted {
     pub pairs: Vec<(String, String)>,
     pub uploads: Vec<Upload>,
     /// A file came before the page's CSRF token (which the page sends first), or with a token
@@ -43,13 +47,13 @@ pub fn is_multipart(req: &HttpRequest) -> bool {
 }
 
 /// The pairs of a plain form, if there are no more than `most` of them.
-pub async fn read_plain(payload: web::Payload, most: usize) -> Result<StepPost, AppError> {
+pub async fn read_plain(payload: web::Payload, most: usize) -> Result<Posted, AppError> {
     let body = payload
         .to_bytes_limited(FORM_BODY_LIMIT)
         .await
         .map_err(|_| AppError::PayloadTooLarge)?
         .map_err(|_| AppError::BadRequest)?;
-    Ok(StepPost {
+    Ok(Posted {
         pairs: pairs_of(&body, most)?,
         uploads: Vec::new(),
         token_missing: false,
@@ -86,26 +90,50 @@ impl Uploader<'_> {
     }
 }
 
-/// What a multipart step is read for: the step whose file fields take files, by whom, with the
-/// session's CSRF token; or nothing (the session has expired), and then files are read and thrown
-/// away.
+/// A field that takes files: its name in the form, the types it accepts by content, the largest
+/// file.
+pub struct FileField<'a> {
+    pub name: &'a str,
+    pub accept: &'a [FileType],
+    pub max_bytes: u64,
+}
+
+impl<'a> FileField<'a> {
+    /// The file fields of a form step.
+    pub fn of_step(step: &'a Step) -> Vec<Self> {
+        step.fields
+            .iter()
+            .filter_map(|f| match &f.kind {
+                Kind::File { accept, max_bytes, .. } => Some(Self {
+                    name: &f.id,
+                    accept,
+                    max_bytes: *max_bytes,
+                }),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+/// What a multipart form is read for: the fields that take files, by whom, with the session's
+/// CSRF token; or nothing (the session has expired), and then files are read and thrown away.
 pub struct Receiving<'a> {
-    pub step: &'a Step,
+    pub fields: Vec<FileField<'a>>,
     pub csrf: &'a str,
     pub uploader: Uploader<'a>,
 }
 
-/// Reads a multipart step: at most `most` pairs, and the files for the step's file fields. A file
-/// is received only after the CSRF token came. A broken or oversized request keeps nothing.
+/// Reads a multipart form: at most `most` pairs, and the files for its file fields. A file is
+/// received only after the CSRF token came. A broken or oversized request keeps nothing.
 pub async fn read_multipart(
     req: &HttpRequest,
     payload: web::Payload,
     most: usize,
     receiving: Option<&Receiving<'_>>,
     attachments: &Attachments,
-) -> Result<StepPost, AppError> {
+) -> Result<Posted, AppError> {
     let mut multipart = Multipart::new(req.headers(), limited(payload, UPLOAD_REQUEST_LIMIT));
-    let mut post = StepPost {
+    let mut post = Posted {
         pairs: Vec::new(),
         uploads: Vec::new(),
         token_missing: false,
@@ -142,14 +170,10 @@ pub async fn read_multipart(
             post.pairs.push((name, value));
             continue;
         };
-        let file_field = receiving.and_then(|receiving| {
-            receiving.step.fields.iter().find_map(|f| match &f.kind {
-                Kind::File { accept, max_bytes, .. } if f.id == name => Some((receiving, f, accept, *max_bytes)),
-                _ => None,
-            })
-        });
-        let Some((receiving, field, accept, max_bytes)) = file_field else {
-            // Not a file field of this step (or files are not received now): read past it.
+        let file_field =
+            receiving.and_then(|receiving| Some(receiving).zip(receiving.fields.iter().find(|f| f.name == name)));
+        let Some((receiving, field)) = file_field else {
+            // Not a file field of this form (or files are not received now): read past it.
             read_past(&mut part).await;
             continue;
         };
@@ -171,7 +195,13 @@ pub async fn read_multipart(
             Ok(true) => {
                 let declared = part.content_type().map(|m| m.essence_str().to_owned());
                 attachments
-                    .receive(&sent_name, declared.as_deref(), &mut part, accept, max_bytes)
+                    .receive(
+                        &sent_name,
+                        declared.as_deref(),
+                        &mut part,
+                        field.accept,
+                        field.max_bytes,
+                    )
                     .await
             }
             Ok(false) => {
@@ -181,7 +211,7 @@ pub async fn read_multipart(
             Err(e) => break Err(e),
         };
         post.uploads.push(Upload {
-            field: field.id.clone(),
+            field: field.name.to_owned(),
             name: clean_file_name(&sent_name),
             result,
         });
@@ -214,4 +244,31 @@ pub async fn forget(uploads: &[Upload], attachments: &Attachments) {
         .map(|a| a.storage_key.clone())
         .collect();
     attachments.delete(&keys).await;
+}
+
+/// Why a file was not kept, and what to do, in the citizen's words.
+pub fn refusal_text(refusal: Refusal, name: &str, accept: &[FileType], lang: Lang) -> String {
+    let (key, size, count, found) = match refusal {
+        Refusal::TooLarge { max_bytes } => ("upload-too-large", max_bytes, 0, None),
+        Refusal::Empty => ("upload-empty", 0, 0, None),
+        Refusal::WrongType => ("upload-wrong-type", 0, 0, None),
+        Refusal::Mismatch(found) => ("upload-mismatch", 0, 0, Some(found)),
+        Refusal::Infected => ("upload-infected", 0, 0, None),
+        Refusal::NotNow => ("upload-not-now", 0, 0, None),
+        Refusal::Incomplete => ("upload-incomplete", 0, 0, None),
+        Refusal::TooMany { max_files } => ("upload-too-many", 0, max_files, None),
+        Refusal::TotalTooLarge { max_bytes } => ("upload-total-too-large", max_bytes, 0, None),
+        Refusal::TooOften => ("upload-too-often", 0, 0, None),
+    };
+    let types = accept.iter().map(|t| t.label()).collect::<Vec<_>>().join(", ");
+    lang.tn(
+        key,
+        [
+            ("name", FluentValue::from(name.to_owned())),
+            ("size", size_text(size).into()),
+            ("n", count.into()),
+            ("types", types.into()),
+            ("type", found.map_or("", FileType::label).into()),
+        ],
+    )
 }
