@@ -605,40 +605,46 @@ pub fn free_port() -> u16 {
 }
 
 impl TestOp {
-    pub async fn start(port: u16, redirect_uri: &str) -> Self {
+    /// Starts the provider on a port the system chooses (none that another test could take first),
+    /// and waits until it says it answers.
+    pub async fn start(redirect_uri: &str) -> Self {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/oidc");
         assert!(
             dir.join("node_modules").is_dir(),
             "run `npm ci` in {} (scripts/test does)",
             dir.display()
         );
-        let child = std::process::Command::new("node")
+        let mut child = std::process::Command::new("node")
             .arg("test-op.mjs")
             .current_dir(&dir)
-            .env("OIDC_PORT", port.to_string())
+            .env("OIDC_PORT", "0")
             .env("OIDC_CLIENT_ID", "portal")
             .env("OIDC_CLIENT_SECRET", "portal-secret")
             .env("OIDC_REDIRECT_URIS", redirect_uri)
-            .stdout(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::null())
             .spawn()
             .expect("node is needed for the OpenID provider");
-        let mut op = TestOp {
-            issuer: format!("http://127.0.0.1:{port}"),
-            child,
-        };
-        let discovery = format!("{}/.well-known/openid-configuration", op.issuer);
-        // Node's first start on a cold machine, beside a compiling cargo, took over 10 s once.
-        for _ in 0..300 {
-            if reqwest::get(&discovery).await.is_ok_and(|r| r.status().is_success()) {
-                return op;
-            }
-            if let Ok(Some(status)) = op.child.try_wait() {
-                panic!("the test OpenID provider stopped at start: {status}");
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        }
-        panic!("the test OpenID provider did not answer within 30 s");
+        let stdout = child.stdout.take().expect("the provider's output");
+        // Its first line names the issuer; none means it stopped. The rest of its output is read
+        // to its end (a closed pipe would stop it). Node's first start on a cold machine, beside a
+        // compiling cargo, took over 10 s once.
+        let (ready, first_line) = tokio::sync::oneshot::channel();
+        std::thread::spawn(move || {
+            let mut lines = std::io::BufRead::lines(std::io::BufReader::new(stdout));
+            let _ = ready.send(lines.next().and_then(Result::ok).unwrap_or_default());
+            lines.for_each(drop);
+        });
+        let line = tokio::time::timeout(std::time::Duration::from_secs(60), first_line)
+            .await
+            .expect("the test OpenID provider did not start within 60 s")
+            .unwrap_or_default();
+        let issuer = line
+            .trim()
+            .strip_prefix("test OpenID provider ready at ")
+            .unwrap_or_else(|| panic!("the test OpenID provider stopped at start: {line:?}"))
+            .to_owned();
+        TestOp { issuer, child }
     }
 
     /// Who logs in next, with which `acr`, and how the next ID token is broken, if at all.
@@ -702,15 +708,14 @@ pub fn bundid(issuer: &str) -> buergerportal::config::IdentityProviderSettings {
 
 /// The portal with the test provider as "BundID"; the portal listens where its base URL says.
 pub async fn spawn_with_provider() -> (TestApp, TestOp) {
-    let (app_port, op_port) = (free_port(), free_port());
-    let issuer = format!("http://127.0.0.1:{op_port}");
+    let app_port = free_port();
+    let op = TestOp::start(&format!("http://127.0.0.1:{app_port}/anmelden/bundid/callback")).await;
     let app = spawn_with(|s| {
         s.listen = format!("127.0.0.1:{app_port}").parse().unwrap();
         s.base_url = format!("http://127.0.0.1:{app_port}");
-        s.identity_providers = vec![bundid(&issuer)];
+        s.identity_providers = vec![bundid(&op.issuer)];
     })
     .await;
-    let op = TestOp::start(op_port, &format!("{}/anmelden/bundid/callback", app.address)).await;
     (app, op)
 }
 

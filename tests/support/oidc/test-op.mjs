@@ -6,13 +6,13 @@
 // `forge` makes the next ID token wrong in that one way, as an attacker or a broken provider would.
 // A browser that logs in a second time must log in as the same subject (oidc-provider would otherwise
 // ask to end the first session); tests use a fresh browser for another person.
-// Environment: OIDC_PORT (4011), OIDC_CLIENT_ID (portal), OIDC_CLIENT_SECRET, OIDC_REDIRECT_URIS (comma-separated).
+// Environment: OIDC_PORT (4011; 0 lets the system choose a free one), OIDC_CLIENT_ID (portal), OIDC_CLIENT_SECRET,
+// OIDC_REDIRECT_URIS (comma-separated). Once it answers it prints "test OpenID provider ready at <issuer>".
 import { createServer } from 'node:http';
 import { createPublicKey, generateKeyPairSync, sign } from 'node:crypto';
 import Provider from 'oidc-provider';
 
 const port = Number(process.env.OIDC_PORT ?? 4011);
-const issuer = `http://127.0.0.1:${port}`;
 const clientId = process.env.OIDC_CLIENT_ID ?? 'portal';
 const clientSecret = process.env.OIDC_CLIENT_SECRET ?? 'portal-secret';
 const redirectUris = (process.env.OIDC_REDIRECT_URIS ?? 'http://127.0.0.1:8080/anmelden/bundid/callback').split(',');
@@ -34,6 +34,11 @@ const requests = { discovery: 0, jwks: 0 };
 let rotated = null;
 
 const publicJwk = (key, kid) => ({ ...createPublicKey(key).export({ format: 'jwk' }), kid, use: 'sig', alg: 'RS256' });
+
+// Listening first, so that the issuer names the port the system chose.
+const server = createServer((req, res) => serve(req, res));
+await new Promise((resolve, reject) => server.once('error', reject).listen(port, '127.0.0.1', resolve));
+const issuer = `http://127.0.0.1:${server.address().port}`;
 
 const provider = new Provider(issuer, {
   clients: [{
@@ -114,7 +119,7 @@ async function finishInteraction(req, res) {
 }
 
 const handle = provider.callback();
-createServer(async (req, res) => {
+async function serve(req, res) {
   const path = new URL(req.url, issuer).pathname;
   try {
     if (path === '/.well-known/openid-configuration') requests.discovery += 1;
@@ -140,4 +145,5 @@ createServer(async (req, res) => {
   } catch (error) {
     res.writeHead(500, { 'content-type': 'text/plain' }).end(String(error));
   }
-}).listen(port, '127.0.0.1', () => console.log(`test OpenID provider ready at ${issuer}`));
+}
+console.log(`test OpenID provider ready at ${issuer}`);
