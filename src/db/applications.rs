@@ -312,10 +312,32 @@ pub async fn case_by_reference(
     with_pool!(db, pool => sqlx::query_as(&sql).bind(reference).bind(account_id).bind(tenant_id).fetch_optional(pool).await)
 }
 
-/// All cases of an account, newest first.
+/// All cases of an account, newest first (for its data export).
 pub async fn cases_of(db: &Db, account_id: &str) -> sqlx::Result<Vec<CaseRow>> {
-    let sql = format!("SELECT {CASE_COLUMNS} FROM cases WHERE account_id = $1 ORDER BY submitted_at DESC");
+    let sql = format!("SELECT {CASE_COLUMNS} FROM cases WHERE account_id = $1 ORDER BY submitted_at DESC, id DESC");
     with_pool!(db, pool => sqlx::query_as(&sql).bind(account_id).fetch_all(pool).await)
+}
+
+/// Up to `limit` of the account's cases, newest first; `before` is the last case of the page
+/// before (its id): each page is one range of the index on (account, submitted_at, id).
+pub async fn cases_page(db: &Db, account_id: &str, before: Option<&str>, limit: i64) -> sqlx::Result<Vec<CaseRow>> {
+    let sql = match before {
+        None => format!(
+            "SELECT {CASE_COLUMNS} FROM cases WHERE account_id = $1 ORDER BY submitted_at DESC, id DESC LIMIT $2"
+        ),
+        Some(_) => format!(
+            "SELECT {CASE_COLUMNS} FROM cases WHERE account_id = $1
+               AND (submitted_at, id) < (SELECT submitted_at, id FROM cases WHERE id = $3 AND account_id = $1)
+             ORDER BY submitted_at DESC, id DESC LIMIT $2"
+        ),
+    };
+    with_pool!(db, pool => {
+        let query = sqlx::query_as(&sql).bind(account_id).bind(limit);
+        match before {
+            Some(before) => query.bind(before).fetch_all(pool).await,
+            None => query.fetch_all(pool).await,
+        }
+    })
 }
 
 /// The id of the tenant's case with this reference.

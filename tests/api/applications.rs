@@ -1614,3 +1614,75 @@ async fn a_draft_is_deleted_only_under_its_own_authority() {
     assert_eq!(refused.status, 404);
     assert_eq!(count(&app, "SELECT COUNT(*) FROM draft").await, 1);
 }
+
+/// The references of the sent applications listed on a page of "Meine Anträge", in order.
+fn listed_references(page: &Page) -> Vec<String> {
+    page.body
+        .split(r#"<a class="kern-link" href="/musterstadt/vorgang/"#)
+        .skip(1)
+        .map(|rest| rest.split('"').next().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn many_sent_applications_come_a_page_at_a_time_newest_first_and_only_the_citizens_own() {
+    let app = spawn_app().await;
+    let (anna, case_page) = crate::delivery::send_case(&app).await;
+    let first_reference = case_page.rsplit('/').next().unwrap().to_owned();
+    let account = text(
+        &app,
+        &format!("SELECT account_id FROM cases WHERE reference = '{first_reference}'"),
+    )
+    .await;
+    // 24 older cases of Anna's, two of them sent at the same moment (the id orders those).
+    let now = chrono::Utc::now();
+    let mut expected = vec![first_reference];
+    for i in 1..=24 {
+        let reference = format!("MS-{i:02}");
+        let at = now - chrono::Duration::minutes(if i == 24 { 23 } else { i });
+        crate::backend_api::case_at(&app, "musterstadt", &reference, "PROCESSING", at).await;
+        app.execute_at(
+            &format!("UPDATE cases SET account_id = '{account}' WHERE reference = '{reference}' AND submitted_at = $1"),
+            at,
+        )
+        .await;
+        expected.push(reference);
+    }
+    // MS-23 and MS-24 share a time: the one with the larger id (MS-24, written later) comes first.
+    expected.swap(23, 24);
+
+    let first = anna.get("/antraege").await;
+    assert_eq!(first.status, 200, "{}", first.body);
+    assert!(
+        first.body.contains(r#"id="entwuerfe""#),
+        "the drafts are on the first page"
+    );
+    let mut seen = listed_references(&first);
+    assert_eq!(seen.len(), 20, "{}", first.body);
+    let older = first
+        .body
+        .split(r#"<a class="kern-link" href="/antraege?vor="#)
+        .nth(1)
+        .expect("a link to older applications");
+    let older = format!("/antraege?vor={}", older.split('"').next().unwrap());
+    let second = anna.get(&older).await;
+    assert_eq!(second.status, 200);
+    assert!(
+        !second.body.contains("Ältere Anträge"),
+        "the last page has no older page"
+    );
+    assert!(!second.body.contains(r#"id="entwuerfe""#));
+    assert!(
+        second
+            .body
+            .contains(r#"href="/antraege">Zu den neuesten Anträgen und Entwürfen"#)
+    );
+    seen.extend(listed_references(&second));
+    assert_eq!(seen, expected);
+
+    // Another citizen with Anna's case in the address sees none of Anna's cases.
+    let ben = logged_in(&app, &unique("ben")).await;
+    let bens = ben.get(&older).await;
+    assert_eq!(bens.status, 200);
+    assert!(listed_references(&bens).is_empty(), "{}", bens.body);
+}

@@ -17,6 +17,7 @@ use crate::db::attachments as db_attachments;
 use crate::db::payments;
 use crate::error::AppError;
 use crate::i18n::local_date;
+use crate::query::encode_query_value as encoded;
 use crate::routes::Layout;
 use crate::routes::page::{CsrfForm, respond, see_other};
 use crate::tenancy::TenantDirectory;
@@ -46,13 +47,22 @@ pub struct ApplicationsPage {
     notice: Option<String>,
     drafts: Vec<DraftItem>,
     cases: Vec<CaseItem>,
+    /// The next page of sent applications, older ones.
+    older_href: Option<String>,
+    /// A page of older applications: the drafts are on the first.
+    first_page: bool,
 }
+
+/// Sent applications per page.
+const PAGE: i64 = 20;
 
 #[derive(Deserialize)]
 pub struct ListQuery {
     /// A draft just saved for later.
     gespeichert: Option<String>,
     geloescht: Option<String>,
+    /// Only cases older than this one (the last of the page before).
+    vor: Option<String>,
 }
 
 pub async fn list(
@@ -71,7 +81,13 @@ pub async fn list(
         .geloescht
         .as_ref()
         .map(|_| lang.t("applications-deleted").to_owned());
-    for draft in queries::drafts_of(&db, &citizen.account_id).await? {
+    let first_page = query.vor.is_none();
+    let drafts_listed = if first_page {
+        queries::drafts_of(&db, &citizen.account_id).await?
+    } else {
+        Vec::new()
+    };
+    for draft in drafts_listed {
         let Some(tenant) = directory.by_id(&draft.tenant_id) else {
             continue;
         };
@@ -88,8 +104,15 @@ pub async fn list(
             delete_href: format!("/{}/antrag/{}/loeschen", tenant.slug, draft.id),
         });
     }
+    let mut rows = queries::cases_page(&db, &citizen.account_id, query.vor.as_deref(), PAGE + 1).await?;
+    let older = rows.len() > PAGE as usize;
+    rows.truncate(PAGE as usize);
+    let older_href = match (older, rows.last()) {
+        (true, Some(last)) => Some(format!("/antraege?vor={}", encoded(&last.id))),
+        _ => None,
+    };
     let mut cases = Vec::new();
-    for case in queries::cases_of(&db, &citizen.account_id).await? {
+    for case in rows {
         let Some(tenant) = directory.by_id(&case.tenant_id) else {
             continue;
         };
@@ -107,6 +130,8 @@ pub async fn list(
         notice,
         drafts,
         cases,
+        older_href,
+        first_page,
     })
 }
 
