@@ -52,6 +52,20 @@ impl<'a> Backend<'a> {
         self.post(&path, key, update.to_string()).await.unwrap()
     }
 
+    /// The bytes of a 200 answer (a file's download).
+    pub(crate) async fn bytes(&self, path: &str) -> Vec<u8> {
+        let response = self
+            .app
+            .client
+            .get(format!("{}{path}", self.app.address))
+            .header("authorization", format!("Bearer {}", self.token))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{path}");
+        response.bytes().await.unwrap().to_vec()
+    }
+
     /// The JSON of a 200 answer.
     pub(crate) async fn json(&self, path: &str) -> Json {
         let page = self.get(path).await;

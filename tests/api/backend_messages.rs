@@ -117,15 +117,7 @@ async fn a_decision_with_its_pdf_joins_the_cases_thread_once_per_key() {
     assert_eq!(messages[0], answer, "the thread shows it as it was answered");
 
     let href = files[0]["href"].as_str().unwrap();
-    let response = app
-        .client
-        .get(format!("{}{href}", app.address))
-        .header("authorization", format!("Bearer {}", backend.token))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
-    assert_eq!(response.bytes().await.unwrap().to_vec(), bescheid);
+    assert_eq!(backend.bytes(href).await, bescheid);
 
     // Another tenant's token finds neither the thread nor the file, nor can it write.
     let other = Backend::of(&app, "landkreis-musterland").await;

@@ -670,16 +670,7 @@ async fn a_reply_carries_files_that_the_authority_downloads_and_only_its_citizen
     assert_eq!(named("meldebescheinigung.pdf")["type"], "application/pdf", "{thread}");
     assert_eq!(named("foto.png")["type"], "image/png");
     for (name, content) in [("meldebescheinigung.pdf", &nachweis), ("foto.png", &foto)] {
-        let href = named(name)["href"].as_str().unwrap();
-        let response = app
-            .client
-            .get(format!("{}{href}", app.address))
-            .header("authorization", format!("Bearer {}", backend.token))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), 200);
-        assert_eq!(&response.bytes().await.unwrap().to_vec(), content);
+        assert_eq!(&backend.bytes(named(name)["href"].as_str().unwrap()).await, content);
     }
 
     // Anna sees her reply with its files in her Postfach; Ben gets none of them.
