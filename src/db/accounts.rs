@@ -474,11 +474,19 @@ pub async fn has_draft_kept_for_payment(db: &Db, account_id: &str) -> sqlx::Resu
 /// logins, Stammdaten, access log and drafts go with it (ON DELETE CASCADE); so do payments that
 /// were not paid. A paid one stays for the authority's books, without the answers (those are in the
 /// case the authority has).
+///
+/// The account's drafts (PostgreSQL) or the write lock (SQLite) are taken before their payments
+/// are looked at, as a payment being kept or created takes its draft: either the payment is seen
+/// and keeps the account, or it finds its draft gone and nobody is sent to pay.
 pub async fn delete_account(db: &Db, account_id: &str) -> sqlx::Result<bool> {
-    if has_draft_kept_for_payment(db, account_id).await? {
+    let mut tx = db.begin().await?;
+    with_tx!(&mut tx, conn => sqlx::query("UPDATE draft SET expires_at = expires_at WHERE account_id = $1")
+        .bind(account_id).execute(conn).await.map(drop))?;
+    let sql = format!("SELECT COUNT(*) FROM draft WHERE account_id = $1 AND {KEEPS_DRAFT}");
+    let kept: i64 = with_tx!(&mut tx, conn => sqlx::query_scalar(&sql).bind(account_id).fetch_one(conn).await)?;
+    if kept > 0 {
         return Ok(false);
     }
-    let mut tx = db.begin().await?;
     with_tx!(&mut tx, conn => sqlx::query("DELETE FROM payment WHERE account_id = $1 AND status <> 'PAYED'")
         .bind(account_id).execute(conn).await.map(drop))?;
     with_tx!(&mut tx, conn => sqlx::query("UPDATE payment SET application = '' WHERE account_id = $1")

@@ -214,22 +214,23 @@ pub enum Deleted {
     NotFound,
 }
 
-/// Deletes the owner's draft, unless a payment keeps it.
+/// Deletes the owner's draft, unless a payment keeps it. The draft's row (PostgreSQL) or the write
+/// lock (SQLite) is taken before its payments are looked at, as a payment being kept or created
+/// takes it ([`super::payments::insert`], [`super::payments::created`]): either the payment is
+/// seen and keeps the draft, or it finds the draft gone and nobody is sent to pay.
 pub async fn delete_draft(db: &Db, id: &str, account_id: &str, tenant_id: &str) -> sqlx::Result<Deleted> {
-    let sql = format!("DELETE FROM draft WHERE id = $1 AND account_id = $2 AND tenant_id = $3 AND NOT {KEEPS_DRAFT}");
-    let deleted = with_pool!(db, pool => sqlx::query(&sql)
-        .bind(id).bind(account_id).bind(tenant_id).execute(pool).await.map(|r| r.rows_affected()))?;
-    if deleted == 1 {
-        return Ok(Deleted::Yes);
+    let mut tx = db.begin().await?;
+    let found = with_tx!(&mut tx, conn => sqlx::query(
+        "UPDATE draft SET expires_at = expires_at WHERE id = $1 AND account_id = $2 AND tenant_id = $3",
+    ).bind(id).bind(account_id).bind(tenant_id).execute(conn).await.map(|r| r.rows_affected() == 1))?;
+    if !found {
+        return Ok(Deleted::NotFound);
     }
-    let kept: i64 = with_pool!(db, pool => sqlx::query_scalar(
-        "SELECT COUNT(*) FROM draft WHERE id = $1 AND account_id = $2 AND tenant_id = $3",
-    ).bind(id).bind(account_id).bind(tenant_id).fetch_one(pool).await)?;
-    Ok(if kept > 0 {
-        Deleted::KeptForPayment
-    } else {
-        Deleted::NotFound
-    })
+    let sql = format!("DELETE FROM draft WHERE id = $1 AND NOT {KEEPS_DRAFT}");
+    let deleted = with_tx!(&mut tx, conn => sqlx::query(&sql)
+        .bind(id).execute(conn).await.map(|r| r.rows_affected() == 1))?;
+    tx.commit().await?;
+    Ok(if deleted { Deleted::Yes } else { Deleted::KeptForPayment })
 }
 
 /// Writes the case, its delivery to the service's destination and the citizen's confirmation mail,

@@ -54,23 +54,29 @@ pub async fn current_of_draft(
     with_pool!(db, pool => sqlx::query_as(&sql).bind(draft_id).bind(account_id).bind(tenant_id).fetch_optional(pool).await)
 }
 
-/// Payments a citizen may have settled without coming back, asked for after `created_after` and
-/// not asked about since `checked_before`, least recently asked about first: open, failed or
-/// cancelled ones (a later PAYED counts), and paid ones whose application is not sent yet.
+/// Payments a citizen may have settled without coming back, least recently asked about first:
+/// - asked for after `recent_since` and not asked about since `checked_before`: open, failed or
+///   cancelled ones (a later PAYED counts), superseded ones (paid after all, they are sent or paid
+///   back), and paid ones whose application is not sent yet;
+/// - open ones of any age not asked about since `open_checked_before`: a provider ends an
+///   abandoned payment after a time of its own, and until it does the payment keeps its draft.
 pub async fn unsettled(
     db: &Db,
-    created_after: DateTime<Utc>,
+    recent_since: DateTime<Utc>,
     checked_before: DateTime<Utc>,
+    open_checked_before: DateTime<Utc>,
     limit: i64,
 ) -> sqlx::Result<Vec<PaymentRow>> {
     let sql = format!(
         "SELECT {COLUMNS} FROM payment
-         WHERE created_at > $1 AND (checked_at IS NULL OR checked_at < $2)
-           AND ((status IN ('INITIAL', 'FAILED', 'CANCELED') AND transaction_id IS NOT NULL)
-                OR (status = 'PAYED' AND case_id IS NULL))
-         ORDER BY COALESCE(checked_at, created_at) LIMIT $3"
+         WHERE transaction_id IS NOT NULL
+           AND ((created_at > $1 AND COALESCE(checked_at, created_at) < $2
+                 AND (status IN ('INITIAL', 'FAILED', 'CANCELED', 'SUPERSEDED') OR (status = 'PAYED' AND case_id IS NULL)))
+                OR (status = 'INITIAL' AND COALESCE(checked_at, created_at) < $3))
+         ORDER BY COALESCE(checked_at, created_at) LIMIT $4"
     );
-    with_pool!(db, pool => sqlx::query_as(&sql).bind(created_after).bind(checked_before).bind(limit).fetch_all(pool).await)
+    with_pool!(db, pool => sqlx::query_as(&sql).bind(recent_since).bind(checked_before).bind(open_checked_before)
+        .bind(limit).fetch_all(pool).await)
 }
 
 /// The fee paid for a case, as the case's page, its receipt, its delivery and the export show it.
@@ -159,14 +165,37 @@ pub struct NewPayment<'a> {
 }
 
 /// A payment being created at the provider for longer than this is taken to have failed there.
-const CREATING_AT_MOST: chrono::Duration = chrono::Duration::seconds(30);
+pub const CREATING_AT_MOST: chrono::Duration = chrono::Duration::seconds(30);
+
+/// What became of a payment to keep before the provider is asked.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Inserted {
+    /// Kept: ask the provider for it.
+    New,
+    /// Another request is creating or has created an open payment of the same amount for the
+    /// draft (a double click): that one is the draft's payment.
+    AnotherOpen,
+    /// The draft is gone (its account was deleted meanwhile): nothing may be asked for.
+    DraftGone,
+}
 
 /// Keeps a payment before the provider is asked for it, superseding the draft's earlier ones that
 /// were not paid: failed or cancelled ones, open ones of another amount (the fee changed), and one
-/// whose creation failed. False when another request is creating or has created an open payment of
-/// the same amount for the draft (a double click): that one is the draft's payment.
-pub async fn insert(db: &Db, new: &NewPayment<'_>) -> sqlx::Result<bool> {
+/// whose creation failed.
+///
+/// Its first statement takes the draft's row (PostgreSQL) or the write lock (SQLite) until the
+/// commit, as [`super::accounts::delete_account`] does before it looks for payments: a payment is
+/// kept only for a draft that still exists, and an account being deleted sees it.
+pub async fn insert(db: &Db, new: &NewPayment<'_>) -> sqlx::Result<Inserted> {
     let mut tx = db.begin().await?;
+    let draft_exists = super::with_tx!(&mut tx, conn => sqlx::query(
+        "UPDATE draft SET expires_at = expires_at WHERE id = $1 AND account_id = $2 AND tenant_id = $3",
+    )
+    .bind(new.draft_id).bind(new.account_id).bind(new.tenant_id)
+    .execute(conn).await.map(|r| r.rows_affected() == 1))?;
+    if !draft_exists {
+        return Ok(Inserted::DraftGone);
+    }
     super::with_tx!(&mut tx, conn => sqlx::query(
         "UPDATE payment SET status = 'SUPERSEDED' WHERE draft_id = $1 AND account_id = $2
            AND (status IN ('FAILED', 'CANCELED')
@@ -183,8 +212,8 @@ pub async fn insert(db: &Db, new: &NewPayment<'_>) -> sqlx::Result<bool> {
     .bind(new.application).bind(new.now)
     .execute(conn).await.map(drop));
     match inserted {
-        Ok(()) => tx.commit().await.map(|()| true),
-        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Ok(false),
+        Ok(()) => tx.commit().await.map(|()| Inserted::New),
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Ok(Inserted::AnotherOpen),
         Err(e) => Err(e),
     }
 }
@@ -196,13 +225,41 @@ pub async fn not_created(db: &Db, id: &str) -> sqlx::Result<()> {
         .bind(id).execute(pool).await.map(drop))
 }
 
-/// The provider created the transaction: where the citizen pays.
-pub async fn created(db: &Db, id: &str, transaction_id: &str, pay_url: &str) -> sqlx::Result<()> {
-    with_pool!(db, pool => sqlx::query(
-        "UPDATE payment SET transaction_id = $1, pay_url = $2, status = 'INITIAL' WHERE id = $3 AND status = 'NEW'",
+/// What the provider's new transaction is for.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Created {
+    /// The draft's open payment: the citizen pays it.
+    Open,
+    /// Superseded while it was being created (another payment of the draft was paid, or took its
+    /// place): nobody is sent to pay it.
+    Superseded,
+    /// The draft was deleted while the provider was asked: nobody is sent to pay it.
+    DraftGone,
+}
+
+/// Records the transaction the provider created for a payment, and where the citizen pays it. The
+/// transaction is kept whatever became of the payment, so that the poller finds it should it be
+/// paid after all. The draft's row (PostgreSQL) or the write lock (SQLite) is taken first, as
+/// deleting a draft or an account takes it before it looks at payments.
+pub async fn created(db: &Db, id: &str, transaction_id: &str, pay_url: &str) -> sqlx::Result<Created> {
+    let mut tx = db.begin().await?;
+    let draft_exists = super::with_tx!(&mut tx, conn => sqlx::query(
+        "UPDATE draft SET expires_at = expires_at WHERE id = (SELECT draft_id FROM payment WHERE id = $1)",
     )
-    .bind(transaction_id).bind(pay_url).bind(id)
-    .execute(pool).await.map(drop))
+    .bind(id).execute(conn).await.map(|r| r.rows_affected() == 1))?;
+    let status: Option<String> = super::with_tx!(&mut tx, conn => sqlx::query_scalar(
+        "UPDATE payment SET transaction_id = $1, pay_url = $2,
+           status = CASE WHEN status <> 'NEW' THEN status WHEN $3 THEN 'INITIAL' ELSE 'FAILED' END
+         WHERE id = $4 AND transaction_id IS NULL RETURNING status",
+    )
+    .bind(transaction_id).bind(pay_url).bind(draft_exists).bind(id)
+    .fetch_optional(conn).await)?;
+    tx.commit().await?;
+    Ok(match status.as_deref() {
+        _ if !draft_exists => Created::DraftGone,
+        Some("INITIAL") => Created::Open,
+        _ => Created::Superseded,
+    })
 }
 
 /// The application to send with a payment whose fee did not change (it may have been checked again).
@@ -212,9 +269,7 @@ pub async fn replace_application(db: &Db, id: &str, application: &str) -> sqlx::
         .execute(pool).await.map(drop))
 }
 
-/// The status the provider reported. A payment recorded as paid (or stopped for a wrong amount)
-/// keeps that status: a later answer cannot take the payment back; a later PAYED does replace an
-/// earlier FAILED or CANCELED.
+/// The status the provider reported.
 pub struct Reported<'a> {
     pub status: &'a str,
     pub reference: Option<&'a str>,
@@ -223,28 +278,63 @@ pub struct Reported<'a> {
     pub now: DateTime<Utc>,
 }
 
-pub async fn reported(db: &Db, id: &str, reported: &Reported<'_>) -> sqlx::Result<()> {
-    with_pool!(db, pool => sqlx::query(
-        "UPDATE payment SET status = $1, reference = COALESCE($2, reference), method = COALESCE($3, method),
+/// Records what the provider reported and returns the payment's status after it:
+/// - a payment recorded as paid, paid twice or stopped for a wrong amount keeps that status (a later
+///   answer cannot take the payment back); a later PAYED does replace an earlier FAILED or CANCELED;
+/// - a superseded payment changes only when it was paid after all;
+/// - a payment paid while another of the same draft is paid already is `REFUND`: money taken twice
+///   for one application, for the authority to pay back. Never two `PAYED` for one draft: on
+///   PostgreSQL the draft's payments are locked first, on SQLite the statement holds the write lock.
+pub async fn reported(db: &Db, id: &str, reported: &Reported<'_>) -> sqlx::Result<Option<String>> {
+    let mut tx = db.begin().await?;
+    if let super::Tx::Postgres(conn) = &mut tx {
+        sqlx::query(
+            "SELECT o.id FROM payment o JOIN payment p ON p.draft_id = o.draft_id WHERE p.id = $1
+             ORDER BY o.id FOR UPDATE OF o",
+        )
+        .bind(id)
+        .fetch_all(&mut **conn)
+        .await?;
+    }
+    let status = super::with_tx!(&mut tx, conn => sqlx::query_scalar(
+        "UPDATE payment SET
+           status = CASE
+             WHEN status IN ('PAYED', 'REFUND', 'MISMATCH') THEN status
+             WHEN status = 'SUPERSEDED' AND $1 NOT IN ('PAYED', 'MISMATCH') THEN status
+             WHEN $1 = 'PAYED' AND EXISTS (SELECT 1 FROM payment o WHERE o.draft_id = payment.draft_id
+                                            AND o.id <> payment.id AND o.status = 'PAYED') THEN 'REFUND'
+             ELSE $1 END,
+           reference = COALESCE($2, reference), method = COALESCE($3, method),
            paid_at = COALESCE($4, paid_at), checked_at = $5
-         WHERE id = $6 AND status NOT IN ('PAYED', 'MISMATCH', 'SUPERSEDED')",
+         WHERE id = $6 RETURNING status",
     )
     .bind(reported.status).bind(reported.reference).bind(reported.method).bind(reported.paid_at)
     .bind(reported.now).bind(id)
-    .execute(pool).await.map(drop))
+    .fetch_optional(conn).await)?;
+    tx.commit().await?;
+    Ok(status)
 }
 
 /// Links a paid payment to the case its draft became, and forgets the application it kept until
-/// then (the case holds it now).
+/// then (the case holds it now). The draft's open payments are superseded: paid as well, they are
+/// found by the poller and paid back.
 pub async fn link_case(db: &Db, id: &str) -> sqlx::Result<()> {
-    with_pool!(db, pool => sqlx::query(
+    let mut tx = db.begin().await?;
+    super::with_tx!(&mut tx, conn => sqlx::query(
         "UPDATE payment SET case_id = (SELECT c.id FROM cases c WHERE c.draft_id = payment.draft_id
                                          AND c.tenant_id = payment.tenant_id AND c.account_id = payment.account_id),
                             application = ''
          WHERE id = $1",
     )
     .bind(id)
-    .execute(pool).await.map(drop))
+    .execute(conn).await.map(drop))?;
+    super::with_tx!(&mut tx, conn => sqlx::query(
+        "UPDATE payment SET status = 'SUPERSEDED'
+         WHERE draft_id = (SELECT draft_id FROM payment WHERE id = $1) AND status IN ('NEW', 'INITIAL')",
+    )
+    .bind(id)
+    .execute(conn).await.map(drop))?;
+    tx.commit().await
 }
 
 /// The tenant's payment provider settings, as imported; `None` for a tenant without one.

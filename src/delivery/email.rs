@@ -3,6 +3,9 @@
 
 use super::{CaseFile, Failure};
 use crate::db::outbox::CaseToDeliver;
+use crate::db::payments::PaidFee;
+use crate::domain::Money;
+use crate::i18n::Lang;
 use crate::mail::Mailer;
 
 pub async fn send(
@@ -31,6 +34,9 @@ pub async fn send(
         }
         text.push_str(&format!("  {}: {}\n", line.label, line.value));
     }
+    if let Some(paid) = &case.paid {
+        text.push_str(&paid_text(paid));
+    }
     let mut attachments = vec![(
         format!("Empfangsbestaetigung-{}.pdf", case.reference),
         "application/pdf".to_owned(),
@@ -52,4 +58,24 @@ pub async fn send(
         .await
         .map(|()| None)
         .map_err(|e| Failure::Retry(format!("mail to the authority: {e:#}")))
+}
+
+/// The fee paid online, with what the authority needs to find it in its books.
+fn paid_text(paid: &PaidFee) -> String {
+    let mut text = format!(
+        "\nGebühr online bezahlt: {}\n",
+        Lang::De.money(Money::from_cents(paid.amount_cents))
+    );
+    let lines = [
+        ("Zahlungsreferenz (Kassenzeichen)", paid.reference.clone()),
+        ("Transaktion beim Zahlungsdienst", paid.transaction_id.clone()),
+        ("Zahlart", paid.method.clone()),
+        ("Bezahlt am", paid.paid_at.map(|at| Lang::De.date_time(at))),
+    ];
+    for (label, value) in lines {
+        if let Some(value) = value {
+            text.push_str(&format!("  {label}: {value}\n"));
+        }
+    }
+    text
 }

@@ -15,7 +15,10 @@ use serde_json::{Value, json};
 use super::{CaseFile, Failure, answer_json, describe, failure_for, host};
 use crate::db::applications::SummaryLine;
 use crate::db::outbox::CaseToDeliver;
-use crate::domain::TrustLevel;
+use crate::db::payments::PaidFee;
+use crate::domain::{Money, TrustLevel};
+use crate::i18n::Lang;
+use crate::payment::xbezahldienste::Euros;
 
 pub struct Intake<'a> {
     pub url: &'a str,
@@ -96,7 +99,43 @@ fn form_data(intake: &Intake<'_>, case: &CaseToDeliver) -> Value {
             "postfachAddress": {"identifier": account_id, "type": "Citizen"},
         });
     }
-    json!({"control": control, "formData": tree(&case.summary.0)})
+    let mut form_data = tree(&case.summary.0);
+    if let Some(paid) = &case.paid {
+        form_data.push(payment_section(paid));
+    }
+    json!({"control": control, "formData": form_data})
+}
+
+/// The fee paid online as a section of its own: OZG-Cloud's intake names no field for payments,
+/// so the authority reads it as it reads the answers.
+fn payment_section(paid: &PaidFee) -> Value {
+    let mut items = vec![json!({
+        "name": "betrag",
+        "label": "Gebühr online bezahlt (Euro)",
+        "numberValue": serde_json::to_value(Euros(Money::from_cents(paid.amount_cents))).unwrap_or_default(),
+    })];
+    let texts = [
+        (
+            "kassenzeichen",
+            "Zahlungsreferenz (Kassenzeichen)",
+            paid.reference.as_deref(),
+        ),
+        (
+            "transaktion",
+            "Transaktion beim Zahlungsdienst",
+            paid.transaction_id.as_deref(),
+        ),
+        ("zahlart", "Zahlart", paid.method.as_deref()),
+    ];
+    for (name, label, value) in texts {
+        if let Some(value) = value {
+            items.push(json!({"name": name, "label": label, "stringValue": value}));
+        }
+    }
+    if let Some(at) = paid.paid_at {
+        items.push(json!({"name": "bezahlt_am", "label": "Bezahlt am", "stringValue": Lang::De.date_time(at)}));
+    }
+    json!({"name": "zahlung", "label": "Gebühr", "formItems": items})
 }
 
 /// eIDAS levels in the STORK-QAA terms OZG-Cloud uses.

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 
 use super::submit::{self, Application, Sent};
 use crate::db::Db;
-use crate::db::payments::{self, NewPayment, PaymentRow, Reported};
+use crate::db::payments::{self, Created, Inserted, NewPayment, PaymentRow, Reported};
 use crate::domain::Money;
 use crate::error::AppError;
 use crate::payment::Providers;
@@ -38,6 +38,9 @@ pub enum Confirmed {
     Mismatch,
     /// The draft is gone (deleted by its owner); nothing was sent.
     DraftGone,
+    /// Paid, though another payment of the same application was paid already: the application was
+    /// sent once, and this payment is for the authority to refund.
+    PaidTwice,
 }
 
 /// What the citizen reads on the provider's page and bank statement, and where the provider sends
@@ -50,9 +53,10 @@ pub struct Wording {
     pub description: String,
 }
 
-/// Starts paying the fee of `application`. The draft's payment of the same amount is asked about
-/// first: paid, it sends the application; still open, the citizen goes back to its page; so a
-/// repeated "bezahlen" never asks for a second payment.
+/// Starts paying the fee of `application`. The draft's current payment is asked about first. Of
+/// the same amount: paid, it sends the application; still open, the citizen goes back to its page;
+/// so a repeated "bezahlen" never asks for a second payment. Of another amount (the answers changed
+/// the fee) and paid meanwhile, in another tab: what was paid for is sent, rather than paid again.
 pub async fn start(
     db: &Db,
     providers: &Providers,
@@ -69,20 +73,28 @@ pub async fn start(
         &application.account_id,
         &application.tenant_id,
     )
-    .await?
-    .filter(|p| p.amount_cents == amount && matches!(p.status.as_str(), "PAYED" | "INITIAL"));
-    if let Some(known) = current {
-        // Checked again (the same fee): what is sent is what was checked last.
-        payments::replace_application(db, &known.id, &kept).await?;
-        let known = PaymentRow {
-            application: kept.clone(),
-            ..known
-        };
-        match (confirm(db, providers, outbox, base_url, &known).await?, known.pay_url) {
-            (Confirmed::Pending, Some(url)) => return Ok(Started::Pay(url)),
-            (Confirmed::NotPaid | Confirmed::Pending, _) => {}
-            (settled, _) => return Ok(Started::Settled(settled)),
+    .await?;
+    match current {
+        Some(known) if known.amount_cents == amount && matches!(known.status.as_str(), "PAYED" | "INITIAL") => {
+            // Checked again (the same fee): what is sent is what was checked last.
+            payments::replace_application(db, &known.id, &kept).await?;
+            let known = PaymentRow {
+                application: kept.clone(),
+                ..known
+            };
+            match (confirm(db, providers, outbox, base_url, &known).await?, known.pay_url) {
+                (Confirmed::Pending, Some(url)) => return Ok(Started::Pay(url)),
+                (Confirmed::NotPaid | Confirmed::Pending, _) => {}
+                (settled, _) => return Ok(Started::Settled(settled)),
+            }
         }
+        Some(other_fee) if other_fee.status == "INITIAL" => {
+            match confirm(db, providers, outbox, base_url, &other_fee).await? {
+                Confirmed::NotPaid | Confirmed::Pending => {}
+                settled => return Ok(Started::Settled(settled)),
+            }
+        }
+        _ => {}
     }
     let (provider, settings) = providers
         .of_tenant(db, &application.tenant_id)
@@ -102,8 +114,10 @@ pub async fn start(
         },
     )
     .await?;
-    if !inserted {
-        return Ok(created_meanwhile(db, application).await?);
+    match inserted {
+        Inserted::New => {}
+        Inserted::AnotherOpen => return Ok(created_meanwhile(db, application).await?),
+        Inserted::DraftGone => return Err(AppError::NotFound),
     }
     let request = PaymentRequest {
         request_id: id.clone(),
@@ -121,8 +135,11 @@ pub async fn start(
     match provider.create(&request).await {
         Ok(transaction) => {
             if let Some(url) = transaction.redirect_url {
-                payments::created(db, &id, &transaction.id, &url).await?;
-                return Ok(Started::Pay(url));
+                return match payments::created(db, &id, &transaction.id, &url).await? {
+                    Created::Open => Ok(Started::Pay(url)),
+                    Created::Superseded => Ok(Started::Unavailable),
+                    Created::DraftGone => Err(AppError::NotFound),
+                };
             }
             tracing::error!(payment = %id, "the payment provider gave no page to pay on");
         }
@@ -179,6 +196,7 @@ pub async fn confirm(
     match payment.status.as_str() {
         "PAYED" => return send_paid(db, outbox, base_url, payment).await,
         "MISMATCH" => return Ok(Confirmed::Mismatch),
+        "REFUND" => return Ok(Confirmed::PaidTwice),
         _ => {}
     }
     let Some(transaction_id) = &payment.transaction_id else {
@@ -212,20 +230,32 @@ pub async fn confirm(
         );
         reported.status = "MISMATCH";
     }
-    payments::reported(db, &payment.id, &reported).await?;
-    match (reported.status, &transaction.status) {
-        ("MISMATCH", _) => Ok(Confirmed::Mismatch),
-        (_, Status::Payed) => send_paid(db, outbox, base_url, payment).await,
-        (_, Status::Failed | Status::Canceled) => Ok(Confirmed::NotPaid),
-        _ => Ok(Confirmed::Pending),
+    let stored = payments::reported(db, &payment.id, &reported).await?;
+    match stored.as_deref() {
+        Some("MISMATCH") => Ok(Confirmed::Mismatch),
+        Some("PAYED") => send_paid(db, outbox, base_url, payment).await,
+        Some("REFUND") => {
+            tracing::error!(
+                payment = %payment.id,
+                amount = payment.amount_cents,
+                "paid, though another payment of the same application was paid: the authority must refund it"
+            );
+            Ok(Confirmed::PaidTwice)
+        }
+        Some("INITIAL") => Ok(Confirmed::Pending),
+        // Failed, cancelled, or superseded and not paid.
+        _ => Ok(Confirmed::NotPaid),
     }
 }
 
-/// How far back payments are asked about for a citizen who did not come back; older ones are for
-/// `payments reconcile`.
+/// How far back payments are asked about every minute for a citizen who did not come back; older
+/// ones are for `payments reconcile`, but for open ones.
 const SETTLE_WITHIN: chrono::Duration = chrono::Duration::days(1);
 /// A payment asked about within this time is not asked about again in the next round.
 const ASK_AGAIN_AFTER: chrono::Duration = chrono::Duration::minutes(1);
+/// An open payment older than [`SETTLE_WITHIN`] (the citizen left the provider's page and the
+/// provider has not ended it yet) is asked about at most this often, for as long as it is open.
+const ASK_OPEN_AGAIN_AFTER: chrono::Duration = chrono::Duration::hours(1);
 /// At most so many payments are asked about in one round, so that a slow provider cannot hold it.
 const ROUND_SIZE: i64 = 100;
 
@@ -240,7 +270,15 @@ pub async fn settle_unattended(
     now: DateTime<Utc>,
 ) -> Result<usize, AppError> {
     let mut sent = 0;
-    for payment in payments::unsettled(db, now - SETTLE_WITHIN, now - ASK_AGAIN_AFTER, ROUND_SIZE).await? {
+    let unsettled = payments::unsettled(
+        db,
+        now - SETTLE_WITHIN,
+        now - ASK_AGAIN_AFTER,
+        now - ASK_OPEN_AGAIN_AFTER,
+        ROUND_SIZE,
+    )
+    .await?;
+    for payment in unsettled {
         match confirm(db, providers, outbox, base_url, &payment).await {
             Ok(Confirmed::Sent(Some(_))) => sent += 1,
             Ok(Confirmed::DraftGone) => {
@@ -292,6 +330,7 @@ pub async fn reconcile(
     let Some(payments) = payments::of_tenant_since(db, tenant_slug, since).await? else {
         return Ok(None);
     };
+    let open_since = Utc::now() - SETTLE_WITHIN;
     let mut differences = Vec::new();
     for kept in payments {
         let payment = kept.payment;
@@ -313,8 +352,12 @@ pub async fn reconcile(
                     (_, "PAYED") if t.amount.is_some_and(|paid| paid != asked) => {
                         Some("paid another amount than asked: the application was not sent")
                     }
+                    ("REFUND", _) => Some("paid twice for one application: refund this payment"),
                     ("SUPERSEDED", "PAYED") => Some("paid, though a newer payment replaced it: refund one of them"),
                     ("SUPERSEDED", _) => None,
+                    ("INITIAL", "INITIAL") if payment.created_at < open_since => {
+                        Some("open for more than a day: the provider has not ended it")
+                    }
                     (portal, provider) if portal != provider => Some("the portal's status differs from the provider's"),
                     ("PAYED", _) if kept.case_reference.is_none() => Some("paid, but the application was not sent"),
                     _ => None,

@@ -25,8 +25,8 @@ pub(crate) struct Received {
     idempotency_key: String,
     signature_valid: bool,
     pub(crate) body: serde_json::Value,
-    content_type: String,
-    raw: Vec<u8>,
+    pub(crate) content_type: String,
+    pub(crate) raw: Vec<u8>,
 }
 
 /// How the receiver answers its next requests; after the script, 200 with a reference.
@@ -135,7 +135,7 @@ pub(crate) fn catalogue_delivering_to(settings: &str) -> tempfile::TempDir {
 }
 
 /// Changes the Musterstadt services' destination in the catalogue at `dir` to `settings`.
-fn deliver_to(dir: &Path, settings: &str) {
+pub(crate) fn deliver_to(dir: &Path, settings: &str) {
     let tenant = dir.join("musterstadt/tenant.toml");
     let text = std::fs::read_to_string(&tenant)
         .unwrap()
@@ -526,7 +526,7 @@ async fn operators_see_the_queue_on_the_metrics_listener_and_citizens_do_not() {
 }
 
 /// The parts of a `multipart/form-data` body: name, content type, bytes.
-fn multipart_parts(content_type: &str, body: &[u8]) -> Vec<(String, String, Vec<u8>)> {
+pub(crate) fn multipart_parts(content_type: &str, body: &[u8]) -> Vec<(String, String, Vec<u8>)> {
     let boundary = content_type.split("boundary=").nth(1).unwrap().trim_matches('"');
     let delimiter = format!("--{boundary}");
     let text = unsafe_latin1(body);

@@ -11,8 +11,8 @@ use buergerportal::worker::Outbox;
 use buergerportal::workflow::pay::reconcile;
 
 use crate::applications::{contact_form_filled, logged_in, send_draft, unique};
-use crate::delivery::{Receiver, deliver_to_webhook};
-use crate::helpers::{TestApp, copy_of_demo_tenants, free_port, spawn_with};
+use crate::delivery::{Receiver, deliver_to, deliver_to_webhook, multipart_parts};
+use crate::helpers::{Browser, TestApp, copy_of_demo_tenants, free_port, spawn_with};
 use crate::payment::{Fault, TestProvider};
 
 const PASSWORD_ENV: &str = "BP_SECRET_MUSTERSTADT__EPAY";
@@ -434,7 +434,7 @@ async fn reconciling_lists_payments_the_provider_sees_otherwise_and_those_paid_b
             ("SUPERSEDED".to_owned(), paid.clone(), refund),
         ]
     );
-    // The payment round sends what is paid; the superseded payment stays for an operator.
+    // The payment round sends what is paid, and marks the superseded payment for a refund.
     let round = chrono::Utc::now() + chrono::Duration::minutes(5);
     let outbox = Outbox::default();
     assert_eq!(
@@ -444,9 +444,10 @@ async fn reconciling_lists_payments_the_provider_sees_otherwise_and_those_paid_b
         1
     );
     assert_eq!(count(&app.db, "SELECT COUNT(*) FROM cases").await, 2);
+    let paid_twice = "paid twice for one application: refund this payment";
     assert_eq!(
         differences().await,
-        vec![("SUPERSEDED".to_owned(), paid.clone(), refund)]
+        vec![("REFUND".to_owned(), paid.clone(), paid_twice)]
     );
 
     // A provider that does not answer is named, not taken for a match.
@@ -455,7 +456,7 @@ async fn reconciling_lists_payments_the_provider_sees_otherwise_and_those_paid_b
         differences().await,
         vec![
             ("PAYED".to_owned(), None, "the provider could not be asked"),
-            ("SUPERSEDED".to_owned(), paid, refund),
+            ("REFUND".to_owned(), paid, paid_twice),
         ]
     );
     assert!(
@@ -474,14 +475,11 @@ async fn reconciling_lists_payments_the_provider_sees_otherwise_and_those_paid_b
     );
 }
 
-#[tokio::test]
-async fn a_paid_fee_is_shown_on_the_case_and_goes_with_it_to_the_authority_and_into_the_export() {
-    let (receiver, url) = Receiver::start(0, vec![]);
-    let catalogue = catalogue_with_fee("demo");
-    deliver_to_webhook(catalogue.path(), &url);
-    let app = spawn_taking_fees(catalogue.path()).await;
-    let email = unique("quittung");
-    let browser = logged_in(&app, &email).await;
+/// A citizen sends the contact form and pays its fee with the demo provider: the browser, the
+/// case's page and the payment's Kassenzeichen.
+async fn paid_with_the_demo_provider<'a>(app: &'a TestApp, name: &str) -> (Browser<'a>, String, String) {
+    let email = unique(name);
+    let browser = logged_in(app, &email).await;
     let draft = contact_form_filled(&browser, &email).await;
     let pay_url = send_draft(&browser, &draft).await.location().unwrap();
     app.client
@@ -492,6 +490,80 @@ async fn a_paid_fee_is_shown_on_the_case_and_goes_with_it_to_the_authority_and_i
         .unwrap();
     let case_page = browser.get(&format!("{draft}/zahlung")).await.location().unwrap();
     let kassenzeichen = app.text("SELECT reference FROM payment WHERE status = 'PAYED'").await;
+    (browser, case_page, kassenzeichen)
+}
+
+#[tokio::test]
+async fn a_paid_fee_goes_to_ozg_cloud_as_a_section_of_the_form_data_and_into_the_authoritys_mail() {
+    // The demo catalogue delivers by e-mail to the authority's mailbox.
+    let catalogue = catalogue_with_fee("demo");
+    let app = spawn_taking_fees(catalogue.path()).await;
+    let (_, case_page, kassenzeichen) = paid_with_the_demo_provider(&app, "per-mail").await;
+    let reference = case_page.rsplit('/').next().unwrap();
+    let mut mail = None;
+    for _ in 0..100 {
+        let mails = app.mails_to("antraege@musterstadt.example").await;
+        mail = mails.into_iter().find(|m| m.contains(&format!("Antrag {reference}")));
+        if mail.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let mail = mail.expect("the application by mail");
+    assert!(mail.contains("Gebühr online bezahlt: 5,00 €"), "{mail}");
+    assert!(
+        mail.contains(&format!("Zahlungsreferenz (Kassenzeichen): {kassenzeichen}")),
+        "{mail}"
+    );
+
+    let (receiver, url) = Receiver::start(0, vec![]);
+    let catalogue = catalogue_with_fee("demo");
+    deliver_to(
+        catalogue.path(),
+        &format!(
+            "kind = \"ozg-cloud\"\nurl = \"{}\"\nzustaendige_stelle = \"197008\"",
+            url.replace("/antraege", "/antrag")
+        ),
+    );
+    let app = spawn_taking_fees(catalogue.path()).await;
+    let (_, _, kassenzeichen) = paid_with_the_demo_provider(&app, "ozg-cloud").await;
+    let delivered = receiver.wait_for(1).await;
+    let parts = multipart_parts(&delivered[0].content_type, &delivered[0].raw);
+    let form: serde_json::Value = serde_json::from_slice(&parts[0].2).unwrap();
+    let sections = form["formData"].as_array().unwrap();
+    let payment = sections
+        .iter()
+        .find(|s| s["name"] == "zahlung")
+        .expect("a section for the fee");
+    let item = |name: &str| {
+        payment["formItems"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["name"] == name)
+            .cloned()
+            .unwrap_or_else(|| panic!("no item {name} in {payment}"))
+    };
+    assert_eq!(item("betrag")["numberValue"], 5.0);
+    assert_eq!(item("kassenzeichen")["stringValue"], kassenzeichen.as_str());
+    assert!(item("transaktion")["stringValue"].is_string());
+    assert!(item("bezahlt_am")["stringValue"].as_str().unwrap().ends_with(" Uhr"));
+    assert!(sections.iter().any(|s| {
+        s["formItems"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["name"] == "betreff")
+    }));
+}
+
+#[tokio::test]
+async fn a_paid_fee_is_shown_on_the_case_and_goes_with_it_to_the_authority_and_into_the_export() {
+    let (receiver, url) = Receiver::start(0, vec![]);
+    let catalogue = catalogue_with_fee("demo");
+    deliver_to_webhook(catalogue.path(), &url);
+    let app = spawn_taking_fees(catalogue.path()).await;
+    let (browser, case_page, kassenzeichen) = paid_with_the_demo_provider(&app, "quittung").await;
 
     let page = browser.get(&case_page).await;
     assert!(page.body.contains("5,00 €, bezahlt am"), "{}", page.body);
@@ -606,4 +678,185 @@ async fn two_bezahlen_at_once_create_one_payment_and_lead_to_the_same_page() {
     );
     assert_eq!(first.location(), second.location());
     assert_eq!(count(&app.db, "SELECT COUNT(*) FROM payment").await, 1);
+}
+
+#[tokio::test]
+async fn a_replaced_payment_paid_after_all_sends_the_application_and_a_second_one_paid_is_marked_for_refund() {
+    unsafe { std::env::set_var(PASSWORD_ENV, "portal-secret") };
+    let provider = TestProvider::start();
+    let catalogue = catalogue_with_fee(&provider.base);
+    let app = spawn_taking_fees(catalogue.path()).await;
+    let email = unique("zweimal");
+    let browser = logged_in(&app, &email).await;
+    let draft = contact_form_filled(&browser, &email).await;
+    let transaction_of = |pay_url: String| pay_url.rsplit('/').next().unwrap().to_owned();
+    let providers = Providers::new(&app.address);
+    let outbox = Outbox::default();
+    let round = |now| payments_round(&app.db, "node", &providers, &outbox, &app.address, now);
+
+    // Cancelled on the provider's page, then tried again: the first payment is replaced.
+    let first = transaction_of(send_draft(&browser, &draft).await.location().unwrap());
+    provider.set(&first, "CANCELED", Some(5.0));
+    browser.get(&format!("{draft}/zahlung")).await;
+    let second = transaction_of(send_draft(&browser, &draft).await.location().unwrap());
+    assert_eq!(
+        count(&app.db, "SELECT COUNT(*) FROM payment WHERE status = 'SUPERSEDED'").await,
+        1
+    );
+
+    // The provider settles the first as paid after all (a later PAYED beats the CANCELED): it is
+    // the application's payment, and the open second one is replaced in turn.
+    provider.set(&first, "PAYED", Some(5.0));
+    let now = chrono::Utc::now() + chrono::Duration::minutes(5);
+    assert_eq!(round(now).await.unwrap(), 1, "the application is sent");
+    assert_eq!(count(&app.db, "SELECT COUNT(*) FROM cases").await, 1);
+    assert_eq!(
+        app.text(&format!("SELECT status FROM payment WHERE transaction_id = '{second}'"))
+            .await,
+        "SUPERSEDED"
+    );
+    // The citizen comes back from the second payment's page: the case is the answer.
+    let back = browser.get(&format!("{draft}/zahlung")).await;
+    assert!(
+        back.location().is_some_and(|l| l.starts_with("/musterstadt/vorgang/")),
+        "{} {:?}",
+        back.status,
+        back.location()
+    );
+
+    // The citizen pays the second one as well: sent once, the second payment marked for refund.
+    provider.set(&second, "PAYED", Some(5.0));
+    assert_eq!(round(now + chrono::Duration::minutes(2)).await.unwrap(), 0);
+    assert_eq!(count(&app.db, "SELECT COUNT(*) FROM cases").await, 1);
+    assert_eq!(
+        count(&app.db, "SELECT COUNT(*) FROM outbox WHERE kind = 'delivery'").await,
+        1
+    );
+    assert_eq!(
+        app.text(&format!("SELECT status FROM payment WHERE transaction_id = '{second}'"))
+            .await,
+        "REFUND"
+    );
+    let since = chrono::Utc::now() - chrono::Duration::hours(1);
+    let differences: Vec<(String, &str)> = reconcile(&app.db, &providers, "musterstadt", since)
+        .await
+        .unwrap()
+        .unwrap()
+        .into_iter()
+        .map(|d| (d.portal_status, d.problem))
+        .collect();
+    assert_eq!(
+        differences,
+        vec![(
+            "REFUND".to_owned(),
+            "paid twice for one application: refund this payment"
+        )]
+    );
+}
+
+#[tokio::test]
+async fn an_open_payment_the_citizen_left_is_asked_about_hourly_until_the_provider_ends_it() {
+    unsafe { std::env::set_var(PASSWORD_ENV, "portal-secret") };
+    let provider = TestProvider::start();
+    let catalogue = catalogue_with_fee(&provider.base);
+    let app = spawn_taking_fees(catalogue.path()).await;
+    let email = unique("verlassen");
+    let browser = logged_in(&app, &email).await;
+    let draft = contact_form_filled(&browser, &email).await;
+    let transaction = send_draft(&browser, &draft)
+        .await
+        .location()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    let providers = Providers::new(&app.address);
+    let outbox = Outbox::default();
+    let asked = || {
+        provider
+            .calls()
+            .iter()
+            .filter(|(method, path, _)| method == "GET" && path.ends_with(&transaction))
+            .count()
+    };
+    // Asked for three days ago, and the provider still has it open: the draft is kept for it.
+    app.execute_at(
+        "UPDATE payment SET created_at = $1",
+        chrono::Utc::now() - chrono::Duration::days(3),
+    )
+    .await;
+    // The app's own node took the lease of the round at its start, for less than five minutes.
+    let now = chrono::Utc::now() + chrono::Duration::minutes(5);
+    let round = |now| payments_round(&app.db, "node", &providers, &outbox, &app.address, now);
+    round(now).await.unwrap();
+    assert_eq!(asked(), 1);
+    round(now + chrono::Duration::minutes(30)).await.unwrap();
+    assert_eq!(asked(), 1, "not again within the hour");
+    let since = chrono::Utc::now() - chrono::Duration::days(4);
+    let open: Vec<(String, &str)> = reconcile(&app.db, &providers, "musterstadt", since)
+        .await
+        .unwrap()
+        .unwrap()
+        .into_iter()
+        .map(|d| (d.portal_status, d.problem))
+        .collect();
+    assert_eq!(
+        open,
+        vec![(
+            "INITIAL".to_owned(),
+            "open for more than a day: the provider has not ended it"
+        )]
+    );
+
+    // The provider ends it after a time of its own: the next hourly round learns so, and the draft
+    // may go its way.
+    provider.set(&transaction, "FAILED", Some(5.0));
+    let before = asked();
+    round(now + chrono::Duration::minutes(61)).await.unwrap();
+    assert_eq!(asked(), before + 1);
+    assert_eq!(app.text("SELECT status FROM payment").await, "FAILED");
+    let deleted = browser
+        .post(
+            &format!("{draft}/loeschen"),
+            &[(
+                "csrf_token",
+                &browser.get(&format!("{draft}/pruefen")).await.csrf_token(),
+            )],
+        )
+        .await;
+    assert_eq!(deleted.status, 303, "{}", deleted.body);
+}
+
+#[tokio::test]
+async fn an_account_deleted_while_its_fee_is_being_asked_for_sends_nobody_to_pay() {
+    unsafe { std::env::set_var(PASSWORD_ENV, "portal-secret") };
+    let provider = TestProvider::start();
+    let catalogue = catalogue_with_fee(&provider.base);
+    let app = spawn_taking_fees(catalogue.path()).await;
+    let email = unique("geht-beim-zahlen");
+    let browser = logged_in(&app, &email).await;
+    let draft = contact_form_filled(&browser, &email).await;
+    let token = browser.get("/konto").await.csrf_token();
+
+    // "Bezahlen" waits for the provider; the account is deleted in another tab meanwhile.
+    provider.fault(Fault::Slow(std::time::Duration::from_millis(1500)));
+    let (paying, deleted) = tokio::join!(send_draft(&browser, &draft), async {
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        browser
+            .post("/konto/loeschen", &[("csrf_token", token.as_str()), ("confirm", "ja")])
+            .await
+    });
+    assert_eq!(deleted.status, 303, "{}", deleted.body);
+    assert_eq!(count(&app.db, "SELECT COUNT(*) FROM account").await, 0);
+    // The provider made a transaction, but nobody is sent to pay it and nothing waits to be sent.
+    assert_eq!(paying.status, 404, "{:?}\n{}", paying.location(), paying.body);
+    assert_eq!(
+        count(
+            &app.db,
+            "SELECT COUNT(*) FROM payment WHERE status IN ('INITIAL', 'PAYED')"
+        )
+        .await,
+        0
+    );
 }

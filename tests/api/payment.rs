@@ -95,7 +95,7 @@ impl TestProvider {
         self.state.lock().unwrap().transactions[id].0.clone()
     }
 
-    fn calls(&self) -> Vec<(String, String, String)> {
+    pub(crate) fn calls(&self) -> Vec<(String, String, String)> {
         self.state.lock().unwrap().calls.clone()
     }
 
@@ -502,4 +502,141 @@ async fn the_demo_provider_speaks_the_standard_and_lets_one_choose_how_a_payment
         .await
         .unwrap();
     assert_eq!(unknown.status(), 404);
+}
+
+/// A provider that takes only clients with a certificate its CA signed, as ePayBL does: TLS on its
+/// own port with a server certificate of a CA made for the test, answering each request with 200.
+struct CertificateProvider {
+    base: String,
+    /// The CA, for the portal's side to trust (`SSL_CERT_FILE`).
+    ca_file: tempfile::NamedTempFile,
+    /// A client certificate the CA signed, and one it did not: each with its key, as PEM.
+    client_pem: String,
+    stranger_pem: String,
+    served: Arc<Mutex<usize>>,
+}
+
+fn certificate_authority(name: &str) -> rcgen::CertifiedIssuer<'static, rcgen::KeyPair> {
+    let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    params.key_usages = vec![
+        rcgen::KeyUsagePurpose::KeyCertSign,
+        rcgen::KeyUsagePurpose::DigitalSignature,
+    ];
+    params.distinguished_name.push(rcgen::DnType::CommonName, name);
+    rcgen::CertifiedIssuer::self_signed(params, rcgen::KeyPair::generate().unwrap()).unwrap()
+}
+
+/// A certificate the CA signed for `names`, for `usage`, with its key.
+fn signed_by(
+    ca: &rcgen::CertifiedIssuer<'static, rcgen::KeyPair>,
+    names: &[&str],
+    usage: rcgen::ExtendedKeyUsagePurpose,
+) -> (rcgen::Certificate, rcgen::KeyPair) {
+    let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+    let mut params = rcgen::CertificateParams::new(names).unwrap();
+    params.extended_key_usages = vec![usage];
+    let key = rcgen::KeyPair::generate().unwrap();
+    (params.signed_by(&key, ca).unwrap(), key)
+}
+
+impl CertificateProvider {
+    async fn start() -> Self {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        use tokio_rustls::rustls::{self, pki_types};
+
+        let ca = certificate_authority("Test-CA Zahlungsdienst");
+        let (server, server_key) = signed_by(&ca, &["127.0.0.1"], rcgen::ExtendedKeyUsagePurpose::ServerAuth);
+        let (client, client_key) = signed_by(&ca, &["portal.example"], rcgen::ExtendedKeyUsagePurpose::ClientAuth);
+        let other_ca = certificate_authority("Eine andere CA");
+        let (stranger, stranger_key) = signed_by(
+            &other_ca,
+            &["portal.example"],
+            rcgen::ExtendedKeyUsagePurpose::ClientAuth,
+        );
+
+        let mut roots = rustls::RootCertStore::empty();
+        roots.add(ca.der().clone()).unwrap();
+        let verifier = rustls::server::WebPkiClientVerifier::builder(Arc::new(roots))
+            .build()
+            .unwrap();
+        let key = pki_types::PrivateKeyDer::Pkcs8(pki_types::PrivatePkcs8KeyDer::from(server_key.serialize_der()));
+        let config = rustls::ServerConfig::builder()
+            .with_client_cert_verifier(verifier)
+            .with_single_cert(vec![server.der().clone()], key)
+            .unwrap();
+        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("https://127.0.0.1:{}/api/v1/", listener.local_addr().unwrap().port());
+        let served = Arc::new(Mutex::new(0));
+        let counter = served.clone();
+        tokio::spawn(async move {
+            while let Ok((tcp, _)) = listener.accept().await {
+                let (acceptor, counter) = (acceptor.clone(), counter.clone());
+                tokio::spawn(async move {
+                    // A client without a certificate the CA signed ends here, in the handshake.
+                    let Ok(mut tls) = acceptor.accept(tcp).await else {
+                        return;
+                    };
+                    let mut head = Vec::new();
+                    let mut buffer = [0u8; 1024];
+                    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                        match tls.read(&mut buffer).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => head.extend_from_slice(&buffer[..n]),
+                        }
+                    }
+                    *counter.lock().unwrap() += 1;
+                    let _ = tls
+                        .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+                        .await;
+                    let _ = tls.shutdown().await;
+                });
+            }
+        });
+        let mut ca_file = tempfile::NamedTempFile::new().unwrap();
+        std::io::Write::write_all(&mut ca_file, ca.pem().as_bytes()).unwrap();
+        Self {
+            base,
+            ca_file,
+            client_pem: client.pem() + &client_key.serialize_pem(),
+            stranger_pem: stranger.pem() + &stranger_key.serialize_pem(),
+            served,
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_provider_that_asks_for_a_client_certificate_gets_the_configured_one_and_no_other() {
+    let provider = CertificateProvider::start().await;
+    // The provider's server certificate comes from a CA this machine trusts: here the test's own,
+    // as an operator would add a private CA to the system's store.
+    unsafe { std::env::set_var("SSL_CERT_FILE", provider.ca_file.path()) };
+    let with = |credentials| {
+        Provider::new(
+            &provider.base,
+            ORIGINATOR,
+            END_POINT,
+            credentials,
+            Duration::from_secs(2),
+        )
+    };
+    let certificate = |pem: &str| Credentials::ClientCertificate {
+        pem: pem.as_bytes().to_vec(),
+    };
+
+    let checked = with(certificate(&provider.client_pem)).unwrap().check().await;
+    assert!(checked.is_ok(), "{checked:?}");
+    assert_eq!(*provider.served.lock().unwrap(), 1);
+
+    // Without a certificate, or with one another CA signed, the handshake fails: the provider is
+    // unavailable to the portal, and no request reaches it.
+    for credentials in [Credentials::None, certificate(&provider.stranger_pem)] {
+        let refused = with(credentials).unwrap().check().await;
+        assert!(matches!(refused, Err(PaymentError::Unavailable(_))), "{refused:?}");
+    }
+    assert_eq!(*provider.served.lock().unwrap(), 1);
+
+    // A secret that holds no certificate and key is a configuration error, found before any call.
+    assert!(with(certificate("kein Zertifikat")).is_err());
 }

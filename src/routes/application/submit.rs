@@ -295,7 +295,9 @@ async fn after_payment(
     };
     match confirmed {
         Confirmed::Sent(Some(reference)) => Ok(see_other(&layout.href(&format!("/vorgang/{reference}")))),
-        Confirmed::Sent(None) => already_submitted(req, layout, db, sessions, &opened.draft.id).await,
+        Confirmed::Sent(None) | Confirmed::PaidTwice => {
+            already_submitted(req, layout, db, sessions, &opened.draft.id).await
+        }
         Confirmed::DraftGone => Err(AppError::NotFound),
         Confirmed::Pending => respond(
             StatusCode::OK,
