@@ -93,7 +93,7 @@ impl ServiceFilter {
 pub async fn import(db: &Db, catalogue: &Catalogue) -> anyhow::Result<ImportSummary> {
     let now = Utc::now();
     let sqlite = db.is_sqlite();
-    with_pool!(db, pool => {
+    let summary = with_pool!(db, pool => {
         let mut tx = pool.begin().await?;
         let mut summary = ImportSummary::default();
         let known: Vec<(String, String, String, Option<DateTime<Utc>>)> =
@@ -235,13 +235,28 @@ pub async fn import(db: &Db, catalogue: &Catalogue) -> anyhow::Result<ImportSumm
                     .bind(id)
                     .execute(&mut *tx)
                     .await?;
+                sqlx::query("UPDATE service SET retired_at = $1 WHERE tenant_id = $2 AND retired_at IS NULL")
+                    .bind(now)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
                 sqlx::query("DELETE FROM tenant_host WHERE tenant_id = $1").bind(id).execute(&mut *tx).await?;
                 summary.tenants_retired += done.rows_affected();
             }
         }
         tx.commit().await?;
-        Ok(summary)
-    })
+        Ok::<_, anyhow::Error>(summary)
+    })?;
+    // Fresh statistics, so that the first searches after an import are planned for its size (a
+    // planner without them scanned every service for a tenant's search). SQLite plans without.
+    if let Db::Postgres(pool) = db
+        && summary.tenants_imported + summary.tenants_retired as usize > 0
+    {
+        sqlx::query("ANALYZE tenant, service, place, tenant_area")
+            .execute(pool)
+            .await?;
+    }
+    Ok(summary)
 }
 
 /// Lower-cased, trimmed municipality name, the form in which places are looked up.
@@ -291,61 +306,100 @@ pub async fn service_page(db: &Db, tenant_id: &str, slug: &str) -> sqlx::Result<
     ).bind(tenant_id).bind(slug).fetch_optional(pool).await)
 }
 
-macro_rules! service_list_select {
-    () => {
-        "SELECT s.tenant_id, s.slug, s.topic, s.min_trust_level, s.fee_cents, s.name_de, s.summary_de, s.name_en, s.summary_en
-         FROM service s JOIN tenant t ON t.id = s.tenant_id"
-    };
+const SERVICE_LIST_COLUMNS: &str =
+    "s.tenant_id, s.slug, s.topic, s.min_trust_level, s.fee_cents, s.name_de, s.summary_de, s.name_en, s.summary_en";
+
+/// A search on PostgreSQL ranks at most this many matching services: a word that matches every
+/// service costs no more than one that matches a few (the rank cut-off; pages end at 50).
+const RANKED_AT_MOST: i64 = 1000;
+
+/// SQL with numbered parameters, written together with the values they stand for, so that a
+/// filter left out leaves no condition behind for the planner to reckon with.
+#[derive(Default)]
+struct Statement {
+    binds: Vec<Bind>,
 }
 
-macro_rules! service_list_filter {
-    () => {
-        " WHERE s.retired_at IS NULL AND t.retired_at IS NULL
-           AND (CAST($1 AS TEXT) IS NULL OR s.tenant_id = $1)
-           AND (CAST($2 AS TEXT) IS NULL OR s.topic = $2)
-           AND (CAST($3 AS TEXT) IS NULL OR EXISTS (
-                SELECT 1 FROM tenant_area a JOIN place p ON p.ars LIKE a.area_key || '%'
-                WHERE a.tenant_id = s.tenant_id AND (p.postcode = $3 OR p.name_key = $3)))"
-    };
+enum Bind {
+    Text(String),
+    Int(i64),
 }
 
-const LIST_SQL: &str = concat!(
-    service_list_select!(),
-    service_list_filter!(),
-    " ORDER BY s.name_de, t.name LIMIT $4 OFFSET $5"
-);
-const SEARCH_SQLITE_SQL: &str = concat!(
-    service_list_select!(),
-    " JOIN service_fts f ON f.service_id = s.id",
-    service_list_filter!(),
-    " AND service_fts MATCH $6 ORDER BY f.rank, s.name_de LIMIT $4 OFFSET $5"
-);
-const SEARCH_POSTGRES_SQL: &str = concat!(
-    service_list_select!(),
-    service_list_filter!(),
-    " AND s.search @@ to_tsquery('german', $6)
-      ORDER BY ts_rank(s.search, to_tsquery('german', $6)) DESC, s.name_de LIMIT $4 OFFSET $5"
-);
+impl Statement {
+    /// The placeholder of a new parameter with this value.
+    fn param(&mut self, value: Bind) -> String {
+        self.binds.push(value);
+        format!("${}", self.binds.len())
+    }
+}
 
-/// Services matching the filter, best matches first when there are search words.
+/// Services matching the filter, best matches first when there are search words, else by name.
+/// Services of retired tenants are retired with them, so no join is needed.
 pub async fn services(db: &Db, filter: &ServiceFilter) -> sqlx::Result<Vec<ServiceListRow>> {
-    let (sql, query) = match (filter.terms.is_empty(), db) {
-        (true, _) => (LIST_SQL, String::new()),
-        (false, Db::Sqlite(_)) => (SEARCH_SQLITE_SQL, filter.terms.fts5_query()),
-        (false, Db::Postgres(_)) => (SEARCH_POSTGRES_SQL, filter.terms.tsquery()),
+    let mut statement = Statement::default();
+    let mut conditions = String::from("s.retired_at IS NULL");
+    if let Some(tenant_id) = &filter.tenant_id {
+        conditions += &format!(" AND s.tenant_id = {}", statement.param(Bind::Text(tenant_id.clone())));
+    }
+    if let Some(topic) = filter.topic {
+        conditions += &format!(" AND s.topic = {}", statement.param(Bind::Text(topic.to_owned())));
+    }
+    if let Some(place) = &filter.place {
+        // Asked first: a place has a few tenants, and a planner that walked the services by name
+        // hoping to meet one would read every service when the place has none.
+        let tenants = tenants_of_place(db, place).await?;
+        if tenants.is_empty() {
+            return Ok(Vec::new());
+        }
+        let params: Vec<String> = tenants.into_iter().map(|t| statement.param(Bind::Text(t))).collect();
+        conditions += &format!(" AND s.tenant_id IN ({})", params.join(", "));
+    }
+    let limit = statement.param(Bind::Int(filter.limit));
+    let offset = statement.param(Bind::Int(filter.offset));
+    let sql = match (filter.terms.is_empty(), db) {
+        (true, _) => format!(
+            "SELECT {SERVICE_LIST_COLUMNS} FROM service s WHERE {conditions}
+             ORDER BY s.name_de, s.tenant_id LIMIT {limit} OFFSET {offset}"
+        ),
+        (false, Db::Sqlite(_)) => {
+            let query = statement.param(Bind::Text(filter.terms.fts5_query()));
+            format!(
+                "SELECT {SERVICE_LIST_COLUMNS} FROM service s JOIN service_fts f ON f.service_id = s.id
+                 WHERE {conditions} AND service_fts MATCH {query}
+                 ORDER BY f.rank, s.name_de, s.tenant_id LIMIT {limit} OFFSET {offset}"
+            )
+        }
+        (false, Db::Postgres(_)) => {
+            let query = statement.param(Bind::Text(filter.terms.tsquery()));
+            format!(
+                "SELECT {SERVICE_LIST_COLUMNS} FROM (
+                   SELECT {SERVICE_LIST_COLUMNS}, s.search FROM service s
+                   WHERE {conditions} AND s.search @@ to_tsquery('german', {query}) LIMIT {RANKED_AT_MOST}) s
+                 ORDER BY ts_rank(s.search, to_tsquery('german', {query})) DESC, s.name_de, s.tenant_id
+                 LIMIT {limit} OFFSET {offset}"
+            )
+        }
     };
     with_pool!(db, pool => {
-        let mut q = sqlx::query_as(sql)
-            .bind(&filter.tenant_id)
-            .bind(filter.topic)
-            .bind(&filter.place)
-            .bind(filter.limit)
-            .bind(filter.offset);
-        if !filter.terms.is_empty() {
-            q = q.bind(&query);
+        let mut query = sqlx::query_as(&sql);
+        for bind in &statement.binds {
+            query = match bind {
+                Bind::Text(text) => query.bind(text),
+                Bind::Int(number) => query.bind(number),
+            };
         }
-        q.fetch_all(pool).await
+        query.fetch_all(pool).await
     })
+}
+
+/// The active tenants responsible for the place with this postcode or name key ([`place_key`]).
+pub async fn tenants_of_place(db: &Db, place: &str) -> sqlx::Result<Vec<String>> {
+    with_pool!(db, pool => sqlx::query_scalar(
+        "SELECT DISTINCT a.tenant_id FROM place p
+         JOIN tenant_area a ON p.ars LIKE a.area_key || '%'
+         JOIN tenant t ON t.id = a.tenant_id AND t.retired_at IS NULL
+         WHERE p.postcode = $1 OR p.name_key = $1",
+    ).bind(place).fetch_all(pool).await)
 }
 
 /// Places whose postcode is `postcode` or whose name starts with `name`, each with a responsible tenant.

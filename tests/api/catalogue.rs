@@ -297,4 +297,40 @@ async fn many_tenants_page_the_list_and_hide_the_authority_select() {
     let last = app.get("/leistungen?seite=3").await;
     assert!(last.body.contains(r#"rel="prev""#));
     assert!(!last.body.contains(r#"rel="next""#));
+
+    // A word every tenant's service carries pages the same way, best matches first.
+    let found = app.get("/leistungen?q=Fundsache").await;
+    assert_eq!(found.body.matches("Fundsache melden").count(), 20, "{}", found.body);
+    assert!(found.body.contains("seite=2\" rel=\"next\""), "{}", found.body);
+    let third = app.get("/leistungen?q=Fundsache&seite=3").await;
+    assert_eq!(third.body.matches("Fundsache melden").count(), 20);
+    assert!(!third.body.contains(r#"rel="next""#));
+    // Within one tenant: its one service; at a place of none of them: nothing, said plainly.
+    let one = app.get("/gemeinde-007/leistungen?q=Fundsache").await;
+    assert_eq!(one.body.matches("Fundsache melden").count(), 1);
+    let nowhere = app.get("/leistungen?q=Fundsache&ort=01067").await;
+    assert_eq!(nowhere.status, 200);
+    assert_eq!(nowhere.body.matches("Fundsache melden").count(), 0);
+}
+
+#[tokio::test]
+async fn stop_words_punctuation_and_search_operators_get_a_normal_page() {
+    let app = spawn_app().await;
+    for q in [
+        "der%20die%20das%20und",
+        "!!!%20...%20%3F%3F%3F",
+        "%26%20%7C%20!%20%3A*%20%22%22%20()%20%3C-%3E",
+        "Hund%3A*%20%26%20!Katze",
+        "%22Hund%22%20%7C%20%22Katze%22",
+    ] {
+        let page = app.get(&format!("/leistungen?q={q}")).await;
+        assert_eq!(page.status, 200, "{q}: {}", page.body);
+        assert!(page.body.contains("</html>"), "{q}");
+    }
+    let hund = app.get("/leistungen?q=Hund%3A*%20%26%20!Katze").await;
+    assert!(
+        hund.body.contains("Hund anmelden"),
+        "operators are words, not syntax: {}",
+        hund.body
+    );
 }
