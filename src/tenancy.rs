@@ -20,6 +20,8 @@ pub struct Tenant {
     pub id: String,
     pub slug: String,
     pub name: String,
+    /// The name as [`catalogue::place_key`] writes it, for finding the tenant by a part of it.
+    pub name_key: String,
     pub brand_color: String,
     pub has_logo: bool,
 }
@@ -44,6 +46,7 @@ impl TenantDirectory {
                 Arc::new(Tenant {
                     id: row.id,
                     slug: row.slug,
+                    name_key: catalogue::place_key(&row.name),
                     name: row.name,
                     brand_color: row.brand_color,
                     has_logo: row.has_logo,
@@ -182,6 +185,7 @@ mod tests {
             id: "1".into(),
             slug: "musterstadt".into(),
             name: "Stadt Musterstadt".into(),
+            name_key: "stadt musterstadt".into(),
             brand_color: "#004b87".into(),
             has_logo: false,
         });

@@ -96,7 +96,16 @@ accessibility-feedback-text = Ist Ihnen eine Barriere aufgefallen? Schreiben Sie
 accessibility-enforcement-heading = Schlichtungsverfahren
 accessibility-enforcement-text = Wenn wir Ihnen nicht zufriedenstellend antworten, können Sie ein Schlichtungsverfahren beantragen bei:
 accessibility-reviewed = Zuletzt geprüft am
-legal-choose-intro = Jede Behörde in diesem Portal ist für ihre eigenen Seiten verantwortlich. Wählen Sie die Behörde:
+legal-choose-intro = Jede Behörde in diesem Portal ist für ihre eigenen Seiten verantwortlich. Suchen Sie die Behörde und wählen Sie sie aus.
+legal-choose-search-label = Behörde oder Ort
+legal-choose-search-hint = Der Name der Behörde, ein Ort oder eine Postleitzahl, zum Beispiel: Musterstadt oder 71999
+legal-choose-count = { $count ->
+    [0] Keine Behörde gefunden
+    [one] 1 Behörde
+   *[other] { $count } Behörden
+}
+legal-choose-page = { $count } Behörden, Seite { $page } von { $pages }
+legal-choose-empty = Prüfen Sie die Schreibweise oder suchen Sie nach der Postleitzahl.
 
 responsibility-title = Wer ist zuständig?
 responsibility-intro = Geben Sie Ihre Postleitzahl oder Ihren Wohnort ein. Wir zeigen Ihnen, welche Behörden für Sie zuständig sind.

@@ -96,7 +96,16 @@ accessibility-feedback-text = Have you found a barrier? Write to us:
 accessibility-enforcement-heading = Enforcement procedure
 accessibility-enforcement-text = If our answer does not satisfy you, you can apply for conciliation at:
 accessibility-reviewed = Last reviewed on
-legal-choose-intro = Each authority in this portal is responsible for its own pages. Choose the authority:
+legal-choose-intro = Each authority in this portal is responsible for its own pages. Find the authority and choose it.
+legal-choose-search-label = Authority or place
+legal-choose-search-hint = The authority's name, a place or a postcode, for example: Musterstadt or 71999
+legal-choose-count = { $count ->
+    [0] No authority found
+    [one] 1 authority
+   *[other] { $count } authorities
+}
+legal-choose-page = { $count } authorities, page { $page } of { $pages }
+legal-choose-empty = Check the spelling or search for the postcode.
 
 responsibility-title = Who is responsible?
 responsibility-intro = Enter your postcode or the place where you live. We show you which authorities are responsible for you.

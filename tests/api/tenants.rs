@@ -152,6 +152,62 @@ async fn legal_pages_show_each_tenants_own_facts() {
     let statewide = app.get("/impressum").await;
     assert!(statewide.body.contains(r#"href="/musterstadt/impressum""#));
     assert!(statewide.body.contains(r#"href="/landkreis-musterland/impressum""#));
+    assert!(statewide.body.contains("2 Behörden"), "{}", statewide.body);
+
+    // Found by a part of the name, by a place or by its postcode; the district and the town both
+    // serve Musterstadt.
+    for (search, expected) in [
+        ("muster", ["musterstadt", "landkreis-musterland"].as_slice()),
+        ("Landkreis", &["landkreis-musterland"]),
+        ("71999", &["musterstadt", "landkreis-musterland"]),
+        ("musterstadt", &["musterstadt", "landkreis-musterland"]),
+        ("Atlantis", &[]),
+    ] {
+        let found = app.get(&format!("/datenschutz?suche={search}")).await;
+        assert_eq!(found.status, 200);
+        for slug in ["musterstadt", "landkreis-musterland"] {
+            assert_eq!(
+                found.body.contains(&format!("href=\"/{slug}/datenschutz\"")),
+                expected.contains(&slug),
+                "{search}, {slug}: {}",
+                found.body
+            );
+        }
+        assert!(found.body.contains(&format!("value=\"{search}\"")));
+    }
+    let none = app.get("/barrierefreiheit?suche=Atlantis").await;
+    assert!(none.body.contains("Keine Behörde gefunden"));
+    assert!(none.body.contains("Prüfen Sie die Schreibweise"));
+}
+
+#[tokio::test]
+async fn the_statewide_legal_pages_list_many_authorities_a_page_at_a_time() {
+    let catalogue = tempfile::tempdir().unwrap();
+    for n in 0..120 {
+        write_tenant(
+            catalogue.path(),
+            &format!("gemeinde-{n:03}"),
+            &format!("Gemeinde {n:03}"),
+        );
+    }
+    let dir = catalogue.path().to_path_buf();
+    let app = spawn_with(|s| s.tenants_dir = dir).await;
+    let first = app.get("/impressum").await;
+    assert_eq!(first.body.matches("href=\"/gemeinde-").count(), 50);
+    assert!(first.body.contains("120 Behörden, Seite 1 von 3"), "{}", first.body);
+    assert!(first.body.contains("seite=2\" rel=\"next\""));
+    let last = app.get("/impressum?seite=3").await;
+    assert_eq!(last.body.matches("href=\"/gemeinde-").count(), 20);
+    assert!(last.body.contains(r#"href="/gemeinde-119/impressum""#));
+    assert!(!last.body.contains("rel=\"next\""));
+    // A page past the end shows the last; a page that is no number, the first.
+    assert!(app.get("/impressum?seite=99").await.body.contains("Seite 3 von 3"));
+    assert!(app.get("/impressum?seite=x%00").await.body.contains("Seite 1 von 3"));
+    let one = app.get("/impressum?suche=Gemeinde%20042").await;
+    assert!(one.body.contains("1 Behörde"), "{}", one.body);
+    assert!(one.body.contains(r#"href="/gemeinde-042/impressum""#));
+    let long = app.get(&format!("/impressum?suche={}", "a".repeat(10_000))).await;
+    assert_eq!(long.status, 200);
 }
 
 #[tokio::test]

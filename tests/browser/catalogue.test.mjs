@@ -9,6 +9,8 @@ const pages = [
   ['tenant-home', '/landkreis-musterland/'],
   ['responsibility', '/zustaendigkeit?ort=71997'],
   ['accessibility-statement', '/musterstadt/barrierefreiheit'],
+  ['imprint-choose', '/impressum?suche=muster'],
+  ['privacy-choose-none', '/datenschutz?suche=Atlantis'],
   ['not-found', '/gibt-es-nicht'],
   ['service-en', '/landkreis-musterland/leistungen/wohngeld?lang=en'],
 ];
