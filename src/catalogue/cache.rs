@@ -8,6 +8,8 @@ use std::sync::Arc;
 
 use moka::sync::Cache;
 
+use crate::error::AppError;
+
 use crate::db::Db;
 use crate::db::catalogue::{self as queries, ServiceFilter, ServiceListRow, ServicePageRow};
 
@@ -18,7 +20,9 @@ const FRAGMENT_BYTES: u64 = 16 << 20;
 
 pub struct CatalogueCache {
     service_pages: Cache<String, Arc<ServicePageRow>>,
-    searches: Cache<String, Arc<Vec<ServiceListRow>>>,
+    /// Async, so that requests missing the same search at once wait for one query instead of each
+    /// running it (a state-wide word asked on every connection as a node starts).
+    searches: moka::future::Cache<String, Arc<Vec<ServiceListRow>>>,
     fragments: Cache<String, Arc<str>>,
 }
 
@@ -26,7 +30,7 @@ impl Default for CatalogueCache {
     fn default() -> Self {
         Self {
             service_pages: Cache::new(SERVICE_PAGES),
-            searches: Cache::new(SEARCHES),
+            searches: moka::future::Cache::new(SEARCHES),
             fragments: Cache::builder()
                 .weigher(|key: &String, fragment: &Arc<str>| {
                     u32::try_from(key.len() + fragment.len()).unwrap_or(u32::MAX)
@@ -56,14 +60,13 @@ impl CatalogueCache {
         Ok(row)
     }
 
-    pub async fn services(&self, db: &Db, filter: &ServiceFilter) -> sqlx::Result<Arc<Vec<ServiceListRow>>> {
-        let key = filter.cache_key();
-        if let Some(rows) = self.searches.get(&key) {
-            return Ok(rows);
-        }
-        let rows = Arc::new(queries::services(db, filter).await?);
-        self.searches.insert(key, rows.clone());
-        Ok(rows)
+    pub async fn services(&self, db: &Db, filter: &ServiceFilter) -> Result<Arc<Vec<ServiceListRow>>, AppError> {
+        self.searches
+            .try_get_with(filter.cache_key(), async {
+                queries::services(db, filter).await.map(Arc::new)
+            })
+            .await
+            .map_err(|e| AppError::Internal(anyhow::anyhow!("catalogue query failed: {e}")))
     }
 
     /// A piece of a page made only of catalogue data (e.g. the service cards of one search in one
