@@ -8,8 +8,6 @@ use std::sync::Arc;
 
 use moka::sync::Cache;
 
-use crate::error::AppError;
-
 use crate::db::Db;
 use crate::db::catalogue::{self as queries, ServiceFilter, ServiceListRow, ServicePageRow};
 
@@ -60,13 +58,13 @@ impl CatalogueCache {
         Ok(row)
     }
 
-    pub async fn services(&self, db: &Db, filter: &ServiceFilter) -> Result<Arc<Vec<ServiceListRow>>, AppError> {
+    pub async fn services(&self, db: &Db, filter: &ServiceFilter) -> sqlx::Result<Arc<Vec<ServiceListRow>>> {
         self.searches
             .try_get_with(filter.cache_key(), async {
                 queries::services(db, filter).await.map(Arc::new)
             })
             .await
-            .map_err(|e| AppError::Internal(anyhow::anyhow!("catalogue query failed: {e}")))
+            .map_err(shared_error)
     }
 
     /// A piece of a page made only of catalogue data (e.g. the service cards of one search in one
@@ -80,4 +78,15 @@ impl CatalogueCache {
         self.fragments.insert(key, fragment.clone());
         Ok(fragment)
     }
+}
+
+/// The error of a query whose result several waiting requests shared, for each of them: the same
+/// kind, so that a database that is gone still answers 503.
+fn shared_error(e: Arc<sqlx::Error>) -> sqlx::Error {
+    Arc::try_unwrap(e).unwrap_or_else(|e| match &*e {
+        sqlx::Error::PoolTimedOut => sqlx::Error::PoolTimedOut,
+        sqlx::Error::PoolClosed => sqlx::Error::PoolClosed,
+        sqlx::Error::Io(io) => sqlx::Error::Io(std::io::Error::new(io.kind(), io.to_string())),
+        other => sqlx::Error::Protocol(other.to_string()),
+    })
 }

@@ -388,17 +388,7 @@ async fn reconciling_lists_payments_the_provider_sees_otherwise_and_those_paid_b
     let transaction_of = |pay_url: String| pay_url.rsplit('/').next().unwrap().to_owned();
     let providers = Providers::new(&app.address);
     let since = chrono::Utc::now() - chrono::Duration::hours(1);
-    let differences = || async {
-        let mut found: Vec<(String, Option<String>, &str)> = reconcile(&app.db, &providers, "musterstadt", since)
-            .await
-            .unwrap()
-            .unwrap()
-            .into_iter()
-            .map(|d| (d.portal_status, d.provider_status, d.problem))
-            .collect();
-        found.sort();
-        found
-    };
+    let differences = || reconciled(&app, &providers, since);
 
     // Paid and sent: nothing to look into.
     let draft = contact_form_filled(&browser, &email).await;
@@ -473,6 +463,24 @@ async fn reconciling_lists_payments_the_provider_sees_otherwise_and_those_paid_b
             .unwrap()
             .is_empty()
     );
+}
+
+/// What `payments reconcile` lists for Musterstadt's payments since `since`: each one's status in
+/// the portal and at the provider, and the problem, sorted.
+async fn reconciled(
+    app: &TestApp,
+    providers: &Providers,
+    since: chrono::DateTime<chrono::Utc>,
+) -> Vec<(String, Option<String>, &'static str)> {
+    let mut found: Vec<_> = reconcile(&app.db, providers, "musterstadt", since)
+        .await
+        .unwrap()
+        .unwrap()
+        .into_iter()
+        .map(|d| (d.portal_status, d.provider_status, d.problem))
+        .collect();
+    found.sort();
+    found
 }
 
 /// A citizen sends the contact form and pays its fee with the demo provider: the browser, the
@@ -738,17 +746,11 @@ async fn a_replaced_payment_paid_after_all_sends_the_application_and_a_second_on
         "REFUND"
     );
     let since = chrono::Utc::now() - chrono::Duration::hours(1);
-    let differences: Vec<(String, &str)> = reconcile(&app.db, &providers, "musterstadt", since)
-        .await
-        .unwrap()
-        .unwrap()
-        .into_iter()
-        .map(|d| (d.portal_status, d.problem))
-        .collect();
     assert_eq!(
-        differences,
+        reconciled(&app, &providers, since).await,
         vec![(
             "REFUND".to_owned(),
+            Some("PAYED".to_owned()),
             "paid twice for one application: refund this payment"
         )]
     );
@@ -794,17 +796,11 @@ async fn an_open_payment_the_citizen_left_is_asked_about_hourly_until_the_provid
     round(now + chrono::Duration::minutes(30)).await.unwrap();
     assert_eq!(asked(), 1, "not again within the hour");
     let since = chrono::Utc::now() - chrono::Duration::days(4);
-    let open: Vec<(String, &str)> = reconcile(&app.db, &providers, "musterstadt", since)
-        .await
-        .unwrap()
-        .unwrap()
-        .into_iter()
-        .map(|d| (d.portal_status, d.problem))
-        .collect();
     assert_eq!(
-        open,
+        reconciled(&app, &providers, since).await,
         vec![(
             "INITIAL".to_owned(),
+            Some("INITIAL".to_owned()),
             "open for more than a day: the provider has not ended it"
         )]
     );
