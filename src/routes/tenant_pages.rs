@@ -1,5 +1,5 @@
 //! A tenant's own pages: imprint, privacy notice, accessibility statement, and its branding assets.
-//! On the state-wide site these pages list the authorities to choose from.
+//! On the state-wide site they let the citizen find the authority, by name, place or postcode.
 
 use std::collections::HashSet;
 use std::sync::Arc;
