@@ -165,7 +165,7 @@ pub struct NewPayment<'a> {
 }
 
 /// A payment being created at the provider for longer than this is taken to have failed there.
-pub const CREATING_AT_MOST: chrono::Duration = chrono::Duration::seconds(30);
+const CREATING_AT_MOST: chrono::Duration = chrono::Duration::seconds(30);
 
 /// What became of a payment to keep before the provider is asked.
 #[derive(Debug, PartialEq, Eq)]

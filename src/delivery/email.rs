@@ -66,16 +66,8 @@ fn paid_text(paid: &PaidFee) -> String {
         "\nGebühr online bezahlt: {}\n",
         Lang::De.money(Money::from_cents(paid.amount_cents))
     );
-    let lines = [
-        ("Zahlungsreferenz (Kassenzeichen)", paid.reference.clone()),
-        ("Transaktion beim Zahlungsdienst", paid.transaction_id.clone()),
-        ("Zahlart", paid.method.clone()),
-        ("Bezahlt am", paid.paid_at.map(|at| Lang::De.date_time(at))),
-    ];
-    for (label, value) in lines {
-        if let Some(value) = value {
-            text.push_str(&format!("  {label}: {value}\n"));
-        }
+    for (_, label, value) in super::paid_fee_facts(paid) {
+        text.push_str(&format!("  {label}: {value}\n"));
     }
     text
 }

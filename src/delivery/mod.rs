@@ -287,6 +287,32 @@ fn secret(env: &str) -> Result<String, Failure> {
     secret_from_env(env).ok_or_else(|| Failure::Permanent(format!("the environment variable {env} is not set")))
 }
 
+/// The facts of a fee paid online beside its amount, as the authority reads them in a mail or a
+/// form: (field name, German label, value), each one the provider gave.
+pub(crate) fn paid_fee_facts(paid: &crate::db::payments::PaidFee) -> Vec<(&'static str, &'static str, String)> {
+    [
+        (
+            "kassenzeichen",
+            "Zahlungsreferenz (Kassenzeichen)",
+            paid.reference.clone(),
+        ),
+        (
+            "transaktion",
+            "Transaktion beim Zahlungsdienst",
+            paid.transaction_id.clone(),
+        ),
+        ("zahlart", "Zahlart", paid.method.clone()),
+        (
+            "bezahlt_am",
+            "Bezahlt am",
+            paid.paid_at.map(|at| crate::i18n::Lang::De.date_time(at)),
+        ),
+    ]
+    .into_iter()
+    .filter_map(|(name, label, value)| value.map(|value| (name, label, value)))
+    .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

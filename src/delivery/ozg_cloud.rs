@@ -17,7 +17,6 @@ use crate::db::applications::SummaryLine;
 use crate::db::outbox::CaseToDeliver;
 use crate::db::payments::PaidFee;
 use crate::domain::{Money, TrustLevel};
-use crate::i18n::Lang;
 use crate::payment::xbezahldienste::Euros;
 
 pub struct Intake<'a> {
@@ -114,26 +113,8 @@ fn payment_section(paid: &PaidFee) -> Value {
         "label": "Gebühr online bezahlt (Euro)",
         "numberValue": serde_json::to_value(Euros(Money::from_cents(paid.amount_cents))).unwrap_or_default(),
     })];
-    let texts = [
-        (
-            "kassenzeichen",
-            "Zahlungsreferenz (Kassenzeichen)",
-            paid.reference.as_deref(),
-        ),
-        (
-            "transaktion",
-            "Transaktion beim Zahlungsdienst",
-            paid.transaction_id.as_deref(),
-        ),
-        ("zahlart", "Zahlart", paid.method.as_deref()),
-    ];
-    for (name, label, value) in texts {
-        if let Some(value) = value {
-            items.push(json!({"name": name, "label": label, "stringValue": value}));
-        }
-    }
-    if let Some(at) = paid.paid_at {
-        items.push(json!({"name": "bezahlt_am", "label": "Bezahlt am", "stringValue": Lang::De.date_time(at)}));
+    for (name, label, value) in super::paid_fee_facts(paid) {
+        items.push(json!({"name": name, "label": label, "stringValue": value}));
     }
     json!({"name": "zahlung", "label": "Gebühr", "formItems": items})
 }

@@ -314,7 +314,7 @@ pub async fn list(
 }
 
 /// `path?k=v&…` with the given parameters percent-encoded, empty ones left out.
-fn url_with(path: &str, params: &[(&str, Option<&str>)]) -> String {
+pub(super) fn url_with(path: &str, params: &[(&str, Option<&str>)]) -> String {
     let query: Vec<String> = params
         .iter()
         .filter_map(|(k, v)| {

@@ -14,7 +14,6 @@ use super::Layout;
 use crate::catalogue::TenantProfile;
 use crate::db::{Db, catalogue as queries};
 use crate::error::AppError;
-use crate::query::encode_query_value;
 use crate::tenancy::{Tenant, TenantDirectory};
 
 /// Which of the three legal pages.
@@ -158,13 +157,8 @@ async fn choose_authority(
         )
     };
     let action = layout.href(page.path());
-    let page_href = |n: usize| {
-        let mut href = action.clone() + "?";
-        if !suche.is_empty() {
-            href += &format!("suche={}&", encode_query_value(&suche));
-        }
-        href + &format!("seite={n}")
-    };
+    let page_href =
+        |n: usize| super::catalogue::url_with(&action, &[("suche", Some(&suche)), ("seite", Some(&n.to_string()))]);
     let authorities = matching
         .iter()
         .skip((seite - 1) * AUTHORITIES_PER_PAGE)
