@@ -16,7 +16,7 @@ use crate::auth::csrf::{FormTokens, refuse_cross_site};
 use crate::auth::oidc::IdentityProviders;
 use crate::auth::password::PasswordHasher;
 use crate::auth::session::Sessions;
-use crate::catalogue::{Catalogue, CatalogueCache, FormDefinitions};
+use crate::catalogue::{Catalogue, CatalogueCache};
 use crate::config::Settings;
 use crate::db::{Db, catalogue};
 use crate::domain::payment::PaymentSettings;
@@ -72,7 +72,6 @@ impl Application {
             web::Data::new(Attachments::new(&settings.data_dir, &settings.attachment_store, scanner).await?);
         let directory = web::Data::new(TenantDirectory::load(&db, &settings.portal_hosts()).await?);
         let cache = web::Data::new(CatalogueCache::default());
-        let forms = web::Data::new(FormDefinitions::of(&catalogue));
         let receipt_fonts = web::Data::new(ReceiptFonts::load()?);
         let secret_key = settings.secret_key()?;
         let link_seal = web::Data::new(LinkSeal::new(&secret_key)?);
@@ -153,7 +152,6 @@ impl Application {
                 .app_data(attachments.clone())
                 .app_data(directory.clone())
                 .app_data(cache.clone())
-                .app_data(forms.clone())
                 .app_data(receipt_fonts.clone())
                 // Bodies of forms are read into memory, so the cap bounds what a flood can make the
                 // portal hold. Form steps and replies, which may carry files, read theirs themselves (`routes::posted`).

@@ -1,8 +1,10 @@
-//! A bounded read-through cache in front of the catalogue queries of the citizen pages.
+//! A bounded read-through cache in front of the catalogue queries of the citizen pages, and of the
+//! application forms, parsed.
 //!
 //! The catalogue changes only when the files are imported at start, before this cache exists, so an
-//! entry never goes stale while the process runs. The database stays the source: a miss reads it, and
-//! the bounds keep memory flat however many tenants the deployment carries.
+//! entry never goes stale while the process runs (and a form is named by its hash: a changed form is
+//! another entry). The database stays the source: a miss reads it, and the bounds keep memory flat
+//! however many tenants the deployment carries.
 
 use std::sync::Arc;
 
@@ -10,9 +12,12 @@ use moka::sync::Cache;
 
 use crate::db::Db;
 use crate::db::catalogue::{self as queries, ServiceFilter, ServiceListRow, ServicePageRow};
+use crate::domain::form::FormDefinition;
 
 const SERVICE_PAGES: u64 = 10_000;
 const SEARCHES: u64 = 2_000;
+/// Parsed forms kept; one takes about 12 KB.
+const FORMS: u64 = 500;
 /// Bytes of rendered fragments kept (20 service cards are about 10 KB).
 const FRAGMENT_BYTES: u64 = 16 << 20;
 
@@ -22,6 +27,8 @@ pub struct CatalogueCache {
     /// running it (a state-wide word asked on every connection as a node starts).
     searches: moka::future::Cache<String, Arc<Vec<ServiceListRow>>>,
     fragments: Cache<String, Arc<str>>,
+    /// Async, so that requests missing the same form at once wait for one read and parse.
+    forms: moka::future::Cache<String, Arc<FormDefinition>>,
 }
 
 impl Default for CatalogueCache {
@@ -35,6 +42,7 @@ impl Default for CatalogueCache {
                 })
                 .max_capacity(FRAGMENT_BYTES)
                 .build(),
+            forms: moka::future::Cache::new(FORMS),
         }
     }
 }
@@ -62,6 +70,20 @@ impl CatalogueCache {
         self.searches
             .try_get_with(filter.cache_key(), async {
                 queries::services(db, filter).await.map(Arc::new)
+            })
+            .await
+            .map_err(shared_error)
+    }
+
+    /// The application form with this hash (`ServicePageRow::form_hash`), parsed.
+    pub async fn form(&self, db: &Db, hash: &str) -> sqlx::Result<Arc<FormDefinition>> {
+        self.forms
+            .try_get_with_by_ref(hash, async {
+                let source = queries::form(db, hash).await?.ok_or(sqlx::Error::RowNotFound)?;
+                // Checked when it was imported; a stricter portal version may still refuse it.
+                source.parse().map(Arc::new).map_err(|problems| {
+                    sqlx::Error::Decode(format!("the form {hash} no longer parses: {problems:?}").into())
+                })
             })
             .await
             .map_err(shared_error)

@@ -1,7 +1,6 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -9,7 +8,7 @@ use validator::{Validate, ValidationError, ValidationErrors, ValidationErrorsKin
 
 use crate::config::Settings;
 use crate::domain::destination::{Destination, NO_MAIL_SERVER, secret_from_env};
-use crate::domain::form::FormDefinition;
+use crate::domain::form::{FormDefinition, FormFormat, FormSource};
 use crate::domain::payment::PaymentSettings;
 use crate::domain::{Leistungsschluessel, Money, Topic, TrustLevel};
 
@@ -101,7 +100,14 @@ pub struct ServiceDefinition {
     pub destination: Option<String>,
     /// The application form, from `forms/<slug>.toml` or `.json`; without one the service cannot be
     /// applied for online yet.
-    pub form: Option<Arc<FormDefinition>>,
+    pub form: Option<ServiceForm>,
+}
+
+/// A service's application form as written (what the database keeps) and as checked.
+#[derive(Debug)]
+pub struct ServiceForm {
+    pub source: FormSource,
+    pub definition: FormDefinition,
 }
 
 /// What the tenant's own pages show: contact, imprint, privacy and accessibility facts.
@@ -414,7 +420,7 @@ fn load_tenant(dir: &Path, problems: &mut Vec<Problem>) -> Option<TenantDefiniti
     );
     for service in services
         .iter()
-        .filter(|s| s.form.as_ref().is_some_and(|f| f.pay_online))
+        .filter(|s| s.form.as_ref().is_some_and(|f| f.definition.pay_online))
     {
         if file.payment.is_none() {
             problems.push(problem(
@@ -512,9 +518,9 @@ fn load_forms(dir: &Path, services: &mut [ServiceDefinition], hasher: &mut Sha25
         ) else {
             continue;
         };
-        if extension != "toml" && extension != "json" {
+        let Some(format) = FormFormat::parse(extension) else {
             continue;
-        }
+        };
         let Some(service) = services.iter_mut().find(|s| s.slug == stem) else {
             problems.push(problem(
                 &path,
@@ -539,13 +545,9 @@ fn load_forms(dir: &Path, services: &mut [ServiceDefinition], hasher: &mut Sha25
             }
         };
         hasher.update(text.as_bytes());
-        let parsed = if extension == "toml" {
-            FormDefinition::from_toml(&text)
-        } else {
-            FormDefinition::from_json(&text)
-        };
-        match parsed {
-            Ok(form) => service.form = Some(Arc::new(form)),
+        let source = FormSource { format, text };
+        match source.parse() {
+            Ok(definition) => service.form = Some(ServiceForm { source, definition }),
             Err(found) => problems.extend(found.into_iter().map(|p| problem(&path, &p.location, p.message))),
         }
     }

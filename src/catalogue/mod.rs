@@ -11,12 +11,10 @@
 
 mod cache;
 mod files;
-mod form_definitions;
 
 pub use cache::CatalogueCache;
-pub use form_definitions::FormDefinitions;
 
 pub use files::{
     Accessibility, Catalogue, CatalogueError, Contact, Imprint, Place, Privacy, ServiceDefinition, ServiceDetails,
-    ServiceTexts, TenantDefinition, TenantProfile,
+    ServiceForm, ServiceTexts, TenantDefinition, TenantProfile,
 };

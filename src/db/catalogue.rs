@@ -1,11 +1,14 @@
 //! Tenants and services: the import from catalogue files and the queries the pages need.
 
+use std::collections::HashSet;
+
 use chrono::{DateTime, Utc};
 use sqlx::types::Json;
 use uuid::Uuid;
 
 use super::{Db, with_pool};
 use crate::catalogue::{Catalogue, ServiceDetails, TenantProfile};
+use crate::domain::form::{FormFormat, FormSource};
 use crate::domain::search::{SearchTerms, stemmed};
 
 /// What an import changed, for the start-up log.
@@ -48,6 +51,8 @@ pub struct ServiceListRow {
 #[derive(Debug, sqlx::FromRow)]
 pub struct ServicePageRow {
     pub leistungsschluessel: String,
+    /// The service's application form (`form`), if it can be applied for online.
+    pub form_hash: Option<String>,
     pub topic: String,
     pub min_trust_level: String,
     pub fee_cents: Option<i64>,
@@ -88,6 +93,11 @@ impl ServiceFilter {
     }
 }
 
+/// Retires a tenant's active services; they let go of their forms (see migration 0021). An import
+/// brings back those still in the files.
+const RETIRE_SERVICES: &str =
+    "UPDATE service SET retired_at = $1, form_hash = NULL WHERE tenant_id = $2 AND retired_at IS NULL";
+
 /// Imports the catalogue in one transaction: new and changed tenants are written, unchanged ones
 /// skipped, tenants and services no longer in the files retired (never deleted, cases refer to them).
 pub async fn import(db: &Db, catalogue: &Catalogue) -> anyhow::Result<ImportSummary> {
@@ -96,6 +106,7 @@ pub async fn import(db: &Db, catalogue: &Catalogue) -> anyhow::Result<ImportSumm
     let summary = with_pool!(db, pool => {
         let mut tx = pool.begin().await?;
         let mut summary = ImportSummary::default();
+        let mut forms_written = HashSet::new();
         let known: Vec<(String, String, String, Option<DateTime<Utc>>)> =
             sqlx::query_as("SELECT slug, id, content_hash, retired_at FROM tenant")
                 .fetch_all(&mut *tx)
@@ -167,24 +178,39 @@ pub async fn import(db: &Db, catalogue: &Catalogue) -> anyhow::Result<ImportSumm
             }
 
             // Retire all, then bring back those still in the files.
-            sqlx::query("UPDATE service SET retired_at = $1 WHERE tenant_id = $2 AND retired_at IS NULL")
+            sqlx::query(RETIRE_SERVICES)
                 .bind(now)
                 .bind(&tenant_id)
                 .execute(&mut *tx)
                 .await?;
             for service in &tenant.services {
+                let form_hash = service.form.as_ref().map(|form| form.source.hash());
+                if let (Some(form), Some(hash)) = (&service.form, &form_hash)
+                    && forms_written.insert(hash.clone())
+                {
+                    sqlx::query("INSERT INTO form (hash, format, source, most_inputs) VALUES ($1, $2, $3, $4)
+                                 ON CONFLICT (hash) DO NOTHING")
+                        .bind(hash)
+                        .bind(form.source.format.as_str())
+                        .bind(&form.source.text)
+                        .bind(i64::try_from(form.definition.most_inputs()).unwrap_or(i64::MAX))
+                        .execute(&mut *tx)
+                        .await?;
+                }
                 let de = &service.details.de;
                 let en = service.details.en.as_ref();
                 let keywords = service.keywords.join(" ");
                 let (service_id,): (String,) = sqlx::query_as(
                     "INSERT INTO service (id, tenant_id, slug, leistungsschluessel, topic, min_trust_level, fee_cents,
-                       name_de, summary_de, name_en, summary_en, keywords, details, imported_at, retired_at, destination)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, NULL, $15)
+                       name_de, summary_de, name_en, summary_en, keywords, details, imported_at, retired_at, destination,
+                       form_hash)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, NULL, $15, $16)
                      ON CONFLICT (tenant_id, slug) DO UPDATE SET leistungsschluessel = excluded.leistungsschluessel,
                        topic = excluded.topic, min_trust_level = excluded.min_trust_level, fee_cents = excluded.fee_cents,
                        name_de = excluded.name_de, summary_de = excluded.summary_de, name_en = excluded.name_en,
                        summary_en = excluded.summary_en, keywords = excluded.keywords, details = excluded.details,
-                       imported_at = excluded.imported_at, retired_at = NULL, destination = excluded.destination
+                       imported_at = excluded.imported_at, retired_at = NULL, destination = excluded.destination,
+                       form_hash = excluded.form_hash
                      RETURNING id",
                 )
                 .bind(Uuid::now_v7().to_string())
@@ -202,6 +228,7 @@ pub async fn import(db: &Db, catalogue: &Catalogue) -> anyhow::Result<ImportSumm
                 .bind(Json(&service.details))
                 .bind(now)
                 .bind(&service.destination)
+                .bind(&form_hash)
                 .fetch_one(&mut *tx)
                 .await?;
                 if sqlite {
@@ -235,7 +262,7 @@ pub async fn import(db: &Db, catalogue: &Catalogue) -> anyhow::Result<ImportSumm
                     .bind(id)
                     .execute(&mut *tx)
                     .await?;
-                sqlx::query("UPDATE service SET retired_at = $1 WHERE tenant_id = $2 AND retired_at IS NULL")
+                sqlx::query(RETIRE_SERVICES)
                     .bind(now)
                     .bind(id)
                     .execute(&mut *tx)
@@ -243,6 +270,11 @@ pub async fn import(db: &Db, catalogue: &Catalogue) -> anyhow::Result<ImportSumm
                 sqlx::query("DELETE FROM tenant_host WHERE tenant_id = $1").bind(id).execute(&mut *tx).await?;
                 summary.tenants_retired += done.rows_affected();
             }
+        }
+        if summary.tenants_imported + summary.tenants_retired as usize > 0 {
+            sqlx::query("DELETE FROM form WHERE NOT EXISTS (SELECT 1 FROM service s WHERE s.form_hash = form.hash)")
+                .execute(&mut *tx)
+                .await?;
         }
         tx.commit().await?;
         Ok::<_, anyhow::Error>(summary)
@@ -301,9 +333,31 @@ pub async fn tenant_logo(db: &Db, tenant_id: &str) -> sqlx::Result<Option<String
 
 pub async fn service_page(db: &Db, tenant_id: &str, slug: &str) -> sqlx::Result<Option<ServicePageRow>> {
     with_pool!(db, pool => sqlx::query_as(
-        "SELECT leistungsschluessel, topic, min_trust_level, fee_cents, details
+        "SELECT leistungsschluessel, form_hash, topic, min_trust_level, fee_cents, details
          FROM service WHERE tenant_id = $1 AND slug = $2 AND retired_at IS NULL",
     ).bind(tenant_id).bind(slug).fetch_optional(pool).await)
+}
+
+/// A form by its hash, as written.
+pub async fn form(db: &Db, hash: &str) -> sqlx::Result<Option<FormSource>> {
+    let row: Option<(String, String)> = with_pool!(db, pool => sqlx::query_as(
+        "SELECT format, source FROM form WHERE hash = $1",
+    ).bind(hash).fetch_optional(pool).await)?;
+    row.map(|(format, text)| {
+        let format = FormFormat::parse(&format)
+            .ok_or_else(|| sqlx::Error::Decode(format!("form {hash} has the unknown format {format}").into()))?;
+        Ok(FormSource { format, text })
+    })
+    .transpose()
+}
+
+/// The most name-value pairs a post of any step of any form holds: the bound for a post whose step
+/// is not known yet (sent after the session ended).
+pub async fn most_inputs_of_any_form(db: &Db) -> sqlx::Result<usize> {
+    let (most,): (i64,) = with_pool!(db, pool => sqlx::query_as(
+        "SELECT CAST(COALESCE(MAX(most_inputs), 0) AS BIGINT) FROM form",
+    ).fetch_one(pool).await)?;
+    Ok(usize::try_from(most).unwrap_or(0))
 }
 
 const SERVICE_LIST_COLUMNS: &str =

@@ -12,7 +12,7 @@ use super::Layout;
 use super::page::{CsrfForm, respond};
 use crate::auth::oidc::IdentityProviders;
 use crate::auth::session::Sessions;
-use crate::catalogue::{CatalogueCache, Contact, FormDefinitions, ServiceTexts};
+use crate::catalogue::{CatalogueCache, Contact, ServiceTexts};
 use crate::config::Settings;
 use crate::db::Db;
 use crate::db::catalogue::{self as queries, ServiceFilter, ServiceListRow, ServicePageRow};
@@ -422,7 +422,6 @@ pub async fn start_application(
     cache: web::Data<CatalogueCache>,
     sessions: web::Data<Sessions>,
     providers: web::Data<IdentityProviders>,
-    forms: web::Data<FormDefinitions>,
     settings: web::Data<Settings>,
 ) -> Result<HttpResponse, AppError> {
     let slug = path.into_inner().service;
@@ -461,12 +460,13 @@ pub async fn start_application(
         };
         return respond(StatusCode::FORBIDDEN, &page);
     }
-    if let Some(form) = forms.get(&tenant.slug, &slug) {
+    if let Some(hash) = &row.form_hash {
         if req.method() == Method::POST {
             citizen
                 .session
                 .check_csrf(posted.as_ref().map_or("", |f| f.csrf_token.as_str()))?;
-            return super::application::start(&layout, &db, &citizen, &tenant, &slug, form, &settings).await;
+            let form = cache.form(&db, hash).await?;
+            return super::application::start(&layout, &db, &citizen, &tenant, &slug, &form, &settings).await;
         }
         return super::application::begin(layout, &db, &citizen, &tenant, &slug, service_name).await;
     }

@@ -1362,7 +1362,7 @@ async fn feed_hostile_input(browser: &Browser<'_>, trust: buergerportal::domain:
         for service in tenant.services.iter().filter(|s| s.min_trust_level == trust) {
             let Some(form) = &service.form else { continue };
             let draft = begin(browser, &format!("/{}/leistungen/{}/antrag", tenant.slug, service.slug)).await;
-            for step in &form.steps {
+            for step in &form.definition.steps {
                 let path = format!("{draft}/schritt/{}", step.id);
                 let token = browser.get("/konto").await.csrf_token();
                 let names = input_names(step);

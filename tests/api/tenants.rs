@@ -260,3 +260,55 @@ async fn an_unchanged_catalogue_is_not_imported_again() {
         (0, 2, 0)
     );
 }
+
+/// Forms are kept in the database once per text: many municipalities with the same form share one,
+/// a form one of them words differently is a form of its own, and a form no service uses is removed.
+#[tokio::test]
+async fn forms_are_kept_once_per_text_and_a_changed_form_reaches_only_its_tenant() {
+    let catalogue = copy_of_demo_tenants();
+    let dir = catalogue.path().to_path_buf();
+    let twin = dir.join("zweitstadt");
+    crate::helpers::copy_dir(&dir.join("musterstadt"), &twin);
+    let tenant = std::fs::read_to_string(twin.join("tenant.toml"))
+        .unwrap()
+        .replace(r#"slug = "musterstadt""#, r#"slug = "zweitstadt""#)
+        .replace(r#"hosts = ["musterstadt.localhost"]"#, "hosts = []");
+    std::fs::write(twin.join("tenant.toml"), tenant).unwrap();
+    let forms_in_the_files = ["musterstadt", "landkreis-musterland"]
+        .iter()
+        .map(|t| std::fs::read_dir(dir.join(t).join("forms")).unwrap().count() as i64)
+        .sum::<i64>();
+    const FORMS: &str = "SELECT COUNT(*) FROM form";
+    const DOG_FORMS: &str =
+        "SELECT COUNT(DISTINCT form_hash) FROM service WHERE slug = 'hund-abmelden' AND retired_at IS NULL";
+
+    let first = spawn_with(|s| s.tenants_dir = dir.clone()).await;
+    assert_eq!(first.count(FORMS).await, forms_in_the_files);
+    assert_eq!(first.count(DOG_FORMS).await, 1);
+
+    let dog_form = twin.join("forms/hund-abmelden.toml");
+    let reworded = std::fs::read_to_string(&dog_form)
+        .unwrap()
+        .replace("Welchen Hund melden Sie ab?", "Welchen Hund möchten Sie abmelden?");
+    std::fs::write(&dog_form, reworded).unwrap();
+    let second = spawn_on(&first.database_url, |s| s.tenants_dir = dir.clone()).await;
+    assert_eq!(second.count(FORMS).await, forms_in_the_files + 1);
+    assert_eq!(second.count(DOG_FORMS).await, 2);
+    let browser = crate::applications::logged_in(&second, &crate::applications::unique("zwilling")).await;
+    for (tenant, question) in [
+        ("zweitstadt", "Welchen Hund möchten Sie abmelden?"),
+        ("musterstadt", "Welchen Hund melden Sie ab?"),
+    ] {
+        let start = format!("/{tenant}/leistungen/hund-abmelden/antrag");
+        let asked = browser.get(&start).await;
+        let started = browser.post(&start, &[("csrf_token", &asked.csrf_token())]).await;
+        let draft = started.location().unwrap();
+        let step = browser.get(&format!("{draft}/schritt/hund")).await;
+        assert_eq!(step.status, 200, "{}", step.body);
+        assert!(step.body.contains(question), "{tenant}: {}", step.body);
+    }
+
+    std::fs::remove_dir_all(&twin).unwrap();
+    let third = spawn_on(&first.database_url, |s| s.tenants_dir = dir.clone()).await;
+    assert_eq!(third.count(FORMS).await, forms_in_the_files);
+}

@@ -480,6 +480,11 @@ impl Scope for Known {
 }
 
 impl FormDefinition {
+    /// The most name-value pairs a post of any of its steps holds.
+    pub fn most_inputs(&self) -> usize {
+        self.steps.iter().map(Step::most_inputs).max().unwrap_or(0)
+    }
+
     /// Parses and checks a definition written in TOML.
     pub fn from_toml(text: &str) -> Result<Self, Vec<DefinitionProblem>> {
         let file: FormFile = toml::from_str(text).map_err(|e| {

@@ -5,10 +5,12 @@ pub mod definition;
 pub mod derive;
 pub mod expr;
 pub mod input;
+pub mod source;
 
 pub use definition::{DefinitionProblem, Field, FormDefinition, Kind, Prefill, Step, Text};
 pub use derive::{Answers, FieldError, FieldState, FormState, StepState, derive, read_step};
 pub use expr::Value;
+pub use source::{FormFormat, FormSource};
 
 #[cfg(test)]
 mod tests;

@@ -27,7 +27,7 @@ use serde_json::{Value as Json, json};
 use super::Layout;
 use super::page::{respond, see_other};
 use crate::auth::session::{Citizen, Sessions};
-use crate::catalogue::{CatalogueCache, FormDefinitions};
+use crate::catalogue::CatalogueCache;
 use crate::config::Settings;
 use crate::db::Db;
 use crate::db::accounts::{self, Stammdaten};
@@ -93,7 +93,6 @@ impl Opened {
 pub struct Drafts {
     db: web::Data<Db>,
     sessions: web::Data<Sessions>,
-    forms: web::Data<FormDefinitions>,
     cache: web::Data<CatalogueCache>,
 }
 
@@ -106,7 +105,6 @@ impl FromRequest for Drafts {
             Some(Self {
                 db: req.app_data::<web::Data<Db>>()?.clone(),
                 sessions: req.app_data::<web::Data<Sessions>>()?.clone(),
-                forms: req.app_data::<web::Data<FormDefinitions>>()?.clone(),
                 cache: req.app_data::<web::Data<CatalogueCache>>()?.clone(),
             })
         };
@@ -130,16 +128,13 @@ impl Drafts {
             .await?;
         let layout = Layout::new(req, site);
         let draft = draft.ok_or(AppError::NotFound)?;
-        let form = self
-            .forms
-            .get(&tenant.slug, &draft.service_slug)
-            .ok_or(AppError::NotFound)?
-            .clone();
         let service = self
             .cache
             .service_page(&self.db, &tenant.id, &draft.service_slug)
             .await?
             .ok_or(AppError::NotFound)?;
+        let form_hash = service.form_hash.as_deref().ok_or(AppError::NotFound)?;
+        let form = self.cache.form(&self.db, form_hash).await?;
         // Answers given at a trust level are shown only at that level: a password login of the
         // same account goes to the service's start, which offers the login the service needs.
         let min_trust_level = TrustLevel::parse(&service.min_trust_level).unwrap_or(TrustLevel::Hoch);

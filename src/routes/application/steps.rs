@@ -23,6 +23,7 @@ use crate::config::Settings;
 use crate::db::Db;
 use crate::db::applications::{self as queries, PARKED_HOURS};
 use crate::db::attachments::{self, NewAttachment};
+use crate::db::catalogue;
 use crate::domain::form::{Answers, FormDefinition, FormState, Kind, Step, derive, input, read_step};
 use crate::error::AppError;
 use crate::i18n::local_date;
@@ -348,7 +349,7 @@ pub async fn save_step(
     let (layout, opened) = match drafts.open(&req, &path.draft).await {
         Err(AppError::LoginRequired(_)) => {
             // Files sent with it are read past: they are chosen again after the login.
-            let most = drafts.forms.most_inputs_of_any_step();
+            let most = catalogue::most_inputs_of_any_form(db).await?;
             let post = if multipart {
                 posted::read_multipart(&req, payload, most, None, &attachments).await?
             } else {

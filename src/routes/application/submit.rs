@@ -457,16 +457,22 @@ pub async fn done(
         submitted_at: layout.lang.date_time(case.submitted_at),
         delivery: view::delivery_text(&case, layout.lang),
         authority_reference: case.authority_reference.clone(),
-        next_steps: drafts
-            .forms
-            .get(&tenant.slug, &case.service_slug)
-            .and_then(|f| f.next_steps.as_ref())
-            .map(|t| t.get(layout.lang).to_owned()),
+        next_steps: next_steps(&drafts, &tenant.id, &case.service_slug, layout.lang).await?,
         receipt_href: layout.href(&format!("/vorgang/{}/quittung.pdf", case.reference)),
         documents_href: layout.href(&format!("/vorgang/{}/unterlagen.zip", case.reference)),
         layout,
     };
     respond(StatusCode::OK, &page)
+}
+
+/// What happens after sending, as the service's form says (while the service is offered).
+async fn next_steps(drafts: &Drafts, tenant_id: &str, slug: &str, lang: Lang) -> Result<Option<String>, AppError> {
+    let service = drafts.cache.service_page(&drafts.db, tenant_id, slug).await?;
+    let Some(hash) = service.as_ref().and_then(|s| s.form_hash.as_deref()) else {
+        return Ok(None);
+    };
+    let form = drafts.cache.form(&drafts.db, hash).await?;
+    Ok(form.next_steps.as_ref().map(|t| t.get(lang).to_owned()))
 }
 
 /// The receipt as a tagged PDF to download: the answers as the citizen confirmed them.
