@@ -26,6 +26,11 @@ pub struct Settings {
     pub database_max_connections: u32,
     /// Directory of tenant catalogues; empty means demo mode with the tenants in `examples/`.
     pub tenants_dir: PathBuf,
+    /// Whether `serve` reads the catalogue files at start and imports what changed (the default,
+    /// for one node). False on the nodes of a large deployment: `buergerportal catalogue import` runs
+    /// once per change, and a node reads only the database, whatever the catalogue's size. A node
+    /// that finds no catalogue in the database imports the files in any case.
+    pub import_catalogue_at_start: bool,
     /// Stylesheets, fonts and scripts served under `/static`.
     pub static_dir: PathBuf,
     /// Empty: mails are written as `.eml` files to `<data_dir>/mail`; `smtp://host:port` sends them.
@@ -123,6 +128,7 @@ impl Default for Settings {
             database_url: String::new(),
             database_max_connections: 10,
             tenants_dir: PathBuf::new(),
+            import_catalogue_at_start: true,
             static_dir: PathBuf::from("static"),
             mail: String::new(),
             mail_from: "Bürgerportal <noreply@buergerportal.localhost>".into(),

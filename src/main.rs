@@ -2,7 +2,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use buergerportal::attachments::{Attachments, Scanner};
-use buergerportal::catalogue::Catalogue;
+use buergerportal::catalogue::{Catalogue, import_files, sending};
 use buergerportal::config::Settings;
 use std::sync::Arc;
 
@@ -30,12 +30,17 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Migrate, import the catalogue and serve (the default).
+    /// Migrate, import the catalogue (unless import_catalogue_at_start is false) and serve (the default).
     Serve,
     /// Apply the database migrations and exit.
     Migrate,
     /// Validate the configuration and the catalogue files, print every problem.
     CheckConfig,
+    /// The catalogue of tenants and services.
+    Catalogue {
+        #[command(subcommand)]
+        command: CatalogueCommand,
+    },
     /// Work the outbox (deliveries to the authorities and mails) without serving pages.
     Worker,
     /// Deliveries of cases to the authorities' backends.
@@ -58,6 +63,13 @@ enum Command {
         #[command(subcommand)]
         command: ApiTokenCommand,
     },
+}
+
+#[derive(Subcommand)]
+enum CatalogueCommand {
+    /// Migrate, read and check every file of tenants_dir, and import what changed in one
+    /// transaction; a file with a problem changes nothing. Nodes started afterwards serve it.
+    Import,
 }
 
 #[derive(Subcommand)]
@@ -203,12 +215,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::CheckConfig => {
             let catalogue = Catalogue::load(settings.tenants_dir())?;
-            let unset = catalogue.unset_secrets();
+            let sending = catalogue.sending();
+            let unset = sending::unset_secrets(&sending);
             for (tenant, key, env) in &unset {
                 eprintln!("{tenant}: {key}: the environment variable {env} is not set");
             }
-            let development_only = catalogue.development_only(&settings);
-            let unsent = catalogue.unsent_mailboxes(&settings);
+            let development_only = sending::development_only(&sending, &settings);
+            let unsent = sending::unsent_mailboxes(&sending, &settings);
             for problem in development_only.iter().chain(&unsent) {
                 eprintln!("{problem}");
             }
@@ -223,6 +236,22 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 "configuration valid: {} tenant(s), {services} service(s) in {}",
                 catalogue.tenants.len(),
                 settings.tenants_dir().display()
+            );
+        }
+        Command::Catalogue {
+            command: CatalogueCommand::Import,
+        } => {
+            settings.prepare_data_dir()?;
+            let db = Db::connect(&settings.database_url(), 1).await?;
+            db.migrate().await?;
+            let summary = import_files(&settings, &db).await?;
+            println!(
+                "catalogue imported from {}: {} tenant(s) imported with {} service(s), {} unchanged, {} retired",
+                settings.tenants_dir().display(),
+                summary.tenants_imported,
+                summary.services_imported,
+                summary.tenants_unchanged,
+                summary.tenants_retired
             );
         }
         Command::Worker => {

@@ -16,10 +16,10 @@ use crate::auth::csrf::{FormTokens, refuse_cross_site};
 use crate::auth::oidc::IdentityProviders;
 use crate::auth::password::PasswordHasher;
 use crate::auth::session::Sessions;
-use crate::catalogue::{Catalogue, CatalogueCache};
+use crate::catalogue::{CatalogueCache, Sending, import_files, sending};
 use crate::config::Settings;
-use crate::db::{Db, catalogue};
-use crate::domain::payment::PaymentSettings;
+use crate::db::Db;
+use crate::db::catalogue::{self, TenantSendingRow};
 use crate::housekeeping;
 use crate::mail::{LinkSeal, Mailer};
 use crate::metrics::{self, OutboxCounters};
@@ -44,23 +44,35 @@ impl Application {
     /// Everything that can be wrong with the configuration fails here, before the port is bound.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         settings.prepare_data_dir()?;
-        let catalogue = Catalogue::load(settings.tenants_dir())?;
-        let development_only = catalogue.development_only(&settings);
-        anyhow::ensure!(
-            development_only.is_empty(),
-            "applications and payments leave only over TLS, and the demo provider takes no money:\n{}",
-            development_only.join("\n")
-        );
-        for unsent in catalogue.unsent_mailboxes(&settings) {
-            tracing::warn!("{unsent}");
-        }
         let db = Db::connect(&settings.database_url(), settings.database_max_connections).await?;
         db.migrate().await?;
-        let summary = catalogue::import(&db, &catalogue).await?;
-        tracing::info!(?summary, dir = %settings.tenants_dir().display(), "catalogue imported");
+        if settings.import_catalogue_at_start || !catalogue::has_catalogue(&db).await? {
+            let summary = import_files(&settings, &db).await?;
+            tracing::info!(?summary, dir = %settings.tenants_dir().display(), "catalogue imported");
+        } else {
+            tracing::info!("the catalogue as imported; files not read (import_catalogue_at_start = false)");
+        }
         if settings.is_demo() {
             tracing::warn!("demo mode: the demo tenants from examples/ are loaded; set tenants_dir for production");
         }
+        // Checked again as imported: a node's own settings (mail, development_plaintext_delivery)
+        // decide what it may send, whoever imported the catalogue.
+        let tenants_sending = catalogue::tenants_sending(&db).await?;
+        let sending: Vec<Sending> = tenants_sending.iter().map(TenantSendingRow::sending).collect();
+        sending::refuse_development_only(&sending, &settings)?;
+        for unsent in sending::unsent_mailboxes(&sending, &settings) {
+            tracing::warn!("{unsent}");
+        }
+        let demo_provider = if sending::pays_through_demo_provider(&sending) {
+            let hosts: Vec<String> = catalogue::active_tenant_hosts(&db)
+                .await?
+                .into_iter()
+                .map(|h| h.host)
+                .collect();
+            Some(web::Data::new(DemoProvider::new(&settings.base_url, &hosts)))
+        } else {
+            None
+        };
         let scanner = settings.scanner()?;
         if let Scanner::Off = scanner {
             tracing::warn!(
@@ -137,14 +149,6 @@ impl Application {
         let trusted_proxies = web::Data::new(TrustedProxies::new(settings.trusted_proxies.clone()));
         let form_tokens = web::Data::new(FormTokens::new(&secret_key, https)?);
         let static_dir = settings.static_dir.clone();
-        let demo_provider = catalogue
-            .tenants
-            .iter()
-            .any(|t| t.payment.as_ref().is_some_and(PaymentSettings::is_demo))
-            .then(|| {
-                let hosts: Vec<String> = catalogue.tenants.iter().flat_map(|t| t.hosts.clone()).collect();
-                web::Data::new(DemoProvider::new(&settings.base_url, &hosts))
-            });
         let settings_data = web::Data::new(settings);
         let server = HttpServer::new(move || {
             App::new()

@@ -1,10 +1,11 @@
 //! A bounded read-through cache in front of the catalogue queries of the citizen pages, and of the
 //! application forms, parsed.
 //!
-//! The catalogue changes only when the files are imported at start, before this cache exists, so an
-//! entry never goes stale while the process runs (and a form is named by its hash: a changed form is
-//! another entry). The database stays the source: a miss reads it, and the bounds keep memory flat
-//! however many tenants the deployment carries.
+//! Entries are kept for the life of the process: a node serves the catalogue as it was imported when
+//! the node started (at its own start, or by `buergerportal catalogue import` before), like the
+//! tenant directory. A form is named by its hash, so a changed form is another entry. The database
+//! stays the source: a miss reads it, and the bounds keep memory flat however many tenants the
+//! deployment carries.
 
 use std::sync::Arc;
 
@@ -90,8 +91,8 @@ impl CatalogueCache {
     }
 
     /// A piece of a page made only of catalogue data (e.g. the service cards of one search in one
-    /// language), rendered on the first request and kept: the same for every visitor, and like the
-    /// rows it is made from it cannot go stale while the process runs.
+    /// language), rendered on the first request and kept like the rows it is made from: the same
+    /// for every visitor.
     pub fn fragment<E>(&self, key: String, render: impl FnOnce() -> Result<String, E>) -> Result<Arc<str>, E> {
         if let Some(fragment) = self.fragments.get(&key) {
             return Ok(fragment);

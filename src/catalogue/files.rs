@@ -6,8 +6,8 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use validator::{Validate, ValidationError, ValidationErrors, ValidationErrorsKind};
 
-use crate::config::Settings;
-use crate::domain::destination::{Destination, NO_MAIL_SERVER, secret_from_env};
+use super::sending::Sending;
+use crate::domain::destination::Destination;
 use crate::domain::form::{FormDefinition, FormFormat, FormSource};
 use crate::domain::payment::PaymentSettings;
 use crate::domain::{Leistungsschluessel, Money, Topic, TrustLevel};
@@ -263,76 +263,16 @@ struct ServiceFile {
 }
 
 impl Catalogue {
-    /// Secrets that destinations name but the environment does not hold: (tenant, key, variable).
-    pub fn unset_secrets(&self) -> Vec<(String, String, String)> {
-        let mut unset = Vec::new();
-        for tenant in &self.tenants {
-            for (name, destination) in &tenant.destinations {
-                for env in destination.secret_envs() {
-                    if secret_from_env(env).is_none() {
-                        unset.push((tenant.slug.clone(), format!("destinations.{name}"), env.to_owned()));
-                    }
-                }
-            }
-            for env in tenant.payment.iter().flat_map(PaymentSettings::secret_envs) {
-                if secret_from_env(env).is_none() {
-                    unset.push((tenant.slug.clone(), "payment".to_owned(), env.to_owned()));
-                }
-            }
-        }
-        unset
-    }
-
-    /// Every setting fit for development only, as messages: a destination that would send
-    /// applications without TLS (see [`Destination::plaintext`]) and payments through the demo
-    /// provider or without TLS. None for the demo tenants or with `development_plaintext_delivery`;
-    /// the portal does not start with any.
-    pub fn development_only(&self, settings: &Settings) -> Vec<String> {
-        if settings.is_demo() || settings.development_plaintext_delivery {
-            return Vec::new();
-        }
-        let payments = self.tenants.iter().flat_map(|tenant| {
-            let unsafe_settings = tenant.payment.as_ref().map(PaymentSettings::development_only);
-            unsafe_settings
-                .unwrap_or_default()
-                .into_iter()
-                .map(move |(key, message)| (tenant.slug.as_str(), format!("payment.{key}"), message))
-        });
-        self.destinations()
-            .flat_map(|(tenant, name, destination)| {
-                destination
-                    .plaintext(&settings.mail)
-                    .into_iter()
-                    .map(move |(key, message)| (tenant, format!("destinations.{name}.{key}"), message))
-            })
-            .chain(payments)
-            .map(|(tenant, key, message)| {
-                format!("{tenant}: {key}: {message} (only for development: development_plaintext_delivery = true)")
+    /// What each tenant sends and where, for the checks in [`super::sending`].
+    pub fn sending(&self) -> Vec<Sending<'_>> {
+        self.tenants
+            .iter()
+            .map(|t| Sending {
+                tenant: &t.slug,
+                destinations: &t.destinations,
+                payment: t.payment.as_ref(),
             })
             .collect()
-    }
-
-    /// Every configured mailbox destination while `mail` is empty, as messages: its cases would be
-    /// written to files, not sent, and are given up as not delivered. None for the demo tenants.
-    pub fn unsent_mailboxes(&self, settings: &Settings) -> Vec<String> {
-        if settings.is_demo() || !settings.mail.is_empty() {
-            return Vec::new();
-        }
-        self.destinations()
-            .filter(|(_, _, destination)| matches!(destination, Destination::Email { .. }))
-            .map(|(tenant, name, _)| {
-                format!("{tenant}: destinations.{name}: {NO_MAIL_SERVER}: set mail to an smtps:// URL")
-            })
-            .collect()
-    }
-
-    fn destinations(&self) -> impl Iterator<Item = (&str, &str, &Destination)> {
-        self.tenants.iter().flat_map(|tenant| {
-            tenant
-                .destinations
-                .iter()
-                .map(|(name, destination)| (tenant.slug.as_str(), name.as_str(), destination))
-        })
     }
 
     /// Reads every tenant directory under `dir`. Collects all problems instead of stopping at the first.

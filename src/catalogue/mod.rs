@@ -11,8 +11,12 @@
 
 mod cache;
 mod files;
+mod import;
+pub mod sending;
 
 pub use cache::CatalogueCache;
+pub use import::import_files;
+pub use sending::Sending;
 
 pub use files::{
     Accessibility, Catalogue, CatalogueError, Contact, Imprint, Place, Privacy, ServiceDefinition, ServiceDetails,

@@ -1,14 +1,16 @@
 //! Tenants and services: the import from catalogue files and the queries the pages need.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use sqlx::types::Json;
 use uuid::Uuid;
 
 use super::{Db, with_pool};
-use crate::catalogue::{Catalogue, ServiceDetails, TenantProfile};
+use crate::catalogue::{Catalogue, Sending, ServiceDetails, TenantProfile};
+use crate::domain::destination::Destination;
 use crate::domain::form::{FormFormat, FormSource};
+use crate::domain::payment::PaymentSettings;
 use crate::domain::search::{SearchTerms, stemmed};
 
 /// What an import changed, for the start-up log.
@@ -27,6 +29,24 @@ pub struct TenantRow {
     pub name: String,
     pub brand_color: String,
     pub has_logo: bool,
+}
+
+/// What an active tenant sends and where, as imported.
+#[derive(Debug, sqlx::FromRow)]
+pub struct TenantSendingRow {
+    pub slug: String,
+    pub destinations: Json<BTreeMap<String, Destination>>,
+    pub payment: Option<Json<PaymentSettings>>,
+}
+
+impl TenantSendingRow {
+    pub fn sending(&self) -> Sending<'_> {
+        Sending {
+            tenant: &self.slug,
+            destinations: &self.destinations.0,
+            payment: self.payment.as_ref().map(|p| &p.0),
+        }
+    }
 }
 
 #[derive(Debug, sqlx::FromRow)]
@@ -93,6 +113,12 @@ impl ServiceFilter {
     }
 }
 
+/// A transaction-scoped advisory lock that only imports take (the key is arbitrary, fixed).
+const POSTGRES_IMPORT_LOCK: &str = "SELECT pg_advisory_xact_lock(7319820260001)";
+/// A write that changes nothing takes SQLite's write lock, which a transaction otherwise takes only
+/// at its first change, after it read the tenants.
+const SQLITE_WRITE_LOCK: &str = "UPDATE tenant SET content_hash = content_hash WHERE 0 = 1";
+
 /// Retires a tenant's active services; they let go of their forms (see migration 0021). An import
 /// brings back those still in the files.
 const RETIRE_SERVICES: &str =
@@ -105,6 +131,11 @@ pub async fn import(db: &Db, catalogue: &Catalogue) -> anyhow::Result<ImportSumm
     let sqlite = db.is_sqlite();
     let summary = with_pool!(db, pool => {
         let mut tx = pool.begin().await?;
+        // One import at a time (two nodes starting at once, or the command while a node starts): the
+        // second waits, then finds the tenants the first wrote unchanged.
+        sqlx::query(if sqlite { SQLITE_WRITE_LOCK } else { POSTGRES_IMPORT_LOCK })
+            .execute(&mut *tx)
+            .await?;
         let mut summary = ImportSummary::default();
         let mut forms_written = HashSet::new();
         let known: Vec<(String, String, String, Option<DateTime<Utc>>)> =
@@ -294,6 +325,19 @@ pub async fn import(db: &Db, catalogue: &Catalogue) -> anyhow::Result<ImportSumm
 /// Lower-cased, trimmed municipality name, the form in which places are looked up.
 pub fn place_key(name: &str) -> String {
     name.trim().to_lowercase()
+}
+
+/// Whether a catalogue was ever imported into this database (retired tenants count).
+pub async fn has_catalogue(db: &Db) -> sqlx::Result<bool> {
+    let found: Option<i32> = with_pool!(db, pool => sqlx::query_scalar("SELECT 1 FROM tenant LIMIT 1")
+        .fetch_optional(pool).await)?;
+    Ok(found.is_some())
+}
+
+pub async fn tenants_sending(db: &Db) -> sqlx::Result<Vec<TenantSendingRow>> {
+    with_pool!(db, pool => sqlx::query_as(
+        "SELECT slug, destinations, payment FROM tenant WHERE retired_at IS NULL",
+    ).fetch_all(pool).await)
 }
 
 pub async fn active_tenants(db: &Db) -> sqlx::Result<Vec<TenantRow>> {

@@ -329,3 +329,31 @@ async fn configured_tenants_need_a_virus_scanner_or_an_explicit_off() {
         .await
         .expect("uploads unscanned, by choice");
 }
+
+/// What a catalogue sends is checked by each node with its own settings, also when it serves a
+/// catalogue someone else imported.
+#[tokio::test]
+async fn a_node_that_does_not_import_refuses_a_catalogue_that_would_send_without_tls() {
+    let catalogue = crate::delivery::catalogue_delivering_to(
+        "kind = \"webhook\"\nurl = \"http://fv.example/in\"\nsecret_env = \"BP_SECRET_MUSTERSTADT__FV\"",
+    );
+    let database = fresh_database().await;
+    let data = tempfile::tempdir().unwrap();
+    let mut settings = try_settings(&database, data.path());
+    settings.tenants_dir = catalogue.path().to_path_buf();
+    Application::build(settings.clone())
+        .await
+        .expect("imported in development");
+
+    settings.import_catalogue_at_start = false;
+    settings.development_plaintext_delivery = false;
+    settings.mail = "smtps://mail.example".into();
+    let refused = format!(
+        "{:#}",
+        Application::build(settings).await.err().expect("start-up must fail")
+    );
+    assert!(
+        refused.contains("musterstadt: destinations.antragspostfach.url: 'http://fv.example/in' is http://"),
+        "{refused}"
+    );
+}

@@ -94,8 +94,14 @@ impl TestApp {
     /// `buergerportal ARGS` (an operator command) on this app's database and data directory: its
     /// stdout, or its stderr as `Err` when it fails.
     pub fn command(&self, args: &[&str]) -> Result<String, String> {
+        self.command_with_env(args, &[])
+    }
+
+    /// `command` with more of the environment set, e.g. `BUERGERPORTAL_TENANTS_DIR`.
+    pub fn command_with_env(&self, args: &[&str], env: &[(&str, &str)]) -> Result<String, String> {
         let output = std::process::Command::new(env!("CARGO_BIN_EXE_buergerportal"))
             .args(args)
+            .envs(env.iter().copied())
             .env("BUERGERPORTAL_DATABASE_URL", &self.database_url)
             .env("BUERGERPORTAL_DATA_DIR", self.mail_dir.parent().unwrap())
             .output()

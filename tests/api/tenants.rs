@@ -312,3 +312,82 @@ async fn forms_are_kept_once_per_text_and_a_changed_form_reaches_only_its_tenant
     let third = spawn_on(&first.database_url, |s| s.tenants_dir = dir.clone()).await;
     assert_eq!(third.count(FORMS).await, forms_in_the_files);
 }
+
+/// A node of a large deployment does not read the catalogue files: `buergerportal catalogue import`
+/// brings a change into the database, checked first, and nodes started afterwards serve it.
+#[tokio::test]
+async fn a_node_that_does_not_import_serves_the_catalogue_as_imported_and_the_command_imports() {
+    let catalogue = copy_of_demo_tenants();
+    let dir = catalogue.path().to_path_buf();
+    let first = spawn_with(|s| s.tenants_dir = dir.clone()).await;
+    let parking = dir.join("musterstadt/services/anwohnerparkausweis.toml");
+    let renamed = std::fs::read_to_string(&parking)
+        .unwrap()
+        .replace("Anwohnerparkausweis beantragen", "Bewohnerparkausweis beantragen");
+    std::fs::write(&parking, renamed).unwrap();
+    let broken = dir.join("musterstadt/services/kaputt.toml");
+    let lost_property = std::fs::read_to_string(dir.join("musterstadt/services/fundsache-melden.toml")).unwrap();
+    let unknown_topic = lost_property
+        .replace(r#"slug = "fundsache-melden""#, r#"slug = "kaputt""#)
+        .replace(r#"topic = "recht-ordnung""#, r#"topic = "gibt-es-nicht""#);
+    std::fs::write(&broken, unknown_topic).unwrap();
+    let not_importing = |s: &mut buergerportal::config::Settings| {
+        s.tenants_dir = dir.clone();
+        s.import_catalogue_at_start = false;
+    };
+
+    let node = spawn_on(&first.database_url, not_importing).await;
+    let page = node.get("/musterstadt/leistungen/anwohnerparkausweis").await;
+    assert_eq!(page.h1(), "Anwohnerparkausweis beantragen");
+    // Its forms come from the database too.
+    let browser = crate::applications::logged_in(&node, &crate::applications::unique("knoten")).await;
+    let draft = crate::applications::start(&browser, "hund-abmelden").await;
+    let step = browser.get(&format!("{draft}/schritt/hund")).await;
+    assert!(step.body.contains("Welchen Hund melden Sie ab?"), "{}", step.body);
+
+    const RENAMED: &str = "SELECT COUNT(*) FROM service WHERE name_de = 'Bewohnerparkausweis beantragen'";
+    let tenants_dir = [
+        ("BUERGERPORTAL_TENANTS_DIR", dir.to_str().unwrap()),
+        ("BUERGERPORTAL_DEVELOPMENT_PLAINTEXT_DELIVERY", "true"),
+    ];
+    let refused = node
+        .command_with_env(&["catalogue", "import"], &tenants_dir)
+        .unwrap_err();
+    assert!(
+        refused.contains("kaputt.toml") && refused.contains("topic"),
+        "{refused}"
+    );
+    assert_eq!(node.count(RENAMED).await, 0, "a refused import changes nothing");
+
+    std::fs::remove_file(&broken).unwrap();
+    let imported = node.command_with_env(&["catalogue", "import"], &tenants_dir).unwrap();
+    assert!(imported.contains("1 tenant(s) imported"), "{imported}");
+    assert!(imported.contains("1 unchanged"), "{imported}");
+    assert_eq!(node.count(RENAMED).await, 1);
+    let later = spawn_on(&first.database_url, not_importing).await;
+    let page = later.get("/musterstadt/leistungen/anwohnerparkausweis").await;
+    assert_eq!(page.h1(), "Bewohnerparkausweis beantragen");
+}
+
+#[tokio::test]
+async fn a_node_imports_the_files_into_a_database_that_never_had_a_catalogue() {
+    let node = spawn_with(|s| s.import_catalogue_at_start = false).await;
+    assert_eq!(node.get("/musterstadt/").await.status, 200);
+    assert_eq!(node.count("SELECT COUNT(*) FROM tenant").await, 2);
+}
+
+/// Two nodes starting at once on a new database, or the command while a node starts: the second
+/// import waits for the first and then finds nothing changed.
+#[tokio::test]
+async fn two_imports_at_once_write_the_catalogue_once() {
+    let db = buergerportal::db::Db::connect(&crate::helpers::fresh_database().await, 4)
+        .await
+        .unwrap();
+    db.migrate().await.unwrap();
+    let catalogue = buergerportal::catalogue::Catalogue::load(&crate::helpers::demo_tenants()).unwrap();
+    let import = || buergerportal::db::catalogue::import(&db, &catalogue);
+    let (a, b) = tokio::join!(import(), import());
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!(a.tenants_imported + b.tenants_imported, 2, "{a:?} {b:?}");
+    assert_eq!(a.tenants_unchanged + b.tenants_unchanged, 2, "{a:?} {b:?}");
+}
