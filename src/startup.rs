@@ -16,7 +16,7 @@ use crate::auth::csrf::{FormTokens, refuse_cross_site};
 use crate::auth::oidc::IdentityProviders;
 use crate::auth::password::PasswordHasher;
 use crate::auth::session::Sessions;
-use crate::catalogue::{CatalogueCache, Sending, import_files, sending};
+use crate::catalogue::{CatalogueCache, Sending, Served, follow_imports, import_files, sending};
 use crate::config::Settings;
 use crate::db::Db;
 use crate::db::catalogue::{self, TenantSendingRow};
@@ -30,7 +30,7 @@ use crate::pdf::ReceiptFonts;
 use crate::routes;
 use crate::routes::FORM_BODY_LIMIT;
 use crate::telemetry::RequestSpan;
-use crate::tenancy::TenantDirectory;
+use crate::tenancy::{LiveDirectory, TenantDirectory};
 use crate::worker::{Outbox, Worker};
 
 pub struct Application {
@@ -82,8 +82,21 @@ impl Application {
         }
         let attachments =
             web::Data::new(Attachments::new(&settings.data_dir, &settings.attachment_store, scanner).await?);
-        let directory = web::Data::new(TenantDirectory::load(&db, &settings.portal_hosts()).await?);
+        // The version first: an import between the two is then loaded again at the first check.
+        let version = catalogue::version(&db).await?;
+        let directory = web::Data::new(LiveDirectory::new(
+            TenantDirectory::load(&db, &settings.portal_hosts()).await?,
+        ));
         let cache = web::Data::new(CatalogueCache::default());
+        follow_imports(
+            db.clone(),
+            Served {
+                version,
+                directory: directory.clone(),
+                cache: cache.clone(),
+                portal_hosts: settings.portal_hosts(),
+            },
+        );
         let receipt_fonts = web::Data::new(ReceiptFonts::load()?);
         let secret_key = settings.secret_key()?;
         let link_seal = web::Data::new(LinkSeal::new(&secret_key)?);

@@ -1,14 +1,17 @@
 //! Which tenant a request is for: by path prefix `/<slug>/…` or by host name.
 //!
-//! The directory of active tenants is read from the database once after the catalogue import;
-//! tenants change only with the catalogue files, so requests resolve without a query.
+//! The directory of active tenants is read from the database after the catalogue import, and again
+//! when an import elsewhere changed the catalogue (`catalogue::follow_imports`); requests resolve
+//! without a query and without a lock.
 
 use std::collections::{HashMap, HashSet};
+use std::future::{Ready, ready};
+use std::ops::Deref;
 use std::sync::Arc;
 
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, web};
-use std::future::{Ready, ready};
+use arc_swap::ArcSwap;
 
 use crate::db::{Db, catalogue};
 use crate::domain::Topic;
@@ -110,6 +113,53 @@ impl TenantDirectory {
     }
 }
 
+/// The directory a node serves, replaced whole when the catalogue changed.
+pub struct LiveDirectory(ArcSwap<TenantDirectory>);
+
+impl LiveDirectory {
+    pub fn new(directory: TenantDirectory) -> Self {
+        Self(ArcSwap::from_pointee(directory))
+    }
+
+    pub fn current(&self) -> Arc<TenantDirectory> {
+        self.0.load_full()
+    }
+
+    /// Requests that arrive from now on see `directory`; those under way keep the one they have.
+    pub fn replace(&self, directory: TenantDirectory) {
+        self.0.store(Arc::new(directory));
+    }
+}
+
+/// The tenant directory as one request sees it: the one in use when it arrived.
+pub struct Directory(Arc<TenantDirectory>);
+
+impl Directory {
+    pub fn of(req: &HttpRequest) -> Result<Self, AppError> {
+        let live = req
+            .app_data::<web::Data<LiveDirectory>>()
+            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("tenant directory missing")))?;
+        Ok(Self(live.current()))
+    }
+}
+
+impl Deref for Directory {
+    type Target = TenantDirectory;
+
+    fn deref(&self) -> &TenantDirectory {
+        &self.0
+    }
+}
+
+impl FromRequest for Directory {
+    type Error = AppError;
+    type Future = Ready<Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(Self::of(req))
+    }
+}
+
 /// `Host` header value without port, lower-cased.
 fn host_name(host: &str) -> String {
     let name = match host.rsplit_once(':') {
@@ -131,9 +181,7 @@ impl Site {
     /// `Err(NotFound)` for an unknown tenant slug in the path, or a host that is neither a tenant's
     /// nor the portal's.
     pub fn resolve(req: &HttpRequest) -> Result<Self, AppError> {
-        let directory = req
-            .app_data::<web::Data<TenantDirectory>>()
-            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("tenant directory missing")))?;
+        let directory = Directory::of(req)?;
         let connection = req.connection_info();
         let host_tenant = directory.by_host(connection.host());
         if host_tenant.is_none() && !directory.is_portal_host(connection.host()) {

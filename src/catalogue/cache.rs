@@ -1,9 +1,8 @@
 //! A bounded read-through cache in front of the catalogue queries of the citizen pages, and of the
 //! application forms, parsed.
 //!
-//! Entries are kept for the life of the process: a node serves the catalogue as it was imported when
-//! the node started (at its own start, or by `buergerportal catalogue import` before), like the
-//! tenant directory. A form is named by its hash, so a changed form is another entry. The database
+//! Entries are kept until an import changes the catalogue (see `follow`), which drops them all; a
+//! form is named by its hash, so a changed form is another entry and forms are kept. The database
 //! stays the source: a miss reads it, and the bounds keep memory flat however many tenants the
 //! deployment carries.
 
@@ -74,6 +73,13 @@ impl CatalogueCache {
             })
             .await
             .map_err(shared_error)
+    }
+
+    /// Drops every entry but the forms: the catalogue changed.
+    pub fn clear(&self) {
+        self.service_pages.invalidate_all();
+        self.searches.invalidate_all();
+        self.fragments.invalidate_all();
     }
 
     /// The application form with this hash (`ServicePageRow::form_hash`), parsed.

@@ -11,10 +11,12 @@
 
 mod cache;
 mod files;
+mod follow;
 mod import;
 pub mod sending;
 
 pub use cache::CatalogueCache;
+pub use follow::{Served, follow_imports};
 pub use import::import_files;
 pub use sending::Sending;
 

@@ -306,6 +306,9 @@ pub async fn import(db: &Db, catalogue: &Catalogue) -> anyhow::Result<ImportSumm
             sqlx::query("DELETE FROM form WHERE NOT EXISTS (SELECT 1 FROM service s WHERE s.form_hash = form.hash)")
                 .execute(&mut *tx)
                 .await?;
+            sqlx::query("UPDATE catalogue_version SET version = version + 1")
+                .execute(&mut *tx)
+                .await?;
         }
         tx.commit().await?;
         Ok::<_, anyhow::Error>(summary)
@@ -325,6 +328,12 @@ pub async fn import(db: &Db, catalogue: &Catalogue) -> anyhow::Result<ImportSumm
 /// Lower-cased, trimmed municipality name, the form in which places are looked up.
 pub fn place_key(name: &str) -> String {
     name.trim().to_lowercase()
+}
+
+/// Moves with every import that changed something (see [`import`]).
+pub async fn version(db: &Db) -> sqlx::Result<i64> {
+    with_pool!(db, pool => sqlx::query_scalar("SELECT version FROM catalogue_version")
+        .fetch_one(pool).await)
 }
 
 /// Whether a catalogue was ever imported into this database (retired tenants count).

@@ -22,7 +22,7 @@ use crate::domain::{Money, Topic, TrustLevel};
 use crate::error::AppError;
 use crate::i18n::Lang;
 use crate::query::encode_query_value;
-use crate::tenancy::TenantDirectory;
+use crate::tenancy::{Directory, TenantDirectory};
 
 const PAGE_SIZE: i64 = 20;
 const MAX_PAGE: i64 = 500;
@@ -142,7 +142,7 @@ pub async fn home(
     layout: Layout,
     db: web::Data<Db>,
     cache: web::Data<CatalogueCache>,
-    directory: web::Data<TenantDirectory>,
+    directory: Directory,
 ) -> Result<HomePage, AppError> {
     let mut page = HomePage {
         topics: Vec::new(),
@@ -218,7 +218,7 @@ pub async fn list(
     query: web::Query<ListQuery>,
     db: web::Data<Db>,
     cache: web::Data<CatalogueCache>,
-    directory: web::Data<TenantDirectory>,
+    directory: Directory,
 ) -> Result<CataloguePage, AppError> {
     let query = query.into_inner();
     let topic = query.thema.as_deref().and_then(|t| Topic::parse(t).ok());

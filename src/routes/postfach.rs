@@ -22,7 +22,7 @@ use crate::routes::Layout;
 use crate::routes::download::stored_file;
 use crate::routes::page::{respond, see_other};
 use crate::routes::posted::{self, FileField, Receiving, Uploader, refusal_text};
-use crate::tenancy::TenantDirectory;
+use crate::tenancy::{Directory, TenantDirectory};
 
 /// Messages per page.
 const PAGE: i64 = 20;
@@ -62,7 +62,7 @@ pub async fn list(
     query: web::Query<ListQuery>,
     db: web::Data<Db>,
     sessions: web::Data<Sessions>,
-    directory: web::Data<TenantDirectory>,
+    directory: Directory,
 ) -> Result<PostfachPage, AppError> {
     let citizen = sessions.citizen(&req).await?;
     let case_id = query.vorgang.as_deref();
@@ -166,7 +166,7 @@ pub async fn show(
     query: web::Query<ShowQuery>,
     db: web::Data<Db>,
     sessions: web::Data<Sessions>,
-    directory: web::Data<TenantDirectory>,
+    directory: Directory,
 ) -> Result<MessagePage, AppError> {
     let citizen = sessions.citizen(&req).await?;
     let mut page = message_page(layout, &db, &directory, &id, &citizen, Sent::default()).await?;
@@ -250,7 +250,7 @@ pub async fn reply(
     payload: web::Payload,
     db: web::Data<Db>,
     sessions: web::Data<Sessions>,
-    directory: web::Data<TenantDirectory>,
+    directory: Directory,
     attachments: web::Data<Attachments>,
 ) -> Result<HttpResponse, AppError> {
     let multipart = posted::is_multipart(&req);

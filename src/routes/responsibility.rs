@@ -9,7 +9,7 @@ use super::Layout;
 use super::catalogue::Link;
 use crate::db::{Db, catalogue as queries};
 use crate::error::AppError;
-use crate::tenancy::TenantDirectory;
+use crate::tenancy::Directory;
 
 const MAX_INPUT_CHARS: usize = 100;
 
@@ -37,7 +37,7 @@ pub async fn show(
     layout: Layout,
     query: web::Query<PlaceQuery>,
     db: web::Data<Db>,
-    directory: web::Data<TenantDirectory>,
+    directory: Directory,
 ) -> Result<ResponsibilityPage, AppError> {
     let ort: String = query
         .ort

@@ -14,7 +14,7 @@ use super::Layout;
 use crate::catalogue::TenantProfile;
 use crate::db::{Db, catalogue as queries};
 use crate::error::AppError;
-use crate::tenancy::{Tenant, TenantDirectory};
+use crate::tenancy::{Directory, Tenant, TenantDirectory};
 
 /// Which of the three legal pages.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -184,7 +184,7 @@ pub async fn imprint(
     layout: Layout,
     query: web::Query<ChooseQuery>,
     db: web::Data<Db>,
-    directory: web::Data<TenantDirectory>,
+    directory: Directory,
 ) -> Result<LegalResponse, AppError> {
     legal(LegalPage::Imprint, layout, &query, &db, &directory).await
 }
@@ -193,7 +193,7 @@ pub async fn privacy(
     layout: Layout,
     query: web::Query<ChooseQuery>,
     db: web::Data<Db>,
-    directory: web::Data<TenantDirectory>,
+    directory: Directory,
 ) -> Result<LegalResponse, AppError> {
     legal(LegalPage::Privacy, layout, &query, &db, &directory).await
 }
@@ -202,16 +202,13 @@ pub async fn accessibility(
     layout: Layout,
     query: web::Query<ChooseQuery>,
     db: web::Data<Db>,
-    directory: web::Data<TenantDirectory>,
+    directory: Directory,
 ) -> Result<LegalResponse, AppError> {
     legal(LegalPage::Accessibility, layout, &query, &db, &directory).await
 }
 
 /// The tenant's colour as a stylesheet, so the CSP needs no inline styles.
-pub async fn theme_css(
-    path: web::Path<(String,)>,
-    directory: web::Data<TenantDirectory>,
-) -> Result<HttpResponse, AppError> {
+pub async fn theme_css(path: web::Path<(String,)>, directory: Directory) -> Result<HttpResponse, AppError> {
     let tenant = directory.by_slug(&path.0).ok_or(AppError::NotFound)?;
     Ok(HttpResponse::Ok()
         .content_type("text/css; charset=utf-8")
@@ -223,7 +220,7 @@ pub async fn theme_css(
 pub async fn logo(
     path: web::Path<(String,)>,
     db: web::Data<Db>,
-    directory: web::Data<TenantDirectory>,
+    directory: Directory,
 ) -> Result<HttpResponse, AppError> {
     let tenant = directory.by_slug(&path.0).ok_or(AppError::NotFound)?;
     let svg = queries::tenant_logo(&db, &tenant.id).await?.ok_or(AppError::NotFound)?;

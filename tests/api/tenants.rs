@@ -50,6 +50,27 @@ processing_time = "2 Tage"
     .unwrap();
 }
 
+/// Musterstadt's service "Anwohnerparkausweis beantragen" becomes "Bewohnerparkausweis beantragen".
+fn rename_the_parking_permit(catalogue: &Path) {
+    let parking = catalogue.join("musterstadt/services/anwohnerparkausweis.toml");
+    let renamed = std::fs::read_to_string(&parking)
+        .unwrap()
+        .replace("Anwohnerparkausweis beantragen", "Bewohnerparkausweis beantragen");
+    std::fs::write(&parking, renamed).unwrap();
+}
+
+/// A copy of Musterstadt as the tenant `zweitstadt`, reached by path only; its directory.
+fn add_a_twin_of_musterstadt(catalogue: &Path) -> std::path::PathBuf {
+    let twin = catalogue.join("zweitstadt");
+    crate::helpers::copy_dir(&catalogue.join("musterstadt"), &twin);
+    let tenant = std::fs::read_to_string(twin.join("tenant.toml"))
+        .unwrap()
+        .replace(r#"slug = "musterstadt""#, r#"slug = "zweitstadt""#)
+        .replace(r#"hosts = ["musterstadt.localhost"]"#, "hosts = []");
+    std::fs::write(twin.join("tenant.toml"), tenant).unwrap();
+    twin
+}
+
 #[tokio::test]
 async fn tenant_is_resolved_by_host_name() {
     let app = spawn_app().await;
@@ -218,11 +239,7 @@ async fn reimport_updates_changed_files_and_retires_removed_services_and_tenants
     assert_eq!(first.get("/musterstadt/leistungen/hund-abmelden").await.status, 200);
 
     let services = dir.join("musterstadt/services");
-    let parking = services.join("anwohnerparkausweis.toml");
-    let changed = std::fs::read_to_string(&parking)
-        .unwrap()
-        .replace("Anwohnerparkausweis beantragen", "Bewohnerparkausweis beantragen");
-    std::fs::write(&parking, changed).unwrap();
+    rename_the_parking_permit(&dir);
     std::fs::remove_file(services.join("hund-abmelden.toml")).unwrap();
     std::fs::remove_file(dir.join("musterstadt/forms/hund-abmelden.toml")).unwrap();
     std::fs::remove_dir_all(dir.join("landkreis-musterland")).unwrap();
@@ -267,13 +284,7 @@ async fn an_unchanged_catalogue_is_not_imported_again() {
 async fn forms_are_kept_once_per_text_and_a_changed_form_reaches_only_its_tenant() {
     let catalogue = copy_of_demo_tenants();
     let dir = catalogue.path().to_path_buf();
-    let twin = dir.join("zweitstadt");
-    crate::helpers::copy_dir(&dir.join("musterstadt"), &twin);
-    let tenant = std::fs::read_to_string(twin.join("tenant.toml"))
-        .unwrap()
-        .replace(r#"slug = "musterstadt""#, r#"slug = "zweitstadt""#)
-        .replace(r#"hosts = ["musterstadt.localhost"]"#, "hosts = []");
-    std::fs::write(twin.join("tenant.toml"), tenant).unwrap();
+    let twin = add_a_twin_of_musterstadt(&dir);
     let forms_in_the_files = ["musterstadt", "landkreis-musterland"]
         .iter()
         .map(|t| std::fs::read_dir(dir.join(t).join("forms")).unwrap().count() as i64)
@@ -320,11 +331,7 @@ async fn a_node_that_does_not_import_serves_the_catalogue_as_imported_and_the_co
     let catalogue = copy_of_demo_tenants();
     let dir = catalogue.path().to_path_buf();
     let first = spawn_with(|s| s.tenants_dir = dir.clone()).await;
-    let parking = dir.join("musterstadt/services/anwohnerparkausweis.toml");
-    let renamed = std::fs::read_to_string(&parking)
-        .unwrap()
-        .replace("Anwohnerparkausweis beantragen", "Bewohnerparkausweis beantragen");
-    std::fs::write(&parking, renamed).unwrap();
+    rename_the_parking_permit(&dir);
     let broken = dir.join("musterstadt/services/kaputt.toml");
     let lost_property = std::fs::read_to_string(dir.join("musterstadt/services/fundsache-melden.toml")).unwrap();
     let unknown_topic = lost_property
@@ -390,4 +397,34 @@ async fn two_imports_at_once_write_the_catalogue_once() {
     let (a, b) = (a.unwrap(), b.unwrap());
     assert_eq!(a.tenants_imported + b.tenants_imported, 2, "{a:?} {b:?}");
     assert_eq!(a.tenants_unchanged + b.tenants_unchanged, 2, "{a:?} {b:?}");
+}
+
+/// A node learns of an import made elsewhere within seconds: it serves a new tenant, and a service
+/// page and a search it had cached show the service's new name.
+#[tokio::test]
+async fn a_running_node_serves_what_an_import_elsewhere_changed() {
+    let catalogue = copy_of_demo_tenants();
+    let dir = catalogue.path().to_path_buf();
+    let node = spawn_with(|s| s.tenants_dir = dir.clone()).await;
+    let parking = "/musterstadt/leistungen/anwohnerparkausweis";
+    let search = "/leistungen?q=Parkausweis";
+    assert_eq!(node.get(parking).await.h1(), "Anwohnerparkausweis beantragen");
+    assert!(node.get(search).await.body.contains("Anwohnerparkausweis beantragen"));
+    assert_eq!(node.get("/zweitstadt/").await.status, 404);
+
+    rename_the_parking_permit(&dir);
+    add_a_twin_of_musterstadt(&dir);
+    let changed = buergerportal::catalogue::Catalogue::load(&dir).unwrap();
+    buergerportal::db::catalogue::import(&node.db, &changed).await.unwrap();
+
+    let mut waited = 0;
+    while node.get("/zweitstadt/").await.status != 200 {
+        assert!(waited < 100, "the node did not learn of the import in 10 s");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        waited += 1;
+    }
+    assert_eq!(node.get(parking).await.h1(), "Bewohnerparkausweis beantragen");
+    let found = node.get(search).await.body;
+    assert!(found.contains("Bewohnerparkausweis beantragen"), "{found}");
+    assert!(!found.contains("Anwohnerparkausweis beantragen"), "{found}");
 }

@@ -24,7 +24,7 @@ use crate::i18n::Lang;
 use crate::pdf::ReceiptFonts;
 use crate::routes::application::{receipt_of, service_name};
 use crate::routes::spooled_zip::{Compression, SpooledZip};
-use crate::tenancy::TenantDirectory;
+use crate::tenancy::Directory;
 
 #[derive(Serialize)]
 struct Export {
@@ -164,7 +164,7 @@ pub async fn export(
     req: HttpRequest,
     sessions: web::Data<Sessions>,
     db: web::Data<Db>,
-    directory: web::Data<TenantDirectory>,
+    directory: Directory,
     cache: web::Data<CatalogueCache>,
     fonts: web::Data<ReceiptFonts>,
     attachments: web::Data<Attachments>,

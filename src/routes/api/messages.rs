@@ -23,7 +23,7 @@ use crate::domain::message::MessageKind;
 use crate::domain::{FileType, text};
 use crate::query::encode_query_value as encoded;
 use crate::routes::page::limited;
-use crate::tenancy::TenantDirectory;
+use crate::tenancy::Directory;
 use crate::worker::Outbox;
 use crate::workflow::postfach::{self, Addressed};
 
@@ -107,7 +107,7 @@ pub struct Thread<'a> {
 pub struct MessageApp {
     db: web::Data<Db>,
     attachments: web::Data<Attachments>,
-    directory: web::Data<TenantDirectory>,
+    directory: Directory,
     settings: web::Data<Settings>,
     outbox: web::Data<Outbox>,
 }
@@ -121,7 +121,7 @@ impl actix_web::FromRequest for MessageApp {
             Some(Self {
                 db: req.app_data::<web::Data<Db>>()?.clone(),
                 attachments: req.app_data::<web::Data<Attachments>>()?.clone(),
-                directory: req.app_data::<web::Data<TenantDirectory>>()?.clone(),
+                directory: Directory::of(req).ok()?,
                 settings: req.app_data::<web::Data<Settings>>()?.clone(),
                 outbox: req.app_data::<web::Data<Outbox>>()?.clone(),
             })

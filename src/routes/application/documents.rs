@@ -15,7 +15,7 @@ use crate::i18n::Lang;
 use crate::pdf::ReceiptFonts;
 use crate::routes::Layout;
 use crate::routes::spooled_zip::{Compression, SpooledZip};
-use crate::tenancy::TenantDirectory;
+use crate::tenancy::{Directory, TenantDirectory};
 
 pub async fn documents(
     req: HttpRequest,
@@ -24,7 +24,7 @@ pub async fn documents(
     drafts: Drafts,
     fonts: web::Data<ReceiptFonts>,
     files: web::Data<Attachments>,
-    directory: web::Data<TenantDirectory>,
+    directory: Directory,
 ) -> Result<HttpResponse, AppError> {
     let (tenant, case) = drafts.case(&req, &layout, &path.reference).await?;
     let account_id = drafts.sessions.citizen(&req).await?.account_id;

@@ -20,7 +20,7 @@ use crate::i18n::local_date;
 use crate::query::encode_query_value as encoded;
 use crate::routes::Layout;
 use crate::routes::page::{CsrfForm, respond, see_other};
-use crate::tenancy::TenantDirectory;
+use crate::tenancy::Directory;
 
 pub struct DraftItem {
     service_name: String,
@@ -71,7 +71,7 @@ pub async fn list(
     query: web::Query<ListQuery>,
     db: web::Data<Db>,
     sessions: web::Data<Sessions>,
-    directory: web::Data<TenantDirectory>,
+    directory: Directory,
     cache: web::Data<CatalogueCache>,
 ) -> Result<ApplicationsPage, AppError> {
     let citizen = sessions.citizen(&req).await?;
