@@ -1,13 +1,13 @@
 //! Tenants and services: the import from catalogue files and the queries the pages need.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use sqlx::types::Json;
 use uuid::Uuid;
 
 use super::{Db, with_pool};
-use crate::catalogue::{Catalogue, Sending, ServiceDetails, TenantProfile};
+use crate::catalogue::{Catalogue, Sending, ServiceDefinition, ServiceDetails, TenantProfile};
 use crate::domain::destination::Destination;
 use crate::domain::form::{FormFormat, FormSource};
 use crate::domain::payment::PaymentSettings;
@@ -124,6 +124,41 @@ const SQLITE_WRITE_LOCK: &str = "UPDATE tenant SET content_hash = content_hash W
 const RETIRE_SERVICES: &str =
     "UPDATE service SET retired_at = $1, form_hash = NULL WHERE tenant_id = $2 AND retired_at IS NULL";
 
+/// Services written by one statement at most: 17 values each, far below SQLite's limit of 32,766
+/// parameters (a tenant's services are written in a few statements instead of one each).
+const SERVICES_PER_STATEMENT: usize = 500;
+
+/// A service as the import writes it.
+struct ServiceRow<'a> {
+    service: &'a ServiceDefinition,
+    keywords: String,
+    form_hash: Option<String>,
+}
+
+impl<'a> ServiceRow<'a> {
+    fn of(service: &'a ServiceDefinition) -> Self {
+        Self {
+            service,
+            keywords: service.keywords.join(" "),
+            form_hash: service.form.as_ref().map(|form| form.source.hash()),
+        }
+    }
+
+    /// The German word stems SQLite's full-text index holds for the service (PostgreSQL makes its
+    /// own from the columns).
+    fn search_body(&self) -> String {
+        let (de, en) = (&self.service.details.de, self.service.details.en.as_ref());
+        stemmed(&format!(
+            "{} {} {} {} {}",
+            de.name,
+            de.summary,
+            self.keywords,
+            en.map_or("", |t| &t.name),
+            en.map_or("", |t| &t.summary)
+        ))
+    }
+}
+
 /// Imports the catalogue in one transaction: new and changed tenants are written, unchanged ones
 /// skipped, tenants and services no longer in the files retired (never deleted, cases refer to them).
 pub async fn import(db: &Db, catalogue: &Catalogue) -> anyhow::Result<ImportSummary> {
@@ -142,9 +177,11 @@ pub async fn import(db: &Db, catalogue: &Catalogue) -> anyhow::Result<ImportSumm
             sqlx::query_as("SELECT slug, id, content_hash, retired_at FROM tenant")
                 .fetch_all(&mut *tx)
                 .await?;
+        let known_by_slug: HashMap<&str, _> = known.iter().map(|row| (row.0.as_str(), row)).collect();
+        let in_files: HashSet<&str> = catalogue.tenants.iter().map(|t| t.slug.as_str()).collect();
 
         for tenant in &catalogue.tenants {
-            let existing = known.iter().find(|(slug, ..)| *slug == tenant.slug);
+            let existing = known_by_slug.get(tenant.slug.as_str()).copied();
             if let Some((_, _, hash, None)) = existing
                 && *hash == tenant.content_hash
             {
@@ -214,11 +251,10 @@ pub async fn import(db: &Db, catalogue: &Catalogue) -> anyhow::Result<ImportSumm
                 .bind(&tenant_id)
                 .execute(&mut *tx)
                 .await?;
-            for service in &tenant.services {
-                let form_hash = service.form.as_ref().map(|form| form.source.hash());
-                if let (Some(form), Some(hash)) = (&service.form, &form_hash)
-                    && forms_written.insert(hash.clone())
-                {
+            let services: Vec<ServiceRow> = tenant.services.iter().map(ServiceRow::of).collect();
+            for (service, hash) in services.iter().filter_map(|row| Some((row.service, row.form_hash.as_ref()?))) {
+                let Some(form) = &service.form else { continue };
+                if forms_written.insert(hash.clone()) {
                     sqlx::query("INSERT INTO form (hash, format, source, most_inputs) VALUES ($1, $2, $3, $4)
                                  ON CONFLICT (hash) DO NOTHING")
                         .bind(hash)
@@ -228,66 +264,73 @@ pub async fn import(db: &Db, catalogue: &Catalogue) -> anyhow::Result<ImportSumm
                         .execute(&mut *tx)
                         .await?;
                 }
-                let de = &service.details.de;
-                let en = service.details.en.as_ref();
-                let keywords = service.keywords.join(" ");
-                let (service_id,): (String,) = sqlx::query_as(
+            }
+            if sqlite {
+                sqlx::query("DELETE FROM service_fts WHERE service_id IN (SELECT id FROM service WHERE tenant_id = $1)")
+                    .bind(&tenant_id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            for chunk in services.chunks(SERVICES_PER_STATEMENT) {
+                let mut upsert = sqlx::QueryBuilder::new(
                     "INSERT INTO service (id, tenant_id, slug, leistungsschluessel, topic, min_trust_level, fee_cents,
                        name_de, summary_de, name_en, summary_en, keywords, details, imported_at, retired_at, destination,
-                       form_hash)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, NULL, $15, $16)
-                     ON CONFLICT (tenant_id, slug) DO UPDATE SET leistungsschluessel = excluded.leistungsschluessel,
+                       form_hash) ",
+                );
+                upsert.push_values(chunk, |mut values, row| {
+                    let service = row.service;
+                    let (de, en) = (&service.details.de, service.details.en.as_ref());
+                    values
+                        .push_bind(Uuid::now_v7().to_string())
+                        .push_bind(&tenant_id)
+                        .push_bind(&service.slug)
+                        .push_bind(service.leistungsschluessel.as_str())
+                        .push_bind(service.topic.slug)
+                        .push_bind(service.min_trust_level.as_str())
+                        .push_bind(service.fee.map(|f| f.cents()))
+                        .push_bind(&de.name)
+                        .push_bind(&de.summary)
+                        .push_bind(en.map(|t| &t.name))
+                        .push_bind(en.map(|t| &t.summary))
+                        .push_bind(&row.keywords)
+                        .push_bind(Json(&service.details))
+                        .push_bind(now)
+                        .push_bind(None::<DateTime<Utc>>)
+                        .push_bind(&service.destination)
+                        .push_bind(&row.form_hash);
+                });
+                upsert.push(
+                    " ON CONFLICT (tenant_id, slug) DO UPDATE SET leistungsschluessel = excluded.leistungsschluessel,
                        topic = excluded.topic, min_trust_level = excluded.min_trust_level, fee_cents = excluded.fee_cents,
                        name_de = excluded.name_de, summary_de = excluded.summary_de, name_en = excluded.name_en,
                        summary_en = excluded.summary_en, keywords = excluded.keywords, details = excluded.details,
                        imported_at = excluded.imported_at, retired_at = NULL, destination = excluded.destination,
                        form_hash = excluded.form_hash
-                     RETURNING id",
-                )
-                .bind(Uuid::now_v7().to_string())
-                .bind(&tenant_id)
-                .bind(&service.slug)
-                .bind(service.leistungsschluessel.as_str())
-                .bind(service.topic.slug)
-                .bind(service.min_trust_level.as_str())
-                .bind(service.fee.map(|f| f.cents()))
-                .bind(&de.name)
-                .bind(&de.summary)
-                .bind(en.map(|t| &t.name))
-                .bind(en.map(|t| &t.summary))
-                .bind(&keywords)
-                .bind(Json(&service.details))
-                .bind(now)
-                .bind(&service.destination)
-                .bind(&form_hash)
-                .fetch_one(&mut *tx)
-                .await?;
+                     RETURNING slug, id",
+                );
+                let ids: HashMap<String, String> = upsert.build_query_as().fetch_all(&mut *tx).await?.into_iter().collect();
                 if sqlite {
-                    let body = stemmed(&format!(
-                        "{} {} {} {} {}",
-                        de.name,
-                        de.summary,
-                        keywords,
-                        en.map_or("", |t| &t.name),
-                        en.map_or("", |t| &t.summary)
-                    ));
-                    sqlx::query("DELETE FROM service_fts WHERE service_id = $1")
-                        .bind(&service_id)
-                        .execute(&mut *tx)
-                        .await?;
-                    sqlx::query("INSERT INTO service_fts (service_id, body) VALUES ($1, $2)")
-                        .bind(&service_id)
-                        .bind(body)
-                        .execute(&mut *tx)
-                        .await?;
+                    let bodies = chunk
+                        .iter()
+                        .map(|row| {
+                            let id = ids.get(&row.service.slug).cloned();
+                            let id = id.ok_or_else(|| anyhow::anyhow!("service {} was not written", row.service.slug))?;
+                            Ok((id, row.search_body()))
+                        })
+                        .collect::<anyhow::Result<Vec<_>>>()?;
+                    let mut index = sqlx::QueryBuilder::new("INSERT INTO service_fts (service_id, body) ");
+                    index.push_values(bodies, |mut values, (id, body)| {
+                        values.push_bind(id).push_bind(body);
+                    });
+                    index.build().execute(&mut *tx).await?;
                 }
-                summary.services_imported += 1;
+                summary.services_imported += chunk.len();
             }
             summary.tenants_imported += 1;
         }
 
         for (slug, id, _, retired_at) in &known {
-            if retired_at.is_none() && !catalogue.tenants.iter().any(|t| t.slug == *slug) {
+            if retired_at.is_none() && !in_files.contains(slug.as_str()) {
                 let done = sqlx::query("UPDATE tenant SET retired_at = $1 WHERE id = $2")
                     .bind(now)
                     .bind(id)

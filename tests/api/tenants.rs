@@ -428,3 +428,42 @@ async fn a_running_node_serves_what_an_import_elsewhere_changed() {
     assert!(found.contains("Bewohnerparkausweis beantragen"), "{found}");
     assert!(!found.contains("Anwohnerparkausweis beantragen"), "{found}");
 }
+
+/// The import writes a tenant's services a few hundred to a statement: a tenant with more than one
+/// statement holds is imported whole, and each of its services is found by its words.
+#[tokio::test]
+async fn a_tenant_with_hundreds_of_services_is_imported_whole_and_found() {
+    let catalogue = tempfile::tempdir().unwrap();
+    write_tenant(catalogue.path(), "grossstadt", "Stadt Großstadt");
+    let services = catalogue.path().join("grossstadt/services");
+    for n in 0..620 {
+        std::fs::write(
+            services.join(format!("leistung-{n:03}.toml")),
+            format!(
+                r#"slug = "leistung-{n:03}"
+leistungsschluessel = "99009001001000"
+topic = "recht-ordnung"
+min_trust_level = "basis"
+keywords = ["Stichwort{n:03}"]
+[de]
+name = "Leistung {n:03}"
+summary = "Leistung Nummer {n:03} der Stadt."
+description = "Eine von vielen Leistungen."
+processing_time = "2 Tage"
+"#
+            ),
+        )
+        .unwrap();
+    }
+    let dir = catalogue.path().to_path_buf();
+    let app = spawn_with(|s| s.tenants_dir = dir).await;
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM service WHERE retired_at IS NULL").await,
+        621
+    );
+    for n in [0, 499, 500, 619] {
+        let found = app.get(&format!("/grossstadt/leistungen?q=Stichwort{n:03}")).await;
+        assert!(found.body.contains(&format!("Leistung {n:03}")), "{n}: {}", found.body);
+        assert!(found.body.contains("1 Leistung gefunden"), "{n}: {}", found.body);
+    }
+}
