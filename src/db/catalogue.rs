@@ -519,6 +519,19 @@ pub async fn services(db: &Db, filter: &ServiceFilter) -> sqlx::Result<Vec<Servi
                  ORDER BY f.rank, s.name_de, s.tenant_id LIMIT {limit} OFFSET {offset}"
             )
         }
+        // One tenant's services, or a place's few tenants': those first, then the words. The planner
+        // would otherwise AND the tenant index with the word index once VACUUM has run, and read
+        // every match of a common word in the whole state (0.15 → 0.65 ms for "hund" at 2,000
+        // tenants, more for words in every service).
+        (false, Db::Postgres(_)) if filter.tenant_id.is_some() || filter.place.is_some() => {
+            let query = statement.param(Bind::Text(filter.terms.tsquery()));
+            format!(
+                "WITH candidates AS MATERIALIZED (SELECT {SERVICE_LIST_COLUMNS}, s.search FROM service s WHERE {conditions})
+                 SELECT {SERVICE_LIST_COLUMNS} FROM candidates s WHERE s.search @@ to_tsquery('german', {query})
+                 ORDER BY ts_rank(s.search, to_tsquery('german', {query})) DESC, s.name_de, s.tenant_id
+                 LIMIT {limit} OFFSET {offset}"
+            )
+        }
         (false, Db::Postgres(_)) => {
             let query = statement.param(Bind::Text(filter.terms.tsquery()));
             format!(

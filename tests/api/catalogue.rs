@@ -35,6 +35,20 @@ async fn search_finds_services_by_german_word_stems() {
     }
 }
 
+/// A search on a tenant's pages finds that tenant's services only, for a word that others have too.
+#[tokio::test]
+async fn a_tenants_search_finds_its_own_services() {
+    let app = spawn_app().await;
+    for (tenant, own, other) in [
+        ("musterstadt", "Gewerbe anmelden", "Sperrmüllabholung anmelden"),
+        ("landkreis-musterland", "Sperrmüllabholung anmelden", "Gewerbe anmelden"),
+    ] {
+        let page = app.get(&format!("/{tenant}/leistungen?q=anmelden")).await;
+        assert!(page.body.contains(own), "{tenant}: {}", page.body);
+        assert!(!page.body.contains(other), "{tenant}: {}", page.body);
+    }
+}
+
 #[tokio::test]
 async fn search_in_english_finds_english_names() {
     let app = spawn_app().await;
