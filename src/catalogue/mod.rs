@@ -1,5 +1,6 @@
-//! The catalogue as configuration: tenant and service files, read and validated before anything
-//! is imported into the database.
+//! The catalogue: tenant and service files, read and validated before anything is imported into
+//! the database (`files`, `import`, `sending`), and what a node serves of it once imported (`cache`,
+//! `follow`).
 //!
 //! Layout of a catalogue directory (the demo one is `examples/`):
 //! ```text
