@@ -65,7 +65,20 @@ impl std::error::Error for CatalogueError {}
 /// All tenants with their services, as read from a catalogue directory.
 #[derive(Debug)]
 pub struct Catalogue {
+    /// The tenants read and checked from their files.
     pub tenants: Vec<TenantDefinition>,
+    /// The tenants whose files are as they were at the last import, so they were not read again
+    /// (see [`Catalogue::load_changed`]).
+    pub unchanged: Vec<ImportedTenant>,
+}
+
+/// An active tenant as the database holds it: what an import needs to know of a tenant it does not
+/// read again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportedTenant {
+    pub slug: String,
+    pub content_hash: String,
+    pub hosts: Vec<String>,
 }
 
 #[derive(Debug)]
@@ -83,7 +96,7 @@ pub struct TenantDefinition {
     /// The ePayment provider fees are paid through; without one, fees are paid after the decision.
     pub payment: Option<PaymentSettings>,
     pub services: Vec<ServiceDefinition>,
-    /// SHA-256 over every file of the tenant: an unchanged tenant is not imported again.
+    /// The tenant directory's [`content_hash`]: an unchanged tenant is not read or imported again.
     pub content_hash: String,
 }
 
@@ -277,44 +290,122 @@ impl Catalogue {
 
     /// Reads every tenant directory under `dir`. Collects all problems instead of stopping at the first.
     pub fn load(dir: &Path) -> Result<Self, CatalogueError> {
+        Self::load_changed(dir, &[])
+    }
+
+    /// Reads the tenant directories under `dir` whose files changed since they were imported: a
+    /// directory whose [`content_hash`] is that of an imported tenant is not parsed again, which
+    /// makes an import after one change at full size a matter of reading bytes. Slugs and host names
+    /// are checked to be unique across changed and unchanged tenants alike.
+    pub fn load_changed(dir: &Path, imported: &[ImportedTenant]) -> Result<Self, CatalogueError> {
         let mut problems = Vec::new();
         let mut tenants = Vec::new();
+        let mut unchanged = Vec::new();
+        let mut imported_by_hash: HashMap<&str, &ImportedTenant> =
+            imported.iter().map(|t| (t.content_hash.as_str(), t)).collect();
         match sorted_entries(dir) {
             Ok(entries) => {
-                for tenant_dir in entries.into_iter().filter(|p| p.is_dir()) {
-                    if let Some(tenant) = load_tenant(&tenant_dir, &mut problems) {
+                let tenant_dirs: Vec<PathBuf> = entries.into_iter().filter(|p| p.is_dir()).collect();
+                for (tenant_dir, hash) in tenant_dirs.iter().zip(content_hashes(&tenant_dirs)) {
+                    let hash = match hash {
+                        Ok(hash) => hash,
+                        Err(e) => {
+                            problems.push(problem(tenant_dir, "-", format!("cannot read the directory: {e}")));
+                            continue;
+                        }
+                    };
+                    // Taken out once found: a copy of the same directory is read and then fails
+                    // the uniqueness checks below.
+                    if let Some(known) = imported_by_hash.remove(hash.as_str()) {
+                        unchanged.push(known.clone());
+                    } else if let Some(tenant) = load_tenant(tenant_dir, hash, &mut problems) {
                         tenants.push(tenant);
                     }
                 }
             }
             Err(e) => problems.push(problem(dir, "-", format!("cannot read the directory: {e}"))),
         }
-        if tenants.is_empty() && problems.is_empty() {
+        if tenants.is_empty() && unchanged.is_empty() && problems.is_empty() {
             problems.push(problem(dir, "-", "no tenant directory with a tenant.toml found".into()));
         }
-        check_unique_across_tenants(dir, &tenants, &mut problems);
+        check_unique_across_tenants(dir, &tenants, &unchanged, &mut problems);
         if problems.is_empty() {
-            Ok(Self { tenants })
+            Ok(Self { tenants, unchanged })
         } else {
             Err(CatalogueError { problems })
         }
     }
 }
 
-fn load_tenant(dir: &Path, problems: &mut Vec<Problem>) -> Option<TenantDefinition> {
-    let path = dir.join("tenant.toml");
+/// SHA-256 over every file in a tenant's directory, by relative path, length and bytes: whatever
+/// changes in the directory changes it. The directories are read on all cores.
+fn content_hashes(tenant_dirs: &[PathBuf]) -> Vec<std::io::Result<String>> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let per_thread = tenant_dirs.len().div_ceil(threads).max(1);
+    std::thread::scope(|scope| {
+        let running: Vec<_> = tenant_dirs
+            .chunks(per_thread)
+            .map(|chunk| {
+                let thread = scope.spawn(move || chunk.iter().map(|dir| content_hash(dir)).collect::<Vec<_>>());
+                (chunk.len(), thread)
+            })
+            .collect();
+        running
+            .into_iter()
+            .flat_map(|(dirs, thread)| {
+                thread.join().unwrap_or_else(|_| {
+                    (0..dirs)
+                        .map(|_| Err(std::io::Error::other("reading the directory failed")))
+                        .collect()
+                })
+            })
+            .collect()
+    })
+}
+
+fn content_hash(tenant_dir: &Path) -> std::io::Result<String> {
+    fn add(hasher: &mut Sha256, root: &Path, dir: &Path) -> std::io::Result<()> {
+        for path in sorted_entries(dir)? {
+            if path.is_dir() {
+                add(hasher, root, &path)?;
+            } else {
+                let bytes = std::fs::read(&path)?;
+                let name = path.strip_prefix(root).unwrap_or(&path);
+                hasher.update(name.as_os_str().as_encoded_bytes());
+                hasher.update([0]);
+                hasher.update((bytes.len() as u64).to_le_bytes());
+                hasher.update(&bytes);
+            }
+        }
+        Ok(())
+    }
     let mut hasher = Sha256::new();
-    let file: TenantFile = read_toml(&path, &mut hasher, problems)?;
+    add(&mut hasher, tenant_dir, tenant_dir)?;
+    Ok(hasher.finalize().iter().map(|b| format!("{b:02x}")).collect())
+}
+
+fn load_tenant(dir: &Path, content_hash: String, problems: &mut Vec<Problem>) -> Option<TenantDefinition> {
+    let path = dir.join("tenant.toml");
+    let file: TenantFile = read_toml(&path, problems)?;
     let before = problems.len();
     collect_validation(&path, file.validate(), problems);
 
     let logo_svg = file.logo.as_ref().and_then(|name| {
+        // Inside the tenant's directory, so that a changed logo changes the tenant's content hash.
+        let inside = Path::new(name)
+            .components()
+            .all(|part| matches!(part, std::path::Component::Normal(_)));
+        if !inside {
+            problems.push(problem(
+                &path,
+                "logo",
+                format!("'{name}' must name a file in the tenant's directory"),
+            ));
+            return None;
+        }
         let logo_path = dir.join(name);
         match std::fs::read_to_string(&logo_path) {
-            Ok(svg) if svg.contains("<svg") => {
-                hasher.update(svg.as_bytes());
-                Some(svg)
-            }
+            Ok(svg) if svg.contains("<svg") => Some(svg),
             Ok(_) => {
                 problems.push(problem(
                     &path,
@@ -342,14 +433,14 @@ fn load_tenant(dir: &Path, problems: &mut Vec<Problem>) -> Option<TenantDefiniti
                 .into_iter()
                 .filter(|p| p.extension().is_some_and(|e| e == "toml"))
             {
-                if let Some(service) = load_service(&service_path, &mut hasher, problems) {
+                if let Some(service) = load_service(&service_path, problems) {
                     services.push(service);
                 }
             }
         }
         Err(e) => problems.push(problem(&services_dir, "-", format!("cannot read the directory: {e}"))),
     }
-    load_forms(&dir.join("forms"), &mut services, &mut hasher, problems);
+    load_forms(&dir.join("forms"), &mut services, problems);
     check_destinations(
         &path,
         &services_dir,
@@ -401,12 +492,12 @@ fn load_tenant(dir: &Path, problems: &mut Vec<Problem>) -> Option<TenantDefiniti
         destinations: file.destinations,
         payment: file.payment,
         services,
-        content_hash: hasher.finalize().iter().map(|b| format!("{b:02x}")).collect(),
+        content_hash,
     })
 }
 
-fn load_service(path: &Path, hasher: &mut Sha256, problems: &mut Vec<Problem>) -> Option<ServiceDefinition> {
-    let file: ServiceFile = read_toml(path, hasher, problems)?;
+fn load_service(path: &Path, problems: &mut Vec<Problem>) -> Option<ServiceDefinition> {
+    let file: ServiceFile = read_toml(path, problems)?;
     let before = problems.len();
     collect_validation(path, file.validate(), problems);
     let leistungsschluessel = parsed(
@@ -447,7 +538,7 @@ fn load_service(path: &Path, hasher: &mut Sha256, problems: &mut Vec<Problem>) -
 
 /// Reads `forms/<service slug>.toml` or `.json` for the tenant's services. A tenant without a forms
 /// directory has no online forms.
-fn load_forms(dir: &Path, services: &mut [ServiceDefinition], hasher: &mut Sha256, problems: &mut Vec<Problem>) {
+fn load_forms(dir: &Path, services: &mut [ServiceDefinition], problems: &mut Vec<Problem>) {
     let Ok(entries) = sorted_entries(dir) else {
         return;
     };
@@ -484,7 +575,6 @@ fn load_forms(dir: &Path, services: &mut [ServiceDefinition], hasher: &mut Sha25
                 continue;
             }
         };
-        hasher.update(text.as_bytes());
         let source = FormSource { format, text };
         match source.parse() {
             Ok(definition) => service.form = Some(ServiceForm { source, definition }),
@@ -532,9 +622,21 @@ fn parsed<T>(path: &Path, key: &str, result: Result<T, String>, problems: &mut V
         .ok()
 }
 
-fn check_unique_across_tenants(dir: &Path, tenants: &[TenantDefinition], problems: &mut Vec<Problem>) {
+/// No two tenants share a slug or a host name, whether read now or unchanged since the last import.
+fn check_unique_across_tenants(
+    dir: &Path,
+    tenants: &[TenantDefinition],
+    unchanged: &[ImportedTenant],
+    problems: &mut Vec<Problem>,
+) {
     let mut slugs = HashMap::new();
     let mut hosts = HashMap::new();
+    for t in unchanged {
+        slugs.insert(t.slug.as_str(), t.slug.as_str());
+        for host in &t.hosts {
+            hosts.insert(host.as_str(), t.slug.as_str());
+        }
+    }
     for t in tenants {
         if let Some(other) = slugs.insert(t.slug.as_str(), t.slug.as_str()) {
             problems.push(problem(dir, "slug", format!("'{other}' is the slug of two tenants")));
@@ -551,7 +653,7 @@ fn check_unique_across_tenants(dir: &Path, tenants: &[TenantDefinition], problem
     }
 }
 
-fn read_toml<T: for<'de> Deserialize<'de>>(path: &Path, hasher: &mut Sha256, problems: &mut Vec<Problem>) -> Option<T> {
+fn read_toml<T: for<'de> Deserialize<'de>>(path: &Path, problems: &mut Vec<Problem>) -> Option<T> {
     let text = match std::fs::read_to_string(path) {
         Ok(text) => text,
         Err(e) => {
@@ -559,7 +661,6 @@ fn read_toml<T: for<'de> Deserialize<'de>>(path: &Path, hasher: &mut Sha256, pro
             return None;
         }
     };
-    hasher.update(text.as_bytes());
     match toml::from_str(&text) {
         Ok(value) => Some(value),
         Err(e) => {

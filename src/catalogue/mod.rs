@@ -5,7 +5,7 @@
 //! Layout of a catalogue directory (the demo one is `examples/`):
 //! ```text
 //! <dir>/<tenant>/tenant.toml
-//! <dir>/<tenant>/logo.svg            (optional, named by `logo` in tenant.toml)
+//! <dir>/<tenant>/logo.svg            (optional, named by `logo` in tenant.toml, inside the directory)
 //! <dir>/<tenant>/services/<slug>.toml
 //! <dir>/<tenant>/forms/<slug>.toml      (or .json: the service's application form, see docs/forms.md)
 //! ```
@@ -22,6 +22,6 @@ pub use import::import_files;
 pub use sending::Sending;
 
 pub use files::{
-    Accessibility, Catalogue, CatalogueError, Contact, Imprint, Place, Privacy, ServiceDefinition, ServiceDetails,
-    ServiceForm, ServiceTexts, TenantDefinition, TenantProfile,
+    Accessibility, Catalogue, CatalogueError, Contact, ImportedTenant, Imprint, Place, Privacy, ServiceDefinition,
+    ServiceDetails, ServiceForm, ServiceTexts, TenantDefinition, TenantProfile,
 };

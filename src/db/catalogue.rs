@@ -7,7 +7,7 @@ use sqlx::types::Json;
 use uuid::Uuid;
 
 use super::{Db, with_pool};
-use crate::catalogue::{Catalogue, Sending, ServiceDefinition, ServiceDetails, TenantProfile};
+use crate::catalogue::{Catalogue, ImportedTenant, Sending, ServiceDefinition, ServiceDetails, TenantProfile};
 use crate::domain::destination::Destination;
 use crate::domain::form::{FormFormat, FormSource};
 use crate::domain::payment::PaymentSettings;
@@ -161,6 +161,8 @@ impl<'a> ServiceRow<'a> {
 
 /// Imports the catalogue in one transaction: new and changed tenants are written, unchanged ones
 /// skipped, tenants and services no longer in the files retired (never deleted, cases refer to them).
+/// The tenants the files were read without must still be as the database holds them; if another
+/// import changed one meanwhile, nothing is imported.
 pub async fn import(db: &Db, catalogue: &Catalogue) -> anyhow::Result<ImportSummary> {
     let now = Utc::now();
     let sqlite = db.is_sqlite();
@@ -178,7 +180,21 @@ pub async fn import(db: &Db, catalogue: &Catalogue) -> anyhow::Result<ImportSumm
                 .fetch_all(&mut *tx)
                 .await?;
         let known_by_slug: HashMap<&str, _> = known.iter().map(|row| (row.0.as_str(), row)).collect();
-        let in_files: HashSet<&str> = catalogue.tenants.iter().map(|t| t.slug.as_str()).collect();
+        for tenant in &catalogue.unchanged {
+            let as_read = known_by_slug.get(tenant.slug.as_str()).copied();
+            anyhow::ensure!(
+                matches!(as_read, Some((_, _, hash, None)) if *hash == tenant.content_hash),
+                "tenant '{}' was changed by another import while the files were read; nothing was imported, import again",
+                tenant.slug
+            );
+        }
+        summary.tenants_unchanged += catalogue.unchanged.len();
+        let in_files: HashSet<&str> = catalogue
+            .tenants
+            .iter()
+            .map(|t| t.slug.as_str())
+            .chain(catalogue.unchanged.iter().map(|t| t.slug.as_str()))
+            .collect();
 
         for tenant in &catalogue.tenants {
             let existing = known_by_slug.get(tenant.slug.as_str()).copied();
@@ -380,6 +396,29 @@ pub async fn version(db: &Db) -> sqlx::Result<i64> {
 }
 
 /// Whether a catalogue was ever imported into this database (retired tenants count).
+/// The active tenants with their content hash and host names, for an import to know which tenant
+/// directories it need not read again.
+pub async fn imported_tenants(db: &Db) -> sqlx::Result<Vec<ImportedTenant>> {
+    let rows: Vec<(String, String, Option<String>)> = with_pool!(db, pool => sqlx::query_as(
+        "SELECT t.slug, t.content_hash, h.host FROM tenant t LEFT JOIN tenant_host h ON h.tenant_id = t.id
+         WHERE t.retired_at IS NULL ORDER BY t.slug, h.host",
+    ).fetch_all(pool).await)?;
+    let mut tenants: Vec<ImportedTenant> = Vec::new();
+    for (slug, content_hash, host) in rows {
+        if tenants.last().is_none_or(|t| t.slug != slug) {
+            tenants.push(ImportedTenant {
+                slug,
+                content_hash,
+                hosts: Vec::new(),
+            });
+        }
+        if let (Some(host), Some(tenant)) = (host, tenants.last_mut()) {
+            tenant.hosts.push(host);
+        }
+    }
+    Ok(tenants)
+}
+
 pub async fn has_catalogue(db: &Db) -> sqlx::Result<bool> {
     let found: Option<i32> = with_pool!(db, pool => sqlx::query_scalar("SELECT 1 FROM tenant LIMIT 1")
         .fetch_optional(pool).await)?;

@@ -33,6 +33,13 @@ async fn an_invalid_catalogue_stops_start_up_naming_file_key_and_problem() {
     let tenant = catalogue.path().join("landkreis-musterland/tenant.toml");
     let text = std::fs::read_to_string(&tenant).unwrap();
     std::fs::write(&tenant, text.replace("#1f5c3a", "#ffff00")).unwrap();
+    let tenant = catalogue.path().join("musterstadt/tenant.toml");
+    let text = std::fs::read_to_string(&tenant).unwrap();
+    std::fs::write(
+        &tenant,
+        text.replace(r#"logo = "logo.svg""#, r#"logo = "../musterstadt/logo.svg""#),
+    )
+    .unwrap();
 
     let data = tempfile::tempdir().unwrap();
     let mut settings = try_settings(&fresh_database().await, data.path());
@@ -45,6 +52,7 @@ async fn an_invalid_catalogue_stops_start_up_naming_file_key_and_problem() {
         "musterstadt/services/anwohnerparkausweis.toml: leistungsschluessel: '12345' is not a Leistungsschlüssel",
         "anwohnerparkausweis.toml: min_trust_level: 'mittel' is not a trust level",
         "landkreis-musterland/tenant.toml: brand_color: '#ffff00' has a contrast of",
+        "musterstadt/tenant.toml: logo: '../musterstadt/logo.svg' must name a file in the tenant's directory",
     ] {
         assert!(error.contains(expected), "missing '{expected}' in:\n{error}");
     }

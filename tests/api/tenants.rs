@@ -1,5 +1,7 @@
 use std::path::Path;
 
+use buergerportal::catalogue::Catalogue;
+
 use crate::helpers::{copy_of_demo_tenants, spawn_app, spawn_on, spawn_with};
 
 /// Writes a minimal valid tenant with one service into `catalogue/<slug>/`.
@@ -275,6 +277,126 @@ async fn an_unchanged_catalogue_is_not_imported_again() {
             summary.services_imported
         ),
         (0, 2, 0)
+    );
+}
+
+/// An import reads only the tenant directories that changed since their last import: at 11,000
+/// municipalities that is what makes an import after one change take seconds.
+#[tokio::test]
+async fn an_import_reads_only_the_tenants_whose_files_changed() {
+    let catalogue = copy_of_demo_tenants();
+    let dir = catalogue.path().to_path_buf();
+    let app = spawn_with(|s| s.tenants_dir = dir.clone()).await;
+    rename_the_parking_permit(&dir);
+
+    let imported = buergerportal::db::catalogue::imported_tenants(&app.db).await.unwrap();
+    let changed = Catalogue::load_changed(&dir, &imported).unwrap();
+    let read: Vec<&str> = changed.tenants.iter().map(|t| t.slug.as_str()).collect();
+    let skipped: Vec<&str> = changed.unchanged.iter().map(|t| t.slug.as_str()).collect();
+    assert_eq!((read, skipped), (vec!["musterstadt"], vec!["landkreis-musterland"]));
+
+    let summary = buergerportal::db::catalogue::import(&app.db, &changed).await.unwrap();
+    assert_eq!((summary.tenants_imported, summary.tenants_unchanged), (1, 1));
+    assert_eq!(summary.tenants_retired, 0, "a tenant not read again stays");
+    assert_eq!(
+        app.get("/musterstadt/leistungen/anwohnerparkausweis").await.h1(),
+        "Bewohnerparkausweis beantragen"
+    );
+    assert_eq!(
+        app.get_with("/", &[("Host", "musterland.localhost")]).await.h1(),
+        "Landkreis Musterland"
+    );
+
+    // A new file anywhere in a tenant's directory makes it read again, and so does its removal.
+    let note = dir.join("landkreis-musterland/forms/notiz.txt");
+    std::fs::write(&note, "nur eine Notiz").unwrap();
+    let imported = buergerportal::db::catalogue::imported_tenants(&app.db).await.unwrap();
+    let read_again = Catalogue::load_changed(&dir, &imported).unwrap();
+    assert_eq!(read_again.tenants.len(), 1);
+    assert_eq!(read_again.tenants[0].slug, "landkreis-musterland");
+}
+
+/// A tenant read now may not take the slug or a host name of a tenant that was not read again.
+#[tokio::test]
+async fn a_changed_tenant_is_checked_against_the_tenants_not_read_again() {
+    let catalogue = copy_of_demo_tenants();
+    let dir = catalogue.path().to_path_buf();
+    let app = spawn_with(|s| s.tenants_dir = dir.clone()).await;
+    const TENANTS: &str = "SELECT COUNT(*) FROM tenant";
+    let import = || {
+        app.command_with_env(
+            &["catalogue", "import"],
+            &[("BUERGERPORTAL_TENANTS_DIR", dir.to_str().unwrap())],
+        )
+    };
+
+    let tenant = dir.join("musterstadt/tenant.toml");
+    let original = std::fs::read_to_string(&tenant).unwrap();
+    std::fs::write(
+        &tenant,
+        original.replace(
+            r#"hosts = ["musterstadt.localhost"]"#,
+            r#"hosts = ["musterland.localhost"]"#,
+        ),
+    )
+    .unwrap();
+    let refused = import().unwrap_err();
+    assert!(
+        refused.contains("musterstadt/tenant.toml")
+            && refused.contains("host 'musterland.localhost' is already used by tenant 'landkreis-musterland'"),
+        "{refused}"
+    );
+    std::fs::write(&tenant, original).unwrap();
+
+    // A copy of a directory, byte for byte, is the same tenant twice.
+    crate::helpers::copy_dir(&dir.join("landkreis-musterland"), &dir.join("kopie"));
+    let refused = import().unwrap_err();
+    assert!(
+        refused.contains("'landkreis-musterland' is the slug of two tenants"),
+        "{refused}"
+    );
+    let twin = add_a_twin_of_musterstadt(&dir);
+    let tenant_file = std::fs::read_to_string(twin.join("tenant.toml")).unwrap();
+    std::fs::remove_dir_all(dir.join("kopie")).unwrap();
+    std::fs::write(
+        twin.join("tenant.toml"),
+        tenant_file.replace(r#"slug = "zweitstadt""#, r#"slug = "landkreis-musterland""#),
+    )
+    .unwrap();
+    let refused = import().unwrap_err();
+    assert!(
+        refused.contains("'landkreis-musterland' is the slug of two tenants"),
+        "{refused}"
+    );
+    assert_eq!(app.count(TENANTS).await, 2, "a refused import changes nothing");
+}
+
+/// Files read while another import changed a tenant they were not read again for: the import stops
+/// and changes nothing, rather than keep the other import's tenant or retire it.
+#[tokio::test]
+async fn an_import_stops_if_another_changed_a_tenant_it_did_not_read() {
+    let catalogue = copy_of_demo_tenants();
+    let dir = catalogue.path().to_path_buf();
+    let app = spawn_with(|s| s.tenants_dir = dir.clone()).await;
+    let imported = buergerportal::db::catalogue::imported_tenants(&app.db).await.unwrap();
+    add_a_twin_of_musterstadt(&dir);
+    let read_first = Catalogue::load_changed(&dir, &imported).unwrap();
+
+    rename_the_parking_permit(&dir);
+    let elsewhere = Catalogue::load_changed(&dir, &imported).unwrap();
+    buergerportal::db::catalogue::import(&app.db, &elsewhere).await.unwrap();
+
+    let stale = buergerportal::db::catalogue::import(&app.db, &read_first)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        stale.contains("'musterstadt'") && stale.contains("import again"),
+        "{stale}"
+    );
+    assert_eq!(
+        app.get("/musterstadt/leistungen/anwohnerparkausweis").await.h1(),
+        "Bewohnerparkausweis beantragen"
     );
 }
 
