@@ -1,8 +1,8 @@
 //! Prometheus metrics for operators, on a listener of their own (`metrics_listen`), never on the
 //! citizens' port: what waits in the outbox (read from the database, so every worker's jobs count),
-//! what this process's worker did, and how many passwords it checked.
+//! what this process's worker did, how many passwords it checked, and what it keeps of the catalogue.
 //!
-//! The text format is written here: six series do not need a metrics registry, and the common
+//! The text format is written here: eight series do not need a metrics registry, and the common
 //! crates keep a process-wide recorder that tests starting several apps in one process cannot share.
 
 use std::fmt::Write;
@@ -15,6 +15,7 @@ use actix_web::{App, HttpResponse, HttpServer, web};
 use chrono::Utc;
 
 use crate::auth::password::PasswordHasher;
+use crate::catalogue::{CacheUsage, CatalogueCache};
 use crate::db::{Db, outbox};
 
 /// What the worker of this process did, by kind of job (delivery, mail) and outcome.
@@ -40,14 +41,21 @@ impl OutboxCounters {
     }
 }
 
+/// What a process that serves citizens adds to the metrics (`buergerportal worker` serves none).
+#[derive(Clone)]
+pub struct Portal {
+    pub passwords: PasswordHasher,
+    pub catalogue: web::Data<CatalogueCache>,
+}
+
 /// Serves `GET /metrics` on its own listener.
 pub fn serve(
     listener: TcpListener,
     db: Db,
     counters: Arc<OutboxCounters>,
-    hasher: Option<PasswordHasher>,
+    portal: Option<Portal>,
 ) -> std::io::Result<Server> {
-    let state = web::Data::new((db, counters, hasher));
+    let state = web::Data::new((db, counters, portal));
     Ok(HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
@@ -58,12 +66,16 @@ pub fn serve(
     .run())
 }
 
-async fn metrics(state: web::Data<(Db, Arc<OutboxCounters>, Option<PasswordHasher>)>) -> HttpResponse {
-    let (db, counters, hasher) = state.get_ref();
+async fn metrics(state: web::Data<(Db, Arc<OutboxCounters>, Option<Portal>)>) -> HttpResponse {
+    let (db, counters, portal) = state.get_ref();
+    let portal = match portal {
+        Some(portal) => Some((portal.passwords.checks(), portal.catalogue.usage().await)),
+        None => None,
+    };
     match outbox::depth(db, Utc::now()).await {
         Ok(depth) => HttpResponse::Ok()
             .content_type("text/plain; version=0.0.4; charset=utf-8")
-            .body(render(&depth, counters, hasher.as_ref().map(PasswordHasher::checks))),
+            .body(render(&depth, counters, portal)),
         Err(e) => {
             tracing::warn!(error = %e, "metrics: the outbox cannot be read");
             HttpResponse::ServiceUnavailable().finish()
@@ -71,8 +83,8 @@ async fn metrics(state: web::Data<(Db, Arc<OutboxCounters>, Option<PasswordHashe
     }
 }
 
-/// `password_checks` is `None` in a process that serves no citizens (`buergerportal worker`).
-fn render(depth: &outbox::Depth, counters: &OutboxCounters, password_checks: Option<u64>) -> String {
+/// `portal` (passwords checked, catalogue kept) is `None` in a process that serves no citizens.
+fn render(depth: &outbox::Depth, counters: &OutboxCounters, portal: Option<(u64, CacheUsage)>) -> String {
     let mut out = String::new();
     let mut series = |name: &str, kind: &str, help: &str, values: &[(String, u64)]| {
         let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
@@ -119,12 +131,28 @@ fn render(depth: &outbox::Depth, counters: &OutboxCounters, password_checks: Opt
         "Attempts by this process's worker, by kind and outcome.",
         &attempts,
     );
-    if let Some(checks) = password_checks {
+    if let Some((checks, kept)) = portal {
         series(
             "buergerportal_password_checks_total",
             "counter",
             "Passwords checked (logins and changes); the login limits keep this down under brute force.",
             &[(String::new(), checks)],
+        );
+        series(
+            "buergerportal_catalogue_cache_entries",
+            "gauge",
+            "Catalogue entries this node keeps, by cache (at most 10000 service pages, 2000 searches, 500 forms).",
+            &[
+                ("{cache=\"service_pages\"}".to_owned(), kept.service_pages),
+                ("{cache=\"searches\"}".to_owned(), kept.searches),
+                ("{cache=\"forms\"}".to_owned(), kept.forms),
+            ],
+        );
+        series(
+            "buergerportal_catalogue_cache_fragment_bytes",
+            "gauge",
+            "Bytes of rendered catalogue fragments this node keeps (at most 16 MiB).",
+            &[(String::new(), kept.fragment_bytes)],
         );
     }
     out

@@ -131,7 +131,10 @@ impl Application {
                     listener,
                     db.clone(),
                     counters,
-                    Some(hasher.get_ref().clone()),
+                    Some(metrics::Portal {
+                        passwords: hasher.get_ref().clone(),
+                        catalogue: cache.clone(),
+                    }),
                 )?);
                 Some(port)
             }

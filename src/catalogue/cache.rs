@@ -21,6 +21,15 @@ const FORMS: u64 = 500;
 /// Bytes of rendered fragments kept (20 service cards are about 10 KB).
 const FRAGMENT_BYTES: u64 = 16 << 20;
 
+/// Entries of each cache (bytes of the fragments), against the bounds above.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CacheUsage {
+    pub service_pages: u64,
+    pub searches: u64,
+    pub forms: u64,
+    pub fragment_bytes: u64,
+}
+
 pub struct CatalogueCache {
     service_pages: Cache<String, Arc<ServicePageRow>>,
     /// Async, so that requests missing the same search at once wait for one query instead of each
@@ -73,6 +82,20 @@ impl CatalogueCache {
             })
             .await
             .map_err(shared_error)
+    }
+
+    /// How much each cache holds now, for the operators' metrics.
+    pub async fn usage(&self) -> CacheUsage {
+        self.service_pages.run_pending_tasks();
+        self.searches.run_pending_tasks().await;
+        self.fragments.run_pending_tasks();
+        self.forms.run_pending_tasks().await;
+        CacheUsage {
+            service_pages: self.service_pages.entry_count(),
+            searches: self.searches.entry_count(),
+            forms: self.forms.entry_count(),
+            fragment_bytes: self.fragments.weighted_size(),
+        }
     }
 
     /// Drops every entry but the forms: the catalogue changed.

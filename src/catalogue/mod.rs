@@ -16,7 +16,7 @@ mod follow;
 mod import;
 pub mod sending;
 
-pub use cache::CatalogueCache;
+pub use cache::{CacheUsage, CatalogueCache};
 pub use follow::{Served, follow_imports};
 pub use import::import_files;
 pub use sending::Sending;

@@ -348,3 +348,38 @@ async fn stop_words_punctuation_and_search_operators_get_a_normal_page() {
         hund.body
     );
 }
+
+/// Anonymous visitors choose what a node caches (every search, every path), so each cache is bounded
+/// and made-up names are not kept: operators see both on the metrics listener.
+#[tokio::test]
+async fn what_anonymous_visitors_make_a_node_keep_is_bounded() {
+    let app = spawn_with(|s| s.metrics_listen = "127.0.0.1:0".into()).await;
+    const PAGES: &str = "buergerportal_catalogue_cache_entries{cache=\"service_pages\"}";
+    const SEARCHES: &str = "buergerportal_catalogue_cache_entries{cache=\"searches\"}";
+    const FRAGMENT_BYTES: &str = "buergerportal_catalogue_cache_fragment_bytes";
+
+    assert_eq!(app.get("/musterstadt/leistungen/hund-abmelden").await.status, 200);
+    for n in 0..20 {
+        assert_eq!(
+            app.get(&format!("/musterstadt/leistungen/erfunden-{n}")).await.status,
+            404
+        );
+        assert_eq!(
+            app.get(&format!("/erfunden-{n}/leistungen/hund-abmelden")).await.status,
+            404
+        );
+    }
+    assert_eq!(app.metric(PAGES).await, 1.0, "only the service that exists");
+
+    assert!(app.get("/leistungen?q=Hund").await.body.contains("Hund abmelden"));
+    assert_eq!(app.metric(SEARCHES).await, 1.0);
+    assert!(app.metric(FRAGMENT_BYTES).await > 0.0);
+    let words: Vec<String> = (0..2_100).map(|n| format!("/leistungen?q=wort{n}")).collect();
+    for some in words.chunks(25) {
+        let pages = futures_util::future::join_all(some.iter().map(|path| app.get(path))).await;
+        assert!(pages.iter().all(|page| page.status == 200));
+    }
+    let searches = app.metric(SEARCHES).await;
+    assert!((1_000.0..=2_000.0).contains(&searches), "{searches} searches kept");
+    assert!(app.metric(FRAGMENT_BYTES).await <= f64::from(16u32 << 20));
+}
