@@ -168,6 +168,18 @@ async fn a_citizen_fills_in_checks_and_sends_the_contact_form_once() {
     assert_eq!(done.status, 200);
     assert_eq!(done.h1(), "Ihr Antrag wurde gesendet");
     assert!(done.body.contains(&reference));
+    // The service's name, and what happens next as its form says.
+    assert!(
+        done.body.contains("Nachricht an die Stadtverwaltung senden"),
+        "{}",
+        done.body
+    );
+    assert!(
+        done.body
+            .contains("Der Bürgerservice leitet Ihre Nachricht an die zuständige Stelle weiter."),
+        "{}",
+        done.body
+    );
 
     // A reload of the POST and a back-and-resubmit lead to the same case, not a second one.
     let again = browser

@@ -13,6 +13,7 @@ use crate::catalogue::CatalogueCache;
 use crate::config::Settings;
 use crate::db::Db;
 use crate::db::applications::{self as queries, CaseRow};
+use crate::db::catalogue::ServicePageRow;
 use crate::db::{attachments, payments};
 use crate::domain::evidence::{UploadedFile, size_text};
 use crate::domain::form::{Answers, FormState, Kind, derive};
@@ -386,13 +387,22 @@ pub(crate) async fn service_name(
     slug: &str,
     lang: Lang,
 ) -> Result<String, AppError> {
-    Ok(cache.service_page(db, tenant_id, slug).await?.map_or_else(
+    Ok(name_of(
+        cache.service_page(db, tenant_id, slug).await?.as_deref(),
+        slug,
+        lang,
+    ))
+}
+
+/// The name of a service looked up already (see [`service_name`]).
+fn name_of(service: Option<&ServicePageRow>, slug: &str, lang: Lang) -> String {
+    service.map_or_else(
         || slug.to_owned(),
         |s| match (lang, &s.details.0.en) {
             (Lang::En, Some(en)) => en.name.clone(),
             _ => s.details.0.de.name.clone(),
         },
-    ))
+    )
 }
 
 /// A case's receipt as a tagged PDF, with the fee paid for it, laid out off the request thread.
@@ -446,18 +456,22 @@ pub async fn done(
     let authority_status = CaseStatus::parse(&case.status)
         .filter(|status| *status != CaseStatus::Submitted)
         .map(|status| layout.lang.t(status.label_key()).to_owned());
+    let service = drafts
+        .cache
+        .service_page(&drafts.db, &tenant.id, &case.service_slug)
+        .await?;
     let page = DonePage {
         authority_status,
         timeline,
         messages_href: format!("/postfach?vorgang={}", case.id),
         files,
         paid: paid.map(|paid| (payment::paid_text(layout.lang, &paid), paid.reference)),
-        service_name: service_name(&drafts.cache, &drafts.db, &tenant.id, &case.service_slug, layout.lang).await?,
+        service_name: name_of(service.as_deref(), &case.service_slug, layout.lang),
         reference: case.reference.clone(),
         submitted_at: layout.lang.date_time(case.submitted_at),
         delivery: view::delivery_text(&case, layout.lang),
         authority_reference: case.authority_reference.clone(),
-        next_steps: next_steps(&drafts, &tenant.id, &case.service_slug, layout.lang).await?,
+        next_steps: next_steps(&drafts, service.as_deref(), layout.lang).await?,
         receipt_href: layout.href(&format!("/vorgang/{}/quittung.pdf", case.reference)),
         documents_href: layout.href(&format!("/vorgang/{}/unterlagen.zip", case.reference)),
         layout,
@@ -466,9 +480,8 @@ pub async fn done(
 }
 
 /// What happens after sending, as the service's form says (while the service is offered).
-async fn next_steps(drafts: &Drafts, tenant_id: &str, slug: &str, lang: Lang) -> Result<Option<String>, AppError> {
-    let service = drafts.cache.service_page(&drafts.db, tenant_id, slug).await?;
-    let Some(hash) = service.as_ref().and_then(|s| s.form_hash.as_deref()) else {
+async fn next_steps(drafts: &Drafts, service: Option<&ServicePageRow>, lang: Lang) -> Result<Option<String>, AppError> {
+    let Some(hash) = service.and_then(|s| s.form_hash.as_deref()) else {
         return Ok(None);
     };
     let form = drafts.cache.form(&drafts.db, hash).await?;
