@@ -381,7 +381,7 @@ fn content_hash(tenant_dir: &Path) -> std::io::Result<String> {
     }
     let mut hasher = Sha256::new();
     add(&mut hasher, tenant_dir, tenant_dir)?;
-    Ok(hasher.finalize().iter().map(|b| format!("{b:02x}")).collect())
+    Ok(hex::encode(hasher.finalize()))
 }
 
 fn load_tenant(dir: &Path, content_hash: String, problems: &mut Vec<Problem>) -> Option<TenantDefinition> {

@@ -268,9 +268,10 @@ pub async fn import(db: &Db, catalogue: &Catalogue) -> anyhow::Result<ImportSumm
                 .execute(&mut *tx)
                 .await?;
             let services: Vec<ServiceRow> = tenant.services.iter().map(ServiceRow::of).collect();
-            for (service, hash) in services.iter().filter_map(|row| Some((row.service, row.form_hash.as_ref()?))) {
-                let Some(form) = &service.form else { continue };
-                if forms_written.insert(hash.clone()) {
+            for row in &services {
+                if let (Some(form), Some(hash)) = (&row.service.form, &row.form_hash)
+                    && forms_written.insert(hash.clone())
+                {
                     sqlx::query("INSERT INTO form (hash, format, source, most_inputs) VALUES ($1, $2, $3, $4)
                                  ON CONFLICT (hash) DO NOTHING")
                         .bind(hash)

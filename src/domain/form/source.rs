@@ -50,7 +50,7 @@ impl FormSource {
         hasher.update(self.format.as_str().as_bytes());
         hasher.update(b"\n");
         hasher.update(self.text.as_bytes());
-        hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
+        hex::encode(hasher.finalize())
     }
 }
 
